@@ -1,0 +1,1 @@
+"""LAP Market: joint procurement for the London Archives Partnership."""

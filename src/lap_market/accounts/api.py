@@ -1,0 +1,105 @@
+"""JSON routes: tokens, the current user, organisations and users."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query
+from sqlmodel import Session
+
+from lap_market.accounts import service
+from lap_market.accounts.deps import CurrentUser, SettingsDep, require_role
+from lap_market.accounts.models import Organisation, Role, User
+from lap_market.accounts.schemas import (
+    MeRead,
+    OrganisationCreate,
+    OrganisationRead,
+    Page,
+    Token,
+    UserCreate,
+    UserRead,
+    UserUpdate,
+)
+from lap_market.db import SessionDep
+
+router = APIRouter(prefix="/api/v1", tags=["accounts"])
+AdminUser = Annotated[User, Depends(require_role(Role.ADMIN))]
+
+
+def organisation_read(organisation: Organisation) -> OrganisationRead:
+    """API view of an organisation."""
+    return OrganisationRead.model_validate(organisation, from_attributes=True)
+
+
+def user_read(session: Session, user: User) -> UserRead:
+    """API view of a user with their organisation."""
+    organisation = service.get_organisation(session, user.organisation_id)
+    return UserRead(
+        id=user.id, email=user.email, name=user.name, role=user.role,  # type: ignore[arg-type]
+        is_active=user.is_active, organisation=organisation_read(organisation),
+        created_at=user.created_at,
+    )
+
+
+@router.post("/auth/token", response_model=Token)
+def issue_token(
+    session: SessionDep,
+    settings: SettingsDep,
+    username: Annotated[str, Form(max_length=254)],
+    password: Annotated[str, Form(max_length=200)],
+) -> Token:
+    """Exchange an email and password for a bearer token (OAuth2 password flow)."""
+    _user, token = service.sign_in(session, settings, email=username, password=password)
+    return Token(access_token=token, expires_in=settings.token_minutes * 60)
+
+
+@router.get("/me", response_model=MeRead)
+def me(session: SessionDep, user: CurrentUser) -> MeRead:
+    """The signed-in user, their role and organisation."""
+    organisation = service.get_organisation(session, user.organisation_id)
+    return MeRead(
+        id=user.id, email=user.email, name=user.name, role=user.role,  # type: ignore[arg-type]
+        organisation=organisation_read(organisation),
+    )
+
+
+@router.get("/organisations", response_model=list[OrganisationRead])
+def list_organisations(
+    session: SessionDep, _admin: AdminUser, kind: Annotated[str | None, Query()] = None
+) -> list[OrganisationRead]:
+    """Every organisation (admin)."""
+    return [organisation_read(o) for o in service.list_organisations(session, kind=kind)]
+
+
+@router.post("/organisations", response_model=OrganisationRead, status_code=201)
+def create_organisation(
+    session: SessionDep, admin: AdminUser, data: OrganisationCreate
+) -> OrganisationRead:
+    """Add an organisation (admin)."""
+    return organisation_read(service.create_organisation(session, admin, data=data))
+
+
+@router.get("/users", response_model=Page[UserRead])
+def list_users(
+    session: SessionDep,
+    admin: AdminUser,
+    organisation_id: int | None = None,
+    role: Role | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Page[UserRead]:
+    """Users (admin)."""
+    users, total = service.list_users(
+        session, admin, organisation_id=organisation_id, role=role, page=page, page_size=page_size
+    )
+    return Page[UserRead](items=[user_read(session, u) for u in users], total=total)
+
+
+@router.post("/users", response_model=UserRead, status_code=201)
+def create_user(session: SessionDep, admin: AdminUser, data: UserCreate) -> UserRead:
+    """Add a user (admin)."""
+    return user_read(session, service.create_user(session, admin, data=data))
+
+
+@router.patch("/users/{user_id}", response_model=UserRead)
+def update_user(session: SessionDep, admin: AdminUser, user_id: int, data: UserUpdate) -> UserRead:
+    """Rename, change role, or deactivate a user (admin)."""
+    return user_read(session, service.update_user(session, admin, user_id, data=data))

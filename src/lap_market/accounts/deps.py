@@ -1,0 +1,98 @@
+"""Who is asking: bearer tokens for the API, the session cookie for the web app."""
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from lap_market.accounts import service
+from lap_market.accounts.models import Role, User
+from lap_market.accounts.security import decode_access_token
+from lap_market.clock import clock
+from lap_market.config import Settings
+from lap_market.db import SessionDep
+from lap_market.errors import DomainError, Forbidden, Unauthenticated
+
+SESSION_COOKIE = "lap_session"
+CSRF_COOKIE = "lap_csrf"
+
+_bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_settings_dep(request: Request) -> Settings:
+    """The settings the app was built with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def api_user(
+    session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(_bearer)]
+) -> User:
+    """The user a bearer token names; 401 for a missing, expired or forged token."""
+    if not token:
+        raise Unauthenticated("Not signed in: send a bearer token.")
+    user_id = decode_access_token(token, secret=settings.secret_key, now=clock.now())
+    return service.load_user_for_token(session, user_id)
+
+
+CurrentUser = Annotated[User, Depends(api_user)]
+
+
+def require_role(*roles: Role) -> Callable[[User], User]:
+    """A dependency that lets only ``roles`` through (403 otherwise)."""
+
+    def check(user: CurrentUser) -> User:
+        if user.role not in roles:
+            raise Forbidden(
+                "This needs the role " + " or ".join(r.value for r in roles) + "."
+            )
+        return user
+
+    return check
+
+
+class LoginRequired(DomainError):
+    """Raised by web routes when there is no valid session; rendered as a redirect."""
+
+    status_code = 401
+    code = "login_required"
+
+
+def web_user_optional(request: Request, session: SessionDep, settings: SettingsDep) -> User | None:
+    """The signed-in user of a browser, or None."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    try:
+        user_id = decode_access_token(token, secret=settings.secret_key, now=clock.now())
+        user = service.load_user_for_token(session, user_id)
+    except Unauthenticated:
+        return None
+    request.state.user = user  # the page shell shows who is signed in
+    return user
+
+
+def web_user(user: Annotated[User | None, Depends(web_user_optional)]) -> User:
+    """The signed-in user of a browser; otherwise a redirect to the login page."""
+    if user is None:
+        raise LoginRequired("Please sign in.")
+    return user
+
+
+WebUser = Annotated[User, Depends(web_user)]
+OptionalWebUser = Annotated[User | None, Depends(web_user_optional)]
+
+
+def web_role(*roles: Role) -> Callable[[User], User]:
+    """Web counterpart of ``require_role``."""
+
+    def check(user: WebUser) -> User:
+        if user.role not in roles:
+            raise Forbidden("You do not have access to this page.")
+        return user
+
+    return check

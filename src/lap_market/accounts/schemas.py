@@ -1,0 +1,86 @@
+"""API models for organisations, users and tokens."""
+
+import re
+from datetime import datetime
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from lap_market.accounts.models import OrgKind, Role
+
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+
+
+def _email(value: str) -> str:
+    value = value.strip().lower()
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise ValueError("is not a valid email address")
+    return value
+
+
+Email = Annotated[str, AfterValidator(_email)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Password = Annotated[str, Field(min_length=12, max_length=200)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OrganisationCreate(Strict):
+    name: Name
+    kind: OrgKind
+    gss_code: Annotated[str, StringConstraints(pattern=r"^E\d{8}$")] | None = None
+
+
+class OrganisationRead(BaseModel):
+    id: int
+    name: str
+    kind: str
+    gss_code: str | None
+
+
+class UserCreate(Strict):
+    email: Email
+    name: Name
+    role: Role
+    organisation_id: int
+    password: Password
+
+
+class UserUpdate(Strict):
+    name: Name | None = None
+    is_active: bool | None = None
+    role: Role | None = None
+
+
+class UserRead(BaseModel):
+    id: int
+    email: str
+    name: str
+    role: str
+    is_active: bool
+    organisation: OrganisationRead
+    created_at: datetime
+
+
+class MeRead(BaseModel):
+    id: int
+    email: str
+    name: str
+    role: str
+    organisation: OrganisationRead
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int

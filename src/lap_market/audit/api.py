@@ -1,0 +1,39 @@
+"""JSON routes for the audit trail (read only: there is no update or delete path)."""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from lap_market.accounts.deps import CurrentUser
+from lap_market.accounts.schemas import Page
+from lap_market.audit import service
+from lap_market.audit.schemas import AuditEventRead
+from lap_market.db import SessionDep
+
+router = APIRouter(prefix="/api/v1", tags=["audit"])
+
+
+@router.get("/audit", response_model=Page[AuditEventRead])
+def list_audit(
+    session: SessionDep,
+    user: CurrentUser,
+    action: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    actor_id: int | None = None,
+    organisation_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Page[AuditEventRead]:
+    """Audit events, newest first (officers and admins)."""
+    events, total = service.list_events(
+        session, user, action=action, object_type=object_type, object_id=object_id,
+        actor_id=actor_id, organisation_id=organisation_id, since=since, until=until,
+        page=page, page_size=page_size,
+    )
+    return Page[AuditEventRead](
+        items=[AuditEventRead.model_validate(e, from_attributes=True) for e in events], total=total
+    )

@@ -1,0 +1,21 @@
+"""The append-only audit trail."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Field, SQLModel
+
+from lap_market.modeling import id_field, json_field, text, timestamp
+
+
+class AuditEvent(SQLModel, table=True):
+    id: int | None = id_field()
+    at: datetime = timestamp()
+    actor_id: int | None = Field(default=None, foreign_key="user.id", index=True, nullable=True)
+    organisation_id: int | None = Field(
+        default=None, foreign_key="organisation.id", index=True, nullable=True
+    )
+    action: str = Field(max_length=60, index=True)
+    object_type: str = Field(max_length=40, index=True)
+    object_id: str = text(40)
+    details: dict[str, Any] = json_field()

@@ -1,0 +1,98 @@
+"""Recording and reading the audit trail. Events are only ever added."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from lap_market.accounts.models import Role, User
+from lap_market.audit.models import AuditEvent
+from lap_market.clock import clock
+from lap_market.errors import Forbidden
+
+
+def record(
+    session: Session,
+    actor: User | None,
+    *,
+    action: str,
+    object_type: str,
+    object_id: int | str | None,
+    details: dict[str, Any] | None = None,
+    organisation_id: int | None = None,
+) -> AuditEvent:
+    """Add one audit event in the caller's transaction, so it commits or rolls back with it."""
+    event = AuditEvent(
+        at=clock.now(),
+        actor_id=actor.id if actor else None,
+        organisation_id=organisation_id if organisation_id is not None else (
+            actor.organisation_id if actor else None
+        ),
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id) if object_id is not None else "",
+        details=_jsonable(details or {}),
+    )
+    session.add(event)
+    return event
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, str | int | bool) or value is None:
+        return value
+    return str(value)
+
+
+def list_events(
+    session: Session,
+    actor: User,
+    *,
+    action: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    actor_id: int | None = None,
+    organisation_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> tuple[list[AuditEvent], int]:
+    """Audit events, newest first; officers and admins only."""
+    if actor.role not in (Role.PROCUREMENT_OFFICER, Role.ADMIN):
+        raise Forbidden("Only procurement officers and admins may read the audit log.")
+    query = select(AuditEvent)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    if object_type:
+        query = query.where(AuditEvent.object_type == object_type)
+    if object_id:
+        query = query.where(AuditEvent.object_id == object_id)
+    if actor_id is not None:
+        query = query.where(AuditEvent.actor_id == actor_id)
+    if organisation_id is not None:
+        query = query.where(AuditEvent.organisation_id == organisation_id)
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.at < until)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(
+        query.order_by(col(AuditEvent.id).desc()).offset((page - 1) * page_size).limit(page_size)
+    ).all()
+    return list(rows), int(total)
+
+
+def recent_for_organisation(session: Session, organisation_id: int, limit: int = 10) -> list[AuditEvent]:
+    """The latest events done by an organisation's own people, for its dashboard."""
+    return list(
+        session.exec(
+            select(AuditEvent)
+            .where(AuditEvent.organisation_id == organisation_id)
+            .order_by(col(AuditEvent.id).desc())
+            .limit(limit)
+        ).all()
+    )

@@ -1,0 +1,36 @@
+"""The audit log page for officers and admins."""
+
+from typing import Annotated
+
+from fastapi import Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from lap_market.accounts.deps import WebUser
+from lap_market.audit import service
+from lap_market.db import SessionDep
+from lap_market.templating import render
+from lap_market.web.deps import web_router
+
+router = web_router()
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(
+    request: Request,
+    session: SessionDep,
+    user: WebUser,
+    action: str | None = None,
+    object_type: str | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    """Audit events, newest first, filterable in place."""
+    events, total = service.list_events(
+        session, user, action=action or None, object_type=object_type or None, page=page,
+        page_size=50,
+    )
+    return render(
+        request, "shell/pages/audit.html",
+        {"events": events, "total": total, "page": page, "action": action or "",
+         "object_type": object_type or ""},
+        block="results",
+    )

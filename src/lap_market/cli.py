@@ -1,0 +1,124 @@
+"""The ``lap-market`` command: serve, migrate, create users, load demo data."""
+
+import sys
+
+import click
+from sqlmodel import Session
+
+from lap_market.config import get_settings
+
+
+@click.group()
+def main() -> None:
+    """LAP Market: joint procurement for London's archive services."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int)
+@click.option("--reload", is_flag=True, help="Restart on code changes (development).")
+def serve(host: str, port: int, workers: int, reload: bool) -> None:
+    """Serve the web app and API."""
+    import logging
+
+    import uvicorn
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    uvicorn.run(
+        "lap_market.main:create_app", factory=True, host=host, port=port, workers=workers,
+        reload=reload, log_level="info", access_log=False,
+    )
+
+
+@main.group()
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command()
+@click.argument("revision", default="head")
+def upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from lap_market.db import run_migrations
+
+    settings = get_settings()
+    run_migrations(settings.database_url, revision)
+    click.echo(f"Database at {revision}: {_safe_url(settings.database_url)}")
+
+
+@db.command()
+@click.argument("revision")
+def downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION (``base`` for an empty database)."""
+    from lap_market.db import downgrade_migrations
+
+    downgrade_migrations(get_settings().database_url, revision)
+    click.echo(f"Database at {revision}.")
+
+
+def _safe_url(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+def _session() -> Session:
+    from lap_market.db import make_engine
+    from lap_market.registry import import_all_models
+
+    import_all_models()
+    return Session(make_engine(get_settings().database_url), expire_on_commit=False)
+
+
+@main.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", required=True,
+              type=click.Choice(["borough_manager", "provider", "procurement_officer", "admin"]))
+@click.option("--organisation", required=True, help="Organisation name or GSS code.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def create_user(email: str, name: str, role: str, organisation: str, password: str) -> None:
+    """Add a user to an organisation."""
+    from pydantic import ValidationError
+
+    from lap_market.accounts import service
+    from lap_market.accounts.models import Role
+    from lap_market.accounts.schemas import UserCreate
+    from lap_market.errors import DomainError
+
+    with _session() as session:
+        try:
+            org = service.find_organisation(session, organisation)
+            user = service.create_user(
+                session, None,
+                data=UserCreate(email=email, name=name, role=Role(role),
+                                organisation_id=org.id, password=password),  # type: ignore[arg-type]
+            )
+            session.commit()
+        except ValidationError as exc:
+            for error in exc.errors():
+                click.echo(f"{'.'.join(map(str, error['loc']))}: {error['msg']}", err=True)
+            sys.exit(2)
+        except DomainError as exc:
+            click.echo(f"{exc.field or 'error'}: {exc.detail}", err=True)
+            sys.exit(2)
+        click.echo(f"Created {user.email} ({user.role}) in {org.name}.")
+
+
+@main.command()
+def demo() -> None:
+    """Load realistic demo data (safe to run again) and print the demo logins."""
+    from lap_market.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+
+    with _session() as session:
+        load_demo(session)
+        session.commit()
+    click.echo("Demo data loaded. Demo logins (password for all: %s):" % DEMO_PASSWORD)
+    for email, _name, role, org in DEMO_USERS:
+        click.echo(f"  {role:<20} {email:<24} {org}")
+
+
+if __name__ == "__main__":
+    main()

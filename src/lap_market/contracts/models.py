@@ -1,0 +1,80 @@
+"""Call-off and direct-commissioning contracts, and call-off issue batches."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from lap_market.modeling import fk, id_field, long_text, quantity, text, timestamp
+
+
+class ContractKind(StrEnum):
+    CALL_OFF = "call_off"
+    DIRECT = "direct"
+
+
+class ContractStatus(StrEnum):
+    ISSUED = "issued"
+    ACTIVE = "active"
+
+
+class Contract(SQLModel, table=True):
+    id: int | None = id_field()
+    reference: str = Field(max_length=40, unique=True)
+    kind: str = text(20)
+    buyer_id: int = fk("organisation.id")
+    supplier_id: int = fk("organisation.id")
+    tender_id: int | None = Field(default=None, foreign_key="tender.id", index=True, nullable=True)
+    lot_id: int | None = Field(default=None, foreign_key="lot.id", index=True, nullable=True)
+    award_id: int | None = Field(default=None, foreign_key="award.id", nullable=True)
+    # One call-off per demand: the unique key makes issuing twice a no-op, even in a race.
+    demand_id: int | None = Field(default=None, foreign_key="demand.id", unique=True, nullable=True)
+    offer_id: int | None = Field(default=None, foreign_key="offer.id", index=True, nullable=True)
+    offer_version_id: int | None = Field(default=None, foreign_key="offerversion.id", nullable=True)
+    category_id: int = fk("category.id", index=False)
+    unit_id: int = fk("categoryunit.id", index=False)
+    description: str = long_text(default="")
+    quantity: Decimal = quantity()
+    unit_price_pence: int
+    value_pence: int
+    vat_pence: int
+    total_pence: int
+    # What the borough would have paid alone at the catalogue's best rate, for the savings report.
+    standalone_value_pence: int | None = Field(default=None, nullable=True)
+    start_date: date
+    end_date: date
+    payment_terms: str = text(200, default="30 days from receipt of a valid invoice")
+    status: str = Field(default=ContractStatus.ISSUED, max_length=20, index=True)
+    issued_at: datetime = timestamp()
+    issued_by_id: int = fk("user.id", index=False)
+    buyer_accepted_by_id: int | None = Field(default=None, foreign_key="user.id", nullable=True)
+    buyer_accepted_at: datetime | None = timestamp(nullable=True)
+    supplier_accepted_by_id: int | None = Field(default=None, foreign_key="user.id", nullable=True)
+    supplier_accepted_at: datetime | None = timestamp(nullable=True)
+    pdf_sha256: str = text(64, default="")
+
+
+class ContractDocument(SQLModel, table=True):
+    """A rendered contract PDF, kept byte-for-byte so every download matches its SHA-256."""
+
+    id: int | None = id_field()
+    contract_id: int = Field(foreign_key="contract.id", unique=True)
+    content: bytes = Field(sa_type=sa.LargeBinary)  # type: ignore[call-overload]
+    sha256: str = text(64)
+    created_at: datetime = timestamp()
+
+
+class CallOffBatch(SQLModel, table=True):
+    """Progress of issuing one lot's call-offs, polled by the page and the CLI."""
+
+    id: int | None = id_field()
+    lot_id: int = fk("lot.id")
+    total: int = Field(default=0)
+    done: int = Field(default=0)
+    status: str = text(20, default="running")
+    error: str | None = long_text(nullable=True)
+    started_by_id: int = fk("user.id", index=False)
+    started_at: datetime = timestamp()
+    finished_at: datetime | None = timestamp(nullable=True)

@@ -1,0 +1,35 @@
+"""A borough's need for a service."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlmodel import Field, SQLModel
+
+from lap_market.modeling import fk, id_field, long_text, quantity, timestamp
+
+
+class DemandStatus(StrEnum):
+    SUBMITTED = "submitted"
+    IN_TENDER = "in_tender"
+    CONTRACTED = "contracted"
+    WITHDRAWN = "withdrawn"
+
+
+class Demand(SQLModel, table=True):
+    id: int | None = id_field()
+    borough_id: int = fk("organisation.id")
+    created_by_id: int = fk("user.id", index=False)
+    category_id: int = fk("category.id")
+    unit_id: int = fk("categoryunit.id")
+    quantity: Decimal = quantity()
+    start_date: date
+    end_date: date
+    needed_by: date | None = Field(default=None, nullable=True)
+    specification: str = long_text(default="")
+    budget_ceiling_pence: int | None = Field(default=None, nullable=True)
+    status: str = Field(default=DemandStatus.SUBMITTED, max_length=20, index=True)
+    tender_id: int | None = Field(default=None, foreign_key="tender.id", index=True, nullable=True)
+    lot_id: int | None = Field(default=None, foreign_key="lot.id", index=True, nullable=True)
+    created_at: datetime = timestamp()
+    updated_at: datetime = timestamp()

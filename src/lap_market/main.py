@@ -1,0 +1,196 @@
+"""The application factory: routers, middleware and error handlers."""
+
+import importlib
+import importlib.util
+import json
+import logging
+import secrets
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+
+from lap_market.accounts.deps import CSRF_COOKIE, LoginRequired
+from lap_market.config import Settings, get_settings
+from lap_market.db import make_engine
+from lap_market.errors import DomainError
+from lap_market.registry import import_all_models
+from lap_market.templating import is_htmx, render
+
+log = logging.getLogger("lap_market.request")
+STATIC_DIR = Path(__file__).parent / "static"
+DOMAINS = [
+    "accounts", "audit", "catalogue", "demand", "tenders", "contracts", "reports", "ocds", "web",
+]
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'self'; "
+    "object-src 'none'; frame-ancestors 'none'"
+)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for ``settings`` (the environment's when omitted)."""
+    settings = settings or get_settings()
+    import_all_models()
+    engine = make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):  # type: ignore[no-untyped-def]
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="LAP Market",
+        summary="Joint procurement of archive services for the London Archives Partnership.",
+        version="0.1.0",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    _add_routes(app)
+    _add_middleware(app, settings)
+    _add_error_handlers(app)
+    return app
+
+
+def _add_routes(app: FastAPI) -> None:
+    for domain in DOMAINS:
+        for face in ("api", "web"):
+            name = f"lap_market.{domain}.{face}"
+            if importlib.util.find_spec(name) is None:
+                continue
+            module = importlib.import_module(name)
+            app.include_router(module.router)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> Response:
+        """Liveness and database reachability."""
+        try:
+            with app.state.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - any failure means the database is unreachable
+            return JSONResponse({"status": "degraded", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    @app.middleware("http")
+    async def shell(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+        request.state.request_id = request_id
+        csrf_cookie = request.cookies.get(CSRF_COOKIE)
+        new_csrf = csrf_cookie is None or len(csrf_cookie) < 20
+        request.state.csrf_cookie = secrets.token_urlsafe(24) if new_csrf else csrf_cookie
+        response = await call_next(request)
+        if new_csrf and not request.url.path.startswith(("/api/", "/static/")):
+            response.set_cookie(
+                CSRF_COOKIE, request.state.csrf_cookie, httponly=True, samesite="lax",
+                secure=settings.cookie_secure, path="/",
+            )
+        _security_headers(response, request.url.path)
+        response.headers["X-Request-ID"] = request_id
+        if settings.log_requests:
+            log.info(json.dumps({
+                "method": request.method,
+                "path": request.url.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                "request_id": request_id,
+            }))
+        return response
+
+
+def _security_headers(response: Response, path: str) -> None:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
+    if path.startswith("/api/docs"):
+        # Swagger UI needs inline script; it carries no user data, so a looser policy is safe.
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; script-src 'self' 'unsafe-inline' cdn.jsdelivr.net; "
+            "style-src 'self' 'unsafe-inline' cdn.jsdelivr.net; img-src 'self' data: "
+            "fastapi.tiangolo.com; frame-ancestors 'none'"
+        )
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        if request.url.path.startswith("/api/"):
+            headers: dict[str, str] = {}
+            if exc.status_code == 401:
+                headers["WWW-Authenticate"] = "Bearer"
+            if "retry_after" in exc.extra:
+                headers["Retry-After"] = str(exc.extra["retry_after"])
+            return JSONResponse(exc.as_json(), status_code=exc.status_code, headers=headers)
+        if isinstance(exc, LoginRequired):
+            target = "/login?next=" + request.url.path
+            if is_htmx(request):
+                return Response(status_code=204, headers={"HX-Redirect": target})
+            return RedirectResponse(target, status_code=303)
+        return _web_error(request, exc.status_code, exc.detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = [_clean_error(e) for e in exc.errors()]
+        if request.url.path.startswith("/api/"):
+            return JSONResponse(
+                {"detail": errors, "code": "invalid"}, status_code=422
+            )
+        message = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in errors)
+        return _web_error(request, 422, message or "The request was not valid.")
+
+    @app.exception_handler(404)
+    async def not_found(request: Request, exc: Exception) -> Response:
+        if request.url.path.startswith("/api/"):
+            detail = getattr(exc, "detail", "Not found.")
+            return JSONResponse({"detail": detail, "code": "not_found"}, status_code=404)
+        return _web_error(request, 404, "We could not find that page.")
+
+    @app.exception_handler(500)
+    async def server_error(request: Request, exc: Exception) -> Response:
+        logging.getLogger("lap_market").exception("Unhandled error", exc_info=exc)
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": "Internal error.", "code": "internal"}, status_code=500)
+        return _web_error(request, 500, "Something went wrong on our side. Please try again.")
+
+
+def _clean_error(error: dict[str, Any]) -> dict[str, Any]:
+    cleaned = {k: error[k] for k in ("loc", "msg", "type") if k in error}
+    cleaned["field"] = ".".join(str(p) for p in error.get("loc", ())[1:]) or None
+    return cleaned
+
+
+TITLES = {401: "Please sign in", 403: "You do not have access", 404: "Page not found",
+          409: "That cannot be done now", 413: "Too large", 422: "There is a problem",
+          429: "Too many attempts", 500: "Sorry, there is a problem with the service"}
+
+
+def _web_error(request: Request, status: int, message: str) -> Response:
+    if is_htmx(request):
+        return render(
+            request, "shell/fragments/flash.html",
+            {"message": message, "kind": "error", "title": TITLES.get(status, "Error")},
+            status_code=status,
+            headers={"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"},
+        )
+    return render(
+        request, "shell/pages/error.html",
+        {"status": status, "title": TITLES.get(status, "Error"), "message": message},
+        status_code=status,
+    )

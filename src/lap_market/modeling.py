@@ -1,0 +1,69 @@
+"""Column helpers shared by every domain's tables."""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field
+
+
+def id_field() -> Any:
+    """An integer primary key."""
+    return Field(default=None, primary_key=True)
+
+
+def fk(target: str, *, nullable: bool = False, index: bool = True, ondelete: str | None = None) -> Any:
+    """A foreign key to ``target`` (``"table.id"``)."""
+    return Field(
+        default=None if nullable else ...,
+        sa_column_kwargs={},
+        foreign_key=target,
+        nullable=nullable,
+        index=index,
+        ondelete=ondelete,  # type: ignore[arg-type]
+    )
+
+
+def timestamp(*, nullable: bool = False) -> Any:
+    """A timezone-aware timestamp column."""
+    return Field(
+        default=None if nullable else ...,
+        sa_type=sa.DateTime(timezone=True),  # type: ignore[call-overload]
+        nullable=nullable,
+    )
+
+
+def quantity(*, nullable: bool = False, default: Decimal | None = None) -> Any:
+    """A quantity to two decimal places (exact, never a float)."""
+    if default is not None:
+        return Field(default=default, sa_type=sa.Numeric(14, 2, asdecimal=True), nullable=nullable)  # type: ignore[call-overload]
+    return Field(
+        default=None if nullable else ...,
+        sa_type=sa.Numeric(14, 2, asdecimal=True),  # type: ignore[call-overload]
+        nullable=nullable,
+    )
+
+
+def text(max_length: int, *, nullable: bool = False, default: str | None = None) -> Any:
+    """A bounded text column."""
+    if default is not None:
+        return Field(default=default, max_length=max_length, nullable=nullable)
+    return Field(default=None if nullable else ..., max_length=max_length, nullable=nullable)
+
+
+def long_text(*, nullable: bool = False, default: str | None = None) -> Any:
+    """Unbounded text (limits are enforced by the API schemas)."""
+    return Field(
+        default=default if default is not None else (None if nullable else ...),
+        sa_type=sa.Text,  # type: ignore[call-overload]
+        nullable=nullable,
+    )
+
+
+def json_field() -> Any:
+    """A JSON document (stored as JSON on both databases)."""
+    return Field(default_factory=dict, sa_type=sa.JSON)  # type: ignore[call-overload]
+
+
+__all__ = ["datetime", "id_field", "fk", "timestamp", "quantity", "text", "long_text", "json_field"]

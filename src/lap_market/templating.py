@@ -1,0 +1,69 @@
+"""Jinja templates (autoescaped) with jinja2-fragments, so HTMX swaps named blocks of a page."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2_fragments.fastapi import Jinja2Blocks
+
+from lap_market.accounts.security import csrf_token_for
+from lap_market.clock import as_utc
+from lap_market.db import REPO_ROOT
+from lap_market.money import format_gbp
+
+TEMPLATES_DIR = REPO_ROOT / "templates"
+
+templates = Jinja2Blocks(directory=str(TEMPLATES_DIR))
+assert templates.env.autoescape, "templates must autoescape user text"
+
+
+def _date(value: date | datetime | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return as_utc(value).strftime("%-d %b %Y %H:%M UTC")
+    return value.strftime("%-d %b %Y")
+
+
+def _quantity(value: Decimal | int | None) -> str:
+    if value is None:
+        return "—"
+    value = Decimal(value)
+    if value == value.to_integral_value():
+        return f"{int(value):,}"
+    return f"{value:,.2f}"
+
+
+templates.env.filters["gbp"] = format_gbp
+templates.env.filters["when"] = _date
+templates.env.filters["qty"] = _quantity
+templates.env.globals["service_name"] = "LAP Market"
+
+
+def is_htmx(request: Request) -> bool:
+    """Whether HTMX sent the request (and wants a fragment)."""
+    return request.headers.get("HX-Request") == "true"
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    block: str | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """Render a page, or only ``block`` of it when HTMX asked."""
+    ctx: dict[str, Any] = {"request": request, **(context or {})}
+    ctx.setdefault("user", getattr(request.state, "user", None))
+    ctx["csrf_token"] = csrf_token_for(
+        request.app.state.settings.secret_key, request.state.csrf_cookie
+    )
+    block_name = block if (block and is_htmx(request)) else None
+    response: HTMLResponse = templates.TemplateResponse(
+        request, template, ctx, status_code=status_code, headers=headers, block_name=block_name
+    )
+    return response

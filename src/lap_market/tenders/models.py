@@ -1,0 +1,147 @@
+"""Joint tenders, their lots, amendments, clarifications, sealed bids and awards."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from lap_market.modeling import fk, id_field, json_field, long_text, quantity, text, timestamp
+
+
+class TenderStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CLOSED = "closed"
+    AWARDED = "awarded"
+    CONTRACTED = "contracted"
+    CANCELLED = "cancelled"
+
+
+class LotStatus(StrEnum):
+    OPEN = "open"
+    AWARDED = "awarded"
+    UNSUCCESSFUL = "unsuccessful"
+    CANCELLED = "cancelled"
+    CONTRACTED = "contracted"
+
+
+class BidStatus(StrEnum):
+    ACTIVE = "active"
+    WITHDRAWN = "withdrawn"
+
+
+class AwardStatus(StrEnum):
+    STANDSTILL = "standstill"
+    REVOKED = "revoked"
+
+
+class Tender(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("year", "sequence"),)
+
+    id: int | None = id_field()
+    reference: str = Field(max_length=20, unique=True)
+    year: int
+    sequence: int
+    title: str = text(200)
+    description: str = long_text(default="")
+    # Stored status only moves on actions; "closed" is also derived from the deadline on read.
+    status: str = Field(default=TenderStatus.DRAFT, max_length=20, index=True)
+    price_weight: int = Field(default=60)
+    quality_weight: int = Field(default=40)
+    clarification_deadline: datetime | None = timestamp(nullable=True)
+    submission_deadline: datetime | None = timestamp(nullable=True)
+    created_by_id: int = fk("user.id", index=False)
+    created_at: datetime = timestamp()
+    updated_at: datetime = timestamp()
+    published_at: datetime | None = timestamp(nullable=True)
+    cancelled_at: datetime | None = timestamp(nullable=True)
+    cancel_reason: str | None = long_text(nullable=True)
+
+
+class Lot(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("tender_id", "number"),)
+
+    id: int | None = id_field()
+    tender_id: int = fk("tender.id")
+    number: int
+    title: str = text(200)
+    category_id: int = fk("category.id", index=False)
+    unit_id: int = fk("categoryunit.id", index=False)
+    status: str = Field(default=LotStatus.OPEN, max_length=20)
+    total_quantity: Decimal = quantity(default=Decimal("0"))
+    estimated_value_pence: int | None = Field(default=None, nullable=True)
+    standalone_value_pence: int | None = Field(default=None, nullable=True)
+    cancel_reason: str | None = long_text(nullable=True)
+    unsuccessful_reason: str | None = long_text(nullable=True)
+
+
+class Amendment(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("tender_id", "number"),)
+
+    id: int | None = id_field()
+    tender_id: int = fk("tender.id")
+    number: int
+    reason: str = long_text()
+    changes: dict[str, Any] = json_field()
+    created_by_id: int = fk("user.id", index=False)
+    created_at: datetime = timestamp()
+
+
+class Question(SQLModel, table=True):
+    id: int | None = id_field()
+    tender_id: int = fk("tender.id")
+    asked_by_org_id: int = fk("organisation.id", index=False)
+    asked_by_id: int = fk("user.id", index=False)
+    question: str = long_text()
+    asked_at: datetime = timestamp()
+    answer: str | None = long_text(nullable=True)
+    answered_by_id: int | None = Field(default=None, foreign_key="user.id", nullable=True)
+    answered_at: datetime | None = timestamp(nullable=True)
+
+
+class Notification(SQLModel, table=True):
+    id: int | None = id_field()
+    organisation_id: int = fk("organisation.id")
+    tender_id: int | None = Field(default=None, foreign_key="tender.id", nullable=True)
+    kind: str = text(40)
+    message: str = long_text()
+    created_at: datetime = timestamp()
+    read_at: datetime | None = timestamp(nullable=True)
+
+
+class Bid(SQLModel, table=True):
+    """A provider's sealed bid for one lot. One per provider and lot, replaced in place."""
+
+    __table_args__ = (sa.UniqueConstraint("lot_id", "provider_id"),)
+
+    id: int | None = id_field()
+    tender_id: int = fk("tender.id")
+    lot_id: int = fk("lot.id")
+    provider_id: int = fk("organisation.id")
+    submitted_by_id: int = fk("user.id", index=False)
+    unit_price_pence: int
+    quality_statement: str = long_text()
+    status: str = Field(default=BidStatus.ACTIVE, max_length=20)
+    quality_score: Decimal | None = quantity(nullable=True)
+    scored_by_id: int | None = Field(default=None, foreign_key="user.id", nullable=True)
+    submitted_at: datetime = timestamp()
+    updated_at: datetime = timestamp()
+
+
+class Award(SQLModel, table=True):
+    id: int | None = id_field()
+    tender_id: int = fk("tender.id")
+    lot_id: int = fk("lot.id")
+    bid_id: int = fk("bid.id")
+    supplier_id: int = fk("organisation.id", index=False)
+    unit_price_pence: int
+    reason: str | None = long_text(nullable=True)
+    status: str = Field(default=AwardStatus.STANDSTILL, max_length=20)
+    awarded_by_id: int = fk("user.id", index=False)
+    awarded_at: datetime = timestamp()
+    standstill_ends: date
+    revoked_at: datetime | None = timestamp(nullable=True)
+    revoke_reason: str | None = long_text(nullable=True)

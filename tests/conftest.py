@@ -1,0 +1,540 @@
+"""Test harness: real databases (SQLite and a throwaway PostgreSQL 15), the app, a live
+server and a real Chromium.
+
+Fixtures
+--------
+``db_url``            every test that uses it runs twice, ``[sqlite]`` and ``[postgresql]``,
+                      each time on a freshly migrated database (reference data, no demo data)
+``settings``          ``Settings`` for that database, data_dir under ``tmp_path``
+``app``               ``create_app(settings)``; its engine is disposed afterwards
+``client``            ``TestClient(app)``, lifespan running
+``session``           ``sqlmodel.Session`` on ``app.state.engine``
+``postgres_url_base`` (session) server URL without a database name
+``live_server``       (module) uvicorn in a thread on SQLite + demo data: ``.url .app .settings``
+``browser``/``page``  (session/function) Playwright's sync API driving Debian's Chromium
+
+Markers: ``postgres_only`` tests keep only their ``[postgresql]`` case; tests that use
+``page`` or ``browser`` are marked ``browser`` automatically (``-m "not browser"``).
+
+Environment: ``LAP_TEST_POSTGRES_URL`` uses an existing server instead of starting one;
+``LAP_TEST_SKIP_POSTGRES=1`` skips the ``[postgresql]`` cases (otherwise a missing
+PostgreSQL fails them loudly); ``LAP_PG_BIN`` is where ``initdb``/``pg_ctl`` live.
+"""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+import os
+import pwd
+import shutil
+import socket
+import sqlite3
+import subprocess
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from sqlalchemy.engine import URL, make_url
+
+if TYPE_CHECKING:
+    import psycopg
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+    from playwright.sync_api import Browser, Page, Playwright
+    from sqlmodel import Session
+
+    from lap_market.config import Settings
+
+PG_BIN = Path(os.environ.get("LAP_PG_BIN", "/usr/lib/postgresql/15/bin"))
+SECRET_KEY = "x" * 40
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--headless=new",
+]
+
+# Per-test database setup times, by backend, reported at the end of the run.
+_setup_seconds: dict[str, list[float]] = defaultdict(list)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _skip_postgres() -> bool:
+    return os.environ.get("LAP_TEST_SKIP_POSTGRES", "") not in ("", "0")
+
+
+# --- collection ------------------------------------------------------------------------
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark browser tests; drop the SQLite case of ``postgres_only`` tests."""
+    keep: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if ("page" in fixtures or "browser" in fixtures) and not item.get_closest_marker(
+            "browser"
+        ):
+            item.add_marker(pytest.mark.browser)
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("db_url") if callspec else None
+        if item.get_closest_marker("postgres_only") and backend == "sqlite":
+            dropped.append(item)
+        else:
+            keep.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Report how long giving each test its own database took."""
+    if not _setup_seconds:
+        return
+    parts = []
+    for backend, times in sorted(_setup_seconds.items()):
+        ordered = sorted(times)
+        mean = sum(ordered) / len(ordered) * 1000
+        worst = ordered[-1] * 1000
+        parts.append(f"{backend} mean {mean:.1f} ms, max {worst:.1f} ms (n={len(ordered)})")
+    terminalreporter.write_line("per-test database setup: " + "; ".join(parts))
+
+
+# --- PostgreSQL ----------------------------------------------------------------------------
+
+
+class _PostgresCluster:
+    """A throwaway PostgreSQL cluster in a temp dir, tuned for speed over durability."""
+
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="lap-pg-", dir=_cluster_parent()))
+        self.data = self.root / "data"
+        self.log = self.root / "postgres.log"
+        self.port = 0
+        self.running = False
+        self.os_user: str | None = None
+        if os.geteuid() == 0:
+            # initdb refuses to run as root.
+            self.os_user = "postgres" if _user_exists("postgres") else "nobody"
+            shutil.chown(self.root, user=self.os_user)
+
+    def _run(self, program: str, *args: str) -> subprocess.CompletedProcess[str]:
+        command = [str(PG_BIN / program), *args]
+        if self.os_user:
+            command = ["runuser", "-u", self.os_user, "--", *command]
+        return subprocess.run(  # noqa: S603
+            command, cwd=self.root, capture_output=True, text=True, timeout=120, check=False
+        )
+
+    def start(self) -> None:
+        done = self._run(
+            "initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust",
+            "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions",
+        )  # fmt: skip
+        if done.returncode:
+            raise RuntimeError(f"initdb failed:\n{done.stdout}\n{done.stderr}")
+        last_error = ""
+        for _attempt in range(5):  # the free port may be taken before the server binds it
+            port = _free_port()
+            options = (
+                f"-p {port} -c listen_addresses=127.0.0.1 -c fsync=off"
+                " -c synchronous_commit=off -c full_page_writes=off"
+                f" -k {self.root}"
+            )
+            done = self._run(
+                "pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options,
+                "-w", "-t", "60", "start",
+            )  # fmt: skip
+            if done.returncode == 0:
+                self.port = port
+                self.running = True
+                return
+            last_error = f"{done.stdout}\n{done.stderr}\n{self._log_tail()}"
+        raise RuntimeError(f"PostgreSQL did not start:\n{last_error}")
+
+    def _log_tail(self) -> str:
+        try:
+            return self.log.read_text(errors="replace")[-4000:]
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.running:
+            self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+            self.running = False
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}"
+
+
+def _cluster_parent() -> str | None:
+    """Where to put the cluster: ``LAP_TEST_PG_DIR``, else tmpfs when it is roomy (cloning
+    a database there takes ~10 ms instead of ~100 ms on disk), else /tmp. The path stays
+    short because the Unix socket lives there too (107-byte limit)."""
+    chosen = os.environ.get("LAP_TEST_PG_DIR")
+    if chosen:
+        return chosen
+    shm = "/dev/shm"  # noqa: S108
+    try:
+        stats = os.statvfs(shm)
+        if stats.f_bavail * stats.f_frsize >= 1 << 30 and os.access(shm, os.W_OK):
+            return shm
+    except OSError:
+        pass
+    return "/tmp" if Path("/tmp").is_dir() else None  # noqa: S108
+
+
+def _user_exists(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="session")
+def postgres_url_base() -> Iterator[str]:
+    """URL of a PostgreSQL 15 server (no database name): ``LAP_TEST_POSTGRES_URL`` or a
+    cluster started for this session and removed afterwards."""
+    if _skip_postgres():
+        pytest.skip("LAP_TEST_SKIP_POSTGRES is set")
+    existing = os.environ.get("LAP_TEST_POSTGRES_URL")
+    if existing:
+        yield existing
+        return
+    if not (PG_BIN / "initdb").exists() or not (PG_BIN / "pg_ctl").exists():
+        pytest.fail(
+            f"PostgreSQL 15 is not installed ({PG_BIN}/initdb missing). Install it with "
+            "`scripts/system-deps.sh test` (as root), point LAP_TEST_POSTGRES_URL at a "
+            "server, or set LAP_TEST_SKIP_POSTGRES=1 to skip the PostgreSQL cases.",
+            pytrace=False,
+        )
+    cluster = _PostgresCluster()
+    atexit.register(cluster.stop)  # in case the session dies before teardown
+    try:
+        cluster.start()
+    except Exception as exc:
+        cluster.stop()
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()
+
+
+def _server_url(base: str, database: str) -> URL:
+    url = make_url(base)
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    return url.set(database=database)
+
+
+def _libpq(url: URL) -> str:
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@dataclass
+class _PostgresTemplate:
+    """A migrated template database and an autocommit admin connection to clone it."""
+
+    base: str
+    name: str
+    admin: psycopg.Connection[Any]
+    counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def create(self) -> str:
+        database = f"t_{os.getpid()}_{next(self.counter)}"
+        # FILE_COPY copies the files; a little faster than WAL_LOG for a small template.
+        self.admin.execute(
+            f'CREATE DATABASE "{database}" TEMPLATE "{self.name}" STRATEGY FILE_COPY'
+        )
+        return database
+
+    def drop(self, database: str) -> None:
+        self.admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+    def url(self, database: str) -> str:
+        return _server_url(self.base, database).render_as_string(hide_password=False)
+
+
+def _drop_template(admin: psycopg.Connection[Any], name: str) -> None:
+    exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+    if exists:
+        # A template database cannot be dropped.
+        admin.execute(f'ALTER DATABASE "{name}" WITH IS_TEMPLATE false')
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def _postgres_template(postgres_url_base: str) -> Iterator[_PostgresTemplate]:
+    """Run the migrations once into a template database that each test clones."""
+    import psycopg
+
+    from lap_market.db import run_migrations
+
+    admin = psycopg.connect(_libpq(_server_url(postgres_url_base, "postgres")), autocommit=True)
+    # A shared server may host several runs at once; our own cluster hosts only us.
+    external = bool(os.environ.get("LAP_TEST_POSTGRES_URL"))
+    name = f"lap_template_{os.getpid()}" if external else "lap_template"
+    _drop_template(admin, name)
+    admin.execute(f'CREATE DATABASE "{name}"')
+    template_url = _server_url(postgres_url_base, name).render_as_string(hide_password=False)
+    run_migrations(template_url)
+    # Nobody may stay connected to a template, or cloning it fails.
+    admin.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE datname = %s AND pid <> pg_backend_pid()",
+        (name,),
+    )
+    admin.execute(f'ALTER DATABASE "{name}" WITH IS_TEMPLATE true ALLOW_CONNECTIONS false')
+    try:
+        yield _PostgresTemplate(base=postgres_url_base, name=name, admin=admin)
+    finally:
+        try:
+            _drop_template(admin, name)
+        finally:
+            admin.close()
+
+
+# --- SQLite ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Run the migrations once; each test gets a copy of the resulting file."""
+    from lap_market.db import run_migrations
+
+    directory = tmp_path_factory.mktemp("sqlite-template")
+    migrated = directory / "migrated.db"
+    run_migrations(f"sqlite:///{migrated}")
+    # Copy through the backup API so nothing is left behind in a -wal file, and store it
+    # in rollback-journal mode so the template is one self-contained file.
+    template = directory / "template.db"
+    source = sqlite3.connect(migrated)
+    target = sqlite3.connect(template)
+    try:
+        source.backup(target)
+        target.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        target.close()
+        source.close()
+    return template
+
+
+# --- per-test database, settings, app ------------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", "postgresql"], ids=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A freshly migrated database of its own for this test, on each backend."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("_sqlite_template")
+        started = time.perf_counter()
+        path = tmp_path / "db" / "lap_market.db"
+        path.parent.mkdir()
+        shutil.copyfile(template, path)
+        _setup_seconds["sqlite"].append(time.perf_counter() - started)
+        yield f"sqlite:///{path}"
+        return
+
+    pg: _PostgresTemplate = request.getfixturevalue("_postgres_template")
+    started = time.perf_counter()
+    database = pg.create()
+    _setup_seconds["postgresql"].append(time.perf_counter() - started)
+    try:
+        yield pg.url(database)
+    finally:
+        pg.drop(database)
+
+
+def _settings(database_url: str, data_dir: Path) -> Settings:
+    from lap_market.config import Settings
+
+    return Settings(
+        database_url=database_url, data_dir=data_dir, secret_key=SECRET_KEY, env="test"
+    )
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    """Settings for this test's database, with a data folder of its own."""
+    return _settings(db_url, tmp_path / "data")
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[FastAPI]:
+    """The application, with its engine closed afterwards so the database can go."""
+    from lap_market.main import create_app
+
+    application = create_app(settings)
+    try:
+        yield application
+    finally:
+        engine = getattr(application.state, "engine", None)
+        if engine is not None:
+            engine.dispose()
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """An HTTP client calling the app in-process, startup and shutdown included."""
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def session(app: FastAPI) -> Iterator[Session]:
+    """A database session on the app's engine, for arranging and checking data."""
+    from sqlmodel import Session
+
+    with Session(app.state.engine) as db_session:
+        yield db_session
+
+
+@pytest.fixture(autouse=True)
+def _reset_clock() -> Iterator[None]:
+    """Let time run again after a test that froze or moved it."""
+    yield
+    from lap_market.clock import clock
+
+    clock.reset()
+
+
+# --- live server and browser -----------------------------------------------------------------
+
+
+@dataclass
+class LiveServer:
+    """A running server: base ``url`` (no trailing slash), its ``app`` and ``settings``."""
+
+    url: str
+    app: FastAPI
+    settings: Settings
+
+
+def _load_demo(app: FastAPI) -> None:
+    from sqlmodel import Session
+
+    try:
+        from lap_market.demo import load_demo
+    except ModuleNotFoundError as exc:
+        if exc.name != "lap_market.demo":
+            raise
+        import warnings
+
+        warnings.warn("lap_market.demo does not exist yet: live server has no demo data",
+                      stacklevel=2)
+        return
+    with Session(app.state.engine) as db_session:
+        load_demo(db_session)
+        db_session.commit()
+
+
+@pytest.fixture(scope="module")
+def live_server(
+    tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path
+) -> Iterator[LiveServer]:
+    """Uvicorn serving the app on SQLite with the demo data, shared by a test module.
+
+    It runs in this process, so ``clock.set`` moves its time too.
+    """
+    import httpx
+    import uvicorn
+
+    from lap_market.main import create_app
+
+    directory = tmp_path_factory.mktemp("live")
+    database = directory / "lap_market.db"
+    shutil.copyfile(_sqlite_template, database)
+    live_settings = _settings(f"sqlite:///{database}", directory / "data")
+    application = create_app(live_settings)
+    _load_demo(application)
+
+    port = _free_port()
+    config = uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="live-server", daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if not thread.is_alive():
+                pytest.fail("live server exited during startup", pytrace=False)
+            try:
+                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("live server did not answer /healthz within 30 s", pytrace=False)
+            time.sleep(0.05)
+        yield LiveServer(url=url, app=application, settings=live_settings)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        application.state.engine.dispose()
+
+
+def _chromium_path() -> str:
+    return shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def _playwright() -> Iterator[Playwright]:
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    try:
+        yield playwright
+    finally:
+        playwright.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(_playwright: Playwright) -> Iterator[Browser]:
+    """Debian's Chromium, headless (Playwright's own browsers cannot be downloaded)."""
+    executable = _chromium_path()
+    if not Path(executable).exists():
+        pytest.fail(
+            "Chromium is not installed: run `scripts/system-deps.sh test` as root "
+            "(apt-get install chromium).",
+            pytrace=False,
+        )
+    chromium = _playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    try:
+        yield chromium
+    finally:
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A page in a fresh browser context (no cookies), 10 s default timeout."""
+    context = browser.new_context(locale="en-GB", timezone_id="Europe/London")
+    context.set_default_timeout(10_000)
+    context.set_default_navigation_timeout(10_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()

@@ -28,6 +28,7 @@ import itertools
 import os
 import pwd
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -88,9 +89,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     dropped: list[pytest.Item] = []
     for item in items:
         fixtures = getattr(item, "fixturenames", ())
-        if ("page" in fixtures or "browser" in fixtures) and not item.get_closest_marker(
-            "browser"
-        ):
+        if ("page" in fixtures or "browser" in fixtures) and not item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.browser)
         callspec = getattr(item, "callspec", None)
         backend = callspec.params.get("db_url") if callspec else None
@@ -122,8 +121,11 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 class _PostgresCluster:
     """A throwaway PostgreSQL cluster in a temp dir, tuned for speed over durability."""
 
-    def __init__(self) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="lap-pg-", dir=_cluster_parent()))
+    def __init__(self, root: Path | None = None) -> None:
+        if root is None:
+            root = Path(tempfile.mkdtemp(prefix="lap-pg-", dir=_cluster_parent()))
+            (root / "owner.pid").write_text(str(os.getpid()))
+        self.root = root
         self.data = self.root / "data"
         self.log = self.root / "postgres.log"
         self.port = 0
@@ -174,9 +176,9 @@ class _PostgresCluster:
         except OSError:
             return ""
 
-    def stop(self) -> None:
+    def stop(self, mode: str = "fast") -> None:
         if self.running:
-            self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+            self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
             self.running = False
         shutil.rmtree(self.root, ignore_errors=True)
 
@@ -200,6 +202,45 @@ def _cluster_parent() -> str | None:
     except OSError:
         pass
     return "/tmp" if Path("/tmp").is_dir() else None  # noqa: S108
+
+
+def _remove_stale_clusters() -> None:
+    """Stop and delete clusters whose pytest was killed (tmpfs is memory)."""
+    parent = Path(_cluster_parent() or tempfile.gettempdir())
+    for root in parent.glob("lap-pg-*"):
+        try:
+            owner = int((root / "owner.pid").read_text())
+        except (OSError, ValueError):
+            continue  # not ours, or still being created
+        if _process_alive(owner):
+            continue  # another session's
+        if (root / "data" / "postmaster.pid").exists():
+            stale = _PostgresCluster(root)
+            stale.running = True
+            stale.stop(mode="immediate")
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _sigterm_runs_teardown() -> None:
+    """Turn SIGTERM (CI timeouts) into KeyboardInterrupt so teardown stops the cluster."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+
+        def _interrupt(_signum: int, _frame: Any) -> None:
+            raise KeyboardInterrupt("SIGTERM")
+
+        signal.signal(signal.SIGTERM, _interrupt)
 
 
 def _user_exists(name: str) -> bool:
@@ -227,6 +268,8 @@ def postgres_url_base() -> Iterator[str]:
             "server, or set LAP_TEST_SKIP_POSTGRES=1 to skip the PostgreSQL cases.",
             pytrace=False,
         )
+    _remove_stale_clusters()
+    _sigterm_runs_teardown()
     cluster = _PostgresCluster()
     atexit.register(cluster.stop)  # in case the session dies before teardown
     try:
@@ -368,9 +411,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 def _settings(database_url: str, data_dir: Path) -> Settings:
     from lap_market.config import Settings
 
-    return Settings(
-        database_url=database_url, data_dir=data_dir, secret_key=SECRET_KEY, env="test"
-    )
+    return Settings(database_url=database_url, data_dir=data_dir, secret_key=SECRET_KEY, env="test")
 
 
 @pytest.fixture
@@ -442,8 +483,9 @@ def _load_demo(app: FastAPI) -> None:
             raise
         import warnings
 
-        warnings.warn("lap_market.demo does not exist yet: live server has no demo data",
-                      stacklevel=2)
+        warnings.warn(
+            "lap_market.demo does not exist yet: live server has no demo data", stacklevel=2
+        )
         return
     with Session(app.state.engine) as db_session:
         load_demo(db_session)

@@ -10,8 +10,6 @@ if TYPE_CHECKING:
 
 def login_api(client: TestClient, email: str, password: str) -> dict[str, str]:
     """Log in through ``POST /api/v1/auth/token`` and return the bearer header."""
-    response = client.post(
-        "/api/v1/auth/token", data={"username": email, "password": password}
-    )
+    response = client.post("/api/v1/auth/token", data={"username": email, "password": password})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}

@@ -1,5 +1,10 @@
 """Reference data created by migrations: the London authorities and the service categories."""
 
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
 # The 33 London local authorities with their ONS GSS codes.
 LONDON_AUTHORITIES: list[tuple[str, str]] = [
     ("E09000001", "City of London"),
@@ -63,3 +68,41 @@ CATEGORIES: list[tuple[str, str, str, str, list[tuple[str, str, bool, bool]]]] =
         [("delegate_place", "delegate place", False, True), ("course_day", "course day", False, True)],
     ),
 ]
+
+
+def insert_reference_data(op: Any) -> None:
+    """The London authorities, LMA, the partnership and the service categories."""
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    organisation = sa.table(
+        "organisation",
+        sa.column("name", sa.String), sa.column("kind", sa.String),
+        sa.column("gss_code", sa.String), sa.column("created_at", sa.DateTime(timezone=True)),
+    )
+    rows = [
+        {"name": name, "kind": "borough", "gss_code": gss, "created_at": now}
+        for gss, name in LONDON_AUTHORITIES
+    ]
+    rows.append({"name": LMA_NAME, "kind": "lma", "gss_code": None, "created_at": now})
+    rows.append({"name": PARTNERSHIP_NAME, "kind": "partnership", "gss_code": None, "created_at": now})
+    op.bulk_insert(organisation, rows)
+
+    category = sa.table(
+        "category",
+        sa.column("id", sa.Integer), sa.column("code", sa.String), sa.column("name", sa.String),
+        sa.column("cpv_code", sa.String), sa.column("cpv_description", sa.String),
+    )
+    unit = sa.table(
+        "categoryunit",
+        sa.column("category_id", sa.Integer), sa.column("code", sa.String),
+        sa.column("name", sa.String), sa.column("per_year", sa.Boolean), sa.column("whole", sa.Boolean),
+    )
+    for number, (code, name, cpv, cpv_description, units) in enumerate(CATEGORIES, start=1):
+        op.bulk_insert(category, [{"id": number, "code": code, "name": name, "cpv_code": cpv,
+                                   "cpv_description": cpv_description}])
+        op.bulk_insert(unit, [
+            {"category_id": number, "code": u_code, "name": u_name, "per_year": per_year, "whole": whole}
+            for u_code, u_name, per_year, whole in units
+        ])
+    if op.get_bind().dialect.name == "postgresql":
+        # Explicit ids above leave the sequence behind.
+        op.execute("SELECT setval('category_id_seq', (SELECT max(id) FROM category))")

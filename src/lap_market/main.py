@@ -28,7 +28,8 @@ from lap_market.templating import is_htmx, render
 log = logging.getLogger("lap_market.request")
 STATIC_DIR = Path(__file__).parent / "static"
 DOMAINS = [
-    "accounts", "audit", "catalogue", "demand", "tenders", "contracts", "reports", "ocds", "web",
+    "accounts", "audit", "catalogue", "demand", "aggregation", "tenders", "contracts", "reports",
+    "ocds", "web",
 ]
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

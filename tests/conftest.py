@@ -337,18 +337,18 @@ def _postgres_template(postgres_url_base: str) -> Iterator[_PostgresTemplate]:
     # A shared server may host several runs at once; our own cluster hosts only us.
     external = bool(os.environ.get("LAP_TEST_POSTGRES_URL"))
     name = f"lap_template_{os.getpid()}" if external else "lap_template"
-    _drop_template(admin, name)
-    admin.execute(f'CREATE DATABASE "{name}"')
-    template_url = _server_url(postgres_url_base, name).render_as_string(hide_password=False)
-    run_migrations(template_url)
-    # Nobody may stay connected to a template, or cloning it fails.
-    admin.execute(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-        " WHERE datname = %s AND pid <> pg_backend_pid()",
-        (name,),
-    )
-    admin.execute(f'ALTER DATABASE "{name}" WITH IS_TEMPLATE true ALLOW_CONNECTIONS false')
     try:
+        _drop_template(admin, name)
+        admin.execute(f'CREATE DATABASE "{name}"')
+        template_url = _server_url(postgres_url_base, name).render_as_string(hide_password=False)
+        run_migrations(template_url)
+        # Nobody may stay connected to a template, or cloning it fails.
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        )
+        admin.execute(f'ALTER DATABASE "{name}" WITH IS_TEMPLATE true ALLOW_CONNECTIONS false')
         yield _PostgresTemplate(base=postgres_url_base, name=name, admin=admin)
     finally:
         try:

@@ -115,7 +115,7 @@ def demo() -> None:
     with _session() as session:
         load_demo(session)
         session.commit()
-    click.echo("Demo data loaded. Demo logins (password for all: %s):" % DEMO_PASSWORD)
+    click.echo(f"Demo data loaded. Demo logins (password for all: {DEMO_PASSWORD}):")
     for email, _name, role, org in DEMO_USERS:
         click.echo(f"  {role:<20} {email:<24} {org}")
 

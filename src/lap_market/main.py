@@ -28,8 +28,16 @@ from lap_market.templating import is_htmx, render
 log = logging.getLogger("lap_market.request")
 STATIC_DIR = Path(__file__).parent / "static"
 DOMAINS = [
-    "accounts", "audit", "catalogue", "demand", "aggregation", "tenders", "contracts", "reports",
-    "ocds", "web",
+    "accounts",
+    "audit",
+    "catalogue",
+    "demand",
+    "aggregation",
+    "tenders",
+    "contracts",
+    "reports",
+    "ocds",
+    "web",
 ]
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -89,7 +97,9 @@ def _add_routes(app: FastAPI) -> None:
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
     @app.middleware("http")
-    async def shell(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def shell(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         started = time.perf_counter()
         request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
         request.state.request_id = request_id
@@ -99,19 +109,27 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         response = await call_next(request)
         if new_csrf and not request.url.path.startswith(("/api/", "/static/")):
             response.set_cookie(
-                CSRF_COOKIE, request.state.csrf_cookie, httponly=True, samesite="lax",
-                secure=settings.cookie_secure, path="/",
+                CSRF_COOKIE,
+                request.state.csrf_cookie,
+                httponly=True,
+                samesite="lax",
+                secure=settings.cookie_secure,
+                path="/",
             )
         _security_headers(response, request.url.path)
         response.headers["X-Request-ID"] = request_id
         if settings.log_requests:
-            log.info(json.dumps({
-                "method": request.method,
-                "path": request.url.path,
-                "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                "request_id": request_id,
-            }))
+            log.info(
+                json.dumps(
+                    {
+                        "method": request.method,
+                        "path": request.url.path,
+                        "status": response.status_code,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                        "request_id": request_id,
+                    }
+                )
+            )
         return response
 
 
@@ -150,9 +168,7 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         errors = [_clean_error(e) for e in exc.errors()]
         if request.url.path.startswith("/api/"):
-            return JSONResponse(
-                {"detail": errors, "code": "invalid"}, status_code=422
-            )
+            return JSONResponse({"detail": errors, "code": "invalid"}, status_code=422)
         message = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in errors)
         return _web_error(request, 422, message or "The request was not valid.")
 
@@ -172,26 +188,35 @@ def _add_error_handlers(app: FastAPI) -> None:
 
 
 def _clean_error(error: dict[str, Any]) -> dict[str, Any]:
-    cleaned = {k: error[k] for k in ("loc", "msg", "type") if k in error}
+    cleaned: dict[str, Any] = {k: error[k] for k in ("loc", "msg", "type") if k in error}
     cleaned["field"] = ".".join(str(p) for p in error.get("loc", ())[1:]) or None
     return cleaned
 
 
-TITLES = {401: "Please sign in", 403: "You do not have access", 404: "Page not found",
-          409: "That cannot be done now", 413: "Too large", 422: "There is a problem",
-          429: "Too many attempts", 500: "Sorry, there is a problem with the service"}
+TITLES = {
+    401: "Please sign in",
+    403: "You do not have access",
+    404: "Page not found",
+    409: "That cannot be done now",
+    413: "Too large",
+    422: "There is a problem",
+    429: "Too many attempts",
+    500: "Sorry, there is a problem with the service",
+}
 
 
 def _web_error(request: Request, status: int, message: str) -> Response:
     if is_htmx(request):
         return render(
-            request, "shell/fragments/flash.html",
+            request,
+            "shell/fragments/flash.html",
             {"message": message, "kind": "error", "title": TITLES.get(status, "Error")},
             status_code=status,
             headers={"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"},
         )
     return render(
-        request, "shell/pages/error.html",
+        request,
+        "shell/pages/error.html",
         {"status": status, "title": TITLES.get(status, "Error"), "message": message},
         status_code=status,
     )

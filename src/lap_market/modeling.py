@@ -13,15 +13,13 @@ def id_field() -> Any:
     return Field(default=None, primary_key=True)
 
 
-def fk(target: str, *, nullable: bool = False, index: bool = True, ondelete: str | None = None) -> Any:
+def fk(target: str, *, nullable: bool = False, index: bool = True) -> Any:
     """A foreign key to ``target`` (``"table.id"``)."""
     return Field(
         default=None if nullable else ...,
-        sa_column_kwargs={},
         foreign_key=target,
         nullable=nullable,
         index=index,
-        ondelete=ondelete,  # type: ignore[arg-type]
     )
 
 

@@ -48,7 +48,10 @@ PARTNERSHIP_NAME = "London Archives Partnership"
 # code, name, CPV code, CPV description, units (code, name, per_year, whole)
 CATEGORIES: list[tuple[str, str, str, str, list[tuple[str, str, bool, bool]]]] = [
     (
-        "storage", "Archive storage", "63121100-4", "Storage services",
+        "storage",
+        "Archive storage",
+        "63121100-4",
+        "Storage services",
         [
             ("linear_metre_year", "linear metre per year", True, False),
             ("box_year", "box per year", True, True),
@@ -56,16 +59,28 @@ CATEGORIES: list[tuple[str, str, str, str, list[tuple[str, str, bool, bool]]]] =
         ],
     ),
     (
-        "conservation", "Conservation", "92512000-3", "Archive services",
+        "conservation",
+        "Conservation",
+        "92512000-3",
+        "Archive services",
         [("item", "item", False, True), ("hour", "hour", False, False)],
     ),
     (
-        "digitisation", "Digitisation", "79999100-4", "Scanning services",
+        "digitisation",
+        "Digitisation",
+        "79999100-4",
+        "Scanning services",
         [("image", "image", False, True), ("item", "item", False, True)],
     ),
     (
-        "training", "Training", "80530000-8", "Vocational training services",
-        [("delegate_place", "delegate place", False, True), ("course_day", "course day", False, True)],
+        "training",
+        "Training",
+        "80530000-8",
+        "Vocational training services",
+        [
+            ("delegate_place", "delegate place", False, True),
+            ("course_day", "course day", False, True),
+        ],
     ),
 ]
 
@@ -75,34 +90,63 @@ def insert_reference_data(op: Any) -> None:
     now = datetime(2026, 1, 1, tzinfo=UTC)
     organisation = sa.table(
         "organisation",
-        sa.column("name", sa.String), sa.column("kind", sa.String),
-        sa.column("gss_code", sa.String), sa.column("created_at", sa.DateTime(timezone=True)),
+        sa.column("name", sa.String),
+        sa.column("kind", sa.String),
+        sa.column("gss_code", sa.String),
+        sa.column("created_at", sa.DateTime(timezone=True)),
     )
     rows = [
         {"name": name, "kind": "borough", "gss_code": gss, "created_at": now}
         for gss, name in LONDON_AUTHORITIES
     ]
     rows.append({"name": LMA_NAME, "kind": "lma", "gss_code": None, "created_at": now})
-    rows.append({"name": PARTNERSHIP_NAME, "kind": "partnership", "gss_code": None, "created_at": now})
+    rows.append(
+        {"name": PARTNERSHIP_NAME, "kind": "partnership", "gss_code": None, "created_at": now}
+    )
     op.bulk_insert(organisation, rows)
 
     category = sa.table(
         "category",
-        sa.column("id", sa.Integer), sa.column("code", sa.String), sa.column("name", sa.String),
-        sa.column("cpv_code", sa.String), sa.column("cpv_description", sa.String),
+        sa.column("id", sa.Integer),
+        sa.column("code", sa.String),
+        sa.column("name", sa.String),
+        sa.column("cpv_code", sa.String),
+        sa.column("cpv_description", sa.String),
     )
     unit = sa.table(
         "categoryunit",
-        sa.column("category_id", sa.Integer), sa.column("code", sa.String),
-        sa.column("name", sa.String), sa.column("per_year", sa.Boolean), sa.column("whole", sa.Boolean),
+        sa.column("category_id", sa.Integer),
+        sa.column("code", sa.String),
+        sa.column("name", sa.String),
+        sa.column("per_year", sa.Boolean),
+        sa.column("whole", sa.Boolean),
     )
     for number, (code, name, cpv, cpv_description, units) in enumerate(CATEGORIES, start=1):
-        op.bulk_insert(category, [{"id": number, "code": code, "name": name, "cpv_code": cpv,
-                                   "cpv_description": cpv_description}])
-        op.bulk_insert(unit, [
-            {"category_id": number, "code": u_code, "name": u_name, "per_year": per_year, "whole": whole}
-            for u_code, u_name, per_year, whole in units
-        ])
+        op.bulk_insert(
+            category,
+            [
+                {
+                    "id": number,
+                    "code": code,
+                    "name": name,
+                    "cpv_code": cpv,
+                    "cpv_description": cpv_description,
+                }
+            ],
+        )
+        op.bulk_insert(
+            unit,
+            [
+                {
+                    "category_id": number,
+                    "code": u_code,
+                    "name": u_name,
+                    "per_year": per_year,
+                    "whole": whole,
+                }
+                for u_code, u_name, per_year, whole in units
+            ],
+        )
     if op.get_bind().dialect.name == "postgresql":
         # Explicit ids above leave the sequence behind.
         op.execute("SELECT setval('category_id_seq', (SELECT max(id) FROM category))")

@@ -1,5 +1,6 @@
 """Jinja templates (autoescaped) with jinja2-fragments, so HTMX swaps named blocks of a page."""
 
+from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -7,6 +8,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2_fragments.fastapi import Jinja2Blocks
+from markupsafe import Markup, escape
 
 from lap_market.accounts.security import csrf_token_for
 from lap_market.clock import as_utc
@@ -36,6 +38,18 @@ def _quantity(value: Decimal | int | None) -> str:
     return f"{value:,.2f}"
 
 
+# Imported macros cannot see the page's variables, so the CSRF field reads the token of the
+# request being rendered from here (rendering is synchronous, within render()).
+_current_csrf_token: ContextVar[str] = ContextVar("csrf_token", default="")
+
+
+def _csrf_input() -> Markup:
+    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(
+        escape(_current_csrf_token.get())
+    )
+
+
+templates.env.globals["csrf_input"] = _csrf_input
 templates.env.filters["gbp"] = format_gbp
 templates.env.filters["when"] = _date
 templates.env.filters["qty"] = _quantity
@@ -63,7 +77,12 @@ def render(
         request.app.state.settings.secret_key, request.state.csrf_cookie
     )
     block_name = block if (block and is_htmx(request)) else None
-    response: HTMLResponse = templates.TemplateResponse(
-        request, template, ctx, status_code=status_code, headers=headers, block_name=block_name
-    )
+    reset = _current_csrf_token.set(ctx["csrf_token"])
+    try:
+        response = templates.TemplateResponse(
+            request, template, ctx, status_code=status_code, headers=headers, block_name=block_name
+        )
+    finally:
+        _current_csrf_token.reset(reset)
+    assert isinstance(response, HTMLResponse)
     return response

@@ -20,5 +20,8 @@ def panel(session: Session, user: User) -> Panel | None:
             PanelRow("Active users", str(active), "/admin/users"),
             PanelRow("Deactivated users", str(inactive), "/admin/users"),
         ],
-        links=[("Add a user", "/admin/users#add"), ("Add an organisation", "/admin/organisations#add")],
+        links=[
+            ("Add a user", "/admin/users#add"),
+            ("Add an organisation", "/admin/organisations#add"),
+        ],
     )

@@ -1,6 +1,7 @@
 """Who is asking: bearer tokens for the API, the session cookie for the web app."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -15,6 +16,18 @@ from lap_market.db import SessionDep
 from lap_market.errors import DomainError, Forbidden, Unauthenticated
 
 SESSION_COOKIE = "lap_session"
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """Who is signed in, detached from any database session."""
+
+    id: int
+    name: str
+    email: str
+    role: str
+    organisation_id: int
+
 CSRF_COOKIE = "lap_csrf"
 
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -72,7 +85,12 @@ def web_user_optional(request: Request, session: SessionDep, settings: SettingsD
         user = service.load_user_for_token(session, user_id)
     except Unauthenticated:
         return None
-    request.state.user = user  # the page shell shows who is signed in
+    # The page shell shows who is signed in, even on error pages rendered after a rollback
+    # has expired the ORM object, so it keeps a plain snapshot.
+    request.state.user = SignedIn(
+        id=user.id, name=user.name, email=user.email, role=user.role,  # type: ignore[arg-type]
+        organisation_id=user.organisation_id,
+    )
     return user
 
 

@@ -5,13 +5,27 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, or_, select
 
-from lap_market.accounts.models import ROLE_ORG_KINDS, LoginFailure, Organisation, OrgKind, Role, User
+from lap_market.accounts.models import (
+    ROLE_ORG_KINDS,
+    LoginFailure,
+    Organisation,
+    OrgKind,
+    Role,
+    User,
+)
 from lap_market.accounts.schemas import OrganisationCreate, UserCreate, UserUpdate
 from lap_market.accounts.security import create_access_token, hash_password, verify_password
 from lap_market.audit import service as audit
 from lap_market.clock import clock
 from lap_market.config import Settings
-from lap_market.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests, Unauthenticated
+from lap_market.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    TooManyRequests,
+    Unauthenticated,
+)
 
 
 def require_admin(actor: User) -> None:

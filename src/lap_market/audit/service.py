@@ -25,9 +25,9 @@ def record(
     event = AuditEvent(
         at=clock.now(),
         actor_id=actor.id if actor else None,
-        organisation_id=organisation_id if organisation_id is not None else (
-            actor.organisation_id if actor else None
-        ),
+        organisation_id=organisation_id
+        if organisation_id is not None
+        else (actor.organisation_id if actor else None),
         action=action,
         object_type=object_type,
         object_id=str(object_id) if object_id is not None else "",
@@ -86,7 +86,9 @@ def list_events(
     return list(rows), int(total)
 
 
-def recent_for_organisation(session: Session, organisation_id: int, limit: int = 10) -> list[AuditEvent]:
+def recent_for_organisation(
+    session: Session, organisation_id: int, limit: int = 10
+) -> list[AuditEvent]:
     """The latest events done by an organisation's own people, for its dashboard."""
     return list(
         session.exec(

@@ -19,7 +19,10 @@ class FormErrors(Exception):
 
 def parse_form(model: type[M], data: dict[str, Any]) -> M:
     """Validate ``data`` (blank strings dropped) into ``model`` or raise FormErrors."""
-    cleaned = {k: v for k, v in data.items() if not (isinstance(v, str) and v.strip() == "")}
+    cleaned = {
+        k: v for k, v in data.items()
+        if k != "csrf_token" and not (isinstance(v, str) and v.strip() == "")
+    }
     try:
         return model.model_validate(cleaned)
     except ValidationError as exc:

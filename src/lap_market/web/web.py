@@ -52,7 +52,7 @@ def login(
     if not email.strip():
         errors["email"] = "Enter your email address"
     if not password:
-        errors["password"] = "Enter your password"
+        errors["password"] = "Enter your password"  # noqa: S105 - a message, not a secret
     status = 422
     if not errors:
         try:

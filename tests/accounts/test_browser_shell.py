@@ -1,0 +1,46 @@
+"""Every role signs in through Chromium, sees its dashboard, and signs out; axe finds no
+serious or critical violations on the login page or any dashboard."""
+
+import pytest
+
+from tests.accessibility import assert_accessible
+from tests.helpers import browser_login, browser_logout
+
+ROLES = [
+    ("admin@lap.example", "Admin dashboard", "London Archives Partnership"),
+    ("officer@lap.example", "Procurement officer dashboard", "London Archives Partnership"),
+    ("camden@lap.example", "Borough manager dashboard", "Camden"),
+    ("lma@lap.example", "Provider dashboard", "London Metropolitan Archives"),
+    ("thames@lap.example", "Provider dashboard", "Thames Records Storage Ltd"),
+]
+
+
+def test_login_page_is_accessible(page, live_server):
+    page.goto(f"{live_server.url}/login")
+    assert page.get_by_role("heading", name="Sign in to LAP Market").is_visible()
+    assert_accessible(page)
+
+
+def test_wrong_password_shows_error_summary(page, live_server):
+    page.goto(f"{live_server.url}/login")
+    page.get_by_label("Email address").fill("officer@lap.example")
+    page.get_by_label("Password").fill("not-the-password")
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_text("There is a problem").is_visible()
+    assert page.get_by_role("link", name="Email address: Incorrect email or password.").is_visible()
+    assert_accessible(page)
+
+
+@pytest.mark.parametrize(("email", "heading", "organisation"), ROLES)
+def test_each_role_sees_its_dashboard(page, live_server, email, heading, organisation):
+    browser_login(page, live_server.url, email)
+    assert page.get_by_role("heading", name=heading).is_visible()
+    assert page.get_by_text(organisation).first.is_visible()
+    assert page.get_by_role("heading", name=f"Recent activity in {organisation}").is_visible()
+    assert_accessible(page)
+    # Narrow (phone) layout stays usable.
+    page.set_viewport_size({"width": 375, "height": 800})
+    assert page.get_by_role("button", name="Sign out").is_visible()
+    browser_logout(page, live_server.url)
+    page.goto(f"{live_server.url}/dashboard")
+    page.wait_for_url(f"{live_server.url}/login?next=/dashboard")

@@ -25,6 +25,7 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
     import uvicorn
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugin set-up chatter
     uvicorn.run(
         "lap_market.main:create_app", factory=True, host=host, port=port, workers=workers,
         reload=reload, log_level="info", access_log=False,

@@ -1,9 +1,9 @@
 """API models for tenders and lots (shared by aggregation and tendering)."""
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from lap_market.money import Money
 
@@ -49,3 +49,147 @@ class TenderRead(BaseModel):
     amendments: list[AmendmentRead]
     created_at: datetime
     published_at: datetime | None
+
+
+# --- tendering inputs and outputs ---------------------------------------------------------
+
+QUALITY_STATEMENT_MAX = 10_000
+REASON_MAX = 2_000
+TEXT_MAX = 5_000
+
+
+class TenderUpdate(BaseModel):
+    """Editable fields of a draft tender (all optional; checked together with the stored ones)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=20_000)
+    price_weight: int | None = Field(default=None, ge=0, le=100)
+    quality_weight: int | None = Field(default=None, ge=0, le=100)
+    clarification_deadline: datetime | None = None
+    submission_deadline: datetime | None = None
+
+
+class AmendmentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=REASON_MAX)
+    submission_deadline: datetime | None = None
+    clarification_deadline: datetime | None = None
+    description: str | None = Field(default=None, max_length=20_000)
+
+
+class ReasonIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=REASON_MAX)
+
+
+class QuestionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=TEXT_MAX)
+
+
+class AnswerCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answer: str = Field(min_length=1, max_length=TEXT_MAX)
+
+
+class QuestionRead(BaseModel):
+    id: int
+    tender_id: int
+    question: str
+    asked_at: datetime
+    answer: str | None
+    answered_at: datetime | None
+    mine: bool = False
+    # Only officers learn who asked; providers and boroughs never do.
+    asked_by: str | None = None
+
+
+class BidIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    unit_price: Money
+    quality_statement: str = Field(min_length=1, max_length=QUALITY_STATEMENT_MAX)
+
+
+class BidRead(BaseModel):
+    id: int
+    tender_id: int
+    lot_id: int
+    provider: str
+    unit_price: Money
+    quality_statement: str
+    status: str
+    quality_score: Decimal | None
+    submitted_at: datetime
+    updated_at: datetime
+
+
+class LotBidCount(BaseModel):
+    lot_id: int
+    bid_count: int
+
+
+class TenderBids(BaseModel):
+    """What the caller may see of a tender's bids: counts only while they are sealed."""
+
+    sealed: bool
+    lots: list[LotBidCount]
+    bids: list[BidRead]
+
+
+class ScoreIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    quality_score: Decimal = Field(ge=0, le=100, decimal_places=2)
+
+
+class EvaluationRow(BaseModel):
+    bid_id: int
+    provider: str
+    unit_price: Money
+    price_score: Decimal
+    quality_score: Decimal | None
+    total_score: Decimal | None
+    rank: int | None
+
+
+class AwardIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    bid_id: int
+    reason: str | None = Field(default=None, max_length=REASON_MAX)
+
+
+class AwardRead(BaseModel):
+    award_id: int
+    standstill_ends: date
+
+
+class AwardDetail(BaseModel):
+    id: int
+    tender_id: int
+    lot_id: int
+    bid_id: int
+    supplier: str
+    unit_price: Money
+    reason: str | None
+    status: str
+    awarded_at: datetime
+    standstill_ends: date
+    revoked_at: datetime | None
+    revoke_reason: str | None
+
+
+class NotificationRead(BaseModel):
+    id: int
+    tender_id: int | None
+    kind: str
+    message: str
+    created_at: datetime
+    read_at: datetime | None

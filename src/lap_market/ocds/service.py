@@ -1,0 +1,244 @@
+"""Open data: OCDS 1.1 release packages of published tenders, for anyone to read.
+
+Reading only, so nothing is audited. Bids are read for one thing alone, which providers
+have an active bid, and only for tenders whose submission deadline has passed.
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TypeVar
+
+from sqlmodel import Session, and_, col, or_, select
+
+from lap_market.accounts.models import Organisation, OrgKind
+from lap_market.audit.models import AuditEvent
+from lap_market.catalogue.models import Category, CategoryUnit
+from lap_market.clock import as_utc, clock
+from lap_market.config import Settings
+from lap_market.demand.models import Demand, DemandStatus
+from lap_market.errors import NotFound
+from lap_market.ocds import builder
+from lap_market.ocds.schemas import Publisher, Release, ReleasePackage
+from lap_market.reference import PARTNERSHIP_NAME
+from lap_market.tenders.models import Amendment, Award, Bid, BidStatus, Lot, Question, Tender
+
+_Row = TypeVar("_Row", Lot, Amendment, Award)
+
+
+def release_package_for_tender(
+    session: Session, *, tender_id: int, uri: str, settings: Settings
+) -> ReleasePackage:
+    """Every release of one published tender so far; 404 for a draft or an unknown id."""
+    tender = session.get(Tender, tender_id)
+    if tender is None or not builder.is_public(tender):
+        raise NotFound(f"There is no published tender {tender_id}.", field="tender_id")
+    now = clock.now()
+    releases = _releases(session, [tender], now=now, since=None, settings=settings)
+    return _package(uri, releases, now)
+
+
+def release_package_since(
+    session: Session, *, since: datetime | None, uri: str, settings: Settings
+) -> ReleasePackage | None:
+    """All published tenders' releases dated ``since`` or later (all when None), oldest
+    first; None when there are none (OCDS packages hold at least one release)."""
+    now = clock.now()
+    since = as_utc(since) if since is not None else None
+    tenders = list(session.exec(
+        select(Tender).where(col(Tender.published_at).is_not(None)).order_by(col(Tender.id))
+    ).all())
+    releases = _releases(session, tenders, now=now, since=since, settings=settings)
+    return _package(uri, releases, now) if releases else None
+
+
+def _package(uri: str, releases: list[Release], now: datetime) -> ReleasePackage:
+    return ReleasePackage(
+        uri=uri,
+        version=builder.OCDS_VERSION,
+        extensions=[builder.LOTS_EXTENSION],
+        published_date=now,
+        publisher=Publisher(name=PARTNERSHIP_NAME),
+        license=builder.OPEN_GOVERNMENT_LICENCE,
+        releases=releases,
+    )
+
+
+def _releases(
+    session: Session, tenders: Sequence[Tender], *, now: datetime, since: datetime | None,
+    settings: Settings,
+) -> list[Release]:
+    """Load what the tenders' releases need, in a fixed number of queries, and build them."""
+    if not tenders:
+        return []
+    ids = [t.id for t in tenders]
+    amendments = _by_tender(session.exec(
+        select(Amendment).where(col(Amendment.tender_id).in_(ids)).order_by(col(Amendment.number))
+    ).all())
+    awards = _by_tender(session.exec(
+        select(Award).where(col(Award.tender_id).in_(ids)).order_by(col(Award.id))
+    ).all())
+    # Only tenders with a release in the window are worth loading in full.
+    wanted = [
+        t for t in tenders
+        if any(
+            since is None or stage.date >= since
+            for stage in builder.stages(t, amendments[t.id], awards[t.id], now)  # type: ignore[index]
+        )
+    ]
+    if not wanted:
+        return []
+    facts = _facts(session, wanted, amendments, awards, now)
+    releases = [
+        release
+        for item in facts
+        for release in builder.build_releases(
+            item, ocid_prefix=settings.ocid_prefix, now=now, since=since
+        )
+    ]
+    return sorted(releases, key=lambda r: (r.date, r.ocid))
+
+
+def _facts(
+    session: Session,
+    tenders: list[Tender],
+    amendments: dict[int, list[Amendment]],
+    awards: dict[int, list[Award]],
+    now: datetime,
+) -> list[builder.TenderFacts]:
+    ids = [t.id for t in tenders]
+    lots = _by_tender(session.exec(select(Lot).where(col(Lot.tender_id).in_(ids))).all())
+    lot_ids = [lot.id for group in lots.values() for lot in group]
+    demands: dict[int, list[Demand]] = defaultdict(list)
+    if lot_ids:
+        for demand in session.exec(
+            select(Demand)
+            .where(col(Demand.lot_id).in_(lot_ids), Demand.status != DemandStatus.WITHDRAWN)
+            .order_by(col(Demand.id))
+        ).all():
+            demands[demand.lot_id].append(demand)  # type: ignore[index]
+    history = _cancellations(session, ids, lot_ids)  # type: ignore[arg-type]
+    for lot_id, released in history.lot_demands.items():
+        demands[lot_id].extend(released)
+    questions: dict[int, list[datetime]] = defaultdict(list)
+    for tender_id, asked_at in session.exec(
+        select(Question.tender_id, Question.asked_at).where(col(Question.tender_id).in_(ids))
+    ).all():
+        questions[tender_id].append(asked_at)
+    tenderers = _tenderers(session, [t for t in tenders if builder.closed_at(t, now) is not None])
+
+    org_ids = {d.borough_id for group in demands.values() for d in group}
+    org_ids |= {d.borough_id for group in history.tender_demands.values() for d in group}
+    org_ids |= {p for group in tenderers.values() for p in group}
+    org_ids |= {a.supplier_id for group in awards.values() for a in group}
+    organisations = {
+        org.id: org
+        for org in session.exec(select(Organisation).where(col(Organisation.id).in_(org_ids))).all()
+    } if org_ids else {}
+    partnership = session.exec(
+        select(Organisation)
+        .where(Organisation.kind == OrgKind.PARTNERSHIP)
+        .order_by(col(Organisation.id))
+    ).first()
+    if partnership is None:  # the reference data always has it; a name is all a party needs
+        partnership = Organisation(id=0, name=PARTNERSHIP_NAME, kind=OrgKind.PARTNERSHIP)
+    categories = {c.id: c for c in session.exec(select(Category)).all()}
+    units = {u.id: u for u in session.exec(select(CategoryUnit)).all()}
+
+    result = []
+    for tender in tenders:
+        tender_lots = lots[tender.id]  # type: ignore[index]
+        result.append(builder.TenderFacts(
+            tender=tender,
+            lots=tender_lots,
+            categories=categories,  # type: ignore[arg-type]
+            units=units,  # type: ignore[arg-type]
+            procuring_entity=partnership,
+            demands_by_lot={lot.id: demands[lot.id] for lot in tender_lots},  # type: ignore[misc, index]
+            organisations=organisations,  # type: ignore[arg-type]
+            amendments=amendments[tender.id],  # type: ignore[index]
+            awards=awards[tender.id],  # type: ignore[index]
+            question_times=questions[tender.id],  # type: ignore[index]
+            tenderer_ids=tenderers[tender.id],  # type: ignore[index]
+            lot_changed_at={
+                lot.id: history.lot_changed_at[lot.id]  # type: ignore[misc, index]
+                for lot in tender_lots if lot.id in history.lot_changed_at
+            },
+            released_demands=history.tender_demands[tender.id],  # type: ignore[index]
+        ))
+    return result
+
+
+@dataclass
+class _Cancellations:
+    """What cancellations took away from lots, recovered from their audit events."""
+
+    lot_changed_at: dict[int, datetime] = field(default_factory=dict)
+    lot_demands: dict[int, list[Demand]] = field(default_factory=lambda: defaultdict(list))
+    tender_demands: dict[int, list[Demand]] = field(default_factory=lambda: defaultdict(list))
+
+
+def _cancellations(session: Session, tender_ids: list[int], lot_ids: list[int]) -> _Cancellations:
+    """When lots were cancelled or declared unsuccessful, and the demand a cancellation sent
+    back to the pipeline (it no longer points at the lot, but its boroughs were buyers)."""
+    found = _Cancellations()
+    lot_keys = [str(i) for i in lot_ids]
+    tender_keys = [str(i) for i in tender_ids]
+    events = session.exec(
+        select(AuditEvent)
+        .where(or_(
+            and_(
+                AuditEvent.object_type == "lot",
+                col(AuditEvent.action).in_(["lot.cancelled", "lot.unsuccessful"]),
+                col(AuditEvent.object_id).in_(lot_keys),
+            ),
+            and_(
+                AuditEvent.object_type == "tender",
+                AuditEvent.action == "tender.cancelled",
+                col(AuditEvent.object_id).in_(tender_keys),
+            ),
+        ))
+        .order_by(col(AuditEvent.id))
+    ).all() if lot_keys or tender_keys else []
+    wanted: dict[int, tuple[str, int]] = {}
+    for event in events:
+        owner = int(event.object_id)
+        if event.object_type == "lot":
+            found.lot_changed_at.setdefault(owner, as_utc(event.at))
+        for demand_id in (event.details or {}).get("demand_ids") or []:
+            if isinstance(demand_id, int):
+                wanted[demand_id] = (event.object_type, owner)
+    if wanted:
+        for demand in session.exec(
+            select(Demand).where(col(Demand.id).in_(list(wanted))).order_by(col(Demand.id))
+        ).all():
+            kind, owner = wanted[demand.id]  # type: ignore[index]
+            target = found.lot_demands if kind == "lot" else found.tender_demands
+            target[owner].append(demand)
+    return found
+
+
+def _tenderers(session: Session, closed: list[Tender]) -> dict[int, list[int]]:
+    """Providers with an active bid, per tender: bidding has closed on every one of them.
+
+    Only the tender and provider columns are selected, so no price or statement is read."""
+    found: dict[int, list[int]] = defaultdict(list)
+    if not closed:
+        return found
+    rows = session.exec(
+        select(Bid.tender_id, Bid.provider_id)
+        .where(col(Bid.tender_id).in_([t.id for t in closed]), Bid.status == BidStatus.ACTIVE)
+        .distinct()
+        .order_by(col(Bid.tender_id), col(Bid.provider_id))
+    ).all()
+    for tender_id, provider_id in rows:
+        found[tender_id].append(provider_id)
+    return found
+
+
+def _by_tender(rows: Sequence[_Row]) -> dict[int, list[_Row]]:
+    grouped: dict[int, list[_Row]] = defaultdict(list)
+    for row in rows:
+        grouped[row.tender_id].append(row)
+    return grouped

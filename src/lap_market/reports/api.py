@@ -1,0 +1,88 @@
+"""JSON (and CSV) routes for the savings report."""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import Response
+
+from lap_market.accounts.deps import CurrentUser
+from lap_market.db import SessionDep
+from lap_market.reports import service
+from lap_market.reports.schemas import GroupBy, SavingsReport
+
+router = APIRouter(prefix="/api/v1", tags=["reports"])
+
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+
+
+def wants_csv(accept: str | None) -> bool:
+    """Whether an Accept header prefers ``text/csv`` to JSON (ties go to CSV, as it was asked
+    for by name)."""
+    if not accept:
+        return False
+    csv_q = json_q = 0.0
+    for part in accept.split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        media = media.lower()
+        if media == "text/csv":
+            csv_q = max(csv_q, q)
+        elif media in ("application/json", "application/*", "*/*"):
+            json_q = max(json_q, q)
+    return csv_q > 0 and csv_q >= json_q
+
+
+def csv_response(report: SavingsReport) -> Response:
+    """The report as a CSV download."""
+    return Response(
+        service.savings_csv(report),
+        media_type=CSV_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{service.csv_filename(report)}"'},
+    )
+
+
+@router.get(
+    "/reports/savings",
+    response_model=SavingsReport,
+    responses={
+        200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with Accept: text/csv"}
+    },
+)
+def savings(
+    session: SessionDep,
+    user: CurrentUser,
+    group_by: Annotated[
+        str,
+        Query(
+            description="borough, category or provider",
+            json_schema_extra={"enum": [g.value for g in GroupBy]},
+        ),
+    ] = "borough",
+    from_date: Annotated[
+        date | None, Query(alias="from", description="issued on or after (YYYY-MM-DD)")
+    ] = None,
+    to_date: Annotated[
+        date | None, Query(alias="to", description="issued on or before (YYYY-MM-DD)")
+    ] = None,
+    accept: Annotated[str | None, Header()] = None,
+) -> Response | SavingsReport:
+    """Savings from buying together: contracted against standalone value, with totals.
+
+    Officers see every contract, a borough manager its own borough's, a provider its own
+    contracts' values without the savings (saving fields null). Send `Accept: text/csv` for
+    a CSV download.
+    """
+    report = service.savings_report(
+        session, user, group_by=group_by, from_date=from_date, to_date=to_date
+    )
+    if wants_csv(accept):
+        return csv_response(report)
+    return report

@@ -1,0 +1,231 @@
+"""The savings report: what contracts cost against what each borough would have paid alone.
+
+A contract's standalone value is snapshotted by the contracts service when it is issued: the
+catalogue's best rate for the borough's own quantity on that date, over the contract's term.
+Contracts without a reference rate have no snapshot; they count at their own value (so they
+claim no saving) and are counted in ``no_reference_rate``.
+"""
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, case, col, func, select
+
+from lap_market.accounts.models import Organisation, Role, User
+from lap_market.catalogue.models import Category
+from lap_market.contracts.models import Contract
+from lap_market.errors import Forbidden, Invalid
+from lap_market.money import from_pence
+from lap_market.reports.schemas import GroupBy, SavingsFigures, SavingsReport, SavingsRow, Scope
+
+ONE_PLACE = Decimal("0.1")
+CSV_COLUMNS = [
+    "key", "name", "gss_code", "contracts", "contracted_value", "standalone_value", "saving",
+    "saving_pct", "no_reference_rate",
+]
+_KEY_COLUMNS: dict[GroupBy, Any] = {
+    GroupBy.BOROUGH: Contract.buyer_id,
+    GroupBy.CATEGORY: Contract.category_id,
+    GroupBy.PROVIDER: Contract.supplier_id,
+}
+
+
+def report_scope(actor: User) -> Scope:
+    """Which contracts ``actor`` may total, and whether they may see the savings on them.
+
+    Officers see every contract; a borough manager only its borough's (as buyer); a provider
+    only its own contracts (as supplier). A provider sees the values of its contracts but not
+    their standalone values or savings: those are what the boroughs would have paid other
+    providers, i.e. the savings of others, so its rows carry null saving fields.
+    """
+    if actor.role == Role.PROCUREMENT_OFFICER:
+        return Scope.PARTNERSHIP
+    if actor.role == Role.BOROUGH_MANAGER:
+        return Scope.BOROUGH
+    if actor.role == Role.PROVIDER:
+        return Scope.PROVIDER
+    raise Forbidden("Only procurement officers, borough managers and providers see savings.")
+
+
+def parse_group_by(value: str | None) -> GroupBy:
+    """``borough`` (the default), ``category`` or ``provider``; anything else is Invalid."""
+    if value is None or value == "":
+        return GroupBy.BOROUGH
+    try:
+        return GroupBy(value)
+    except ValueError:
+        allowed = ", ".join(g.value for g in GroupBy)
+        raise Invalid(f"group_by must be one of {allowed}.", field="group_by") from None
+
+
+def saving_pct(saving_pence: int, standalone_pence: int) -> Decimal | None:
+    """Saving as a percentage of standalone value, half-up to one place; None when that is 0."""
+    if standalone_pence == 0:
+        return None
+    return (Decimal(saving_pence) * 100 / Decimal(standalone_pence)).quantize(
+        ONE_PLACE, rounding=ROUND_HALF_UP
+    )
+
+
+@dataclass
+class _Sums:
+    contracts: int = 0
+    contracted_pence: int = 0
+    standalone_pence: int = 0
+    no_reference_rate: int = 0
+
+    def add(self, other: "_Sums") -> None:
+        self.contracts += other.contracts
+        self.contracted_pence += other.contracted_pence
+        self.standalone_pence += other.standalone_pence
+        self.no_reference_rate += other.no_reference_rate
+
+    def figures(self, *, savings_visible: bool) -> dict[str, Any]:
+        if not savings_visible:
+            return {
+                "contracts": self.contracts,
+                "contracted_value": from_pence(self.contracted_pence),
+                "standalone_value": None, "saving": None, "saving_pct": None,
+                "no_reference_rate": None,
+            }
+        saving = self.standalone_pence - self.contracted_pence
+        return {
+            "contracts": self.contracts,
+            "contracted_value": from_pence(self.contracted_pence),
+            "standalone_value": from_pence(self.standalone_pence),
+            "saving": from_pence(saving),
+            "saving_pct": saving_pct(saving, self.standalone_pence),
+            "no_reference_rate": self.no_reference_rate,
+        }
+
+
+def savings_report(
+    session: Session,
+    actor: User,
+    *,
+    group_by: str | GroupBy | None = GroupBy.BOROUGH,
+    from_date: date | None = None,
+    to_date: date | None = None,
+) -> SavingsReport:
+    """Contracted and standalone value and the saving, per borough, category or provider.
+
+    ``from_date`` and ``to_date`` (both inclusive) filter on the day a contract was issued
+    (UTC). Rows are sorted by saving, largest first; in a provider's view, which has no
+    savings, by contracted value.
+    """
+    scope = report_scope(actor)
+    grouping = parse_group_by(group_by)
+    if from_date is not None and to_date is not None and to_date < from_date:
+        raise Invalid("to must be the same as or after from.", field="to")
+    savings_visible = scope != Scope.PROVIDER
+
+    key_column = _KEY_COLUMNS[grouping]
+    query = sa.select(
+        key_column,
+        func.count(),
+        func.sum(Contract.value_pence),
+        func.sum(func.coalesce(Contract.standalone_value_pence, Contract.value_pence)),
+        func.sum(case((col(Contract.standalone_value_pence).is_(None), 1), else_=0)),
+    ).group_by(key_column)
+    if scope == Scope.BOROUGH:
+        query = query.where(col(Contract.buyer_id) == actor.organisation_id)
+    elif scope == Scope.PROVIDER:
+        query = query.where(col(Contract.supplier_id) == actor.organisation_id)
+    if from_date is not None:
+        query = query.where(col(Contract.issued_at) >= _start_of(from_date))
+    if to_date is not None:
+        query = query.where(col(Contract.issued_at) < _start_of(to_date + timedelta(days=1)))
+    # Five columns is more than sqlmodel's typed select() takes, hence SQLAlchemy's.
+    result = session.exec(query).all()  # type: ignore[call-overload]
+    sums = {
+        int(key): _Sums(int(count), int(value or 0), int(standalone or 0), int(missing or 0))
+        for key, count, value, standalone, missing in result
+    }
+
+    labels = _labels(session, grouping, list(sums))
+    rows: list[SavingsRow] = []
+    total = _Sums()
+    for key_id, group in sums.items():
+        total.add(group)
+        key, name, gss_code = labels[key_id]
+        rows.append(SavingsRow(
+            key=key, name=name, id=key_id, gss_code=gss_code,
+            **group.figures(savings_visible=savings_visible),
+        ))
+    if savings_visible:
+        rows.sort(key=lambda r: (-(r.saving or 0), r.key.casefold()))
+    else:
+        rows.sort(key=lambda r: (-r.contracted_value, r.key.casefold()))
+    return SavingsReport(
+        group_by=grouping, scope=scope, savings_visible=savings_visible,
+        from_date=from_date, to_date=to_date, rows=rows,
+        totals=SavingsFigures(**total.figures(savings_visible=savings_visible)),
+    )
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _labels(
+    session: Session, grouping: GroupBy, ids: list[int]
+) -> dict[int, tuple[str, str, str | None]]:
+    """(key, name, gss_code) for each borough, category or provider id."""
+    if not ids:
+        return {}
+    if grouping == GroupBy.CATEGORY:
+        categories = session.exec(select(Category).where(col(Category.id).in_(ids))).all()
+        return {c.id: (c.code, c.name, None) for c in categories}  # type: ignore[misc]
+    organisations = session.exec(select(Organisation).where(col(Organisation.id).in_(ids))).all()
+    return {
+        o.id: (o.name, o.name, o.gss_code if grouping == GroupBy.BOROUGH else None)  # type: ignore[misc]
+        for o in organisations
+    }
+
+
+def csv_filename(report: SavingsReport) -> str:
+    """``savings-by-borough.csv`` and so on."""
+    return f"savings-by-{report.group_by.value}.csv"
+
+
+def savings_csv(report: SavingsReport) -> str:
+    """The report as CSV: a header row, one row per group, then a totals row."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in report.rows:
+        writer.writerow([
+            _safe_text(row.key), _safe_text(row.name), row.gss_code or "", *_csv_figures(row),
+        ])
+    writer.writerow(["Total", "", "", *_csv_figures(report.totals)])
+    return buffer.getvalue()
+
+
+def _csv_figures(figures: SavingsFigures) -> list[str]:
+    def text(value: Decimal | int | None, places: int = 2) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, int):
+            return str(value)
+        return f"{value:.{places}f}"
+
+    return [
+        str(figures.contracts),
+        text(figures.contracted_value),
+        text(figures.standalone_value),
+        text(figures.saving),
+        text(figures.saving_pct, 1),
+        text(figures.no_reference_rate),
+    ]
+
+
+def _safe_text(value: str) -> str:
+    # A spreadsheet would run a cell starting with one of these as a formula.
+    if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value

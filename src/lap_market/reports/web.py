@@ -1,0 +1,116 @@
+"""The savings dashboard page and its CSV download."""
+
+from datetime import date
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from lap_market.accounts.deps import WebUser
+from lap_market.accounts.models import Organisation
+from lap_market.db import SessionDep
+from lap_market.errors import Invalid
+from lap_market.reports import service
+from lap_market.reports.api import csv_response
+from lap_market.reports.charts import savings_chart
+from lap_market.reports.schemas import GroupBy
+from lap_market.templating import render
+from lap_market.web.deps import web_router
+
+router = web_router()
+
+GROUP_LABELS = {GroupBy.BOROUGH: "By borough", GroupBy.CATEGORY: "By category",
+                GroupBy.PROVIDER: "By provider"}
+DATE_LABELS = {"from": "Issued from", "to": "Issued to"}
+
+FromQuery = Annotated[str, Query(alias="from", max_length=20)]
+ToQuery = Annotated[str, Query(alias="to", max_length=20)]
+GroupQuery = Annotated[str, Query(max_length=20)]
+
+
+def _parse_date(value: str, name: str, errors: dict[str, str]) -> date | None:
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        errors[name] = f"{DATE_LABELS[name]} must be a real date, for example 2026-04-01"
+        return None
+
+
+def _query(group_by: str, from_text: str, to_text: str) -> str:
+    params = {"group_by": group_by, "from": from_text.strip(), "to": to_text.strip()}
+    return urlencode({k: v for k, v in params.items() if v})
+
+
+@router.get("/savings", response_class=HTMLResponse)
+def savings_page(
+    request: Request,
+    session: SessionDep,
+    user: WebUser,
+    group_by: GroupQuery = "borough",
+    from_text: FromQuery = "",
+    to_text: ToQuery = "",
+) -> Response:
+    """The savings dashboard: headline figures, a chart and table per grouping, CSV link."""
+    scope = service.report_scope(user)
+    grouping = service.parse_group_by(group_by)
+    errors: dict[str, str] = {}
+    from_date = _parse_date(from_text, "from", errors)
+    to_date = _parse_date(to_text, "to", errors)
+    report = None
+    if not errors:
+        try:
+            report = service.savings_report(
+                session, user, group_by=grouping, from_date=from_date, to_date=to_date
+            )
+        except Invalid as exc:
+            if exc.field not in DATE_LABELS:
+                raise
+            errors[exc.field] = exc.detail
+    organisation = session.get(Organisation, user.organisation_id)
+    context: dict[str, Any] = {
+        "report": report,
+        "chart": savings_chart(report) if report and report.rows else None,
+        "errors": errors,
+        "date_labels": DATE_LABELS,
+        "group_by": grouping.value,
+        "from_text": from_text.strip(),
+        "to_text": to_text.strip(),
+        "groupings": [
+            (g.value, label, "/savings?" + _query(g.value, from_text, to_text))
+            for g, label in GROUP_LABELS.items()
+        ],
+        "csv_url": "/savings.csv?" + _query(grouping.value, from_text, to_text),
+        "csv_name": f"savings-by-{grouping.value}.csv",
+        "scope": scope.value,
+        "organisation": organisation,
+        "noun": grouping.value,
+    }
+    return render(
+        request, "reports/pages/savings.html", context, block="results",
+        status_code=422 if errors else 200,
+    )
+
+
+@router.get("/savings.csv")
+def savings_csv(
+    session: SessionDep,
+    user: WebUser,
+    group_by: GroupQuery = "borough",
+    from_text: FromQuery = "",
+    to_text: ToQuery = "",
+) -> Response:
+    """The savings report as a CSV download, for the signed-in user's view."""
+    errors: dict[str, str] = {}
+    from_date = _parse_date(from_text, "from", errors)
+    to_date = _parse_date(to_text, "to", errors)
+    if errors:
+        field, message = next(iter(errors.items()))
+        raise Invalid(message, field=field)
+    report = service.savings_report(
+        session, user, group_by=group_by, from_date=from_date, to_date=to_date
+    )
+    return csv_response(report)

@@ -23,7 +23,9 @@ def term_days(start: date, end: date) -> int:
     return (end - start).days + 1
 
 
-def unrounded_value(quantity: Decimal, unit_price: Decimal, *, per_year: bool, days: int) -> Decimal:
+def unrounded_value(
+    quantity: Decimal, unit_price: Decimal, *, per_year: bool, days: int
+) -> Decimal:
     """Exact value before rounding: per-year units are charged pro rata over the term."""
     value = quantity * unit_price
     if per_year:
@@ -119,7 +121,8 @@ def load_rate_cards(
         select(Offer, OfferVersion)
         .join(
             OfferVersion,
-            (OfferVersion.offer_id == Offer.id) & (OfferVersion.number == Offer.current_version),
+            (col(OfferVersion.offer_id) == col(Offer.id))
+            & (col(OfferVersion.number) == col(Offer.current_version)),
         )
         .where(
             Offer.status == OfferStatus.PUBLISHED,
@@ -152,7 +155,10 @@ def load_rate_cards(
         ).all()
         for tier in tiers:
             candidates[tier.version_id].tiers.append(
-                Tier(min_quantity=Decimal(tier.min_quantity), unit_price_pence=tier.unit_price_pence)
+                Tier(
+                    min_quantity=Decimal(tier.min_quantity),
+                    unit_price_pence=tier.unit_price_pence,
+                )
             )
     return {key: RateCard(by_key.get(key, [])) for key in wanted}
 

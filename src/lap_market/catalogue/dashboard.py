@@ -1,0 +1,43 @@
+"""The catalogue's dashboard panel: a provider's offers, or what boroughs can buy."""
+
+from sqlmodel import Session
+
+from lap_market.accounts.models import Role, User
+from lap_market.catalogue import service
+from lap_market.catalogue.models import OfferStatus
+from lap_market.web.dashboard import Panel, PanelRow
+
+
+def panel(session: Session, user: User) -> Panel | None:
+    """Providers see their offers by status; borough people and officers the live catalogue."""
+    if user.role == Role.PROVIDER:
+        counts = service.offer_counts(session, provider_id=user.organisation_id)
+        return Panel(
+            title="Your offers",
+            rows=[
+                PanelRow(
+                    label=status.capitalize(), value=str(counts.get(status, 0)), href="/my-offers"
+                )
+                for status in (OfferStatus.DRAFT, OfferStatus.PUBLISHED, OfferStatus.WITHDRAWN)
+            ],
+            links=[("Create an offer", "/my-offers/new"), ("Manage your offers", "/my-offers")],
+        )
+    if user.role in (Role.BOROUGH_MANAGER, Role.PROCUREMENT_OFFICER):
+        names = {c.code: c.name for c in service.load_reference(session).categories.values()}
+        counts = service.offer_counts(session)
+        return Panel(
+            title="Catalogue",
+            rows=[
+                PanelRow(
+                    label=names[code],
+                    value=f"{n} offer{'s' if n != 1 else ''}",
+                    href=f"/catalogue?category={code}",
+                )
+                for code, n in counts.items()
+            ],
+            links=[
+                ("Browse the catalogue", "/catalogue"),
+                ("Compare offers", "/catalogue/compare"),
+            ],
+        )
+    return None

@@ -1,0 +1,356 @@
+"""Catalogue pages: browse and search, an offer with its price calculator, the comparison,
+and providers' own offers with create/edit/publish/withdraw forms."""
+
+from datetime import date
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from lap_market.accounts.deps import WebUser, web_role
+from lap_market.accounts.models import Role, User
+from lap_market.catalogue import service
+from lap_market.catalogue.schemas import MAX_TIERS, OfferCreate, OfferUpdate
+from lap_market.db import SessionDep
+from lap_market.errors import DomainError, Invalid
+from lap_market.templating import render
+from lap_market.web.deps import web_router
+from lap_market.web.forms import domain_form_errors, validation_messages
+
+router = web_router()
+ProviderPage = Annotated[User, Depends(web_role(Role.PROVIDER))]
+PAGE_SIZE = 20
+TIER_ROWS = 4
+SORTS = [("name", "Name"), ("price", "Price (lowest first)")]
+COMMISSIONED = [("yes", "LMA commissioned services only"), ("no", "Contractors only")]
+
+
+def _text(request: Request, name: str, limit: int = 200) -> str:
+    return (request.query_params.get(name) or "").strip()[:limit]
+
+
+def _reference_context(session: SessionDep) -> dict[str, Any]:
+    ref = service.load_reference(session)
+    categories = list(ref.categories.values())
+    groups = [(c, ref.units_of(c)) for c in categories]
+    unit_names: dict[str, str] = {}
+    for info in ref.units.values():
+        unit_names.setdefault(info.code, info.name)
+    return {"categories": categories, "unit_groups": groups, "unit_names": unit_names}
+
+
+# --- browse -------------------------------------------------------------------------------
+
+
+@router.get("/catalogue", response_class=HTMLResponse)
+def catalogue_page(request: Request, session: SessionDep, user: WebUser) -> Response:
+    """Published offers, with filters and a search box that update the list in place."""
+    filters = {
+        name: _text(request, name)
+        for name in ("q", "category", "unit", "commissioned", "quantity", "sort")
+    }
+    try:
+        page = max(1, int(request.query_params.get("page") or 1))
+    except ValueError:
+        page = 1
+    errors: dict[str, str] = {}
+    result = None
+    try:
+        result = service.browse_offers(
+            session,
+            user,
+            category=filters["category"] or None,
+            unit=filters["unit"] or None,
+            q=filters["q"] or None,
+            commissioned={"yes": True, "no": False}.get(filters["commissioned"]),
+            quantity=filters["quantity"] or None,
+            sort="price" if filters["sort"] == "price" else "name",
+            page=page,
+            page_size=PAGE_SIZE,
+        )
+    except Invalid as exc:
+        errors = domain_form_errors(exc)
+    pages = 0 if result is None else (result.total + PAGE_SIZE - 1) // PAGE_SIZE
+    kept = {k: v for k, v in filters.items() if v}
+
+    def page_url(number: int) -> str:
+        return "/catalogue?" + urlencode({**kept, "page": number})
+
+    return render(
+        request,
+        "catalogue/pages/catalogue.html",
+        {
+            "filters": filters,
+            "result": result,
+            "errors": errors,
+            "page": page,
+            "pages": pages,
+            "page_url": page_url,
+            "sorts": SORTS,
+            "commissioned_options": COMMISSIONED,
+            **_reference_context(session),
+        },
+        block="results",
+    )
+
+
+def _parse_date(value: str, field: str, errors: dict[str, str]) -> date | None:
+    if not value:
+        errors.setdefault(field, "Enter a date")
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        errors.setdefault(field, "Enter a real date, such as 2027-01-01")
+        return None
+
+
+@router.get("/catalogue/offers/{offer_id}", response_class=HTMLResponse)
+def offer_page(request: Request, session: SessionDep, user: WebUser, offer_id: int) -> Response:
+    """An offer, its tiers and versions, and a price calculator (quantity and term)."""
+    offer = service.get_offer_for_read(session, user, offer_id)
+    form = {name: _text(request, name, 20) for name in ("quantity", "start_date", "end_date")}
+    errors: dict[str, str] = {}
+    quote = None
+    if any(form.values()):
+        start = _parse_date(form["start_date"], "start_date", errors)
+        end = _parse_date(form["end_date"], "end_date", errors)
+        if not form["quantity"]:
+            errors["quantity"] = "Enter a quantity"
+        if not errors:
+            try:
+                quote = service.quote_offer(
+                    session,
+                    offer_id=offer_id,
+                    quantity=form["quantity"],
+                    start_date=start,
+                    end_date=end,
+                )
+            except DomainError as exc:
+                errors = domain_form_errors(exc)
+    return render(
+        request,
+        "catalogue/pages/offer.html",
+        {"offer": offer, "form": form, "errors": errors, "quote": quote},
+        block="calculator",
+        status_code=422 if errors else 200,
+    )
+
+
+@router.get("/catalogue/compare", response_class=HTMLResponse)
+def compare_page(request: Request, session: SessionDep, user: WebUser) -> Response:
+    """The offers in one category and unit side by side, cheapest first at a quantity."""
+    form = {name: _text(request, name, 40) for name in ("category", "unit", "quantity")}
+    errors: dict[str, str] = {}
+    offers = None
+    if any(form.values()):
+        for name, message in (
+            ("category", "Choose a category"),
+            ("unit", "Choose a unit"),
+            ("quantity", "Enter a quantity"),
+        ):
+            if not form[name]:
+                errors.setdefault(name, message)
+        if not errors:
+            try:
+                offers = service.compare_offers(
+                    session,
+                    user,
+                    category=form["category"],
+                    unit=form["unit"],
+                    quantity=form["quantity"],
+                )
+            except Invalid as exc:
+                errors = domain_form_errors(exc)
+    return render(
+        request,
+        "catalogue/pages/compare.html",
+        {"form": form, "errors": errors, "offers": offers, **_reference_context(session)},
+        block="comparison",
+        status_code=422 if errors else 200,
+    )
+
+
+# --- my offers ------------------------------------------------------------------------------
+
+
+@router.get("/my-offers", response_class=HTMLResponse)
+def my_offers_page(request: Request, session: SessionDep, user: ProviderPage) -> Response:
+    """The provider's own offers in every status, with publish and withdraw buttons."""
+    return render(
+        request,
+        "catalogue/pages/my_offers.html",
+        {
+            "offers": service.list_own_offers(session, user),
+            "done": request.query_params.get("done", ""),
+        },
+    )
+
+
+def _form_tiers(form: dict[str, str]) -> tuple[list[dict[str, str]], list[int]]:
+    """Filled tier rows as dicts, and each one's row index on the form."""
+    tiers: list[dict[str, str]] = []
+    rows: list[int] = []
+    for index in range(MAX_TIERS):
+        minimum = form.get(f"tiers.{index}.min_quantity", "").strip()
+        price = form.get(f"tiers.{index}.unit_price", "").strip()
+        if minimum or price:
+            tiers.append({"min_quantity": minimum, "unit_price": price})
+            rows.append(index)
+    return tiers, rows
+
+
+def _row_errors(errors: dict[str, str], rows: list[int]) -> dict[str, str]:
+    """Error keys for compacted tiers ("tiers.1.unit_price") back to their form rows."""
+    mapped: dict[str, str] = {}
+    for key, message in errors.items():
+        parts = key.split(".")
+        if (
+            parts[0] == "tiers"
+            and len(parts) >= 2
+            and parts[1].isdigit()
+            and int(parts[1]) < len(rows)
+        ):
+            parts[1] = str(rows[int(parts[1])])
+            key = ".".join(parts)
+            if len(parts) == 2:
+                key = f"{key}.min_quantity"
+        elif key == "tiers":
+            key = "tiers.0.min_quantity"
+        mapped.setdefault(key, message)
+    return mapped
+
+
+def _offer_data(form: dict[str, str], *, editing: bool) -> tuple[dict[str, Any], list[int]]:
+    data: dict[str, Any] = {}
+    for name in ("category", "title", "description", "unit", "lead_time_days", "valid_from"):
+        value = form.get(name, "").strip()
+        if value or (name == "description" and editing):
+            data[name] = value
+    for name in ("capacity", "valid_until"):
+        value = form.get(name, "").strip()
+        if value:
+            data[name] = value
+        elif editing:
+            data[name] = None  # blank on the edit form clears it
+    tiers, rows = _form_tiers(form)
+    data["tiers"] = tiers
+    return data, rows
+
+
+def _form_page(
+    request: Request,
+    session: SessionDep,
+    *,
+    form: dict[str, Any],
+    errors: dict[str, str],
+    offer: Any = None,
+) -> Response:
+    rows = max(TIER_ROWS, len([k for k in form if k.endswith(".min_quantity")]))
+    return render(
+        request,
+        "catalogue/pages/offer_form.html",
+        {
+            "form": form,
+            "errors": errors,
+            "offer": offer,
+            "tier_rows": min(rows, MAX_TIERS),
+            **_reference_context(session),
+        },
+        status_code=422 if errors else 200,
+    )
+
+
+@router.get("/my-offers/new", response_class=HTMLResponse)
+def new_offer_page(request: Request, session: SessionDep, user: ProviderPage) -> Response:
+    """The form for a new offer."""
+    return _form_page(request, session, form={"lead_time_days": "10"}, errors={})
+
+
+@router.post("/my-offers/new", response_class=HTMLResponse)
+async def create_offer(request: Request, session: SessionDep, user: ProviderPage) -> Response:
+    """Save a new draft offer from the form."""
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    data, rows = _offer_data(form, editing=False)
+    try:
+        offer = service.create_offer(session, user, data=OfferCreate.model_validate(data))
+    except ValidationError as exc:
+        return _form_page(
+            request, session, form=form, errors=_row_errors(validation_messages(exc), rows)
+        )
+    except DomainError as exc:
+        session.rollback()
+        return _form_page(
+            request, session, form=form, errors=_row_errors(domain_form_errors(exc), rows)
+        )
+    return RedirectResponse(f"/my-offers?done=created-{offer.id}", status_code=303)
+
+
+def _edit_form(offer: Any) -> dict[str, Any]:
+    form: dict[str, Any] = {
+        "category": offer.category,
+        "title": offer.title,
+        "description": offer.description,
+        "unit": offer.unit,
+        "capacity": "" if offer.capacity is None else f"{offer.capacity.normalize():f}",
+        "lead_time_days": str(offer.lead_time_days),
+        "valid_from": offer.valid_from.isoformat(),
+        "valid_until": offer.valid_until.isoformat() if offer.valid_until else "",
+    }
+    for index, tier in enumerate(offer.tiers):
+        form[f"tiers.{index}.min_quantity"] = f"{tier.min_quantity.normalize():f}"
+        form[f"tiers.{index}.unit_price"] = f"{tier.unit_price:.2f}"
+    return form
+
+
+def _own_offer(session: SessionDep, user: User, offer_id: int) -> Any:
+    offer = service.get_offer(session, offer_id)
+    service.require_owner(user, offer)
+    return service.offer_read(session, offer)
+
+
+@router.get("/my-offers/{offer_id}/edit", response_class=HTMLResponse)
+def edit_offer_page(
+    request: Request, session: SessionDep, user: ProviderPage, offer_id: int
+) -> Response:
+    """The form to change an offer."""
+    offer = _own_offer(session, user, offer_id)
+    return _form_page(request, session, form=_edit_form(offer), errors={}, offer=offer)
+
+
+@router.post("/my-offers/{offer_id}/edit", response_class=HTMLResponse)
+async def edit_offer(
+    request: Request, session: SessionDep, user: ProviderPage, offer_id: int
+) -> Response:
+    """Save changes; new rates on a published offer make a new version."""
+    offer = _own_offer(session, user, offer_id)
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    data, rows = _offer_data(form, editing=True)
+    if offer.status != "draft":
+        data.pop("category", None)
+    try:
+        service.update_offer(session, user, offer_id, data=OfferUpdate.model_validate(data))
+    except ValidationError as exc:
+        errors = _row_errors(validation_messages(exc), rows)
+        return _form_page(request, session, form=form, errors=errors, offer=offer)
+    except DomainError as exc:
+        session.rollback()
+        errors = _row_errors(domain_form_errors(exc), rows)
+        return _form_page(request, session, form=form, errors=errors, offer=offer)
+    return RedirectResponse(f"/my-offers?done=updated-{offer_id}", status_code=303)
+
+
+@router.post("/my-offers/{offer_id}/publish", response_class=HTMLResponse)
+def publish_offer(session: SessionDep, user: ProviderPage, offer_id: int) -> Response:
+    """Publish a draft."""
+    service.publish_offer(session, user, offer_id)
+    return RedirectResponse(f"/my-offers?done=published-{offer_id}", status_code=303)
+
+
+@router.post("/my-offers/{offer_id}/withdraw", response_class=HTMLResponse)
+def withdraw_offer(session: SessionDep, user: ProviderPage, offer_id: int) -> Response:
+    """Withdraw an offer."""
+    service.withdraw_offer(session, user, offer_id)
+    return RedirectResponse(f"/my-offers?done=withdrawn-{offer_id}", status_code=303)

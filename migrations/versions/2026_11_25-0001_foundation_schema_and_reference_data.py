@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 15:09:51.012968
+Create Date: 2026-11-25 15:22:55.335938
 """
 
 from collections.abc import Sequence
@@ -12,6 +12,7 @@ import sqlmodel
 from alembic import op
 
 from lap_market.reference import insert_reference_data
+
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -221,8 +222,8 @@ def upgrade() -> None:
         sa.Column("unit_id", sa.Integer(), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("total_quantity", sa.Numeric(precision=14, scale=2), nullable=False),
-        sa.Column("estimated_value_pence", sa.Integer(), nullable=True),
-        sa.Column("standalone_value_pence", sa.Integer(), nullable=True),
+        sa.Column("estimated_value_pence", sa.BigInteger(), nullable=True),
+        sa.Column("standalone_value_pence", sa.BigInteger(), nullable=True),
         sa.Column("cancel_reason", sa.Text(), nullable=True),
         sa.Column("unsuccessful_reason", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
@@ -378,7 +379,7 @@ def upgrade() -> None:
         sa.Column("end_date", sa.Date(), nullable=False),
         sa.Column("needed_by", sa.Date(), nullable=True),
         sa.Column("specification", sa.Text(), nullable=False),
-        sa.Column("budget_ceiling_pence", sa.Integer(), nullable=True),
+        sa.Column("budget_ceiling_pence", sa.BigInteger(), nullable=True),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("tender_id", sa.Integer(), nullable=True),
         sa.Column("lot_id", sa.Integer(), nullable=True),

@@ -121,5 +121,18 @@ def demo() -> None:
         click.echo(f"  {role:<20} {email:<24} {org}")
 
 
+@main.command("issue-call-offs")
+@click.argument("tender")
+@click.argument("lot", type=int)
+@click.option("--officer", "officer_email", default=None,
+              help="Email of the procurement officer issuing (default: the first active one).")
+def issue_call_offs(tender: str, lot: int, officer_email: str | None) -> None:
+    """Issue the call-off contracts of lot number LOT of TENDER (reference or id)."""
+    from lap_market.contracts import cli as contracts_cli
+
+    with _session() as session:
+        sys.exit(contracts_cli.issue_call_offs(session, tender, lot, officer_email))
+
+
 if __name__ == "__main__":
     main()

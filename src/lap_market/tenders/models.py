@@ -72,8 +72,13 @@ class Lot(SQLModel, table=True):
     unit_id: int = fk("categoryunit.id", index=False)
     status: str = Field(default=LotStatus.OPEN, max_length=20)
     total_quantity: Decimal = quantity(default=Decimal("0"))
-    estimated_value_pence: int | None = Field(default=None, nullable=True)
-    standalone_value_pence: int | None = Field(default=None, nullable=True)
+    # BIGINT: a pooled lot's value can pass £21.4M, the most a 32-bit count of pence holds.
+    estimated_value_pence: int | None = Field(
+        default=None, sa_type=sa.BigInteger, nullable=True  # type: ignore[call-overload]
+    )
+    standalone_value_pence: int | None = Field(
+        default=None, sa_type=sa.BigInteger, nullable=True  # type: ignore[call-overload]
+    )
     cancel_reason: str | None = long_text(nullable=True)
     unsuccessful_reason: str | None = long_text(nullable=True)
 

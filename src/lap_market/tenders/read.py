@@ -36,10 +36,16 @@ def lot_reads(session: Session, lots: list[Lot]) -> list[LotRead]:
         select(Demand).where(col(Demand.lot_id).in_(lot_ids)).order_by(col(Demand.id))
     ).all()
     borough_ids = {d.borough_id for d in demands}
-    names = {
-        o.id: o.name
-        for o in session.exec(select(Organisation).where(col(Organisation.id).in_(borough_ids))).all()
-    } if borough_ids else {}
+    names = (
+        {
+            o.id: o.name
+            for o in session.exec(
+                select(Organisation).where(col(Organisation.id).in_(borough_ids))
+            ).all()
+        }
+        if borough_ids
+        else {}
+    )
     by_lot: dict[int, list[Demand]] = defaultdict(list)
     for demand in demands:
         by_lot[demand.lot_id].append(demand)  # type: ignore[index]
@@ -50,24 +56,27 @@ def lot_reads(session: Session, lots: list[Lot]) -> list[LotRead]:
         lot_demands = by_lot.get(lot.id, [])  # type: ignore[arg-type]
         estimated = lot.estimated_value_pence
         standalone = lot.standalone_value_pence
-        reads.append(LotRead(
-            id=lot.id,  # type: ignore[arg-type]
-            number=lot.number,
-            title=lot.title,
-            status=lot.status,
-            category=categories[lot.category_id],
-            unit=units[lot.unit_id],
-            total_quantity=lot.total_quantity,
-            boroughs=sorted({names[d.borough_id] for d in lot_demands}),
-            demand_ids=[d.id for d in lot_demands],  # type: ignore[misc]
-            estimated_value=from_pence(estimated) if estimated is not None else None,
-            standalone_value=from_pence(standalone) if standalone is not None else None,
-            estimated_saving=(
-                from_pence(standalone - estimated)
-                if estimated is not None and standalone is not None else None
-            ),
-            no_reference_rate=estimated is None,
-        ))
+        reads.append(
+            LotRead(
+                id=lot.id,  # type: ignore[arg-type]
+                number=lot.number,
+                title=lot.title,
+                status=lot.status,
+                category=categories[lot.category_id],
+                unit=units[lot.unit_id],
+                total_quantity=lot.total_quantity,
+                boroughs=sorted({names[d.borough_id] for d in lot_demands}),
+                demand_ids=[d.id for d in lot_demands],  # type: ignore[misc]
+                estimated_value=from_pence(estimated) if estimated is not None else None,
+                standalone_value=from_pence(standalone) if standalone is not None else None,
+                estimated_saving=(
+                    from_pence(standalone - estimated)
+                    if estimated is not None and standalone is not None
+                    else None
+                ),
+                no_reference_rate=estimated is None,
+            )
+        )
     return reads
 
 
@@ -88,14 +97,20 @@ def tender_read(session: Session, tender: Tender, settings: Settings) -> TenderR
         status=effective_status(tender),
         price_weight=tender.price_weight,
         quality_weight=tender.quality_weight,
-        clarification_deadline=as_utc(tender.clarification_deadline) if tender.clarification_deadline else None,
-        submission_deadline=as_utc(tender.submission_deadline) if tender.submission_deadline else None,
+        clarification_deadline=as_utc(tender.clarification_deadline)
+        if tender.clarification_deadline
+        else None,
+        submission_deadline=as_utc(tender.submission_deadline)
+        if tender.submission_deadline
+        else None,
         estimated_value=estimated,
         estimated_value_incl_vat=incl_vat,
         above_threshold=incl_vat is not None and incl_vat >= settings.procurement_threshold,
         lots=lot_reads(session, lots),
         amendments=[
-            AmendmentRead(number=a.number, reason=a.reason, changes=a.changes, created_at=as_utc(a.created_at))
+            AmendmentRead(
+                number=a.number, reason=a.reason, changes=a.changes, created_at=as_utc(a.created_at)
+            )
             for a in amendments
         ],
         created_at=as_utc(tender.created_at),

@@ -1,0 +1,630 @@
+"""Pooling boroughs' submitted demand into a draft tender, editing its lots, deleting it.
+
+How a lot is priced (the figures every screen and the API show):
+
+- ``estimated_value``: the lowest unit price any published, valid offer in the lot's
+  category and unit with capacity for the lot's total quantity gives *at that total*,
+  applied to every line of the lot;
+- ``standalone_value``: each line priced the same way at its *own* quantity (offers with
+  capacity for that quantity);
+- a line's value is quantity × unit price, × term days ÷ 365 for per-year units. The lot's
+  figure is the exact sum of its unrounded line values, rounded half-up to the penny once,
+  so the lot total never drifts from per-line rounding;
+- with no offer that can price the total, both are None and the lot has no reference rate.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from functools import cached_property
+from typing import Any, NamedTuple
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, select
+
+from lap_market.accounts.models import Organisation, Role, User
+from lap_market.aggregation.schemas import AggregateRequest, LotEdit
+from lap_market.audit import service as audit
+from lap_market.catalogue.pricing import DAYS_PER_YEAR, RateCard, load_rate_cards, term_days
+from lap_market.clock import clock
+from lap_market.demand.models import Demand, DemandStatus
+from lap_market.demand.service import UnitIndex, UnitInfo, unit_index
+from lap_market.errors import Conflict, Forbidden, Invalid, NotFound
+from lap_market.money import from_pence, round_pennies
+from lap_market.tenders.models import Amendment, Lot, Notification, Question, Tender, TenderStatus
+
+CHUNK = 5000  # ids per UPDATE … IN (…), well inside both databases' parameter limits
+
+
+# --- pure rules: grouping and pricing ----------------------------------------------------------
+
+
+class Line(NamedTuple):
+    """One demand line as aggregation sees it (a tuple: tens of thousands are made at once)."""
+
+    id: int
+    borough_id: int
+    unit_id: int
+    quantity: Decimal
+    start_date: date
+    end_date: date
+
+
+@dataclass
+class LotPlan:
+    """A lot before (or after) it is stored: its lines and its three figures."""
+
+    number: int
+    unit: UnitInfo
+    lines: list[Line]
+    estimated_pence: int | None = None
+    standalone_pence: int | None = None
+    boroughs: list[str] = field(default_factory=list)
+    names: dict[int, str] = field(default_factory=dict)  # borough id -> name, for its lines
+    id: int | None = None
+
+    @cached_property
+    def start_date(self) -> date:
+        return min(line.start_date for line in self.lines)
+
+    @cached_property
+    def end_date(self) -> date:
+        return max(line.end_date for line in self.lines)
+
+    @cached_property
+    def total_quantity(self) -> Decimal:
+        return sum((line.quantity for line in self.lines), Decimal("0.00"))
+
+    @property
+    def title(self) -> str:
+        return lot_title(self.unit, self.start_date, self.end_date)
+
+    @property
+    def estimated_value(self) -> Decimal | None:
+        return from_pence(self.estimated_pence) if self.estimated_pence is not None else None
+
+    @property
+    def standalone_value(self) -> Decimal | None:
+        return from_pence(self.standalone_pence) if self.standalone_pence is not None else None
+
+    @property
+    def estimated_saving(self) -> Decimal | None:
+        if self.estimated_pence is None or self.standalone_pence is None:
+            return None
+        return from_pence(self.standalone_pence - self.estimated_pence)
+
+    @property
+    def no_reference_rate(self) -> bool:
+        return self.estimated_pence is None
+
+
+def lot_title(unit: UnitInfo, start: date, end: date) -> str:
+    """E.g. "Storage – linear metre per year (Apr 2027 – Mar 2030)"."""
+    return (
+        f"{unit.category_code.capitalize()} – {unit.name} "
+        f"({start.strftime('%b %Y')} – {end.strftime('%b %Y')})"
+    )
+
+
+def group_lines(lines: Iterable[Line], index: UnitIndex) -> list[tuple[UnitInfo, list[Line]]]:
+    """Lots: lines of the same category and unit whose terms overlap, directly or through
+    other lines (connected groups). Ordered by category, unit, then earliest start."""
+    by_unit: dict[int, list[Line]] = defaultdict(list)
+    for line in lines:
+        by_unit[line.unit_id].append(line)
+    groups: list[tuple[UnitInfo, list[Line]]] = []
+    for unit_id, unit_lines in by_unit.items():
+        unit = index.by_id[unit_id]
+        unit_lines.sort(key=lambda x: (x.start_date, x.end_date, x.id))
+        current: list[Line] = []
+        reach = date.min
+        for line in unit_lines:
+            if current and line.start_date > reach:
+                groups.append((unit, current))
+                current = []
+            if not current:
+                reach = line.end_date
+            current.append(line)
+            reach = max(reach, line.end_date)
+        if current:
+            groups.append((unit, current))
+    groups.sort(key=lambda g: (g[0].category_id, g[0].id, g[1][0].start_date))
+    return groups
+
+
+def price_lot(
+    lines: Sequence[Line], card: RateCard | None, *, per_year: bool
+) -> tuple[int | None, int | None]:
+    """(estimated, standalone) in pence, or (None, None) without a reference rate."""
+    if not card or not lines:
+        return None, None
+    total = sum((line.quantity for line in lines), Decimal(0))
+    pooled = card.best(total)
+    if pooled is None:  # no offer has capacity for the pooled quantity
+        return None, None
+
+    days: dict[tuple[date, date], int] = {}
+    own_price: dict[Decimal, int] = {}
+    pooled_weight = Decimal(0)
+    standalone_pence_weight = Decimal(0)  # Σ own unit price (pence) × weight
+    for line in lines:
+        # The weight is the quantity (× term days for per-year units): exact, so summing
+        # loses nothing.
+        w = line.quantity
+        if per_year:
+            term = (line.start_date, line.end_date)
+            n = days.get(term)
+            if n is None:
+                n = days[term] = term_days(*term)
+            w = w * n
+        pooled_weight += w
+        price = own_price.get(line.quantity)
+        if price is None:
+            rate = card.best(line.quantity)
+            # An offer with room for the total has room for any one line of it.
+            assert rate is not None
+            price = own_price[line.quantity] = rate.unit_price_pence
+        standalone_pence_weight += price * w
+    divisor = Decimal(100) * (DAYS_PER_YEAR if per_year else 1)
+    estimated = round_pennies(pooled.unit_price_pence * pooled_weight / divisor)
+    standalone = round_pennies(standalone_pence_weight / divisor)
+    return int(estimated * 100), int(standalone * 100)
+
+
+def plan_lots(session: Session, lines: Iterable[Line], index: UnitIndex) -> list[LotPlan]:
+    """Group lines into lots and price each, with one rate-card load for all of them."""
+    groups = group_lines(lines, index)
+    cards = load_rate_cards(
+        session, keys={(u.category_id, u.id) for u, _ in groups}, on=clock.today()
+    )
+    plans = []
+    for number, (unit, group) in enumerate(groups, start=1):
+        estimated, standalone = price_lot(
+            group, cards.get((unit.category_id, unit.id)), per_year=unit.per_year
+        )
+        plans.append(
+            LotPlan(
+                number=number,
+                unit=unit,
+                lines=group,
+                estimated_pence=estimated,
+                standalone_pence=standalone,
+            )
+        )
+    return plans
+
+
+# --- policy and loading -----------------------------------------------------------------------
+
+
+def require_officer(actor: User) -> None:
+    """Only procurement officers pool demand and shape draft tenders."""
+    if actor.role != Role.PROCUREMENT_OFFICER:
+        raise Forbidden("Only a procurement officer may aggregate demand or edit lots.")
+
+
+def _line_columns() -> tuple[Any, ...]:
+    return (
+        Demand.id,
+        Demand.borough_id,
+        Demand.unit_id,
+        Demand.quantity,
+        Demand.start_date,
+        Demand.end_date,
+    )
+
+
+def _as_line(row: Any) -> Line:
+    return Line(
+        id=row[0],
+        borough_id=row[1],
+        unit_id=row[2],
+        quantity=row[3],
+        start_date=row[4],
+        end_date=row[5],
+    )
+
+
+def _matching_lines(session: Session, index: UnitIndex, filters: AggregateRequest) -> list[Line]:
+    query = sa.select(*_line_columns()).where(col(Demand.status) == DemandStatus.SUBMITTED)
+    if filters.category:
+        if filters.category not in index.categories:
+            known = ", ".join(index.categories)
+            raise Invalid(f"Category must be one of {known}.", field="category")
+        query = query.where(col(Demand.category_id) == index.categories[filters.category][0])
+    if filters.unit:
+        unit_ids = [
+            u.id
+            for (cat, code), u in index.units.items()
+            if code == filters.unit and (not filters.category or cat == filters.category)
+        ]
+        if not unit_ids:
+            raise Invalid("Unit is not a unit of that category.", field="unit")
+        query = query.where(col(Demand.unit_id).in_(unit_ids))
+    start, end = filters.needed_by_from, filters.needed_by_to
+    if start and end and end < start:
+        raise Invalid("Needed by (to) must be on or after needed by (from).", field="needed_by_to")
+    if filters.needed_by_from:
+        query = query.where(col(Demand.needed_by) >= filters.needed_by_from)
+    if filters.needed_by_to:
+        query = query.where(col(Demand.needed_by) <= filters.needed_by_to)
+    return [_as_line(row) for row in session.execute(query).all()]
+
+
+def _borough_names(session: Session, plans: Sequence[LotPlan]) -> None:
+    ids = {line.borough_id for plan in plans for line in plan.lines}
+    if not ids:
+        return
+    names = dict(
+        session.exec(
+            select(Organisation.id, Organisation.name).where(col(Organisation.id).in_(ids))
+        ).all()
+    )
+    for plan in plans:
+        plan.names = {line.borough_id: names[line.borough_id] for line in plan.lines}
+        plan.boroughs = sorted(set(plan.names.values()))
+
+
+@dataclass
+class Preview:
+    """What aggregating would create, without writing anything."""
+
+    lots: list[LotPlan]
+
+    @property
+    def demand_count(self) -> int:
+        return sum(len(p.lines) for p in self.lots)
+
+    @property
+    def boroughs(self) -> list[str]:
+        return sorted({name for p in self.lots for name in p.boroughs})
+
+    def _sum(self, pick: str) -> Decimal | None:
+        values = [getattr(p, pick) for p in self.lots if not p.no_reference_rate]
+        return sum(values, Decimal("0.00")) if values else None
+
+    @property
+    def estimated_value(self) -> Decimal | None:
+        return self._sum("estimated_value")
+
+    @property
+    def standalone_value(self) -> Decimal | None:
+        return self._sum("standalone_value")
+
+    @property
+    def estimated_saving(self) -> Decimal | None:
+        return self._sum("estimated_saving")
+
+
+def preview_aggregation(session: Session, actor: User, *, filters: AggregateRequest) -> Preview:
+    """The lots and savings pooling would give now; nothing is written."""
+    require_officer(actor)
+    index = unit_index(session)
+    plans = plan_lots(session, _matching_lines(session, index, filters), index)
+    _borough_names(session, plans)
+    return Preview(lots=plans)
+
+
+# --- use cases ----------------------------------------------------------------------------------
+
+
+def _chunks(ids: Sequence[int], size: int) -> Iterator[Sequence[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def _default_title(plans: Sequence[LotPlan]) -> str:
+    categories = list(dict.fromkeys(p.unit.category_code for p in plans))
+    return f"Joint procurement: {', '.join(categories)} ({clock.today().strftime('%b %Y')})"
+
+
+def _new_tender(session: Session, actor: User, title: str) -> Tender:
+    """A draft with the year's next reference; a clash on (year, sequence) is retried."""
+    year = clock.today().year
+    for _attempt in range(5):
+        latest = session.exec(select(func.max(Tender.sequence)).where(Tender.year == year)).one()
+        sequence = (latest or 0) + 1
+        now = clock.now()
+        tender = Tender(
+            reference=f"LAP-{year}-{sequence:04d}",
+            year=year,
+            sequence=sequence,
+            title=title,
+            status=TenderStatus.DRAFT,
+            created_by_id=actor.id,  # type: ignore[arg-type]
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            with session.begin_nested():
+                session.add(tender)
+                session.flush()
+        except IntegrityError:
+            continue
+        return tender
+    raise Conflict("Could not allocate a tender reference; please try again.")
+
+
+def aggregate_demand(session: Session, actor: User, *, filters: AggregateRequest) -> Tender:
+    """Pool every matching ``submitted`` demand line into one new draft tender with lots."""
+    require_officer(actor)
+    index = unit_index(session)
+    lines = _matching_lines(session, index, filters)
+    if not lines:
+        raise Invalid(
+            "No submitted demand matches: everything that matches is already in a tender, "
+            "withdrawn or contracted.",
+            field="demand",
+        )
+    plans = plan_lots(session, lines, index)
+    tender = _new_tender(session, actor, filters.title or _default_title(plans))
+    lots = [
+        Lot(
+            tender_id=tender.id,  # type: ignore[arg-type]
+            number=plan.number,
+            title=plan.title,
+            category_id=plan.unit.category_id,
+            unit_id=plan.unit.id,
+            total_quantity=plan.total_quantity,
+            estimated_value_pence=plan.estimated_pence,
+            standalone_value_pence=plan.standalone_pence,
+        )
+        for plan in plans
+    ]
+    session.add_all(lots)
+    session.flush()
+    now = clock.now()
+    taken = 0
+    postgres = session.get_bind().dialect.name == "postgresql"
+    for plan, lot in zip(plans, lots, strict=True):
+        plan.id = lot.id
+        ids = [line.id for line in plan.lines]
+        for chunk in _chunks(ids, 50_000 if postgres else CHUNK):
+            # One array parameter on PostgreSQL: thousands of bind parameters cost more to
+            # send and parse than the update itself.
+            wanted = (
+                col(Demand.id) == sa.any_(sa.bindparam("ids", list(chunk), type_=ARRAY(sa.Integer)))
+                if postgres
+                else col(Demand.id).in_(chunk)
+            )
+            # Conditional: of two aggregations racing for a line, exactly one takes it.
+            result = session.execute(
+                sa.update(Demand)
+                .where(wanted, col(Demand.status) == DemandStatus.SUBMITTED)
+                .values(
+                    status=DemandStatus.IN_TENDER,
+                    tender_id=tender.id,
+                    lot_id=lot.id,
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            taken += result.rowcount  # type: ignore[attr-defined]
+    if taken != len(lines):
+        raise Conflict(
+            "Some of this demand was pooled or withdrawn by someone else at the same moment; "
+            "nothing was created. Please try again.",
+            field="demand",
+        )
+    audit.record(
+        session,
+        actor,
+        action="tender.aggregated",
+        object_type="tender",
+        object_id=tender.id,
+        details={
+            "reference": tender.reference,
+            "filters": filters.model_dump(exclude_none=True),
+            "demand_count": len(lines),
+            "lots": [
+                {"number": p.number, "title": p.title, "demand_count": len(p.lines)} for p in plans
+            ],
+        },
+    )
+    return tender
+
+
+def get_draft(session: Session, actor: User, tender_id: int) -> Tender:
+    """A tender for the lot editor (officers only)."""
+    require_officer(actor)
+    tender = session.get(Tender, tender_id)
+    if tender is None:
+        raise NotFound("Tender not found.")
+    return tender
+
+
+def _lock_draft(session: Session, actor: User, tender_id: int) -> Tender:
+    """The draft, touched with a conditional UPDATE so a concurrent publish cannot slip in."""
+    tender = get_draft(session, actor, tender_id)
+    result = session.execute(
+        sa.update(Tender)
+        .where(col(Tender.id) == tender_id, col(Tender.status) == TenderStatus.DRAFT)
+        .values(updated_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(tender)
+        raise Conflict(
+            f"Only a draft tender can be changed; {tender.reference} is {tender.status}.",
+            field="status",
+        )
+    session.refresh(tender)
+    return tender
+
+
+def tender_lot_plans(
+    session: Session, tender: Tender, index: UnitIndex | None = None
+) -> list[LotPlan]:
+    """The stored lots of a tender with their lines (and borough names), by number."""
+    index = index or unit_index(session)
+    lots = session.exec(
+        select(Lot).where(Lot.tender_id == tender.id).order_by(col(Lot.number))
+    ).all()
+    columns = (*_line_columns(), Demand.lot_id)
+    rows = session.execute(sa.select(*columns).where(col(Demand.tender_id) == tender.id)).all()
+    by_lot: dict[int, list[Line]] = defaultdict(list)
+    for row in rows:
+        by_lot[row[6]].append(_as_line(row))
+    plans = []
+    for lot in lots:
+        lines = sorted(by_lot.get(lot.id, []), key=lambda x: x.id)  # type: ignore[arg-type]
+        plans.append(
+            LotPlan(
+                number=lot.number,
+                unit=index.by_id[lot.unit_id],
+                lines=lines,
+                id=lot.id,
+                estimated_pence=lot.estimated_value_pence,
+                standalone_pence=lot.standalone_value_pence,
+            )
+        )
+    _borough_names(session, plans)
+    return plans
+
+
+def _recompute(session: Session, tender: Tender, index: UnitIndex) -> None:
+    """Drop empty lots, renumber the rest 1..n, and reprice each from its lines."""
+    plans = tender_lot_plans(session, tender, index)
+    lots = {
+        lot.id: lot for lot in session.exec(select(Lot).where(Lot.tender_id == tender.id)).all()
+    }
+    keep = [p for p in plans if p.lines]
+    for plan in plans:
+        if not plan.lines:
+            session.delete(lots[plan.id])  # type: ignore[index]
+    # Park the numbers first: (tender_id, number) is unique at every step of the flush.
+    for plan in keep:
+        lots[plan.id].number = -plan.number  # type: ignore[index]
+    session.flush()
+    cards = load_rate_cards(
+        session, keys={(p.unit.category_id, p.unit.id) for p in keep}, on=clock.today()
+    )
+    for number, plan in enumerate(keep, start=1):
+        lot = lots[plan.id]  # type: ignore[index]
+        estimated, standalone = price_lot(
+            plan.lines,
+            cards.get((plan.unit.category_id, plan.unit.id)),
+            per_year=plan.unit.per_year,
+        )
+        lot.number = number
+        lot.title = plan.title
+        lot.total_quantity = plan.total_quantity
+        lot.estimated_value_pence = estimated
+        lot.standalone_value_pence = standalone
+        session.add(lot)
+    session.flush()
+
+
+def edit_lots(session: Session, actor: User, tender_id: int, *, data: LotEdit) -> Tender:
+    """Move demand lines between a draft's lots, into a new lot, or out of the draft;
+    empty lots go, the rest are renumbered and every figure is recomputed."""
+    tender = _lock_draft(session, actor, tender_id)
+    index = unit_index(session)
+    lots = {
+        lot.number: lot for lot in session.exec(select(Lot).where(Lot.tender_id == tender.id)).all()
+    }
+    wanted = [move.demand_id for move in data.moves]
+    demands = {
+        d.id: d
+        for d in session.exec(
+            select(Demand).where(col(Demand.id).in_(wanted), Demand.tender_id == tender.id)
+        ).all()
+    }
+    seen: set[int] = set()
+    next_number = max(lots, default=0) + 1
+    now = clock.now()
+    for i, move in enumerate(data.moves):
+        demand = demands.get(move.demand_id)
+        if demand is None:
+            raise Invalid(
+                f"Demand {move.demand_id} is not in {tender.reference}.",
+                field=f"moves.{i}.demand_id",
+            )
+        if move.demand_id in seen:
+            raise Invalid(f"Demand {move.demand_id} is moved twice.", field=f"moves.{i}.demand_id")
+        seen.add(move.demand_id)
+        if move.to_lot is None:
+            demand.status = DemandStatus.SUBMITTED
+            demand.tender_id = None
+            demand.lot_id = None
+        elif move.to_lot == "new":
+            unit = index.by_id[demand.unit_id]
+            lot = Lot(
+                tender_id=tender.id,  # type: ignore[arg-type]
+                number=next_number,
+                title=unit.name,
+                category_id=unit.category_id,
+                unit_id=unit.id,
+            )
+            session.add(lot)
+            session.flush()
+            lots[next_number] = lot
+            next_number += 1
+            demand.lot_id = lot.id
+        else:
+            target = lots.get(move.to_lot)
+            if target is None:
+                raise Invalid(
+                    f"{tender.reference} has no lot {move.to_lot}.", field=f"moves.{i}.to_lot"
+                )
+            if (target.category_id, target.unit_id) != (demand.category_id, demand.unit_id):
+                unit = index.by_id[demand.unit_id]
+                raise Invalid(
+                    f"Demand {demand.id} ({unit.category_code}, {unit.code}) can only move to a "
+                    f"lot of the same category and unit; lot {move.to_lot} is "
+                    f"{index.by_id[target.unit_id].category_code}, "
+                    f"{index.by_id[target.unit_id].code}.",
+                    field=f"moves.{i}.to_lot",
+                )
+            demand.lot_id = target.id
+        demand.updated_at = now
+        session.add(demand)
+    session.flush()
+    _recompute(session, tender, index)
+    audit.record(
+        session,
+        actor,
+        action="tender.lots_edited",
+        object_type="tender",
+        object_id=tender.id,
+        details={"reference": tender.reference, "moves": [m.model_dump() for m in data.moves]},
+    )
+    return tender
+
+
+def delete_draft(session: Session, actor: User, tender_id: int) -> None:
+    """Delete a draft tender; its demand goes back to ``submitted`` to be pooled again."""
+    tender = _lock_draft(session, actor, tender_id)
+    reference = tender.reference
+    released = session.execute(
+        sa.update(Demand)
+        .where(col(Demand.tender_id) == tender_id)
+        .values(status=DemandStatus.SUBMITTED, tender_id=None, lot_id=None, updated_at=clock.now())
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    for model in (Notification, Amendment, Question, Lot):
+        session.execute(
+            sa.delete(model)
+            .where(col(model.tender_id) == tender_id)  # type: ignore[attr-defined]
+            .execution_options(synchronize_session=False)
+        )
+    session.execute(
+        sa.delete(Tender)
+        .where(col(Tender.id) == tender_id)
+        .execution_options(synchronize_session=False)
+    )
+    session.expunge(tender)
+    audit.record(
+        session,
+        actor,
+        action="tender.deleted",
+        object_type="tender",
+        object_id=tender_id,
+        details={"reference": reference, "released_demand": released},
+    )

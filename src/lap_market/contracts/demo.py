@@ -1,0 +1,211 @@
+"""Demo contracts: a joint tender taken all the way to call-offs (in the past, through the
+real services of every domain), and direct commissions of LMA's catalogue offers."""
+
+import logging
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from sqlmodel import Session, col, func, select
+
+from lap_market.accounts.models import Role, User
+from lap_market.aggregation import service as aggregation
+from lap_market.aggregation.schemas import AggregateRequest
+from lap_market.catalogue.models import Category, CategoryUnit, Offer, OfferStatus
+from lap_market.clock import clock
+from lap_market.config import Settings
+from lap_market.contracts import service
+from lap_market.contracts.models import Contract
+from lap_market.contracts.schemas import DirectCommissionCreate
+from lap_market.demand import service as demand_service
+from lap_market.demand.schemas import DemandCreate
+from lap_market.demo import DemoContext
+from lap_market.errors import DomainError
+from lap_market.tenders import bids, evaluation
+from lap_market.tenders import service as tenders
+from lap_market.tenders.models import Award, AwardStatus, Bid, Lot, LotStatus
+from lap_market.tenders.schemas import AwardIn, BidIn, TenderUpdate
+
+log = logging.getLogger("lap_market.demo")
+
+# Borough needs for joint digitisation (gss code, images).
+DIGITISATION_NEEDS = [
+    ("E09000007", "18000"), ("E09000012", "12500"), ("E09000019", "9000"),
+    ("E09000022", "15000"), ("E09000028", "7500"), ("E09000033", "21000"),
+]
+BIDS = [  # (provider email, unit price per image, quality score)
+    ("capital@lap.example", "0.38", "78"),
+    ("lma@lap.example", "0.42", "90"),
+]
+
+
+def seed(session: Session, ctx: DemoContext) -> None:
+    """Call-offs from a completed joint tender, and direct commissions (skipped if any exist)."""
+    if session.exec(select(func.count()).select_from(Contract)).one():
+        return
+    officer = ctx.users["officer@lap.example"]
+    frozen = getattr(clock, "_frozen", None)
+    today = clock.today()
+    try:
+        _tender_to_call_offs(session, ctx, officer, today)
+    except DomainError as exc:  # the demo must load even if another domain's rules moved on
+        log.warning("demo tender could not reach call-offs: %s", exc.detail)
+    finally:
+        if frozen is None:
+            clock.reset()
+        else:
+            clock.set(frozen)
+    _direct_commissions(session, ctx, today)
+    _issue_ready_lots(session, officer)
+
+
+def _at(day: date, hour: int = 10) -> datetime:
+    return datetime.combine(day, time(hour), UTC)
+
+
+def _manager(session: Session, ctx: DemoContext, gss_code: str) -> User | None:
+    borough = ctx.orgs.get(gss_code)
+    if borough is None:
+        return None
+    return session.exec(
+        select(User).where(User.organisation_id == borough.id, User.role == Role.BOROUGH_MANAGER)
+        .order_by(col(User.id))
+    ).first()
+
+
+def _tender_to_call_offs(session: Session, ctx: DemoContext, officer: User, today: date) -> None:
+    """Raise demand 45 days ago, tender and award it, and issue call-offs after standstill."""
+    start = today - timedelta(days=45)
+    clock.set(_at(start))
+    service_start = today + timedelta(days=60)
+    for gss_code, images in DIGITISATION_NEEDS:
+        manager = _manager(session, ctx, gss_code)
+        if manager is None:
+            continue
+        demand_service.create_demand(session, manager, data=DemandCreate(
+            category="digitisation", unit="image", quantity=Decimal(images),
+            start_date=service_start, end_date=service_start + timedelta(days=364),
+            specification="Digitisation of <fragile> bound volumes at 400 ppi, TIFF masters.",
+        ))
+    session.flush()
+    tender = aggregation.aggregate_demand(session, officer, filters=AggregateRequest(
+        category="digitisation", unit="image", title="Joint digitisation of archive volumes 2027",
+    ))
+    tenders.update_tender(session, officer, tender.id, data=TenderUpdate(  # type: ignore[arg-type]
+        clarification_deadline=_at(start + timedelta(days=5), 12),
+        submission_deadline=_at(start + timedelta(days=10), 12),
+    ))
+    tenders.publish_tender(session, officer, tender.id)  # type: ignore[arg-type]
+    session.flush()
+    lots = session.exec(select(Lot).where(Lot.tender_id == tender.id)).all()
+    clock.set(_at(start + timedelta(days=2)))
+    for email, price, _score in BIDS:
+        provider = ctx.users.get(email)
+        if provider is None:
+            continue
+        for lot in lots:
+            bids.submit_bid(session, provider, tender.id, lot.id, data=BidIn(  # type: ignore[arg-type]
+                unit_price=Decimal(price),
+                quality_statement="Accredited studio, conservation-grade handling, "
+                                  "FADGI 3-star imaging and weekly delivery of masters.",
+            ))
+    session.flush()
+    clock.set(_at(start + timedelta(days=11)))
+    scores = {ctx.users[email].organisation_id: Decimal(score) for email, _p, score in BIDS
+              if email in ctx.users}
+    settings = Settings(secret_key="demo-only-" + "x" * 32)
+    for lot in lots:
+        lot_bids = session.exec(select(Bid).where(Bid.lot_id == lot.id)).all()
+        for bid in lot_bids:
+            evaluation.score_bid(session, officer, bid.id,  # type: ignore[arg-type]
+                                 quality_score=scores.get(bid.provider_id, Decimal("70")))
+        rows = evaluation.evaluation_rows(session, tender, lot)
+        if rows:
+            evaluation.award_lot(session, officer, tender.id, lot.id,  # type: ignore[arg-type]
+                                 data=AwardIn(bid_id=rows[0].bid_id), settings=settings)
+    session.flush()
+    for lot in lots:
+        award = session.exec(
+            select(Award).where(Award.lot_id == lot.id, Award.status == AwardStatus.STANDSTILL)
+        ).first()
+        if award is None:
+            continue
+        clock.set(_at(award.standstill_ends + timedelta(days=1), 9))
+        service.issue_call_offs(session, officer, tender_id=tender.id,  # type: ignore[arg-type]
+                                lot_id=lot.id)  # type: ignore[arg-type]
+        session.flush()
+    # Camden has accepted its call-off; the supplier has accepted every one.
+    clock.set(clock.now() + timedelta(days=1))
+    contracts = session.exec(select(Contract).where(Contract.tender_id == tender.id)).all()
+    camden = _manager(session, ctx, "E09000007")
+    for contract in contracts:
+        supplier = session.exec(
+            select(User).where(User.organisation_id == contract.supplier_id,
+                               User.role == Role.PROVIDER).order_by(col(User.id))
+        ).first()
+        if supplier is not None:
+            service.accept_contract(session, supplier, contract.id)  # type: ignore[arg-type]
+        if camden is not None and contract.buyer_id == camden.organisation_id:
+            service.accept_contract(session, camden, contract.id)  # type: ignore[arg-type]
+    session.flush()
+
+
+def _lma_offer(session: Session, category: str, unit: str) -> Offer | None:
+    lma = session.exec(select(Offer.provider_id).where(Offer.commissioned)).first()
+    query = (
+        select(Offer)
+        .join(Category, col(Category.id) == Offer.category_id)
+        .join(CategoryUnit, col(CategoryUnit.id) == Offer.unit_id)
+        .where(Offer.status == OfferStatus.PUBLISHED, Category.code == category,
+               CategoryUnit.code == unit)
+        .order_by(col(Offer.id))
+    )
+    if lma is not None:
+        query = query.where(Offer.provider_id == lma)
+    return session.exec(query).first()
+
+
+def _direct_commissions(session: Session, ctx: DemoContext, today: date) -> None:
+    """Camden and Hackney commission LMA's conservation hours and items directly."""
+    plans = [
+        ("E09000007", "conservation", "hour", Decimal("120"), True),
+        ("E09000012", "conservation", "item", Decimal("40"), False),
+        ("E09000019", "conservation", "hour", Decimal("60"), False),
+    ]
+    lma_provider = ctx.users.get("lma@lap.example")
+    for gss_code, category, unit, quantity, accepted in plans:
+        manager = _manager(session, ctx, gss_code)
+        offer = _lma_offer(session, category, unit)
+        if manager is None or offer is None:
+            continue
+        start = max(today + timedelta(days=14), offer.valid_from)
+        end = start + timedelta(days=120)
+        if offer.valid_until is not None:
+            end = min(end, offer.valid_until)
+        try:
+            with session.begin_nested():
+                contract = service.commission_offer(session, manager, data=DirectCommissionCreate(
+                    offer_id=offer.id, quantity=quantity,  # type: ignore[arg-type]
+                    start_date=start, end_date=end,
+                ))
+        except DomainError as exc:
+            log.warning("demo direct commission skipped: %s", exc.detail)
+            continue
+        if accepted:
+            service.accept_contract(session, manager, contract.id)  # type: ignore[arg-type]
+            if lma_provider is not None and lma_provider.organisation_id == contract.supplier_id:
+                service.accept_contract(session, lma_provider, contract.id)  # type: ignore[arg-type]
+    session.flush()
+
+
+def _issue_ready_lots(session: Session, officer: User) -> None:
+    """Issue call-offs for any other demo lot whose standstill has already ended."""
+    for item in service.lots_awaiting_call_offs(session, officer):
+        if item.ready and item.lot.status == LotStatus.AWARDED:
+            try:
+                with session.begin_nested():
+                    service.issue_call_offs(
+                        session, officer, tender_id=item.tender.id,  # type: ignore[arg-type]
+                        lot_id=item.lot.id,  # type: ignore[arg-type]
+                    )
+            except DomainError as exc:
+                log.warning("demo call-offs for %s skipped: %s", item.tender.reference, exc.detail)

@@ -1,0 +1,153 @@
+"""API models for demand, and the single-field rules that JSON, forms and CSV rows share."""
+
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+
+from lap_market.money import PENNY, Money, parse_money
+
+MAX_QUANTITY = Decimal(10) ** 9
+MAX_SPECIFICATION = 5000
+CODE = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+
+
+def clean_quantity(value: object) -> Decimal:
+    """A quantity above zero, at most 10^9, with at most two decimal places."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number such as 40 or 12.5")
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation as exc:
+        raise ValueError("must be a number such as 40 or 12.5") from exc
+    if not amount.is_finite():
+        raise ValueError("must be a finite number")
+    if amount <= 0:
+        raise ValueError("must be more than 0")
+    if amount > MAX_QUANTITY:
+        raise ValueError("must be 1,000,000,000 or less")
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2 and amount != amount.quantize(PENNY):
+        raise ValueError("must have at most 2 decimal places")
+    return amount.quantize(PENNY)
+
+
+def clean_specification(value: object) -> str:
+    """Free text of at most 5,000 characters."""
+    if not isinstance(value, str):
+        raise ValueError("must be text")
+    value = value.strip()
+    if len(value) > MAX_SPECIFICATION:
+        raise ValueError(
+            f"must be {MAX_SPECIFICATION:,} characters or fewer (it has {len(value):,})"
+        )
+    return value
+
+
+def clean_budget(value: object) -> Decimal:
+    """A budget ceiling in pounds, above zero, to the penny."""
+    amount = parse_money(value)
+    if amount <= 0:
+        raise ValueError("must be more than £0")
+    return amount
+
+
+Quantity = Annotated[Decimal, BeforeValidator(clean_quantity)]
+Specification = Annotated[str, BeforeValidator(clean_specification)]
+Budget = Annotated[Money, BeforeValidator(clean_budget)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DemandCreate(Strict):
+    """A borough's new need. Category and unit are codes (``storage``, ``linear_metre_year``)."""
+
+    category: CODE
+    unit: CODE
+    quantity: Quantity
+    start_date: date
+    end_date: date
+    needed_by: date | None = None
+    specification: Specification = ""
+    budget_ceiling: Budget | None = None
+    # Only the manager's own borough is accepted; present so acting for another is refused.
+    borough_id: int | None = None
+
+
+class DemandUpdate(Strict):
+    """Changes to a submitted demand; omitted fields stay as they are."""
+
+    category: CODE | None = None
+    unit: CODE | None = None
+    quantity: Quantity | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    needed_by: date | None = None
+    specification: Specification | None = None
+    budget_ceiling: Budget | None = None
+
+
+class DemandFilters(BaseModel):
+    """What an officer (or a borough, within its own) narrows a demand list by."""
+
+    category: str | None = None
+    unit: str | None = None
+    status: str | None = None
+    borough: str | None = None  # organisation id or GSS code
+
+
+class BoroughRef(BaseModel):
+    id: int
+    name: str
+    gss_code: str | None
+
+
+class DemandRead(BaseModel):
+    id: int
+    borough: BoroughRef
+    category: str
+    unit: str
+    quantity: Decimal
+    start_date: date
+    end_date: date
+    needed_by: date | None
+    specification: str
+    budget_ceiling: Money | None
+    status: str
+    tender_id: int | None
+    lot_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class DemandPage(BaseModel):
+    items: list[DemandRead]
+    total: int
+    page: int
+    page_size: int
+
+
+class RowError(BaseModel):
+    row: int = Field(description="Line number in the file, counting the header as row 1.")
+    field: str
+    message: str
+
+
+class ImportResult(BaseModel):
+    imported: int
+    demand_ids: list[int]
+
+
+class SummaryRow(BaseModel):
+    """Demand lines, boroughs and total quantity for one category and unit."""
+
+    category: str
+    category_name: str
+    unit: str
+    unit_name: str
+    lines: int
+    boroughs: int
+    quantity: Decimal

@@ -1,0 +1,465 @@
+"""Raising, listing, changing, withdrawing and importing boroughs' demand."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, select
+
+from lap_market.accounts.models import Organisation, OrgKind, Role, User
+from lap_market.audit import service as audit
+from lap_market.catalogue.models import Category, CategoryUnit
+from lap_market.clock import as_utc, clock
+from lap_market.demand.models import Demand, DemandStatus
+from lap_market.demand.schemas import (
+    BoroughRef,
+    DemandCreate,
+    DemandFilters,
+    DemandRead,
+    DemandUpdate,
+    SummaryRow,
+)
+from lap_market.errors import Conflict, Forbidden, Invalid, NotFound
+from lap_market.money import from_pence, to_pence
+
+_GSS = re.compile(r"^E\d{8}$")
+
+
+# --- reference data ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    id: int
+    code: str
+    name: str
+    per_year: bool
+    whole: bool
+    category_id: int
+    category_code: str
+    category_name: str
+
+
+@dataclass
+class UnitIndex:
+    """The categories and the units each allows, by code and by id (loaded once)."""
+
+    categories: dict[str, tuple[int, str]] = field(default_factory=dict)  # code -> (id, name)
+    units: dict[tuple[str, str], UnitInfo] = field(default_factory=dict)
+    by_id: dict[int, UnitInfo] = field(default_factory=dict)
+    category_codes: dict[int, str] = field(default_factory=dict)
+
+    def allowed_units(self, category: str) -> list[str]:
+        return [code for (cat, code) in self.units if cat == category]
+
+    def resolve(self, category: str, unit: str) -> tuple[UnitInfo | None, list[tuple[str, str]]]:
+        """The unit for these codes, or the problems naming the field at fault."""
+        if category not in self.categories:
+            known = ", ".join(self.categories)
+            return None, [("category", f"is not a service category; use one of {known}")]
+        info = self.units.get((category, unit))
+        if info is None:
+            allowed = ", ".join(self.allowed_units(category))
+            return None, [("unit", f"is not a unit {category} is bought in; use one of {allowed}")]
+        return info, []
+
+
+def unit_index(session: Session) -> UnitIndex:
+    """Every category and unit, in two small queries."""
+    index = UnitIndex()
+    categories = session.exec(select(Category).order_by(col(Category.id))).all()
+    for category in categories:
+        index.categories[category.code] = (category.id, category.name)  # type: ignore[assignment]
+        index.category_codes[category.id] = category.code  # type: ignore[index]
+    for unit in session.exec(select(CategoryUnit).order_by(col(CategoryUnit.id))).all():
+        code = index.category_codes[unit.category_id]
+        info = UnitInfo(
+            id=unit.id,  # type: ignore[arg-type]
+            code=unit.code,
+            name=unit.name,
+            per_year=unit.per_year,
+            whole=unit.whole,
+            category_id=unit.category_id,
+            category_code=code,
+            category_name=index.categories[code][1],
+        )
+        index.units[(code, unit.code)] = info
+        index.by_id[info.id] = info
+    return index
+
+
+def rule_problems(
+    unit: UnitInfo | None,
+    *,
+    quantity: Decimal | None,
+    start_date: date | None,
+    end_date: date | None,
+    needed_by: date | None,
+) -> list[tuple[str, str]]:
+    """Rules across fields, shared by the API, the web form and CSV rows: (field, message)."""
+    problems: list[tuple[str, str]] = []
+    if (
+        unit is not None
+        and unit.whole
+        and quantity is not None
+        and quantity != quantity.to_integral()
+    ):
+        problems.append(("quantity", f"must be a whole number of {unit.name}s"))
+    if start_date and end_date and end_date < start_date:
+        problems.append(("end_date", "must be on or after the start date"))
+    if needed_by and start_date and needed_by > start_date:
+        problems.append(("needed_by", "must be on or before the start date"))
+    return problems
+
+
+def _raise_first(problems: list[tuple[str, str]], labels: dict[str, str] | None = None) -> None:
+    if problems:
+        name, message = problems[0]
+        label = (labels or {}).get(name, name.replace("_", " ").capitalize())
+        raise Invalid(
+            f"{label} {message}.",
+            field=name,
+            errors=[{"field": f, "message": m} for f, m in problems],
+        )
+
+
+# --- policy ----------------------------------------------------------------------------------
+
+
+def require_manager(actor: User) -> None:
+    """Only borough managers raise and change demand, for their own borough."""
+    if actor.role != Role.BOROUGH_MANAGER:
+        raise Forbidden("Only a borough manager may raise or change demand.")
+
+
+def require_viewer(actor: User) -> None:
+    """Borough managers see their own demand; procurement officers see everyone's."""
+    if actor.role not in (Role.BOROUGH_MANAGER, Role.PROCUREMENT_OFFICER):
+        raise Forbidden("Only borough managers and procurement officers may see demand.")
+
+
+def _visible(query: Any, actor: User) -> Any:
+    require_viewer(actor)
+    if actor.role == Role.BOROUGH_MANAGER:
+        query = query.where(Demand.borough_id == actor.organisation_id)
+    return query
+
+
+def _own(session: Session, actor: User, demand_id: int) -> Demand:
+    """A demand the actor may see; another borough's is simply not found."""
+    demand = session.get(Demand, demand_id)
+    if demand is None or (
+        actor.role == Role.BOROUGH_MANAGER and demand.borough_id != actor.organisation_id
+    ):
+        raise NotFound("Demand not found.")
+    return demand
+
+
+# --- use cases --------------------------------------------------------------------------------
+
+
+def create_demand(
+    session: Session, actor: User, *, data: DemandCreate, index: UnitIndex | None = None
+) -> Demand:
+    """Raise a need for the manager's own borough; it starts ``submitted``."""
+    require_manager(actor)
+    if data.borough_id is not None and data.borough_id != actor.organisation_id:
+        raise Forbidden("You may raise demand only for your own borough.", field="borough_id")
+    index = index or unit_index(session)
+    unit, problems = index.resolve(data.category, data.unit)
+    problems += rule_problems(
+        unit,
+        quantity=data.quantity,
+        start_date=data.start_date,
+        end_date=data.end_date,
+        needed_by=data.needed_by,
+    )
+    _raise_first(problems)
+    assert unit is not None
+    now = clock.now()
+    demand = Demand(
+        borough_id=actor.organisation_id,
+        created_by_id=actor.id,  # type: ignore[arg-type]
+        category_id=unit.category_id,
+        unit_id=unit.id,
+        quantity=data.quantity,
+        start_date=data.start_date,
+        end_date=data.end_date,
+        needed_by=data.needed_by,
+        specification=data.specification,
+        budget_ceiling_pence=to_pence(data.budget_ceiling) if data.budget_ceiling else None,
+        status=DemandStatus.SUBMITTED,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(demand)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        action="demand.created",
+        object_type="demand",
+        object_id=demand.id,
+        details={
+            "category": unit.category_code,
+            "unit": unit.code,
+            "quantity": demand.quantity,
+            "start_date": demand.start_date,
+            "end_date": demand.end_date,
+        },
+    )
+    return demand
+
+
+def get_demand(session: Session, actor: User, demand_id: int) -> Demand:
+    """One demand the actor may see (404 for another borough's)."""
+    require_viewer(actor)
+    return _own(session, actor, demand_id)
+
+
+def _filtered(session: Session, actor: User, filters: DemandFilters, index: UnitIndex) -> Any:
+    query = _visible(select(Demand), actor)
+    return _apply_filters(session, query, actor, filters, index)
+
+
+def _apply_filters(
+    session: Session, query: Any, actor: User, filters: DemandFilters, index: UnitIndex
+) -> Any:
+    if filters.category:
+        if filters.category not in index.categories:
+            raise Invalid("Category is not a service category.", field="category")
+        query = query.where(Demand.category_id == index.categories[filters.category][0])
+    if filters.unit:
+        unit_ids = [
+            u.id
+            for (cat, code), u in index.units.items()
+            if code == filters.unit and (not filters.category or cat == filters.category)
+        ]
+        if not unit_ids:
+            raise Invalid("Unit is not a unit of that category.", field="unit")
+        query = query.where(col(Demand.unit_id).in_(unit_ids))
+    if filters.status:
+        if filters.status not in set(DemandStatus):
+            allowed = ", ".join(DemandStatus)
+            raise Invalid(f"Status must be one of {allowed}.", field="status")
+        query = query.where(Demand.status == filters.status)
+    if filters.borough:
+        borough = find_borough(session, filters.borough)
+        if actor.role == Role.BOROUGH_MANAGER and borough.id != actor.organisation_id:
+            raise Forbidden("You may see only your own borough's demand.", field="borough")
+        query = query.where(Demand.borough_id == borough.id)
+    return query
+
+
+def find_borough(session: Session, key: str) -> Organisation:
+    """A borough by organisation id or GSS code."""
+    key = key.strip()
+    borough: Organisation | None = None
+    if key.isdigit():
+        borough = session.get(Organisation, int(key))
+    elif _GSS.match(key.upper()):
+        borough = session.exec(
+            select(Organisation).where(Organisation.gss_code == key.upper())
+        ).first()
+    if borough is None or borough.kind != OrgKind.BOROUGH:
+        raise Invalid("Borough must be a borough's id or GSS code.", field="borough")
+    return borough
+
+
+def list_demands(
+    session: Session,
+    actor: User,
+    *,
+    filters: DemandFilters,
+    page: int = 1,
+    page_size: int = 50,
+) -> tuple[list[Demand], int]:
+    """Demand the actor may see, newest first, one page at a time."""
+    query = _filtered(session, actor, filters, unit_index(session))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(
+        query.order_by(col(Demand.id).desc()).offset((page - 1) * page_size).limit(page_size)
+    ).all()
+    return list(rows), int(total)
+
+
+def update_demand(session: Session, actor: User, demand_id: int, *, data: DemandUpdate) -> Demand:
+    """Change a borough's own demand while it is still ``submitted``."""
+    require_manager(actor)
+    demand = _own(session, actor, demand_id)
+    changes = data.model_dump(exclude_unset=True)
+    for name in ("category", "unit", "quantity", "start_date", "end_date"):
+        if name in changes and changes[name] is None:
+            raise Invalid(f"{name.replace('_', ' ').capitalize()} cannot be empty.", field=name)
+    if demand.status != DemandStatus.SUBMITTED:
+        raise Conflict(
+            f"Only submitted demand can be changed; this is {demand.status}.", field="status"
+        )
+    index = unit_index(session)
+    current = index.by_id[demand.unit_id]
+    category = changes.get("category", current.category_code)
+    unit_code = changes.get("unit", current.code)
+    unit, problems = index.resolve(category, unit_code)
+    merged = {
+        "quantity": changes.get("quantity", demand.quantity),
+        "start_date": changes.get("start_date", demand.start_date),
+        "end_date": changes.get("end_date", demand.end_date),
+        "needed_by": changes.get("needed_by", demand.needed_by),
+    }
+    problems += rule_problems(unit, **merged)
+    _raise_first(problems)
+    assert unit is not None
+    budget = (
+        changes["budget_ceiling"]
+        if "budget_ceiling" in changes
+        else from_pence_or_none(demand.budget_ceiling_pence)
+    )
+    values: dict[str, Any] = {
+        "category_id": unit.category_id,
+        "unit_id": unit.id,
+        **merged,
+        "specification": changes.get("specification")
+        if changes.get("specification") is not None
+        else demand.specification,
+        "budget_ceiling_pence": to_pence(budget) if budget is not None else None,
+        "updated_at": clock.now(),
+    }
+    # Conditional, so an aggregation that pools this line at the same moment wins cleanly.
+    result = session.execute(
+        sa.update(Demand)
+        .where(col(Demand.id) == demand.id, col(Demand.status) == DemandStatus.SUBMITTED)
+        .values(**values)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(
+            "This demand was pooled into a tender or withdrawn meanwhile.", field="status"
+        )
+    session.refresh(demand)
+    audit.record(
+        session,
+        actor,
+        action="demand.updated",
+        object_type="demand",
+        object_id=demand.id,
+        details={k: v for k, v in changes.items()},
+    )
+    return demand
+
+
+def from_pence_or_none(pence: int | None) -> Decimal | None:
+    return from_pence(pence) if pence is not None else None
+
+
+def withdraw_demand(session: Session, actor: User, demand_id: int) -> Demand:
+    """Withdraw a borough's own demand while it is still ``submitted``."""
+    require_manager(actor)
+    demand = _own(session, actor, demand_id)
+    result = session.execute(
+        sa.update(Demand)
+        .where(col(Demand.id) == demand.id, col(Demand.status) == DemandStatus.SUBMITTED)
+        .values(status=DemandStatus.WITHDRAWN, updated_at=clock.now())
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(demand)
+        raise Conflict(
+            f"Only submitted demand can be withdrawn; this is {demand.status}.", field="status"
+        )
+    session.refresh(demand)
+    audit.record(
+        session,
+        actor,
+        action="demand.withdrawn",
+        object_type="demand",
+        object_id=demand.id,
+    )
+    return demand
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def demand_reads(session: Session, demands: Sequence[Demand]) -> list[DemandRead]:
+    """API views of demand, loading boroughs and units in bulk."""
+    if not demands:
+        return []
+    index = unit_index(session)
+    borough_ids = {d.borough_id for d in demands}
+    boroughs = {
+        o.id: o
+        for o in session.exec(
+            select(Organisation).where(col(Organisation.id).in_(borough_ids))
+        ).all()
+    }
+    reads = []
+    for d in demands:
+        unit = index.by_id[d.unit_id]
+        borough = boroughs[d.borough_id]
+        reads.append(
+            DemandRead(
+                id=d.id,  # type: ignore[arg-type]
+                borough=BoroughRef(id=borough.id, name=borough.name, gss_code=borough.gss_code),  # type: ignore[arg-type]
+                category=unit.category_code,
+                unit=unit.code,
+                quantity=Decimal(d.quantity),
+                start_date=d.start_date,
+                end_date=d.end_date,
+                needed_by=d.needed_by,
+                specification=d.specification,
+                budget_ceiling=from_pence_or_none(d.budget_ceiling_pence),
+                status=d.status,
+                tender_id=d.tender_id,
+                lot_id=d.lot_id,
+                created_at=as_utc(d.created_at),
+                updated_at=as_utc(d.updated_at),
+            )
+        )
+    return reads
+
+
+def pipeline_summary(session: Session, actor: User, *, filters: DemandFilters) -> list[SummaryRow]:
+    """Lines, boroughs and total quantity per category and unit, for what the filters match."""
+    index = unit_index(session)
+    query = _visible(
+        select(
+            Demand.unit_id,
+            func.count(),
+            func.count(sa.distinct(col(Demand.borough_id))),
+            func.sum(Demand.quantity),
+        ),
+        actor,
+    )
+    query = _apply_filters(session, query, actor, filters, index)
+    rows = session.exec(query.group_by(Demand.unit_id)).all()
+    summary = []
+    for unit_id, lines, boroughs, quantity in rows:
+        unit = index.by_id[unit_id]
+        summary.append(
+            SummaryRow(
+                category=unit.category_code,
+                category_name=unit.category_name,
+                unit=unit.code,
+                unit_name=unit.name,
+                lines=int(lines),
+                boroughs=int(boroughs),
+                quantity=Decimal(str(quantity or 0)).quantize(Decimal("0.01")),
+            )
+        )
+    return sorted(
+        summary,
+        key=lambda r: (
+            index.units[(r.category, r.unit)].category_id,
+            index.units[(r.category, r.unit)].id,
+        ),
+    )
+
+
+def status_counts(session: Session, actor: User) -> dict[str, int]:
+    """How many demand lines the actor may see are in each status."""
+    query = _visible(select(Demand.status, func.count()), actor)
+    return {status: int(n) for status, n in session.exec(query.group_by(Demand.status)).all()}

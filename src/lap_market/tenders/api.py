@@ -1,0 +1,279 @@
+"""JSON routes for tendering: publish, amend, questions, sealed bids, evaluation, award."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import PlainTextResponse
+
+from lap_market.accounts.deps import CurrentUser, SettingsDep, require_role
+from lap_market.accounts.models import Organisation, Role, User
+from lap_market.clock import as_utc
+from lap_market.db import SessionDep
+from lap_market.money import from_pence
+from lap_market.tenders import bids, evaluation, notifications, questions, service
+from lap_market.tenders.models import Award, Notification
+from lap_market.tenders.read import lot_reads
+from lap_market.tenders.schemas import (
+    AmendmentCreate,
+    AmendmentRead,
+    AnswerCreate,
+    AwardDetail,
+    AwardIn,
+    AwardRead,
+    BidIn,
+    BidRead,
+    EvaluationRow,
+    LotRead,
+    NotificationRead,
+    QuestionCreate,
+    QuestionRead,
+    ReasonIn,
+    ScoreIn,
+    TenderBids,
+    TenderRead,
+    TenderUpdate,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["tenders"])
+Officer = Annotated[User, Depends(require_role(Role.PROCUREMENT_OFFICER))]
+
+
+def _notification_read(n: Notification) -> NotificationRead:
+    return NotificationRead(
+        id=n.id,  # type: ignore[arg-type]
+        tender_id=n.tender_id,
+        kind=n.kind,
+        message=n.message,
+        created_at=as_utc(n.created_at),
+        read_at=as_utc(n.read_at) if n.read_at else None,
+    )
+
+
+@router.get("/tenders", response_model=list[TenderRead])
+def list_tenders(
+    session: SessionDep, settings: SettingsDep, user: CurrentUser, status: str | None = None
+) -> list[TenderRead]:
+    """Tenders the caller may see: officers all, providers published ones, boroughs theirs."""
+    return [
+        service.view_tender(session, user, t, settings)
+        for t in service.list_tenders(session, user, status=status)
+    ]
+
+
+@router.get("/tenders/{tender_id}", response_model=TenderRead)
+def get_tender(
+    session: SessionDep, settings: SettingsDep, user: CurrentUser, tender_id: int
+) -> TenderRead:
+    """One tender with its lots, deadlines, status and amendment history."""
+    return service.view_tender(
+        session, user, service.get_tender(session, user, tender_id), settings
+    )
+
+
+@router.patch("/tenders/{tender_id}", response_model=TenderRead)
+def update_tender(
+    session: SessionDep, settings: SettingsDep, user: Officer, tender_id: int, data: TenderUpdate
+) -> TenderRead:
+    """Edit a draft: title, description, weights (sum 100), deadlines (future, in order)."""
+    tender = service.update_tender(session, user, tender_id, data=data)
+    return service.view_tender(session, user, tender, settings)
+
+
+@router.post("/tenders/{tender_id}/publish", response_model=TenderRead)
+def publish_tender(
+    session: SessionDep, settings: SettingsDep, user: Officer, tender_id: int
+) -> TenderRead:
+    """Publish a complete draft."""
+    tender = service.publish_tender(session, user, tender_id)
+    return service.view_tender(session, user, tender, settings)
+
+
+@router.post("/tenders/{tender_id}/amendments", response_model=AmendmentRead, status_code=201)
+def amend_tender(
+    session: SessionDep, user: Officer, tender_id: int, data: AmendmentCreate
+) -> AmendmentRead:
+    """Extend deadlines or change the description before the submission deadline."""
+    a = service.amend_tender(session, user, tender_id, data=data)
+    return AmendmentRead(
+        number=a.number, reason=a.reason, changes=a.changes, created_at=as_utc(a.created_at)
+    )
+
+
+@router.post("/tenders/{tender_id}/cancel", response_model=TenderRead)
+def cancel_tender(
+    session: SessionDep, settings: SettingsDep, user: Officer, tender_id: int, data: ReasonIn
+) -> TenderRead:
+    """Cancel the whole tender before award; its demand returns to submitted."""
+    tender = service.cancel_tender(session, user, tender_id, reason=data.reason)
+    return service.view_tender(session, user, tender, settings)
+
+
+@router.post("/tenders/{tender_id}/lots/{lot_id}/cancel", response_model=LotRead)
+def cancel_lot(
+    session: SessionDep, user: Officer, tender_id: int, lot_id: int, data: ReasonIn
+) -> LotRead:
+    """Cancel one lot before its award; its demand returns to submitted."""
+    lot = service.cancel_lot(session, user, tender_id, lot_id, reason=data.reason)
+    return lot_reads(session, [lot])[0]
+
+
+@router.get("/tenders/{tender_id}/questions", response_model=list[QuestionRead])
+def list_questions(session: SessionDep, user: CurrentUser, tender_id: int) -> list[QuestionRead]:
+    """Answered questions (askers unnamed), plus a provider's own unanswered ones."""
+    return questions.list_questions(session, user, tender_id)
+
+
+@router.post("/tenders/{tender_id}/questions", response_model=QuestionRead, status_code=201)
+def ask_question(
+    session: SessionDep, user: CurrentUser, tender_id: int, data: QuestionCreate
+) -> QuestionRead:
+    """A provider's clarification question, before the clarification deadline."""
+    q = questions.ask_question(session, user, tender_id, data=data)
+    return QuestionRead(
+        id=q.id,  # type: ignore[arg-type]
+        tender_id=q.tender_id,
+        question=q.question,
+        asked_at=as_utc(q.asked_at),
+        answer=None,
+        answered_at=None,
+        mine=True,
+    )
+
+
+@router.post("/tenders/{tender_id}/questions/{question_id}/answer", response_model=QuestionRead)
+def answer_question(
+    session: SessionDep, user: Officer, tender_id: int, question_id: int, data: AnswerCreate
+) -> QuestionRead:
+    """The officer's answer, published to every provider."""
+    q = questions.answer_question(session, user, tender_id, question_id, data=data)
+    return next(r for r in questions.list_questions(session, user, tender_id) if r.id == q.id)
+
+
+@router.put("/tenders/{tender_id}/lots/{lot_id}/bid", response_model=BidRead)
+def put_bid(
+    session: SessionDep,
+    user: CurrentUser,
+    tender_id: int,
+    lot_id: int,
+    data: BidIn,
+    response: Response,
+) -> BidRead:
+    """Create (201) or replace (200) the caller's sealed bid for a lot, before the deadline."""
+    bid, created = bids.submit_bid(session, user, tender_id, lot_id, data=data)
+    response.status_code = 201 if created else 200
+    return bids.bid_read(bid, _org_name(session, user))
+
+
+@router.delete("/tenders/{tender_id}/lots/{lot_id}/bid", status_code=204)
+def withdraw_bid(session: SessionDep, user: CurrentUser, tender_id: int, lot_id: int) -> Response:
+    """Withdraw the caller's bid for a lot, before the deadline."""
+    bids.withdraw_bid(session, user, tender_id, lot_id)
+    return Response(status_code=204)
+
+
+def _org_name(session: SessionDep, user: User) -> str:
+    org = session.get(Organisation, user.organisation_id)
+    return org.name if org else ""
+
+
+@router.get("/tenders/{tender_id}/bids", response_model=TenderBids)
+def list_bids(session: SessionDep, user: CurrentUser, tender_id: int) -> TenderBids:
+    """A provider sees its own bids; an officer only counts per lot until the deadline."""
+    return bids.tender_bids(session, user, tender_id)
+
+
+@router.post("/bids/{bid_id}/score", response_model=BidRead)
+def score_bid(session: SessionDep, user: Officer, bid_id: int, data: ScoreIn) -> BidRead:
+    """Score a bid's quality (0–100) after close."""
+    bid = evaluation.score_bid(session, user, bid_id, quality_score=data.quality_score)
+    org = session.get(Organisation, bid.provider_id)
+    return bids.bid_read(bid, org.name if org else "")
+
+
+@router.get(
+    "/tenders/{tender_id}/lots/{lot_id}/evaluation",
+    response_model=list[EvaluationRow],
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def lot_evaluation(
+    request: Request, session: SessionDep, user: Officer, tender_id: int, lot_id: int
+) -> list[EvaluationRow] | Response:
+    """Bids ranked by total score; ``Accept: text/csv`` gives every bid for the record."""
+    if "text/csv" in request.headers.get("accept", ""):
+        body = evaluation.evaluation_csv(session, user, tender_id, lot_id)
+        filename = f"evaluation-{tender_id}-lot-{lot_id}.csv"
+        return PlainTextResponse(
+            body,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+    return evaluation.evaluate_lot(session, user, tender_id, lot_id)
+
+
+@router.post("/tenders/{tender_id}/lots/{lot_id}/award", response_model=AwardRead)
+def award_lot(
+    session: SessionDep,
+    settings: SettingsDep,
+    user: Officer,
+    tender_id: int,
+    lot_id: int,
+    data: AwardIn,
+) -> AwardRead:
+    """Award a scored lot; a reason is required unless the bid is ranked first."""
+    award = evaluation.award_lot(session, user, tender_id, lot_id, data=data, settings=settings)
+    return AwardRead(award_id=award.id, standstill_ends=award.standstill_ends)  # type: ignore[arg-type]
+
+
+@router.post("/tenders/{tender_id}/lots/{lot_id}/unsuccessful", response_model=LotRead)
+def lot_unsuccessful(
+    session: SessionDep, user: Officer, tender_id: int, lot_id: int, data: ReasonIn
+) -> LotRead:
+    """Mark a lot that drew no bids unsuccessful."""
+    lot = evaluation.mark_unsuccessful(session, user, tender_id, lot_id, reason=data.reason)
+    return lot_reads(session, [lot])[0]
+
+
+def _award_detail(session: SessionDep, award: Award) -> AwardDetail:
+    org = session.get(Organisation, award.supplier_id)
+    return AwardDetail(
+        id=award.id,  # type: ignore[arg-type]
+        tender_id=award.tender_id,
+        lot_id=award.lot_id,
+        bid_id=award.bid_id,
+        supplier=org.name if org else "",
+        unit_price=from_pence(award.unit_price_pence),
+        reason=award.reason,
+        status=award.status,
+        awarded_at=as_utc(award.awarded_at),
+        standstill_ends=award.standstill_ends,
+        revoked_at=as_utc(award.revoked_at) if award.revoked_at else None,
+        revoke_reason=award.revoke_reason,
+    )
+
+
+@router.get("/awards/{award_id}", response_model=AwardDetail)
+def get_award(session: SessionDep, user: CurrentUser, award_id: int) -> AwardDetail:
+    """An award (anyone who may see the tender; awards are public once made)."""
+    return _award_detail(session, evaluation.get_award(session, user, award_id))
+
+
+@router.post("/awards/{award_id}/revoke", response_model=AwardDetail)
+def revoke_award(session: SessionDep, user: Officer, award_id: int, data: ReasonIn) -> AwardDetail:
+    """Revoke an award during standstill; the lot's evaluation reopens."""
+    return _award_detail(
+        session, evaluation.revoke_award(session, user, award_id, reason=data.reason)
+    )
+
+
+@router.get("/notifications", response_model=list[NotificationRead])
+def list_notifications(session: SessionDep, user: CurrentUser) -> list[NotificationRead]:
+    """The caller's organisation's notifications, newest first."""
+    return [_notification_read(n) for n in notifications.list_notifications(session, user)]
+
+
+@router.post("/notifications/{notification_id}/read", response_model=NotificationRead)
+def read_notification(
+    session: SessionDep, user: CurrentUser, notification_id: int
+) -> NotificationRead:
+    """Mark a notification read."""
+    return _notification_read(notifications.mark_read(session, user, notification_id))

@@ -1,0 +1,184 @@
+"""Sealed bids: a provider's one bid per lot, replaceable and withdrawable until the deadline.
+
+Nothing about a bid — price, statement or bidder — is shown to anyone but its provider before
+the submission deadline. That includes the audit trail: bid events are recorded with no actor
+and no organisation (an audit entry carries the actor's organisation, which would tell
+officers reading the log who has bid). Who submitted a bid stays on the bid row itself.
+"""
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from lap_market.accounts.models import Organisation, Role, User
+from lap_market.audit import service as audit
+from lap_market.clock import as_utc, clock
+from lap_market.errors import Conflict, Forbidden, Invalid, NotFound
+from lap_market.money import from_pence, to_pence
+from lap_market.tenders.models import Bid, BidStatus, Lot, LotStatus, Tender, TenderStatus
+from lap_market.tenders.policy import is_officer, require_provider
+from lap_market.tenders.read import effective_status
+from lap_market.tenders.schemas import BidIn, BidRead, LotBidCount, TenderBids
+from lap_market.tenders.service import (
+    bid_counts,
+    get_lot,
+    get_tender,
+    tender_lots,
+)
+
+
+def _sealed_event(session: Session, lot: Lot, event: str) -> None:
+    # Deliberately anonymous: see the module docstring.
+    audit.record(
+        session,
+        None,
+        action=f"bid.{event}",
+        object_type="lot",
+        object_id=lot.id,
+        details={"tender_id": lot.tender_id, "lot_id": lot.id, "event": f"bid {event}"},
+    )
+
+
+def _open_for_bids(
+    session: Session, actor: User, tender_id: int, lot_id: int
+) -> tuple[Tender, Lot]:
+    require_provider(actor)
+    tender = get_tender(session, actor, tender_id)
+    lot = get_lot(session, tender, lot_id)
+    status = effective_status(tender)
+    if status != TenderStatus.PUBLISHED:
+        raise Conflict(f"Bids are not accepted: the tender is {status}.")
+    if lot.status != LotStatus.OPEN:
+        raise Conflict(f"Lot {lot.number} is {lot.status}: it takes no bids.")
+    return tender, lot
+
+
+def _still_open(tender: Tender) -> None:
+    """Check the deadline again once the bid is written, so a bid that took until after the
+    deadline to store is refused (and rolled back) rather than slipped in."""
+    if effective_status(tender, clock.now()) != TenderStatus.PUBLISHED:
+        raise Conflict("The submission deadline has passed.")
+
+
+def submit_bid(
+    session: Session, actor: User, tender_id: int, lot_id: int, *, data: BidIn
+) -> tuple[Bid, bool]:
+    """Create or replace the provider's bid for a lot. Returns the bid and whether it is new."""
+    tender, lot = _open_for_bids(session, actor, tender_id, lot_id)
+    if data.unit_price <= 0:
+        raise Invalid("The unit price must be more than zero.", field="unit_price")
+    statement = data.quality_statement.strip()
+    if not statement:
+        raise Invalid("Enter your quality statement.", field="quality_statement")
+    now = clock.now()
+    bid = session.exec(
+        select(Bid).where(Bid.lot_id == lot.id, Bid.provider_id == actor.organisation_id)
+    ).first()
+    created = bid is None or bid.status == BidStatus.WITHDRAWN
+    if bid is None:
+        bid = Bid(
+            tender_id=tender.id,  # type: ignore[arg-type]
+            lot_id=lot.id,  # type: ignore[arg-type]
+            provider_id=actor.organisation_id,
+            submitted_by_id=actor.id,  # type: ignore[arg-type]
+            unit_price_pence=to_pence(data.unit_price),
+            quality_statement=statement,
+            status=BidStatus.ACTIVE,
+            submitted_at=now,
+            updated_at=now,
+        )
+    else:
+        bid.unit_price_pence = to_pence(data.unit_price)
+        bid.quality_statement = statement
+        bid.status = BidStatus.ACTIVE
+        bid.submitted_by_id = actor.id  # type: ignore[assignment]
+        bid.quality_score = None
+        bid.scored_by_id = None
+        bid.updated_at = now
+        if created:
+            bid.submitted_at = now
+    session.add(bid)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            "Your organisation's bid for this lot was changed at the same time."
+        ) from exc
+    _still_open(tender)
+    _sealed_event(session, lot, "submitted" if created else "replaced")
+    return bid, created
+
+
+def withdraw_bid(session: Session, actor: User, tender_id: int, lot_id: int) -> Bid:
+    """Withdraw the provider's bid for a lot before the deadline."""
+    tender, lot = _open_for_bids(session, actor, tender_id, lot_id)
+    bid = session.exec(
+        select(Bid).where(
+            Bid.lot_id == lot.id,
+            Bid.provider_id == actor.organisation_id,
+            Bid.status == BidStatus.ACTIVE,
+        )
+    ).first()
+    if bid is None:
+        raise NotFound("Your organisation has no bid for this lot.")
+    bid.status = BidStatus.WITHDRAWN
+    bid.updated_at = clock.now()
+    session.add(bid)
+    session.flush()
+    _still_open(tender)
+    _sealed_event(session, lot, "withdrawn")
+    return bid
+
+
+def bid_read(bid: Bid, provider_name: str) -> BidRead:
+    return BidRead(
+        id=bid.id,  # type: ignore[arg-type]
+        tender_id=bid.tender_id,
+        lot_id=bid.lot_id,
+        provider=provider_name,
+        unit_price=from_pence(bid.unit_price_pence),
+        quality_statement=bid.quality_statement,
+        status=bid.status,
+        quality_score=bid.quality_score,
+        submitted_at=as_utc(bid.submitted_at),
+        updated_at=as_utc(bid.updated_at),
+    )
+
+
+def own_bids(session: Session, actor: User, tender: Tender) -> dict[int, Bid]:
+    """The actor's organisation's bids in a tender, by lot (withdrawn ones included)."""
+    rows = session.exec(
+        select(Bid).where(Bid.tender_id == tender.id, Bid.provider_id == actor.organisation_id)
+    ).all()
+    return {b.lot_id: b for b in rows}
+
+
+def tender_bids(session: Session, actor: User, tender_id: int) -> TenderBids:
+    """What the actor may see of the bids: a provider its own; an officer the count per lot
+    until the deadline, then every bid; a borough nothing."""
+    tender = get_tender(session, actor, tender_id)
+    sealed = effective_status(tender) in (TenderStatus.DRAFT, TenderStatus.PUBLISHED)
+    if actor.role == Role.PROVIDER:
+        org = session.get(Organisation, actor.organisation_id)
+        name = org.name if org else ""
+        mine = own_bids(session, actor, tender)
+        return TenderBids(
+            sealed=sealed,
+            lots=[],
+            bids=[bid_read(b, name) for b in sorted(mine.values(), key=lambda b: b.lot_id)],
+        )
+    if not is_officer(actor):
+        raise Forbidden("Only officers and the bidding providers may see bids.")
+    counts = bid_counts(session, tender)
+    lots = [
+        LotBidCount(lot_id=lot.id, bid_count=counts.get(lot.id, 0))  # type: ignore[arg-type]
+        for lot in tender_lots(session, tender)
+    ]
+    if sealed:
+        return TenderBids(sealed=True, lots=lots, bids=[])
+    rows = session.exec(
+        select(Bid, Organisation.name)
+        .join(Organisation, col(Organisation.id) == Bid.provider_id)
+        .where(Bid.tender_id == tender.id)
+        .order_by(col(Bid.lot_id), col(Bid.id))
+    ).all()
+    return TenderBids(sealed=False, lots=lots, bids=[bid_read(b, n) for b, n in rows])

@@ -1,0 +1,57 @@
+"""Dashboard panels: officers see tenders by status, providers open opportunities and unread
+notifications, boroughs the tenders holding their demand."""
+
+from collections import Counter
+
+from sqlmodel import Session
+
+from lap_market.accounts.models import Role, User
+from lap_market.clock import clock
+from lap_market.tenders import notifications, service
+from lap_market.tenders.models import TenderStatus
+from lap_market.tenders.read import effective_status
+from lap_market.web.dashboard import Panel, PanelRow
+
+
+def panel(session: Session, user: User) -> Panel | None:
+    """The tendering panel for the user's role."""
+    now = clock.now()
+    if user.role == Role.PROCUREMENT_OFFICER:
+        counts = Counter(effective_status(t, now) for t in service.list_tenders(session, user))
+        return Panel(
+            title="Tenders",
+            rows=[
+                PanelRow(s.value.capitalize(), str(counts[s]), f"/tenders?status={s.value}")
+                for s in TenderStatus
+                if counts[s]
+            ],
+            links=[("All tenders", "/tenders")],
+            empty_text="No tenders yet.",
+        )
+    if user.role == Role.PROVIDER:
+        tenders = service.list_tenders(session, user)
+        open_ = sum(1 for t in tenders if effective_status(t, now) == TenderStatus.PUBLISHED)
+        return Panel(
+            title="Opportunities",
+            rows=[
+                PanelRow("Open for bids", str(open_), "/opportunities"),
+                PanelRow(
+                    "Unread notifications",
+                    str(notifications.unread_count(session, user)),
+                    "/notifications",
+                ),
+            ],
+            links=[("See opportunities", "/opportunities")],
+        )
+    if user.role == Role.BOROUGH_MANAGER:
+        tenders = service.list_tenders(session, user)
+        return Panel(
+            title="Tenders holding your demand",
+            rows=[
+                PanelRow(t.reference, effective_status(t, now), f"/tenders/{t.id}")
+                for t in tenders[:8]
+            ],
+            links=[("All your tenders", "/tenders"), ("Notifications", "/notifications")],
+            empty_text="None of your demand is in a published tender yet.",
+        )
+    return None

@@ -1,0 +1,90 @@
+"""In-app notifications to organisations about tenders they take part in."""
+
+from collections.abc import Iterable
+
+from sqlmodel import Session, col, select
+
+from lap_market.accounts.models import Organisation, OrgKind, User
+from lap_market.audit import service as audit
+from lap_market.clock import clock
+from lap_market.errors import NotFound
+from lap_market.tenders.models import Bid, BidStatus, Notification, Question
+
+
+def notify(
+    session: Session,
+    organisation_ids: Iterable[int],
+    *,
+    tender_id: int | None,
+    kind: str,
+    message: str,
+) -> None:
+    """One notification for each organisation (duplicates collapsed)."""
+    now = clock.now()
+    for organisation_id in sorted(set(organisation_ids)):
+        session.add(
+            Notification(
+                organisation_id=organisation_id,
+                tender_id=tender_id,
+                kind=kind,
+                message=message,
+                created_at=now,
+            )
+        )
+
+
+def bidder_org_ids(session: Session, tender_id: int, lot_id: int | None = None) -> set[int]:
+    """Organisations holding an active bid in the tender (or in one lot of it)."""
+    query = select(Bid.provider_id).where(
+        Bid.tender_id == tender_id, Bid.status == BidStatus.ACTIVE
+    )
+    if lot_id is not None:
+        query = query.where(Bid.lot_id == lot_id)
+    return set(session.exec(query).all())
+
+
+def asker_org_ids(session: Session, tender_id: int) -> set[int]:
+    """Organisations that asked a clarification question on the tender."""
+    return set(
+        session.exec(select(Question.asked_by_org_id).where(Question.tender_id == tender_id)).all()
+    )
+
+
+def provider_org_ids(session: Session) -> set[int]:
+    """Every provider organisation (LMA and contractors)."""
+    kinds = [OrgKind.LMA, OrgKind.CONTRACTOR]
+    rows = session.exec(select(Organisation.id).where(col(Organisation.kind).in_(kinds))).all()
+    return {int(org_id) for org_id in rows if org_id is not None}
+
+
+def list_notifications(
+    session: Session, actor: User, *, unread_only: bool = False, limit: int = 200
+) -> list[Notification]:
+    """The actor's organisation's notifications, newest first."""
+    query = select(Notification).where(Notification.organisation_id == actor.organisation_id)
+    if unread_only:
+        query = query.where(col(Notification.read_at).is_(None))
+    return list(session.exec(query.order_by(col(Notification.id).desc()).limit(limit)).all())
+
+
+def unread_count(session: Session, actor: User) -> int:
+    """How many of the organisation's notifications nobody has read yet."""
+    return len(list_notifications(session, actor, unread_only=True, limit=1000))
+
+
+def mark_read(session: Session, actor: User, notification_id: int) -> Notification:
+    """Mark one of the organisation's notifications read (404 for another organisation's)."""
+    notification = session.get(Notification, notification_id)
+    if notification is None or notification.organisation_id != actor.organisation_id:
+        raise NotFound("No such notification.")
+    if notification.read_at is None:
+        notification.read_at = clock.now()
+        session.add(notification)
+        audit.record(
+            session,
+            actor,
+            action="notification.read",
+            object_type="notification",
+            object_id=notification.id,
+        )
+    return notification

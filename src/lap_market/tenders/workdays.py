@@ -1,0 +1,33 @@
+"""Working days in England and Wales: weekends and bank holidays excluded.
+
+Bank holidays come from the maintained ``holidays`` package, which computes them offline
+(substitute days included, e.g. Boxing Day (observed) when 26 December is a Saturday).
+"""
+
+from datetime import date, timedelta
+from functools import lru_cache
+
+import holidays
+
+
+@lru_cache(maxsize=32)
+def _bank_holidays(year: int) -> frozenset[date]:
+    return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year).keys())
+
+
+def is_working_day(day: date) -> bool:
+    """Monday to Friday and not an England and Wales bank holiday."""
+    return day.weekday() < 5 and day not in _bank_holidays(day.year)
+
+
+def add_working_days(start: date, n: int) -> date:
+    """The date ``n`` working days after ``start`` (``start`` itself is not counted)."""
+    if n < 0:
+        raise ValueError("n must not be negative")
+    day = start
+    counted = 0
+    while counted < n:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            counted += 1
+    return day

@@ -1,0 +1,72 @@
+"""Through Chromium: the officer issues a lot's call-offs and watches the progress; the
+borough manager accepts and downloads its PDF; the provider accepts."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from sqlmodel import Session, select
+
+from lap_market.accounts.models import User
+from tests.accessibility import assert_accessible
+from tests.factories import contracts as cf
+from tests.helpers import browser_login, browser_logout
+
+BOROUGHS = ["E09000007", "E09000012", "E09000019", "E09000022", "E09000028", "E09000033"]
+
+
+def test_call_offs_acceptance_and_download(page, live_server) -> None:
+    with Session(live_server.app.state.engine) as session:
+        def user(email: str) -> User:
+            return session.exec(select(User).where(User.email == email)).one()
+
+        awarded = cf.awarded_lot(
+            session, demands=[(gss, str(100 + 10 * n)) for n, gss in enumerate(BOROUGHS)],
+            officer=user("officer@lap.example"), provider=user("thames@lap.example"),
+        )
+        session.commit()
+        tender_ref, tender_id, lot_id = awarded.tender.reference, awarded.tender.id, awarded.lot.id
+        awarded.after_standstill()
+    base = live_server.url
+
+    browser_login(page, base, "officer@lap.example")
+    page.goto(f"{base}/contracts")
+    assert_accessible(page)
+    page.get_by_role("link", name=f"Issue call-offs for {tender_ref} lot 1").click()
+    page.wait_for_url(f"{base}/tenders/{tender_id}/lots/{lot_id}/call-offs")
+    assert_accessible(page)
+    page.get_by_role("button", name="Issue 6 call-off contracts").click()
+    # The progress region appears at once and counts towards 6 while the batch runs.
+    page.locator("#call-off-count", has_text=re.compile(r"^\d of 6")).wait_for()
+    page.get_by_text("6 of 6 call-off contracts issued.").wait_for(timeout=30_000)
+    assert page.get_by_role("link", name=f"{tender_ref}-L1-C06").is_visible()
+    assert_accessible(page)
+    browser_logout(page, base)
+
+    browser_login(page, base, "camden@lap.example")
+    assert page.get_by_role("heading", name="Contracts", exact=True).is_visible()
+    # The dashboard lists the new contract; the list filters to those awaiting acceptance.
+    assert page.get_by_text(f"{tender_ref}-L1-C01").is_visible()
+    page.goto(f"{base}/contracts?status=issued")
+    assert_accessible(page)
+    page.get_by_role("link", name=f"{tender_ref}-L1-C01").click()
+    assert_accessible(page)
+    page.get_by_role("button", name=f"Accept contract {tender_ref}-L1-C01").click()
+    page.get_by_text("Contract accepted").wait_for()
+    assert page.get_by_text("Accepted by Chloe Camden").is_visible()
+    assert_accessible(page)
+    sha = page.locator(".lap-code").inner_text().strip()
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name=f"Download the contract PDF for {tender_ref}-L1-C01").click()
+    content = download_info.value.path().read_bytes()
+    assert content.startswith(b"%PDF") and hashlib.sha256(content).hexdigest() == sha
+    browser_logout(page, base)
+
+    browser_login(page, base, "thames@lap.example")
+    page.goto(f"{base}/contracts")
+    page.get_by_role("link", name=f"{tender_ref}-L1-C01").click()
+    page.get_by_role("button", name=f"Accept contract {tender_ref}-L1-C01").click()
+    page.get_by_text("the contract is now active").wait_for()
+    assert page.get_by_text("Accepted by Tariq Thames").is_visible()
+    assert_accessible(page)

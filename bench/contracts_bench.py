@@ -88,6 +88,8 @@ def main() -> int:
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
     import_all_models()
+    # A serving process warms its render workers at start-up (see main.create_app).
+    pdf.warm_pool(wait=True)
     results: list[tuple[float, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         results.append(bench_database(f"sqlite:///{tmp}/bench.db", "SQLite"))

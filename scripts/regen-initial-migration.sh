@@ -17,5 +17,7 @@ marker = "    # ### end Alembic commands ###\n"
 src = src.replace(marker, marker + "    insert_reference_data(op)\n", 1)
 open(path, "w").write(src)
 PY
+sed -i "s/[[:space:]]*$//" "$file"
+.venv/bin/ruff check -q --fix "$file" || true
 .venv/bin/ruff format -q "$file" || true
 echo "regenerated $file"

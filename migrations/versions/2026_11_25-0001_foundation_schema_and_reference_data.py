@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 15:22:55.335938
+Create Date: 2026-11-25 15:34:43.484176
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,6 @@ import sqlmodel
 from alembic import op
 
 from lap_market.reference import insert_reference_data
-
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -321,7 +320,7 @@ def upgrade() -> None:
         sa.Column("lot_id", sa.Integer(), nullable=False),
         sa.Column("provider_id", sa.Integer(), nullable=False),
         sa.Column("submitted_by_id", sa.Integer(), nullable=False),
-        sa.Column("unit_price_pence", sa.Integer(), nullable=False),
+        sa.Column("unit_price_pence", sa.BigInteger(), nullable=False),
         sa.Column("quality_statement", sa.Text(), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("quality_score", sa.Numeric(precision=14, scale=2), nullable=True),
@@ -416,7 +415,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("version_id", sa.Integer(), nullable=False),
         sa.Column("min_quantity", sa.Numeric(precision=14, scale=2), nullable=False),
-        sa.Column("unit_price_pence", sa.Integer(), nullable=False),
+        sa.Column("unit_price_pence", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["version_id"], ["offerversion.id"], name=op.f("fk_offertier_version_id_offerversion")
         ),
@@ -435,7 +434,7 @@ def upgrade() -> None:
         sa.Column("lot_id", sa.Integer(), nullable=False),
         sa.Column("bid_id", sa.Integer(), nullable=False),
         sa.Column("supplier_id", sa.Integer(), nullable=False),
-        sa.Column("unit_price_pence", sa.Integer(), nullable=False),
+        sa.Column("unit_price_pence", sa.BigInteger(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("awarded_by_id", sa.Integer(), nullable=False),
@@ -478,11 +477,11 @@ def upgrade() -> None:
         sa.Column("unit_id", sa.Integer(), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("quantity", sa.Numeric(precision=14, scale=2), nullable=False),
-        sa.Column("unit_price_pence", sa.Integer(), nullable=False),
-        sa.Column("value_pence", sa.Integer(), nullable=False),
-        sa.Column("vat_pence", sa.Integer(), nullable=False),
-        sa.Column("total_pence", sa.Integer(), nullable=False),
-        sa.Column("standalone_value_pence", sa.Integer(), nullable=True),
+        sa.Column("unit_price_pence", sa.BigInteger(), nullable=False),
+        sa.Column("value_pence", sa.BigInteger(), nullable=False),
+        sa.Column("vat_pence", sa.BigInteger(), nullable=False),
+        sa.Column("total_pence", sa.BigInteger(), nullable=False),
+        sa.Column("standalone_value_pence", sa.BigInteger(), nullable=True),
         sa.Column("start_date", sa.Date(), nullable=False),
         sa.Column("end_date", sa.Date(), nullable=False),
         sa.Column("payment_terms", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),

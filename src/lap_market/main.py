@@ -54,6 +54,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):  # type: ignore[no-untyped-def]
+        if settings.env != "test":
+            from lap_market.contracts import pdf
+
+            pdf.warm_pool()  # render workers ready before the first large batch of call-offs
         yield
         engine.dispose()
 

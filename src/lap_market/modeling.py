@@ -65,3 +65,12 @@ def json_field() -> Any:
 
 
 __all__ = ["datetime", "id_field", "fk", "timestamp", "quantity", "text", "long_text", "json_field"]
+
+
+def pence(*, nullable: bool = False) -> Any:
+    """An amount of money in integer pence (64-bit: lot and contract values can pass £21M)."""
+    return Field(
+        default=None if nullable else ...,
+        sa_type=sa.BigInteger,  # type: ignore[call-overload]
+        nullable=nullable,
+    )

@@ -7,7 +7,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from lap_market.modeling import fk, id_field, long_text, quantity, text, timestamp
+from lap_market.modeling import fk, id_field, long_text, pence, quantity, text, timestamp
 
 
 class OfferStatus(StrEnum):
@@ -80,4 +80,4 @@ class OfferTier(SQLModel, table=True):
     id: int | None = id_field()
     version_id: int = fk("offerversion.id")
     min_quantity: Decimal = quantity()
-    unit_price_pence: int
+    unit_price_pence: int = pence()

@@ -7,7 +7,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from lap_market.modeling import fk, id_field, long_text, quantity, text, timestamp
+from lap_market.modeling import fk, id_field, long_text, pence, quantity, text, timestamp
 
 
 class ContractKind(StrEnum):
@@ -37,12 +37,12 @@ class Contract(SQLModel, table=True):
     unit_id: int = fk("categoryunit.id", index=False)
     description: str = long_text(default="")
     quantity: Decimal = quantity()
-    unit_price_pence: int
-    value_pence: int
-    vat_pence: int
-    total_pence: int
+    unit_price_pence: int = pence()
+    value_pence: int = pence()
+    vat_pence: int = pence()
+    total_pence: int = pence()
     # What the borough would have paid alone at the catalogue's best rate, for the savings report.
-    standalone_value_pence: int | None = Field(default=None, nullable=True)
+    standalone_value_pence: int | None = pence(nullable=True)
     start_date: date
     end_date: date
     payment_terms: str = text(200, default="30 days from receipt of a valid invoice")

@@ -6,6 +6,11 @@ text is autoescaped, so markup in a specification prints as text.
 """
 
 import hashlib
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -106,6 +111,75 @@ def html_to_pdf(html: str, *, fetcher: SandboxFetcher | None = None) -> bytes:
 def render_contract_pdf(context: dict[str, Any]) -> bytes:
     """The contract PDF for a plain-dict ``context`` (see ``service.document_context``)."""
     return html_to_pdf(render_html(context))
+
+
+# Rendering is CPU-bound and WeasyPrint holds the GIL, so a large lot renders in a small
+# pool of processes (one per core). Small batches render inline: a worker's first render
+# pays for importing WeasyPrint, which only pays off over several documents.
+PARALLEL_MIN_DOCUMENTS = 6
+_pool: ProcessPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _pool_size() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _get_pool() -> ProcessPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            # forkserver: workers never inherit the threads of a running web server.
+            _pool = ProcessPoolExecutor(
+                max_workers=_pool_size(), mp_context=multiprocessing.get_context("forkserver"),
+                initializer=_warm_worker,
+            )
+        return _pool
+
+
+def _warm_worker() -> None:
+    _environment()
+    _stylesheet()
+
+
+def warm_pool(*, wait: bool = False) -> None:
+    """Start the render workers ahead of the first large batch (a serving app does this at
+    start-up, in the background)."""
+    if _pool_size() > 1:
+        pool = _get_pool()
+        futures = [pool.submit(_warm_worker) for _ in range(_pool_size())]
+        if wait:
+            for future in futures:
+                future.result()
+
+
+def render_many(
+    contexts: Sequence[dict[str, Any]], progress: Callable[[int, int], None] | None = None
+) -> list[bytes]:
+    """Render many contracts, in parallel when worthwhile; the first failure is raised."""
+    total = len(contexts)
+    if total < PARALLEL_MIN_DOCUMENTS or _pool_size() < 2:
+        documents = []
+        for done, context in enumerate(contexts, start=1):
+            documents.append(render_contract_pdf(context))
+            if progress:
+                progress(done, total)
+        return documents
+    pool = _get_pool()
+    futures: dict[Future[bytes], int] = {
+        pool.submit(render_contract_pdf, context): index for index, context in enumerate(contexts)
+    }
+    results: list[bytes | None] = [None] * total
+    try:
+        for done, future in enumerate(as_completed(futures), start=1):
+            results[futures[future]] = future.result()
+            if progress:
+                progress(done, total)
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
+    return [r for r in results if r is not None]
 
 
 def sha256_hex(content: bytes) -> str:

@@ -484,7 +484,8 @@ def issue_call_offs(
     cards = load_rate_cards(session, keys=[(lot.category_id, lot.unit_id)], on=clock.today())
     card = cards[(lot.category_id, lot.unit_id)]
     now = clock.now()
-    drafts: list[tuple[Contract, bytes]] = []
+    contracts: list[Contract] = []
+    contexts: list[dict[str, Any]] = []
     total = len(todo)
     if progress:
         progress(0, total)
@@ -513,12 +514,10 @@ def issue_call_offs(
             payment_terms=PAYMENT_TERMS, status=ContractStatus.ISSUED,
             issued_at=now, issued_by_id=actor.id,  # type: ignore[arg-type]
         )
-        content = pdf.render_contract_pdf(
-            document_context(session, contract, specification=demand.specification)
-        )
-        drafts.append((contract, content))
-        if progress:
-            progress(offset, total)
+        contracts.append(contract)
+        contexts.append(document_context(session, contract, specification=demand.specification))
+    documents = pdf.render_many(contexts, progress)
+    drafts = list(zip(contracts, documents, strict=True))
 
     claimed = session.execute(
         sa.update(Lot)

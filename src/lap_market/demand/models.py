@@ -4,10 +4,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from lap_market.modeling import fk, id_field, long_text, quantity, timestamp
+from lap_market.modeling import fk, id_field, long_text, pence, quantity, timestamp
 
 
 class DemandStatus(StrEnum):
@@ -29,9 +28,7 @@ class Demand(SQLModel, table=True):
     needed_by: date | None = Field(default=None, nullable=True)
     specification: str = long_text(default="")
     # BIGINT: a ceiling may pass £21.4M, the most a 32-bit count of pence holds.
-    budget_ceiling_pence: int | None = Field(
-        default=None, sa_type=sa.BigInteger, nullable=True  # type: ignore[call-overload]
-    )
+    budget_ceiling_pence: int | None = pence(nullable=True)
     status: str = Field(default=DemandStatus.SUBMITTED, max_length=20, index=True)
     tender_id: int | None = Field(default=None, foreign_key="tender.id", index=True, nullable=True)
     lot_id: int | None = Field(default=None, foreign_key="lot.id", index=True, nullable=True)

@@ -8,7 +8,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from lap_market.modeling import fk, id_field, json_field, long_text, quantity, text, timestamp
+from lap_market.modeling import (
+    fk,
+    id_field,
+    json_field,
+    long_text,
+    pence,
+    quantity,
+    text,
+    timestamp,
+)
 
 
 class TenderStatus(StrEnum):
@@ -73,12 +82,8 @@ class Lot(SQLModel, table=True):
     status: str = Field(default=LotStatus.OPEN, max_length=20)
     total_quantity: Decimal = quantity(default=Decimal("0"))
     # BIGINT: a pooled lot's value can pass £21.4M, the most a 32-bit count of pence holds.
-    estimated_value_pence: int | None = Field(
-        default=None, sa_type=sa.BigInteger, nullable=True  # type: ignore[call-overload]
-    )
-    standalone_value_pence: int | None = Field(
-        default=None, sa_type=sa.BigInteger, nullable=True  # type: ignore[call-overload]
-    )
+    estimated_value_pence: int | None = pence(nullable=True)
+    standalone_value_pence: int | None = pence(nullable=True)
     cancel_reason: str | None = long_text(nullable=True)
     unsuccessful_reason: str | None = long_text(nullable=True)
 
@@ -127,7 +132,7 @@ class Bid(SQLModel, table=True):
     lot_id: int = fk("lot.id")
     provider_id: int = fk("organisation.id")
     submitted_by_id: int = fk("user.id", index=False)
-    unit_price_pence: int
+    unit_price_pence: int = pence()
     quality_statement: str = long_text()
     status: str = Field(default=BidStatus.ACTIVE, max_length=20)
     quality_score: Decimal | None = quantity(nullable=True)
@@ -142,7 +147,7 @@ class Award(SQLModel, table=True):
     lot_id: int = fk("lot.id")
     bid_id: int = fk("bid.id")
     supplier_id: int = fk("organisation.id", index=False)
-    unit_price_pence: int
+    unit_price_pence: int = pence()
     reason: str | None = long_text(nullable=True)
     status: str = Field(default=AwardStatus.STANDSTILL, max_length=20)
     awarded_by_id: int = fk("user.id", index=False)

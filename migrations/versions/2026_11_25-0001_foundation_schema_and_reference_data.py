@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 15:34:43.484176
+Create Date: 2026-11-25 15:37:27.434874
 """
 
 from collections.abc import Sequence
@@ -404,11 +404,10 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("demand", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_demand_borough_id"), ["borough_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_demand_category_id"), ["category_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_demand_lot_id"), ["lot_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_demand_status"), ["status"], unique=False)
-        batch_op.create_index(batch_op.f("ix_demand_tender_id"), ["tender_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_demand_unit_id"), ["unit_id"], unique=False)
+        batch_op.create_index(
+            "ix_demand_status_category_unit", ["status", "category_id", "unit_id"], unique=False
+        )
 
     op.create_table(
         "offertier",
@@ -588,11 +587,8 @@ def downgrade() -> None:
 
     op.drop_table("offertier")
     with op.batch_alter_table("demand", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_demand_unit_id"))
-        batch_op.drop_index(batch_op.f("ix_demand_tender_id"))
-        batch_op.drop_index(batch_op.f("ix_demand_status"))
+        batch_op.drop_index("ix_demand_status_category_unit")
         batch_op.drop_index(batch_op.f("ix_demand_lot_id"))
-        batch_op.drop_index(batch_op.f("ix_demand_category_id"))
         batch_op.drop_index(batch_op.f("ix_demand_borough_id"))
 
     op.drop_table("demand")

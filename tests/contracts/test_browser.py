@@ -8,7 +8,9 @@ import re
 
 from sqlmodel import Session, select
 
-from lap_market.accounts.models import User
+from lap_market.accounts.models import Organisation, User
+from lap_market.contracts.models import Contract
+from lap_market.money import format_gbp, from_pence
 from tests.accessibility import assert_accessible
 from tests.factories import contracts as cf
 from tests.helpers import browser_login, browser_logout
@@ -46,6 +48,16 @@ def test_call_offs_acceptance_and_download(page, live_server) -> None:
 
     browser_login(page, base, "camden@lap.example")
     assert page.get_by_role("heading", name="Contracts", exact=True).is_visible()
+    # The dashboard shows what buying together saved Camden: the sum over its contracts of
+    # (standalone value - contracted value), read straight from the contract rows.
+    with Session(live_server.app.state.engine) as session:
+        camden = session.exec(select(Organisation).where(Organisation.gss_code == "E09000007")).one()
+        mine = session.exec(select(Contract).where(Contract.buyer_id == camden.id)).all()
+        saved = sum((c.standalone_value_pence if c.standalone_value_pence is not None
+                     else c.value_pence) - c.value_pence for c in mine)
+    assert saved > 0
+    savings = page.get_by_role("region", name="Savings")
+    assert savings.get_by_text(format_gbp(from_pence(saved)), exact=False).is_visible()
     # The dashboard lists the new contract; the list filters to those awaiting acceptance.
     assert page.get_by_text(f"{tender_ref}-L1-C01").is_visible()
     page.goto(f"{base}/contracts?status=issued")

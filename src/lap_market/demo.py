@@ -88,4 +88,9 @@ def load_demo(session: Session) -> DemoContext:
             continue
         importlib.import_module(module_name).seed(session, ctx)
         session.flush()
+    # Last, so the demo tenders have not pooled it: open demand for the officer's pipeline.
+    from lap_market.demand.demo import seed_pipeline
+
+    seed_pipeline(session, ctx)
+    session.flush()
     return ctx

@@ -84,3 +84,33 @@ def seed(session: Session, ctx: DemoContext) -> None:
         ctx.users[email] = manager
         for need in _needs(rng, turn):
             service.create_demand(session, manager, data=need)
+
+
+PIPELINE_SPEC = (
+    "Boxed storage for transferred council records awaiting cataloguing, with retrieval "
+    "within two working days."
+)
+
+
+def seed_pipeline(session: Session, ctx: DemoContext) -> None:
+    """Needs raised after the demo tenders were made, so the officer's pipeline has
+    something to pool on first run (skipped once they exist)."""
+    exists = session.exec(
+        select(func.count()).select_from(Demand).where(Demand.specification == PIPELINE_SPEC)
+    ).one()
+    if exists:
+        return
+    rng = random.Random(2027)
+    for gss_code, _person in BOROUGHS[:8]:
+        borough = ctx.borough(gss_code)
+        manager = ctx.users[f"{_slug(borough.name)}@lap.example"]
+        service.create_demand(session, manager, data=DemandCreate(
+            category="storage", unit="box_year", quantity=Decimal(rng.randrange(200, 3001, 50)),
+            start_date=date(2028, 4, 1), end_date=date(2031, 3, 31), needed_by=date(2028, 1, 31),
+            specification=PIPELINE_SPEC,
+        ))
+        service.create_demand(session, manager, data=DemandCreate(
+            category="conservation", unit="item", quantity=Decimal(rng.randrange(20, 201, 5)),
+            start_date=date(2028, 4, 1), end_date=date(2029, 3, 31),
+            specification="Repair of damaged rate books and minute books before digitisation.",
+        ))

@@ -20,7 +20,9 @@ class DemandStatus(StrEnum):
 class Demand(SQLModel, table=True):
     # Pooling rewrites thousands of rows at once and every index costs a write per row, so
     # the table keeps few: the pipeline and aggregation look up by (status, category, unit).
-    __table_args__ = (sa.Index("ix_demand_status_category_unit", "status", "category_id", "unit_id"),)
+    __table_args__ = (
+        sa.Index("ix_demand_status_category_unit", "status", "category_id", "unit_id"),
+    )
 
     id: int | None = id_field()
     borough_id: int = fk("organisation.id")

@@ -102,8 +102,34 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
 
 
+# Outcomes by where a test ran, so the CI log shows PostgreSQL and Chromium were exercised.
+_outcomes: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when != "call" and not (report.when == "setup" and report.outcome != "passed"):
+        return
+    groups = []
+    if "[sqlite" in report.nodeid or "-sqlite" in report.nodeid:
+        groups.append("SQLite database tests")
+    if "[postgresql" in report.nodeid or "-postgresql" in report.nodeid:
+        groups.append("PostgreSQL database tests")
+    if "browser" in report.keywords:
+        groups.append("Chromium browser tests")
+    outcome = "error" if report.when == "setup" and report.outcome == "failed" else report.outcome
+    for group in groups:
+        _outcomes[group][outcome] += 1
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Report how long giving each test its own database took."""
+    """Report counts per database and browser, and how long per-test databases took."""
+    for group in ("SQLite database tests", "PostgreSQL database tests", "Chromium browser tests"):
+        counts = _outcomes.get(group)
+        if counts:
+            terminalreporter.write_line(
+                f"{group}: {counts['passed']} passed, {counts['failed']} failed, "
+                f"{counts['skipped']} skipped, {counts['error']} errors"
+            )
     if not _setup_seconds:
         return
     parts = []

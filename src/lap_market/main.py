@@ -14,9 +14,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from swagger_ui_bundle import swagger_ui_path
 
 from lap_market.accounts.deps import CSRF_COOKIE, LoginRequired
 from lap_market.config import Settings, get_settings
@@ -46,6 +47,16 @@ CSP = (
 )
 
 
+DOCS_PAGE = """<!DOCTYPE html>
+<html lang="en-GB"><head><meta charset="utf-8"><title>LAP Market API</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/api/docs-assets/swagger-ui.css"></head>
+<body><main id="swagger-ui"></main>
+<script src="/api/docs-assets/swagger-ui-bundle.js"></script>
+<script src="/static/api-docs.js"></script></body></html>
+"""
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for ``settings`` (the environment's when omitted)."""
     settings = settings or get_settings()
@@ -65,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="LAP Market",
         summary="Joint procurement of archive services for the London Archives Partnership.",
         version="0.1.0",
-        docs_url="/api/docs",
+        docs_url=None,  # served below from packaged assets: no CDN at run time
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
         lifespan=lifespan,
@@ -73,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/api/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
     _add_routes(app)
     _add_middleware(app, settings)
     _add_error_handlers(app)
@@ -87,6 +99,11 @@ def _add_routes(app: FastAPI) -> None:
                 continue
             module = importlib.import_module(name)
             app.include_router(module.router)
+
+    @app.get("/api/docs", include_in_schema=False, response_class=HTMLResponse)
+    def api_docs() -> HTMLResponse:
+        """Swagger UI for the JSON API, from the packaged swagger-ui assets."""
+        return HTMLResponse(DOCS_PAGE)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> Response:
@@ -143,11 +160,10 @@ def _security_headers(response: Response, path: str) -> None:
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "same-origin"
     if path.startswith("/api/docs"):
-        # Swagger UI needs inline script; it carries no user data, so a looser policy is safe.
+        # Swagger UI injects <style> elements; its page carries no user data.
         response.headers["Content-Security-Policy"] = (
-            "default-src 'self'; script-src 'self' 'unsafe-inline' cdn.jsdelivr.net; "
-            "style-src 'self' 'unsafe-inline' cdn.jsdelivr.net; img-src 'self' data: "
-            "fastapi.tiangolo.com; frame-ancestors 'none'"
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; frame-ancestors 'none'"
         )
 
 

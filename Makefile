@@ -1,7 +1,7 @@
 # LAP Market: developer entry points.
 #
 #   make run     migrate, load the demo data and serve on http://$(HOST):$(PORT)
-#   make test    the whole test suite on SQLite and PostgreSQL 15 (LINT=1 also lints)
+#   make test    lint (ruff + mypy), then the whole suite on SQLite and PostgreSQL 15 (LINT=0 skips lint)
 #   make lint    ruff + mypy
 #   make bench   every bench/*.py
 #
@@ -19,7 +19,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-LINT ?= 0
+LINT ?= 1
 PYTEST_ARGS ?=
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 STAMP := $(VENV)/.lap-market-installed
@@ -28,7 +28,7 @@ STAMP := $(VENV)/.lap-market-installed
 
 help:
 	@echo "make run    [HOST=$(HOST)] [PORT=$(PORT)]  migrate, load demo data, serve"
-	@echo "make test   [LINT=1] [PYTEST_ARGS=...]     run the test suite"
+	@echo "make test   [LINT=0] [PYTEST_ARGS=...]     lint, then the test suite"
 	@echo "make lint                                  ruff check + mypy"
 	@echo "make bench                                 run bench/*.py"
 

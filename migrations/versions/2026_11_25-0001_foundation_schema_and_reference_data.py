@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 15:37:27.434874
+Create Date: 2026-11-25 15:54:08.688588
 """
 
 from collections.abc import Sequence
@@ -233,6 +233,7 @@ def upgrade() -> None:
             ["unit_id"], ["categoryunit.id"], name=op.f("fk_lot_unit_id_categoryunit")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_lot")),
+        sa.UniqueConstraint("tender_id", "id", name=op.f("uq_lot_tender_id_id")),
         sa.UniqueConstraint("tender_id", "number", name=op.f("uq_lot_tender_id_number")),
     )
     with op.batch_alter_table("lot", schema=None) as batch_op:
@@ -384,6 +385,9 @@ def upgrade() -> None:
         sa.Column("lot_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "(tender_id IS NULL) = (lot_id IS NULL)", name=op.f("ck_demand_tender_and_lot_together")
+        ),
         sa.ForeignKeyConstraint(
             ["borough_id"], ["organisation.id"], name=op.f("fk_demand_borough_id_organisation")
         ),
@@ -393,9 +397,11 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["created_by_id"], ["user.id"], name=op.f("fk_demand_created_by_id_user")
         ),
-        sa.ForeignKeyConstraint(["lot_id"], ["lot.id"], name=op.f("fk_demand_lot_id_lot")),
         sa.ForeignKeyConstraint(
-            ["tender_id"], ["tender.id"], name=op.f("fk_demand_tender_id_tender")
+            ["tender_id", "lot_id"],
+            ["lot.tender_id", "lot.id"],
+            name="fk_demand_tender_id_lot_id_lot",
+            match="FULL",
         ),
         sa.ForeignKeyConstraint(
             ["unit_id"], ["categoryunit.id"], name=op.f("fk_demand_unit_id_categoryunit")

@@ -94,3 +94,55 @@ def test_raise_pool_and_move_a_line(live_server, page: Page) -> None:
     expect(page.locator("#lot-1")).to_contain_text("Camden")
     expect(page.locator("#lot-1")).to_contain_text("Hackney")
     assert_accessible(page)
+
+
+def assert_fits(page: Page) -> None:
+    """No sideways scrolling of the page itself (wide tables scroll inside their wrapper)."""
+    width, viewport = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert width <= viewport, f"{page.url} is {width} px wide at {viewport} px"
+
+
+def test_pages_at_phone_width(live_server, page: Page) -> None:
+    base = live_server.url
+    page.set_viewport_size({"width": 375, "height": 800})
+
+    # A borough's needs page, with the table of a refused file's row errors.
+    sign_in(page, base, "camden@lap.example")
+    page.goto(base + "/needs")
+    bad = (
+        "category,unit,quantity,start_date,end_date,needed_by,specification,budget_ceiling\n"
+        "storage,box_year,10.5,2027-04-01,2030-03-31,,,\n"
+        "digitisation,image,9000,2027-31-01,2028-03-31,,,\n"
+    )
+    page.get_by_label("CSV file").set_input_files(
+        files=[{"name": "needs.csv", "mimeType": "text/csv", "buffer": bad.encode()}]
+    )
+    page.get_by_role("button", name="Upload file").click()
+    expect(page.locator("#row-errors tbody tr")).to_have_count(2)
+    assert_fits(page)
+    assert_accessible(page)
+    sign_out(page)
+
+    # The officer's pipeline, the preview, the lot editor; then the draft is deleted and
+    # its needs go back to the pipeline.
+    sign_in(page, base, "officer@lap.example")
+    page.goto(base + "/pipeline")
+    expect(page.locator("#pipeline-summary")).to_be_visible()
+    assert_fits(page)
+    assert_accessible(page)
+    page.goto(base + "/pipeline/aggregate?category=conservation&unit=item")
+    expect(page.locator("#preview-lots")).to_be_visible()
+    assert_fits(page)
+    assert_accessible(page)
+    page.get_by_role("button", name="Create draft tender").click()
+    expect(page).to_have_url(re.compile(r"/tenders/\d+/lots"))
+    expect(page.locator("section.lap-lot")).not_to_have_count(0)
+    assert_fits(page)
+    assert_accessible(page)
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete draft tender").click()
+    expect(page).to_have_url(re.compile(r"/pipeline\?status=submitted"))
+    page.goto(base + "/pipeline/aggregate?category=conservation&unit=item")
+    expect(page.locator("#preview-lots")).to_be_visible()

@@ -11,6 +11,7 @@ from sqlalchemy import event, insert
 from sqlmodel import Session, col, select
 
 from lap_market.accounts.models import Organisation
+from lap_market.catalogue import service
 from lap_market.catalogue.models import Offer, OfferStatus, OfferTier, OfferVersion
 from lap_market.clock import clock
 from tests.factories import accounts as f
@@ -176,9 +177,13 @@ def test_bad_quotes_say_which_field(client, world) -> None:
         assert response.status_code == 422, (params, response.text)
         body = response.json()
         assert body["field"] == field and words in body["detail"], body
-    # An offer valid until a date cannot be quoted past it.
+    # An offer whose validity has ended (30 June 2026) cannot be quoted past it.
     response = quote(client, manager, world["expired"].id, quantity="1", **term)
-    assert response.status_code == 422 or response.status_code == 404
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == "end_date" and "validity" in response.json()["detail"]
+    # Nor can one before it starts (1 June 2027).
+    response = quote(client, manager, world["future"].id, quantity="1", **term)
+    assert response.status_code == 422 and response.json()["field"] == "start_date"
     assert quote(client, manager, world["draft"].id, quantity="1", **term).status_code == 404
     assert quote(client, manager, world["withdrawn"].id, quantity="1", **term).status_code == 409
     missing = quote(client, manager, world["lma"].id, quantity="1", start_date="2027-01-01")
@@ -225,6 +230,7 @@ def _bulk_offers(session: Session, provider: Organisation, n: int) -> None:
 def test_list_of_2000_offers_needs_a_constant_number_of_queries(client, app, session) -> None:
     clock.set(NOW)
     provider = f.contractor(session, "Bulk Storage Ltd")
+    provider_user = f.provider(session, provider)
     manager = f.manager(session)
     session.commit()
     _bulk_offers(session, provider, 2000)
@@ -242,8 +248,14 @@ def test_list_of_2000_offers_needs_a_constant_number_of_queries(client, app, ses
         by_price = client.get("/api/v1/offers", params={"page_size": 100, "quantity": "150",
                                                         "sort": "price"}, headers=headers)
         price_queries = len(statements)
+        # The provider's own list (the comparison shares the price ranking counted above).
+        statements.clear()
+        own = service.list_own_offers(session, provider_user)
+        own_queries = len(statements)
     finally:
         event.remove(app.state.engine, "before_cursor_execute", count)
+    assert len(own) == 2000
+    assert own_queries <= 6, own_queries
     assert by_name.status_code == 200 and by_price.status_code == 200
     assert by_name.json()["total"] == 2000 and len(by_name.json()["items"]) == 100
     prices = [Decimal(i["unit_price_at_quantity"]) for i in by_price.json()["items"]]

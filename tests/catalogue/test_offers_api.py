@@ -41,11 +41,16 @@ def offer_body(**overrides: Any) -> dict[str, Any]:
 
 
 def counts(session: Session) -> tuple[int, int, int, int]:
+    """Offers, versions, tiers and offer audit events (sign-ins are audited too)."""
     session.expire_all()
-    return tuple(  # type: ignore[return-value]
-        session.exec(select(func.count()).select_from(model)).one()
-        for model in (Offer, OfferVersion, OfferTier, AuditEvent)
-    )
+    offer_events = session.exec(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.object_type == "offer")
+    ).one()
+    return (
+        *(session.exec(select(func.count()).select_from(m)).one()
+          for m in (Offer, OfferVersion, OfferTier)),
+        offer_events,
+    )  # type: ignore[return-value]
 
 
 @pytest.fixture
@@ -230,3 +235,82 @@ def test_draft_changes_in_place_and_published_rates_make_a_new_version(client, s
     # Unchanged rates do not make a version.
     same = client.patch(f"/api/v1/offers/{offer['id']}", json={"tiers": new_rates}, headers=headers)
     assert same.json()["version"] == 2
+
+
+def offer_row(session: Session, offer_id: int) -> tuple[Any, ...]:
+    session.expire_all()
+    offer = session.get(Offer, offer_id)
+    assert offer is not None
+    tiers = session.exec(
+        select(OfferTier.min_quantity, OfferTier.unit_price_pence)
+        .join(OfferVersion, OfferVersion.id == OfferTier.version_id)  # type: ignore[arg-type]
+        .where(OfferVersion.offer_id == offer_id)
+        .order_by(OfferTier.version_id, OfferTier.min_quantity)  # type: ignore[arg-type]
+    ).all()
+    return (offer.title, offer.unit_id, offer.capacity, offer.valid_until, offer.status,
+            offer.current_version, offer.commissioned, [tuple(t) for t in tiers])
+
+
+PATCH_BAD_INPUT: list[tuple[dict[str, Any], str]] = [
+    ({"category": "conservation"}, "category"),  # a published offer keeps its category
+    ({"unit": "image"}, "unit"),
+    ({"unit": "furlong"}, "unit"),
+    ({"tiers": [{"min_quantity": "2", "unit_price": "12.00"}]}, "tiers.0.min_quantity"),
+    ({"tiers": [{"min_quantity": "1", "unit_price": "12.00"},
+                {"min_quantity": "50", "unit_price": "12.50"}]}, "tiers.1.unit_price"),
+    ({"tiers": [{"min_quantity": "1", "unit_price": "12.00"},
+                {"min_quantity": "1", "unit_price": "11.00"}]}, "tiers.1.min_quantity"),
+    ({"tiers": [{"min_quantity": "1", "unit_price": "0.00"}]}, "tiers.0.unit_price"),
+    ({"tiers": [{"min_quantity": "1", "unit_price": "-1"}]}, "tiers.0.unit_price"),
+    ({"tiers": [{"min_quantity": "1", "unit_price": "cheap"}]}, "tiers.0.unit_price"),
+    ({"tiers": [{"min_quantity": "1", "unit_price": "9.999"}]}, "tiers.0.unit_price"),
+    ({"tiers": []}, "tiers"),
+    ({"tiers": None}, "tiers"),
+    ({"capacity": "-5"}, "capacity"),
+    ({"capacity": "many"}, "capacity"),
+    ({"valid_until": "2025-12-31"}, "valid_until"),  # before valid_from 2026-01-01
+    ({"commissioned": True}, "commissioned"),
+    ({"title": "   "}, "title"),
+    ({"status": "published"}, "status"),
+]
+
+
+def test_bad_changes_name_the_field_and_write_nothing(client, session, people) -> None:
+    own = session.get(Organisation, people["contractor"].organisation_id)
+    published = make_offer(session, own, tiers=[("1", "12.00"), ("100", "10.00")])
+    draft = make_offer(session, own, publish=False)
+    session.commit()
+    headers = f.token_headers(client, people["contractor"].email)
+    for offer in (published, draft):
+        before, rows = counts(session), offer_row(session, offer.id)  # type: ignore[arg-type]
+        for overrides, field in PATCH_BAD_INPUT:
+            if offer is draft and field == "category":
+                overrides, field = {"category": "catering"}, "category"
+            response = client.patch(f"/api/v1/offers/{offer.id}", json=overrides, headers=headers)
+            assert response.status_code == 422, (overrides, response.text)
+            assert field in _error_fields(response), (overrides, response.json())
+        assert counts(session) == before
+        assert offer_row(session, offer.id) == rows  # type: ignore[arg-type]
+
+
+def test_only_providers_change_offers(client, session, people) -> None:
+    own = session.get(Organisation, people["contractor"].organisation_id)
+    offer = make_offer(session, own)
+    draft = make_offer(session, own, publish=False)
+    session.commit()
+    before, rows = counts(session), offer_row(session, offer.id)  # type: ignore[arg-type]
+    for person in ("manager", "other"):
+        headers = f.token_headers(client, people[person].email)
+        calls = [
+            client.patch(f"/api/v1/offers/{offer.id}", json={"tiers": [
+                {"min_quantity": "1", "unit_price": "1.00"}]}, headers=headers),
+            client.post(f"/api/v1/offers/{offer.id}/withdraw", headers=headers),
+            client.post(f"/api/v1/offers/{draft.id}/publish", headers=headers),
+        ]
+        assert [c.status_code for c in calls] == [403, 403, 403], person
+    officer = f.officer(session)
+    session.commit()
+    headers = f.token_headers(client, officer.email)
+    assert client.post("/api/v1/offers", json=offer_body(), headers=headers).status_code == 403
+    assert counts(session) == before
+    assert offer_row(session, offer.id) == rows  # type: ignore[arg-type]

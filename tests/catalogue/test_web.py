@@ -96,3 +96,36 @@ def test_pages_fragments_and_forms(client, session) -> None:
     assert sorted(numbers) == [1, 2]
     listing = client.get("/my-offers")
     assert "Cold store" in listing.text and "Riverside racking" in listing.text
+
+
+def test_refusals_on_my_offers_are_shown_and_write_nothing(client, session) -> None:
+    clock.set(datetime(2026, 11, 30, 10, 0, tzinfo=UTC))
+    provider = f.provider(session)
+    org = session.get(Organisation, provider.organisation_id)
+    rival = session.get(Organisation, f.provider(session).organisation_id)
+    lapsed = make_offer(session, org, title="Lapsed draft", publish=False,
+                        valid_until=datetime(2026, 6, 30).date())
+    theirs = make_offer(session, rival, title="Rival storage", tiers=[("1", "10.00")])
+    session.commit()
+    _login(client, provider.email)
+    token = _csrf(client.get("/my-offers").text)
+
+    # Publishing an offer whose validity has ended is refused beside its row.
+    refused = client.post(f"/my-offers/{lapsed.id}/publish", data={"csrf_token": token})
+    assert refused.status_code == 422
+    assert f'id="offer-{lapsed.id}-error"' in refused.text
+    assert "validity has already ended" in refused.text
+    # Another provider's offer cannot be edited, published or withdrawn through the pages.
+    versions = session.exec(select(func.count()).select_from(OfferVersion)).one()
+    assert client.get(f"/my-offers/{theirs.id}/edit").status_code == 403
+    edit = client.post(f"/my-offers/{theirs.id}/edit", data={
+        "csrf_token": token, "title": "Taken over", "tiers.0.min_quantity": "1",
+        "tiers.0.unit_price": "1.00", "lead_time_days": "1", "valid_from": "2026-01-01"})
+    assert edit.status_code == 403
+    assert client.post(f"/my-offers/{theirs.id}/withdraw",
+                       data={"csrf_token": token}).status_code == 403
+    session.expire_all()
+    assert session.get(Offer, lapsed.id).status == "draft"  # type: ignore[union-attr]
+    mine = session.get(Offer, theirs.id)
+    assert mine is not None and (mine.title, mine.status) == ("Rival storage", "published")
+    assert session.exec(select(func.count()).select_from(OfferVersion)).one() == versions

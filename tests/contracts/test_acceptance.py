@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlmodel import select
+from sqlmodel import col, func, select
 
 from lap_market.audit.models import AuditEvent
+from lap_market.contracts.models import Contract, ContractDocument
 from tests.contracts.helpers import auth, flat, pdf_pages
 from tests.factories import accounts as acc
 from tests.factories import contracts as cf
@@ -21,20 +22,37 @@ def test_both_parties_accept_and_the_pdf_shows_who_and_when(session, client, app
     session.commit()
     camden = next(c for c in contracts if c.reference.endswith("C01"))
     url = f"/api/v1/contracts/{camden.id}"
+    issued_sha = camden.pdf_sha256
 
+    def written() -> tuple[object, ...]:
+        """What an acceptance writes: audit events, the record's acceptance and its PDF."""
+        session.expire_all()
+        row = session.get(Contract, camden.id)
+        document = session.exec(
+            select(ContractDocument).where(ContractDocument.contract_id == camden.id)).one()
+        events = session.exec(select(func.count()).select_from(AuditEvent)).one()
+        assert row is not None
+        return (events, row.status, row.buyer_accepted_at, row.supplier_accepted_at,
+                row.pdf_sha256, document.sha256)
+
+    untouched = written()
     assert client.post(url + "/accept", headers=auth(app, hackney_manager)).status_code == 403
     assert client.post(url + "/accept", headers=auth(app, stranger)).status_code == 403
     assert client.post(url + "/accept", headers=auth(app, awarded.officer)).status_code == 403
     assert client.post("/api/v1/contracts/999999/accept",
                        headers=auth(app, camden_manager)).status_code == 404
+    assert written() == untouched
 
     first = client.post(url + "/accept", headers=auth(app, camden_manager))
     assert first.status_code == 200, first.text
     assert first.json()["status"] == "issued"
     assert first.json()["buyer_acceptance"]["by_name"] == camden_manager.name
     assert first.json()["supplier_acceptance"] is None
+    once = written()
     twice = client.post(url + "/accept", headers=auth(app, camden_manager))
     assert twice.status_code == 409
+    assert "already accepted" in twice.json()["detail"]
+    assert written() == once
 
     done = client.post(url + "/accept", headers=auth(app, awarded.provider))
     assert done.status_code == 200
@@ -44,11 +62,17 @@ def test_both_parties_accept_and_the_pdf_shows_who_and_when(session, client, app
 
     download = client.get(url + "/pdf", headers=auth(app, camden_manager))
     assert hashlib.sha256(download.content).hexdigest() == record["pdf_sha256"]
-    assert record["pdf_sha256"] != camden.pdf_sha256  # re-rendered with the acceptances
+    assert record["pdf_sha256"] != issued_sha  # re-rendered with the acceptances
     text = flat(" ".join(pdf_pages(download.content)))
     assert f"Accepted by {camden_manager.name}" in text
     assert f"Accepted by {awarded.provider.name}" in text
     assert "Awaiting acceptance" not in text
+    # Both PDFs are kept in the audit trail: the one issued and the one now stored.
+    accepted = session.exec(select(AuditEvent).where(
+        AuditEvent.action == "contract.accepted", AuditEvent.object_id == str(camden.id))
+        .order_by(col(AuditEvent.id))).all()
+    assert accepted[0].details["previous_pdf_sha256"] == issued_sha
+    assert accepted[-1].details["pdf_sha256"] == record["pdf_sha256"]
     actions = [e.action for e in session.exec(
         select(AuditEvent).where(AuditEvent.object_type == "contract",
                                  AuditEvent.object_id == str(camden.id)))]

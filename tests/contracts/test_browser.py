@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from lap_market.accounts.models import Organisation, User
+from lap_market.catalogue.models import Category, Offer
+from lap_market.clock import clock
 from lap_market.contracts.models import Contract
 from lap_market.money import format_gbp, from_pence
 from tests.accessibility import assert_accessible
@@ -16,6 +19,19 @@ from tests.factories import contracts as cf
 from tests.helpers import browser_login, browser_logout
 
 BOROUGHS = ["E09000007", "E09000012", "E09000019", "E09000022", "E09000028", "E09000033"]
+PHONE = {"width": 375, "height": 800}
+LAPTOP = {"width": 1280, "height": 800}
+
+
+def assert_fits_phone(page) -> None:  # type: ignore[no-untyped-def]
+    """At 375 px the page needs no sideways scrolling (wide tables scroll in their own box)."""
+    page.set_viewport_size(PHONE)
+    try:
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{page.url} is {width} px wide at 375 px"
+        assert_accessible(page)
+    finally:
+        page.set_viewport_size(LAPTOP)
 
 
 def test_call_offs_acceptance_and_download(page, live_server) -> None:
@@ -44,6 +60,7 @@ def test_call_offs_acceptance_and_download(page, live_server) -> None:
     page.get_by_text("6 of 6 call-off contracts issued.").wait_for(timeout=30_000)
     assert page.get_by_role("link", name=f"{tender_ref}-L1-C06").is_visible()
     assert_accessible(page)
+    assert_fits_phone(page)
     browser_logout(page, base)
 
     browser_login(page, base, "camden@lap.example")
@@ -68,11 +85,38 @@ def test_call_offs_acceptance_and_download(page, live_server) -> None:
     page.get_by_text("Contract accepted").wait_for()
     assert page.get_by_text("Accepted by Chloe Camden").is_visible()
     assert_accessible(page)
+    assert_fits_phone(page)
     sha = page.locator(".lap-code").inner_text().strip()
     with page.expect_download() as download_info:
         page.get_by_role("link", name=f"Download the contract PDF for {tender_ref}-L1-C01").click()
     content = download_info.value.path().read_bytes()
     assert content.startswith(b"%PDF") and hashlib.sha256(content).hexdigest() == sha
+
+    # Commissioning a catalogue offer directly: the price, then a contract.
+    with Session(live_server.app.state.engine) as session:
+        offer = session.exec(
+            select(Offer).join(Category, col(Category.id) == Offer.category_id)
+            .where(Offer.status == "published", Category.code == "conservation",
+                   col(Offer.valid_until).is_(None) | (col(Offer.valid_until) > clock.today()
+                                                         + timedelta(days=60)))
+            .order_by(col(Offer.id))
+        ).first()
+        assert offer is not None
+        offer_id = offer.id
+    start = clock.today() + timedelta(days=14)
+    page.goto(f"{base}/catalogue/offers/{offer_id}/commission")
+    assert_accessible(page)
+    page.get_by_label(re.compile("^Quantity")).fill("2")
+    page.get_by_label("Service start date").fill(start.isoformat())
+    page.get_by_label("Service end date").fill((start + timedelta(days=30)).isoformat())
+    page.get_by_role("button", name="Check the price").click()
+    page.get_by_role("heading", name=re.compile("^Price for 2 ")).wait_for()
+    assert_accessible(page)
+    assert_fits_phone(page)
+    page.get_by_role("button", name="Commission", exact=True).click()
+    page.wait_for_url(re.compile(r"/contracts/\d+$"))
+    assert page.get_by_role("heading", name=re.compile(r"^LAP-DC-\d{4}-\d{4}")).is_visible()
+    assert_accessible(page)
     browser_logout(page, base)
 
     browser_login(page, base, "thames@lap.example")
@@ -82,3 +126,5 @@ def test_call_offs_acceptance_and_download(page, live_server) -> None:
     page.get_by_text("the contract is now active").wait_for()
     assert page.get_by_text("Accepted by Tariq Thames").is_visible()
     assert_accessible(page)
+    page.goto(f"{base}/contracts")
+    assert_fits_phone(page)

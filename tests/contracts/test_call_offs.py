@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from datetime import UTC, datetime, time
 from decimal import Decimal
 
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, col, select
 
 from lap_market.audit.models import AuditEvent
 from lap_market.clock import clock
@@ -92,6 +93,9 @@ def test_call_offs_issue_one_contract_per_demand_with_exact_pdf(session, client,
 
     events = session.exec(select(AuditEvent).where(AuditEvent.action == "contract.issued")).all()
     assert len(events) == 2
+    contracted = session.exec(
+        select(AuditEvent).where(AuditEvent.action == "demand.contracted")).all()
+    assert len(contracted) == 2
     session.expire_all()
     demands = session.exec(select(Demand).where(Demand.lot_id == awarded.lot.id)).all()
     assert [d.status for d in demands] == ["contracted", "contracted"]
@@ -135,8 +139,13 @@ def test_standstill_unawarded_and_roles_are_refused_without_writing(session, cli
     no_award = client.post(_url(unawarded), headers=auth(app, awarded.officer))
     assert no_award.status_code == 409
     assert "not been awarded" in no_award.json()["detail"]
+    assert no_award.json()["field"] == "lot_id"
     assert session.exec(select(Contract)).all() == []
     assert session.exec(select(ContractDocument)).all() == []
+    assert session.exec(select(CallOffBatch)).all() == []
+    assert session.exec(select(AuditEvent).where(
+        col(AuditEvent.action).in_(["contract.issued", "lot.contracted", "demand.contracted"])
+    )).all() == []
 
 
 def test_a_failing_pdf_leaves_no_half_issued_lot(session, client, app, monkeypatch) -> None:
@@ -191,3 +200,88 @@ def test_service_reports_progress_and_skips_existing(session) -> None:
         lot_id=awarded.lot.id,  # type: ignore[arg-type]
     )
     assert again.issued == [] and len(again.contracts) == 2
+
+
+def test_two_officers_issuing_at_once_issue_each_call_off_once(session, app) -> None:
+    awarded = cf.awarded_lot(session, demands=[("E09000007", "5"), ("E09000012", "7")])
+    second_officer = acc.officer(session)
+    session.commit()
+    awarded.after_standstill()
+    ids = (awarded.tender.id, awarded.lot.id)
+    officer_ids = [awarded.officer.id, second_officer.id]
+    barrier = threading.Barrier(2)
+    issued: list[int] = []
+    failures: list[BaseException] = []
+
+    def issue(officer_id: int) -> None:
+        with Session(app.state.engine) as own:
+            officer = own.get(type(awarded.officer), officer_id)
+            barrier.wait()
+            try:
+                result = service.issue_call_offs(
+                    own, officer, tender_id=ids[0], lot_id=ids[1]  # type: ignore[arg-type]
+                )
+                own.commit()
+                issued.append(len(result.issued))
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                own.rollback()
+                failures.append(exc)
+
+    threads = [threading.Thread(target=issue, args=(o,)) for o in officer_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    assert sorted(issued) == [0, 2]
+    session.expire_all()
+    assert len(session.exec(select(Contract)).all()) == 2
+    assert len(session.exec(select(ContractDocument)).all()) == 2
+    assert len(session.exec(
+        select(AuditEvent).where(AuditEvent.action == "contract.issued")).all()) == 2
+
+
+def test_list_and_call_off_pages_query_in_bulk(session, client, app) -> None:
+    """The contracts list and the officer's awaiting-lots table cost the same number of
+    queries for 2 contracts as for 8 (no query per row)."""
+    from sqlalchemy import event
+
+    from lap_market.accounts.deps import SESSION_COOKIE
+    from lap_market.accounts.security import create_access_token
+
+    small = cf.awarded_lot(session, demands=[("E09000007", "5"), ("E09000012", "7")])
+    cf.issued_call_offs(session, small)
+    session.commit()
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    def queries(url: str) -> int:
+        client.cookies.set(SESSION_COOKIE, create_access_token(
+            user_id=small.officer.id, secret=app.state.settings.secret_key,  # type: ignore[arg-type]
+            now=clock.now(), minutes=60))
+        statements.clear()
+        event.listen(app.state.engine, "before_cursor_execute", count)
+        try:
+            assert client.get(url).status_code == 200
+        finally:
+            event.remove(app.state.engine, "before_cursor_execute", count)
+        return len(statements)
+
+    before = queries("/contracts")
+    lot_page = f"/tenders/{small.tender.id}/lots/{small.lot.id}/call-offs"
+    before_lot = queries(lot_page)
+    big = cf.awarded_lot(session, officer=small.officer, provider=small.provider, demands=[
+        (gss, "3") for gss in ("E09000001", "E09000002", "E09000003", "E09000004",
+                               "E09000005", "E09000006")])
+    cf.issued_call_offs(session, big)
+    # Two more awarded lots still waiting for call-offs show in the officer's table.
+    cf.awarded_lot(session, officer=small.officer, provider=small.provider)
+    cf.awarded_lot(session, officer=small.officer, provider=small.provider,
+                   demands=[("E09000009", "4")])
+    session.commit()
+    after = queries("/contracts")
+    assert after <= before + 2, (before, after)
+    big_lot = queries(f"/tenders/{big.tender.id}/lots/{big.lot.id}/call-offs")
+    assert big_lot <= before_lot + 2, (before_lot, big_lot)

@@ -7,12 +7,13 @@ import threading
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from lap_market.audit.models import AuditEvent
 from lap_market.catalogue.models import Offer, OfferVersion
 from lap_market.clock import clock
 from lap_market.contracts import service
-from lap_market.contracts.models import Contract
+from lap_market.contracts.models import Contract, ContractDocument
 from lap_market.contracts.schemas import DirectCommissionCreate
 from lap_market.errors import Invalid
 from tests.contracts.helpers import auth, flat, pdf_pages
@@ -77,6 +78,9 @@ def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(session, c
     offer = _hours_offer(session, capacity="40")
     big = cat.make_offer(session, acc.contractor(session), tiers=[("1", "10.00")],
                          title="Bulk storage")
+    late = cat.make_offer(session, acc.contractor(session), category="conservation",
+                          unit="hour", tiers=[("1", "50.00")], title="Next year's studio",
+                          valid_from=datetime(2027, 2, 1).date())
     camden = acc.manager(session)
     provider = acc.provider(session)
     session.commit()
@@ -85,6 +89,7 @@ def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(session, c
     cases = [
         (_body(offer, "41"), "quantity", "capacity"),
         (_body(offer, "10", end="2028-01-31"), "end_date", "validity"),
+        (_body(late, "10"), "start_date", "validity"),
         (_body(offer, "10", start="2026-11-01"), "start_date", "dates"),
         (_body(big, "3000", start="2027-01-01", end="2027-12-31"), "quantity",
          "direct_award_limit"),
@@ -94,7 +99,7 @@ def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(session, c
         assert response.status_code == 422, (body, response.text)
         assert response.json()["field"] == field
         assert response.json()["reason"] == reason
-    over = client.post("/api/v1/contracts", json=cases[3][0], headers=headers).json()
+    over = client.post("/api/v1/contracts", json=cases[4][0], headers=headers).json()
     assert over["value"] == "30000.00" and over["limit"] == "25000.00"
     assert "direct-award limit" in over["detail"]
 
@@ -110,6 +115,9 @@ def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(session, c
                        headers=auth(app, provider)).status_code == 403
     session.expire_all()
     assert session.exec(select(Contract)).all() == []
+    assert session.exec(select(ContractDocument)).all() == []
+    assert session.exec(select(AuditEvent).where(
+        col(AuditEvent.action).in_(["contract.issued", "offer.capacity_taken"]))).all() == []
     assert session.get(Offer, offer.id).capacity_used == Decimal("0")  # type: ignore[union-attr]
 
 

@@ -183,3 +183,50 @@ def test_bad_input_names_the_field_and_writes_nothing(client, session: Session) 
     assert missing.status_code == 422
     assert {e["field"] for e in missing.json()["detail"]} >= {"unit", "quantity", "start_date"}
     assert _count(session) == 0
+
+
+PATCH_BAD_INPUTS: list[tuple[dict[str, object], int, str]] = [
+    ({"quantity": "0"}, 422, "quantity"),
+    ({"quantity": "-1"}, 422, "quantity"),
+    ({"quantity": "1000000001"}, 422, "quantity"),
+    ({"unit": "box_year"}, 422, "quantity"),  # 120.5 boxes: boxes are whole
+    ({"unit": "image"}, 422, "unit"),
+    ({"end_date": "2027-03-31"}, 422, "end_date"),
+    ({"needed_by": "2027-04-02"}, 422, "needed_by"),
+    ({"specification": "x" * 5001}, 422, "specification"),
+    ({"quantity": None}, 422, "quantity"),
+]
+
+
+def test_bad_changes_name_the_field_and_change_nothing(client, session: Session) -> None:
+    camden = f.manager(session, "E09000007")
+    hackney = f.manager(session, "E09000012")
+    officer = f.officer(session)
+    line = demand(session, camden, quantity="120.5")
+    session.commit()
+    headers = f.token_headers(client, camden.email)
+    url = f"/api/v1/demands/{line.id}"
+    before = client.get(url, headers=headers).json()
+    demand_events = (
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.object_type == "demand")
+    )
+    events = session.exec(demand_events).one()
+    for change, status, field in PATCH_BAD_INPUTS:
+        response = client.patch(url, json=change, headers=headers)
+        assert response.status_code == status, (change, response.text)
+        body = response.json()
+        fields = (
+            [e["field"] for e in body["detail"]]
+            if isinstance(body["detail"], list)
+            else [body["field"]]
+        )
+        assert field in fields, (change, body)
+    # Handing the line to another borough, or an officer changing it: refused.
+    moved = client.patch(url, json={"borough_id": hackney.organisation_id}, headers=headers)
+    assert moved.status_code == 403 and moved.json()["field"] == "borough_id"
+    officer_headers = f.token_headers(client, officer.email)
+    assert client.patch(url, json={"quantity": "5"}, headers=officer_headers).status_code == 403
+    assert client.post(f"{url}/withdraw", headers=officer_headers).status_code == 403
+    assert client.get(url, headers=headers).json() == before
+    session.expire_all()
+    assert session.exec(demand_events).one() == events

@@ -27,7 +27,7 @@ from lap_market.tenders.models import (
     Tender,
     TenderStatus,
 )
-from lap_market.tenders.workdays import add_working_days
+from lap_market.tenders.workdays import add_working_days, london_date
 
 DEFAULT_TERM = (date(2027, 4, 1), date(2028, 3, 31))
 DEFAULT_LOTS: list[dict[str, Any]] = [
@@ -213,7 +213,7 @@ def award(
         status=AwardStatus.STANDSTILL,
         awarded_by_id=officer.id,  # type: ignore[arg-type]
         awarded_at=when,
-        standstill_ends=add_working_days(when.date(), standstill_days),
+        standstill_ends=add_working_days(london_date(when), standstill_days),
     )
     session.add(row)
     lot = session.get(Lot, winning_bid.lot_id)

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from lap_market.clock import clock
 from lap_market.tenders import evaluation
 from lap_market.tenders import service as tenders
-from lap_market.tenders.models import Tender
+from lap_market.tenders.models import LotStatus, Tender, TenderStatus
 from lap_market.tenders.schemas import AmendmentCreate
 from tests.factories import accounts as people
 from tests.factories import tenders as make
@@ -160,6 +160,19 @@ def test_tender_through_its_life(client: TestClient, session: Session) -> None:
     assert [u["awards"][0]["status"] for u in updates] == ["active", "active"]
     assert [r["date"] for r in body["releases"]] == sorted(r["date"] for r in body["releases"])
     assert "8.76" not in client.get(f"/api/v1/ocds/release-packages/{tender.id}").text
+
+    # Call-offs issued: the tender and its lots are contracted; the package still validates.
+    session.refresh(tender)
+    tender.status = TenderStatus.CONTRACTED
+    session.add(tender)
+    for contracted in make.lots_of(session, tender):
+        contracted.status = LotStatus.CONTRACTED
+        session.add(contracted)
+    session.commit()
+    body = package(client, tender)
+    last = body["releases"][-1]
+    assert last["tender"]["status"] == "complete"
+    assert [lot["status"] for lot in last["tender"]["lots"]] == ["complete", "complete"]
 
 
 def test_cancelled_lot_cancelled_tender_and_revoked_award(client: TestClient, session: Session) -> None:

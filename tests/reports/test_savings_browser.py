@@ -59,6 +59,13 @@ def test_officer_reads_savings_and_switches_grouping(live_server, page):
     expect(page.get_by_role("link", name="By category")).to_have_attribute("aria-current", "true")
     expect(page.locator("#headline-saving")).to_have_text("£299.00 (18.1%)")
     assert page.evaluate("window.__samePage") is True  # swapped in place, not reloaded
+    # At phone width the chart shrinks to fit and only the table's own box scrolls.
+    page.set_viewport_size({"width": 375, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    chart = page.get_by_role("img", name="Contracted and standalone value by category")
+    box = chart.bounding_box()
+    assert box is not None and box["width"] <= 375
+    assert_accessible(page)
     expect(page.get_by_role("link", name=re.compile("Download these figures as CSV"))).to_have_attribute(
         "href", "/savings.csv?group_by=category&from=2021-01-01&to=2021-12-31"
     )

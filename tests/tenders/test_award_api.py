@@ -12,8 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
+from lap_market.audit.models import AuditEvent
 from lap_market.clock import as_utc, clock
-from lap_market.tenders.models import Award, Lot, Tender
+from lap_market.tenders.models import Award, Bid, Lot, Tender
 from tests.factories import accounts as acc
 from tests.factories import tenders as tf
 from tests.tenders.test_tender_api import FreshTokens
@@ -57,6 +58,11 @@ def closed(session, app):  # type: ignore[no-untyped-def]
     return people, FreshTokens(app, people), tender, lot, empty, bids
 
 
+def _awards(session) -> int:  # type: ignore[no-untyped-def]
+    session.expire_all()
+    return len(session.exec(select(Award)).all())
+
+
 def _score(client, h, bid, value):  # type: ignore[no-untyped-def]
     return client.post(
         f"/api/v1/bids/{bid.id}/score", json={"quality_score": value}, headers=h["officer"]
@@ -67,10 +73,16 @@ def test_score_rank_csv_award_and_revoke(client, session, closed) -> None:  # ty
     people, h, tender, lot, empty, bids = closed
     base = f"/api/v1/tenders/{tender.id}/lots/{lot.id}"
     assert _score(client, h, bids["a"], 90).status_code == 409  # before close
+    session.expire_all()
+    assert session.get(Bid, bids["a"].id).quality_score is None  # type: ignore[union-attr]
     assert client.get(f"{base}/evaluation", headers=h["officer"]).status_code == 409
     clock.set(AFTER_CLOSE)
-    for bad in (101, -1, "90.123", "ninety"):
-        assert _score(client, h, bids["a"], bad).status_code == 422, bad
+    for bad in (101, -1, "100.01", "90.123", "ninety"):
+        r = _score(client, h, bids["a"], bad)
+        assert r.status_code == 422 and "quality_score" in r.text, bad
+    session.expire_all()
+    assert session.get(Bid, bids["a"].id).quality_score is None  # type: ignore[union-attr]
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "bid.scored")).all() == []
     assert (
         client.post(
             f"/api/v1/bids/{bids['a'].id}/score", json={"quality_score": 50}, headers=h["a"]
@@ -82,6 +94,7 @@ def test_score_rank_csv_award_and_revoke(client, session, closed) -> None:  # ty
     # Awarding before every bid is scored: 409, nothing written.
     r = client.post(f"{base}/award", json={"bid_id": bids["a"].id}, headers=h["officer"])
     assert r.status_code == 409
+    assert _awards(session) == 0
     assert _score(client, h, bids["c"], "61").status_code == 200
     session.expire_all()
     assert session.get(Tender, tender.id).status == "closed"  # type: ignore[union-attr]
@@ -112,6 +125,8 @@ def test_score_rank_csv_award_and_revoke(client, session, closed) -> None:  # ty
     # Not the top bid and no reason: 422; an unknown bid: 422; then with a reason.
     r = client.post(f"{base}/award", json={"bid_id": bids["a"].id}, headers=h["officer"])
     assert r.status_code == 422 and r.json()["field"] == "reason"
+    assert _awards(session) == 0
+    assert session.get(Lot, lot.id).status == "open"  # type: ignore[union-attr]
     assert (
         client.post(f"{base}/award", json={"bid_id": 99999}, headers=h["officer"]).status_code
         == 422
@@ -197,6 +212,12 @@ def test_score_rank_csv_award_and_revoke(client, session, closed) -> None:  # ty
     )
     assert r.status_code == 409
     session.expire_all()
+    assert (
+        session.exec(select(AuditEvent).where(AuditEvent.action == "award.revoked"))
+        .all()[-1]
+        .details["reason"]
+        == "Error in scoring"
+    )
     award = session.get(Award, second)
     assert (
         award is not None

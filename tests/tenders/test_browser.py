@@ -31,6 +31,22 @@ def sign_in(page: Page, base: str, email: str) -> None:
     expect(page).to_have_url(re.compile(r"/dashboard$"))
 
 
+def assert_fits_a_phone(page: Page) -> None:
+    """At 375 px nothing makes the page scroll sideways (wide tables scroll in their own
+    wrapper), and the page is still accessible; then the desktop size is restored."""
+    size = page.viewport_size
+    page.set_viewport_size({"width": 375, "height": 800})
+    try:
+        overflow = page.evaluate(
+            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{page.url} is {overflow}px wider than a 375px phone"
+        assert_accessible(page)
+    finally:
+        if size:
+            page.set_viewport_size(size)
+
+
 def test_a_whole_tender(live_server, page: Page) -> None:
     base = live_server.url
     start = clock.now().replace(second=0, microsecond=0)
@@ -58,6 +74,7 @@ def test_a_whole_tender(live_server, page: Page) -> None:
     page.get_by_role("button", name="Publish tender").click()
     expect(page.locator("main")).to_contain_text("published")
     assert_accessible(page)
+    assert_fits_a_phone(page)
 
     # A provider finds it, asks a question and bids.
     sign_in(page, base, "thames@lap.example")
@@ -77,6 +94,7 @@ def test_a_whole_tender(live_server, page: Page) -> None:
     page.get_by_role("button", name="Submit bid for lot 1").click()
     expect(page.locator(".lap-error-summary")).to_contain_text("more than zero")
     assert_accessible(page)
+    assert_fits_a_phone(page)
     page.get_by_label("Unit price for lot 1 (£, ex VAT)").fill("10.00")
     page.get_by_role("button", name="Submit bid for lot 1").click()
     expect(page.locator("#lot-" + str(tf_lot_id(live_server, tender_id)))).to_contain_text("£10.00")
@@ -111,10 +129,40 @@ def test_a_whole_tender(live_server, page: Page) -> None:
     page.get_by_role("button", name="Save score for Bankside Conservation Studio").click()
     expect(page.locator("#evaluation")).to_contain_text("85.00")  # (70 × 100 + 30 × 50) ÷ 100
     assert_accessible(page)
+    # The standstill preview reads the setting, not a number written into the page.
+    days = live_server.app.state.settings.standstill_working_days
+    expect(page.locator("#evaluation")).to_contain_text(f"({days} working days")
+    # In-place scoring shows a bad score beside its field without leaving the page.
+    page.get_by_label("Quality score for Bankside Conservation Studio").fill("101")
+    page.get_by_role("button", name="Save score for Bankside Conservation Studio").click()
+    expect(page.locator("#evaluation .lap-error-message")).to_contain_text("100")
+    assert_accessible(page)
+    assert_fits_a_phone(page)
+    page.get_by_label("Quality score for Bankside Conservation Studio").fill("50")
+    page.get_by_role("button", name="Save score for Bankside Conservation Studio").click()
+    expect(page.locator("#evaluation .lap-error-message")).to_have_count(0)
     page.get_by_role("button", name="Award lot 1").click()
     expect(page.locator("main")).to_contain_text("Awarded to Thames Records Storage Ltd")
     expect(page.locator("main")).to_contain_text("Standstill ends on")
     assert_accessible(page)
+
+    # The bidder is told, on its notifications page.
+    sign_in(page, base, "thames@lap.example")
+    page.goto(f"{base}/notifications")
+    expect(page.locator("main")).to_contain_text("is to be awarded to you")
+    assert_accessible(page)
+
+    # Camden's view of the tender holding its demand: the award, never the bids.
+    sign_in(page, base, "camden@lap.example")
+    page.goto(f"{base}/tenders")
+    page.get_by_role("link", name=re.compile(r"LAP-\d{4}-\d{4}")).first.wait_for()
+    assert_accessible(page)
+    page.goto(f"{base}/tenders/{tender_id}")
+    expect(page.locator("main")).to_contain_text("Lot 1 awarded to Thames Records Storage Ltd")
+    expect(page.locator("main")).not_to_contain_text("Bankside")
+    expect(page.locator("main")).not_to_contain_text("£8.00")
+    assert_accessible(page)
+    assert_fits_a_phone(page)
     with Session(live_server.app.state.engine) as session:
         award = session.exec(select(Award).where(Award.tender_id == tender_id)).one()
         assert session.get(Tender, tender_id).status == "awarded"  # type: ignore[union-attr]

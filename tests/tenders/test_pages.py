@@ -94,3 +94,62 @@ def test_pages_by_role_fragments_and_errors(client, session, app) -> None:  # ty
     _as(client, h, "p1")
     assert "Submit bid" not in client.get(f"/opportunities/{mine.id}").text
     assert "Opportunities" in client.get("/dashboard").text
+
+
+def test_standstill_length_comes_from_the_setting(client, session, app) -> None:  # type: ignore[no-untyped-def]
+    """LAP_STANDSTILL_WORKING_DAYS drives the workspace's preview and the award itself."""
+    start = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    clock.set(start)
+    app.state.settings.standstill_working_days = 3
+    people = {"officer": acc.officer(session), "p1": acc.provider(session)}
+    tender = tf.published_tender(
+        session,
+        people["officer"],
+        clarification_deadline=start + timedelta(days=1),
+        submission_deadline=start + timedelta(days=2),
+    )
+    lot = tf.lots_of(session, tender)[0]
+    bid = tf.bid(session, people["p1"], lot, quality_score="70")
+    session.commit()
+    h = FreshTokens(app, people)
+    # Friday 18 December 2026, 23:30 UTC: still Friday in London.
+    clock.set(datetime(2026, 12, 18, 23, 30, tzinfo=UTC))
+    _as(client, h, "officer")
+    page = client.get(f"/tenders/{tender.id}").text
+    assert "(3 working days, weekends and England and Wales bank holidays excluded)" in page
+    assert "8 working days" not in page
+    # Three working days after Friday 18 December 2026: Monday 21, Tuesday 22, Wednesday 23.
+    assert "23 Dec 2026" in page or "23 December 2026" in page
+    r = client.post(
+        f"/api/v1/tenders/{tender.id}/lots/{lot.id}/award",
+        json={"bid_id": bid.id},
+        headers=h["officer"],
+    )
+    assert r.status_code == 200 and r.json()["standstill_ends"] == "2026-12-23"
+
+
+def test_standstill_counts_from_the_day_in_london(client, session, app) -> None:  # type: ignore[no-untyped-def]
+    """An award at 00:30 London summer time is that day's, not the previous UTC day's."""
+    start = datetime(2027, 6, 1, 9, 0, tzinfo=UTC)
+    clock.set(start)
+    people = {"officer": acc.officer(session), "p1": acc.provider(session)}
+    tender = tf.published_tender(
+        session,
+        people["officer"],
+        clarification_deadline=start + timedelta(days=1),
+        submission_deadline=start + timedelta(days=2),
+    )
+    lot = tf.lots_of(session, tender)[0]
+    bid = tf.bid(session, people["p1"], lot, quality_score="70")
+    session.commit()
+    h = FreshTokens(app, people)
+    # Monday 7 June 2027 23:30 UTC is Tuesday 8 June 00:30 in London.
+    clock.set(datetime(2027, 6, 7, 23, 30, tzinfo=UTC))
+    r = client.post(
+        f"/api/v1/tenders/{tender.id}/lots/{lot.id}/award",
+        json={"bid_id": bid.id},
+        headers=h["officer"],
+    )
+    # Eight working days after Tuesday 8 June: Friday 18 June (counting from the UTC day,
+    # Monday 7 June, would end it a day early, on Thursday 17 June).
+    assert r.status_code == 200 and r.json()["standstill_ends"] == "2027-06-18"

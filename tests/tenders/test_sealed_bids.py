@@ -1,14 +1,23 @@
-"""Before the deadline, nothing about a sealed bid is reachable by anyone but its bidder:
-every API response, page, audit entry, notification and OCDS package is searched."""
+"""Before the deadline, nothing about a sealed bid is reachable by anyone but its bidder.
+
+Every GET route the app serves (API, pages, exports, open data) is fetched as the officer,
+an admin, a rival provider, a borough in the tender and an anonymous visitor, and every
+audit entry and notification is read from the database. The bid's price is searched for
+in each form it could be rendered in (``987.65``, ``£987.65``, ``98765`` pence as a whole
+number), with its quality statement and the bidder's name. Random values that could
+contain those digits by chance (JWTs, CSRF tokens) are cut out before searching, and the
+bidder's own views prove that the search finds the bid where it may be shown.
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlmodel import select
 
 from lap_market.accounts.deps import SESSION_COOKIE
-from lap_market.accounts.models import Organisation
 from lap_market.audit.models import AuditEvent
 from lap_market.clock import as_utc, clock
 from lap_market.tenders.models import Notification
@@ -18,6 +27,49 @@ from tests.tenders.test_tender_api import FreshTokens
 
 PRICE = "987.65"
 MARKER = "SEALED-STATEMENT-7Q2X"
+BIDDER_NAME = "Quietly Sealed Vaults Ltd"
+
+# Values that are random per request and could hold any digits: cut out before searching.
+_RANDOM = [
+    re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"),  # JWTs
+    re.compile(r"(?<![0-9a-fA-F])[0-9a-f]{64}(?![0-9a-fA-F])"),  # CSRF tokens (HMAC-SHA256)
+    re.compile(r"(?i)csrf[\w-]*[\"']?\s*[:=]\s*[\"']?[A-Za-z0-9_\-.]{20,}"),
+]
+_PENCE = re.compile(r"(?<![\w.])98765(?!\w)")
+
+
+def without_random_tokens(text: str) -> str:
+    for pattern in _RANDOM:
+        text = pattern.sub(" ", text)
+    return text
+
+
+def leaks(text: str) -> list[str]:
+    """Which renderings of the sealed bid ``text`` holds."""
+    text = without_random_tokens(text)
+    found = [needle for needle in (PRICE, f"£{PRICE}", f"&pound;{PRICE}") if needle in text]
+    if _PENCE.search(text):
+        found.append("98765 (pence)")
+    if MARKER.lower() in text.lower():
+        found.append("statement")
+    return found
+
+
+def get_routes(app: Any) -> list[str]:
+    """Every GET path the app serves (FastAPI's included routers flattened)."""
+    paths: list[str] = []
+
+    def walk(routes: list[Any]) -> None:
+        for route in routes:
+            nested = getattr(route, "original_router", None)
+            if nested is not None:
+                walk(nested.routes)
+                continue
+            if "GET" in (getattr(route, "methods", None) or ()):
+                paths.append(route.path)
+
+    walk(app.routes)
+    return sorted(set(paths))
 
 
 def test_nothing_sealed_leaks_before_the_deadline(client, session, app) -> None:  # type: ignore[no-untyped-def]
@@ -25,7 +77,7 @@ def test_nothing_sealed_leaks_before_the_deadline(client, session, app) -> None:
     people = {
         "officer": acc.officer(session),
         "admin": acc.admin(session),
-        "bidder": acc.provider(session),
+        "bidder": acc.provider(session, acc.contractor(session, BIDDER_NAME)),
         "rival": acc.provider(session),
         "camden": acc.manager(session, "E09000007"),
     }
@@ -34,33 +86,27 @@ def test_nothing_sealed_leaks_before_the_deadline(client, session, app) -> None:
     session.commit()
     h = FreshTokens(app, people)
     base = f"/api/v1/tenders/{tender.id}"
-    r = client.put(
-        f"{base}/lots/{lot.id}/bid",
-        json={"unit_price": "999.99", "quality_statement": "draft"},
-        headers=h["bidder"],
-    )
-    assert r.status_code == 201
-    r = client.put(
-        f"{base}/lots/{lot.id}/bid",
-        json={"unit_price": PRICE, "quality_statement": MARKER},
-        headers=h["bidder"],
-    )
+    bid_url = f"{base}/lots/{lot.id}/bid"
+    # A first bid, replaced: the replaced price must not surface either.
+    first = {"unit_price": "999.99", "quality_statement": "first draft"}
+    assert client.put(bid_url, json=first, headers=h["bidder"]).status_code == 201
+    sealed = {"unit_price": PRICE, "quality_statement": f"Our plan: {MARKER}."}
+    r = client.put(bid_url, json=sealed, headers=h["bidder"])
     assert r.status_code == 200
+    bid_id = r.json()["id"]
+    rival_bid = {"unit_price": "5.00", "quality_statement": "rival"}
+    assert client.put(bid_url, json=rival_bid, headers=h["rival"]).status_code == 201
+    # The rival asks (so the officer legitimately learns the rival's name, not the bidder's).
+    q = client.post(f"{base}/questions", json={"question": "Racking?"}, headers=h["rival"]).json()
     assert (
-        client.put(
-            f"{base}/lots/{lot.id}/bid",
-            json={"unit_price": "5.00", "quality_statement": "rival"},
-            headers=h["rival"],
+        client.post(
+            f"{base}/questions/{q['id']}/answer", json={"answer": "Mobile."}, headers=h["officer"]
         ).status_code
-        == 201
-    )
-    q = client.post(f"{base}/questions", json={"question": "Racking?"}, headers=h["bidder"]).json()
-    client.post(
-        f"{base}/questions/{q['id']}/answer", json={"answer": "Mobile."}, headers=h["officer"]
+        == 200
     )
     assert tender.submission_deadline is not None
     deadline = as_utc(tender.submission_deadline)
-    client.post(
+    r = client.post(
         f"{base}/amendments",
         json={
             "reason": "More time",
@@ -68,71 +114,80 @@ def test_nothing_sealed_leaks_before_the_deadline(client, session, app) -> None:
         },
         headers=h["officer"],
     )
-    bidder_name = session.get(Organisation, people["bidder"].organisation_id).name  # type: ignore[union-attr]
+    assert r.status_code == 201  # the bidder is notified of it: notifications are searched
+
+    # Every GET route, with its path parameters pointing at this tender, lot, bid, demand.
+    camden_demand = client.get("/api/v1/demands", headers=h["camden"]).json()
+    demand_id = camden_demand[0]["id"] if isinstance(camden_demand, list) and camden_demand else 1
+    params = {"tender_id": tender.id, "lot_id": lot.id, "bid_id": bid_id, "demand_id": demand_id}
+    paths = []
+    for route in get_routes(app):
+        if route.startswith(("/static", "/api/docs")) or route == "/api/v1/openapi.json":
+            continue
+        paths.append(re.sub(r"{(\w+)}", lambda m: str(params.get(m.group(1), tender.id)), route))
+    paths += [
+        "/api/v1/audit?page_size=500",
+        "/api/v1/tenders?status=published",
+        "/tenders?status=published",
+        "/api/v1/ocds/release-packages?since=2020-01-01T00:00:00Z",
+    ]
+    assert f"{base}/bids" in paths and f"/tenders/{tender.id}" in paths
+    assert f"/api/v1/ocds/release-packages/{tender.id}" in paths
 
     seen: list[tuple[str, str]] = []
-    api_paths = [
-        "/api/v1/tenders",
-        base,
-        f"{base}/bids",
-        f"{base}/questions",
-        "/api/v1/notifications",
-        f"{base}/lots/{lot.id}/evaluation",
-        "/api/v1/audit?page_size=500",
-        f"/api/v1/tenders/{tender.id}/lots/{lot.id}/evaluation",
-    ]
-    page_paths = [
-        "/dashboard",
-        "/tenders",
-        f"/tenders/{tender.id}",
-        "/opportunities",
-        f"/opportunities/{tender.id}",
-        "/notifications",
-        "/audit",
-    ]
-    for who in ("officer", "admin", "rival", "camden"):
-        for path in api_paths:
-            seen.append((f"{who} {path}", client.get(path, headers=h[who]).text))
-        token = h[who]["Authorization"].removeprefix("Bearer ")
-        client.cookies.set(SESSION_COOKIE, token)
-        for path in page_paths:
-            response = client.get(path)
-            seen.append((f"{who} page {path}", response.text))
-            if who == "officer" and path == f"/tenders/{tender.id}":
-                assert response.status_code == 200 and tender.reference in response.text
+    for who in ("officer", "admin", "rival", "camden", "anonymous"):
         client.cookies.clear()
-        seen.append(
-            (
-                f"{who} csv",
-                client.get(
-                    f"{base}/lots/{lot.id}/evaluation", headers={**h[who], "Accept": "text/csv"}
-                ).text,
-            )
-        )
-    for path in (
-        f"/api/v1/ocds/release-packages/{tender.id}",
-        "/api/v1/ocds/release-packages?since=2020-01-01T00:00:00Z",
-    ):
-        seen.append((f"anonymous {path}", client.get(path).text))
+        headers: dict[str, str] = {}
+        if who != "anonymous":
+            headers = h[who]
+            client.cookies.set(SESSION_COOKIE, headers["Authorization"].removeprefix("Bearer "))
+        for path in paths:
+            # Exports answer ``Accept: text/csv``; the officer is the one who could get them.
+            csv = who == "officer" and path.startswith("/api/")
+            for accept in ("application/json, text/html", "text/csv") if csv else ("*/*",):
+                # Redirect targets are routes of their own, fetched in their turn.
+                response = client.get(
+                    path, headers={**headers, "Accept": accept}, follow_redirects=False
+                )
+                assert response.status_code < 500, (who, path, response.text)
+                header_text = " ".join(
+                    f"{k}: {v}" for k, v in response.headers.items() if k.lower() != "set-cookie"
+                )
+                seen.append((f"{who} {accept} {path}", f"{header_text}\n{response.text}"))
+                if who == "officer" and path == f"/tenders/{tender.id}":
+                    assert response.status_code == 200 and tender.reference in response.text
+    client.cookies.clear()
     session.expire_all()
     for event in session.exec(select(AuditEvent)).all():
-        seen.append(
-            (f"audit {event.action}", f"{event.details} {event.actor_id} {event.organisation_id}")
-        )
+        text = f"{event.action} {event.details} {event.actor_id} {event.organisation_id}"
+        seen.append((f"audit {event.id} {event.action}", text))
         if event.action.startswith("bid."):
-            assert event.actor_id is None and event.organisation_id is None
-            assert str(people["bidder"].organisation_id) not in str(event.details.values())
-    for note in session.exec(select(Notification)).all():
-        seen.append((f"notification {note.id}", note.message))
+            # Anonymous: an actor or organisation would tell officers who bid.
+            assert event.actor_id is None and event.organisation_id is None, text
+    notes = session.exec(select(Notification)).all()
+    assert notes
+    for note in notes:
+        seen.append((f"notification {note.id} to {note.organisation_id}", note.message))
 
-    assert len(seen) > 50
-    for where, text in seen:
-        assert PRICE not in text, where
-        assert MARKER not in text, where
-        if "audit" not in where or "bid." in where:
-            assert "999.99" not in text, where
-    # The bidder's name appears only where the officer may know it: the question's asker.
-    officer_bids = client.get(f"{base}/bids", headers=h["officer"]).json()
-    assert officer_bids["bids"] == [] and bidder_name not in str(officer_bids)
-    # The bidder itself does see its own bid, so the search above could have found it.
-    assert MARKER in client.get(f"{base}/bids", headers=h["bidder"]).text
+    assert len(seen) > 250
+    problems = [(where, found) for where, text in seen if (found := leaks(text))]
+    problems += [(where, ["999.99"]) for where, text in seen if "999.99" in text]
+    # The bidder's name tells who bid; only organisation directories may list it.
+    problems += [
+        (where, ["bidder name"])
+        for where, text in seen
+        if BIDDER_NAME in text and not re.search(r"/(organisations|users)\b", where)
+    ]
+    assert problems == [], problems
+
+    # The search is not blind: the bidder's own views hold the bid in the forms searched for.
+    client.cookies.set(SESSION_COOKIE, h["bidder"]["Authorization"].removeprefix("Bearer "))
+    own_api = client.get(f"{base}/bids", headers=h["bidder"]).text
+    own_page = client.get(f"/opportunities/{tender.id}").text
+    client.cookies.clear()
+    assert {PRICE, "statement"} <= set(leaks(own_api))
+    assert {PRICE, f"£{PRICE}", "statement"} <= set(leaks(own_page))
+    assert leaks('{"unit_price_pence": 98765}') == ["98765 (pence)"]
+    # ...and what is cut out is only the random tokens, never the content around them.
+    token = h["officer"]["Authorization"].removeprefix("Bearer ")
+    assert leaks(f"{token} {MARKER} £{PRICE}") == [PRICE, f"£{PRICE}", "statement"]

@@ -6,10 +6,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
 from lap_market.accounts.models import Organisation
 from lap_market.accounts.security import create_access_token
+from lap_market.audit.models import AuditEvent
 from lap_market.clock import as_utc, clock
 from lap_market.demand.models import Demand
 from lap_market.tenders.models import Amendment, Bid, Notification, Tender
@@ -67,6 +69,7 @@ def test_edit_and_publish_a_draft(client, session, world) -> None:  # type: igno
     bad = [
         ({"price_weight": 70, "quality_weight": 40}, "price_weight"),
         ({"clarification_deadline": iso(START - timedelta(days=1))}, "clarification_deadline"),
+        ({"submission_deadline": iso(START - timedelta(minutes=1))}, "submission_deadline"),
         (
             {"clarification_deadline": iso(sub), "submission_deadline": iso(clar)},
             "clarification_deadline",
@@ -78,6 +81,17 @@ def test_edit_and_publish_a_draft(client, session, world) -> None:  # type: igno
         assert r.status_code == 422, (body, r.text)
         assert field in r.text
     assert client.patch(url, json={"title": "x"}, headers=h["p1"]).status_code == 403
+    # Nothing was written by any of those: the draft is as it was and nothing was audited.
+    session.expire_all()
+    unchanged = session.get(Tender, draft.id)
+    assert unchanged is not None
+    assert (unchanged.title, unchanged.price_weight, unchanged.quality_weight) == (
+        "Joint archive storage 2027",
+        60,
+        40,
+    )
+    assert unchanged.clarification_deadline is None and unchanged.submission_deadline is None
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "tender.updated")).all() == []
     # Publishing without deadlines names the missing field; nothing changed so far.
     r = client.post(f"{url}/publish", headers=h["officer"])
     assert r.status_code == 422 and r.json()["field"] == "clarification_deadline"
@@ -431,3 +445,33 @@ def test_cancel_tender_and_lot_return_demand(client, session, world) -> None:  #
     )
     r = client.post(f"/api/v1/notifications/{note['id']}/read", headers=h["p1"])
     assert r.status_code == 200 and r.json()["read_at"] is not None
+
+
+def test_tender_list_takes_a_fixed_number_of_queries(client, session, app, world) -> None:  # type: ignore[no-untyped-def]
+    people, h = world
+    tender = tf.published_tender(session, people["officer"])
+    tf.bid(session, people["p1"], tf.lots_of(session, tender)[0])
+    session.commit()
+    statements: list[str] = []
+
+    def count(*args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(args[2])
+
+    def queries() -> int:
+        statements.clear()
+        event.listen(app.state.engine, "before_cursor_execute", count)
+        try:
+            r = client.get("/api/v1/tenders", headers=h["officer"])
+        finally:
+            event.remove(app.state.engine, "before_cursor_execute", count)
+        assert r.status_code == 200
+        return len(statements)
+
+    few = queries()
+    for _ in range(4):
+        more = tf.published_tender(session, people["officer"])
+        tf.bid(session, people["p2"], tf.lots_of(session, more)[0])
+    session.commit()
+    many = queries()
+    assert len(client.get("/api/v1/tenders", headers=h["officer"]).json()) == 5
+    assert many == few, (few, many)

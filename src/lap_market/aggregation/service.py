@@ -221,14 +221,7 @@ def _line_columns() -> tuple[Any, ...]:
 
 
 def _as_line(row: Any) -> Line:
-    return Line(
-        id=row[0],
-        borough_id=row[1],
-        unit_id=row[2],
-        quantity=row[3],
-        start_date=row[4],
-        end_date=row[5],
-    )
+    return Line._make(row[:6])
 
 
 def _matching_lines(session: Session, index: UnitIndex, filters: AggregateRequest) -> list[Line]:
@@ -254,7 +247,7 @@ def _matching_lines(session: Session, index: UnitIndex, filters: AggregateReques
         query = query.where(col(Demand.needed_by) >= filters.needed_by_from)
     if filters.needed_by_to:
         query = query.where(col(Demand.needed_by) <= filters.needed_by_to)
-    return [_as_line(row) for row in session.execute(query).all()]
+    return [Line._make(row) for row in session.execute(query).all()]
 
 
 def _borough_names(session: Session, plans: Sequence[LotPlan]) -> None:
@@ -351,6 +344,52 @@ def _new_tender(session: Session, actor: User, title: str) -> Tender:
     raise Conflict("Could not allocate a tender reference; please try again.")
 
 
+def _take_lines(
+    session: Session, tender: Tender, plans: Sequence[LotPlan], lots: Sequence[Lot]
+) -> int:
+    """Mark every planned line ``in_tender`` in its lot; how many were still ``submitted``.
+
+    Conditional on ``submitted``: of two aggregations racing for a line, exactly one takes it.
+    """
+    now = clock.now()
+    values = {"status": DemandStatus.IN_TENDER, "tender_id": tender.id, "updated_at": now}
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement joining two array parameters on the primary key: no per-lot
+        # statements re-scanning the table, no thousands of bind parameters to parse.
+        ids: list[int] = []
+        lot_ids: list[int] = []
+        for plan, lot in zip(plans, lots, strict=True):
+            ids.extend(line.id for line in plan.lines)
+            lot_ids.extend([lot.id] * len(plan.lines))  # type: ignore[list-item]
+        pairs = (
+            sa.func.unnest(
+                sa.bindparam("ids", ids, type_=ARRAY(sa.Integer)),
+                sa.bindparam("lot_ids", lot_ids, type_=ARRAY(sa.Integer)),
+            )
+            .table_valued("id", "lot_id")
+            .render_derived(name="taken")
+        )
+        result = session.execute(
+            sa.update(Demand)
+            .where(col(Demand.id) == pairs.c.id, col(Demand.status) == DemandStatus.SUBMITTED)
+            .values(lot_id=pairs.c.lot_id, **values)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+    taken = 0
+    for plan, lot in zip(plans, lots, strict=True):
+        ids = [line.id for line in plan.lines]
+        for chunk in _chunks(ids, CHUNK):
+            result = session.execute(
+                sa.update(Demand)
+                .where(col(Demand.id).in_(chunk), col(Demand.status) == DemandStatus.SUBMITTED)
+                .values(lot_id=lot.id, **values)
+                .execution_options(synchronize_session=False)
+            )
+            taken += result.rowcount  # type: ignore[attr-defined]
+    return taken
+
+
 def aggregate_demand(session: Session, actor: User, *, filters: AggregateRequest) -> Tender:
     """Pool every matching ``submitted`` demand line into one new draft tender with lots."""
     require_officer(actor)
@@ -379,33 +418,7 @@ def aggregate_demand(session: Session, actor: User, *, filters: AggregateRequest
     ]
     session.add_all(lots)
     session.flush()
-    now = clock.now()
-    taken = 0
-    postgres = session.get_bind().dialect.name == "postgresql"
-    for plan, lot in zip(plans, lots, strict=True):
-        plan.id = lot.id
-        ids = [line.id for line in plan.lines]
-        for chunk in _chunks(ids, 50_000 if postgres else CHUNK):
-            # One array parameter on PostgreSQL: thousands of bind parameters cost more to
-            # send and parse than the update itself.
-            wanted = (
-                col(Demand.id) == sa.any_(sa.bindparam("ids", list(chunk), type_=ARRAY(sa.Integer)))
-                if postgres
-                else col(Demand.id).in_(chunk)
-            )
-            # Conditional: of two aggregations racing for a line, exactly one takes it.
-            result = session.execute(
-                sa.update(Demand)
-                .where(wanted, col(Demand.status) == DemandStatus.SUBMITTED)
-                .values(
-                    status=DemandStatus.IN_TENDER,
-                    tender_id=tender.id,
-                    lot_id=lot.id,
-                    updated_at=now,
-                )
-                .execution_options(synchronize_session=False)
-            )
-            taken += result.rowcount  # type: ignore[attr-defined]
+    taken = _take_lines(session, tender, plans, lots)
     if taken != len(lines):
         raise Conflict(
             "Some of this demand was pooled or withdrawn by someone else at the same moment; "

@@ -1,6 +1,5 @@
 """Pages for aggregation: the preview of lots and savings, and a draft's lot editor."""
 
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -98,17 +97,6 @@ async def create_draft(request: Request, session: SessionDep, officer: Officer) 
     return RedirectResponse(f"/tenders/{tender.id}/lots?created=1", status_code=303)
 
 
-def _totals(plans: list[service.LotPlan]) -> dict[str, Decimal | None]:
-    priced = [p for p in plans if not p.no_reference_rate]
-    if not priced:
-        return {"estimated": None, "standalone": None, "saving": None}
-    return {
-        "estimated": sum((p.estimated_value or Decimal(0) for p in priced), Decimal("0.00")),
-        "standalone": sum((p.standalone_value or Decimal(0) for p in priced), Decimal("0.00")),
-        "saving": sum((p.estimated_saving or Decimal(0) for p in priced), Decimal("0.00")),
-    }
-
-
 def _editor(
     request: Request,
     session: Session,
@@ -131,7 +119,7 @@ def _editor(
         "message": message,
         "created": request.query_params.get("created"),
         "moved": request.query_params.get("moved"),
-        "totals": _totals(plans),
+        "totals": service.Preview(lots=plans),
     }
     return render(
         request, "aggregation/pages/lots.html", context, block="editor", status_code=status_code

@@ -106,8 +106,12 @@ def quote_offer(
     end_date: date,
 ) -> QuoteRead:
     """Price a quantity over a term (start to end inclusive) at the offer's current rates."""
-    service.get_visible_offer(session, user, offer_id)  # 404 unless the caller may see it
-    quote = service.quote_offer(
-        session, offer_id=offer_id, quantity=quantity, start_date=start_date, end_date=end_date
+    quote = service.quote_for(
+        session,
+        user,
+        offer_id=offer_id,
+        quantity=quantity,
+        start_date=start_date,
+        end_date=end_date,
     )
     return QuoteRead(**asdict(quote))

@@ -428,6 +428,20 @@ def update_offer(session: Session, actor: User, offer_id: int, *, data: OfferUpd
         _add_tiers(session, _pk(new_version), tiers)
         details["new_version"] = number
     elif rates_changed:
+        # Conditional: if the draft was published meanwhile, its rates must not change in place.
+        in_place = cast(
+            CursorResult[Any],
+            session.execute(
+                update(Offer)
+                .where(col(Offer.id) == offer.id, col(Offer.status) == OfferStatus.DRAFT)
+                .values(unit_id=unit.id, updated_at=now)
+            ),
+        )
+        if in_place.rowcount != 1:
+            raise Conflict(
+                "The offer was published by someone else at the same time; try again.",
+                field="status",
+            )
         offer.unit_id = unit.id
         version.unit_id = unit.id
         session.add(version)
@@ -989,6 +1003,22 @@ def quote_offer(
             )
     tiers = _version_tiers(session, _pk(version))
     return _price(_pk(offer), version, unit, tiers, amount, start, end)
+
+
+def quote_for(
+    session: Session,
+    actor: User,
+    *,
+    offer_id: int,
+    quantity: Decimal | str,
+    start_date: date | None,
+    end_date: date | None,
+) -> Quote:
+    """A quote for someone signed in: another provider's draft is not found (404)."""
+    get_visible_offer(session, actor, offer_id)
+    return quote_offer(
+        session, offer_id=offer_id, quantity=quantity, start_date=start_date, end_date=end_date
+    )
 
 
 def price_version(

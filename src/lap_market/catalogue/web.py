@@ -14,7 +14,7 @@ from lap_market.accounts.models import Role, User
 from lap_market.catalogue import service
 from lap_market.catalogue.schemas import MAX_TIERS, OfferCreate, OfferUpdate
 from lap_market.db import SessionDep
-from lap_market.errors import DomainError, Invalid
+from lap_market.errors import Conflict, DomainError, Invalid
 from lap_market.templating import render
 from lap_market.web.deps import web_router
 from lap_market.web.forms import domain_form_errors, validation_messages
@@ -121,8 +121,9 @@ def offer_page(request: Request, session: SessionDep, user: WebUser, offer_id: i
             errors["quantity"] = "Enter a quantity"
         if not errors:
             try:
-                quote = service.quote_offer(
+                quote = service.quote_for(
                     session,
+                    user,
                     offer_id=offer_id,
                     quantity=form["quantity"],
                     start_date=start,
@@ -176,17 +177,31 @@ def compare_page(request: Request, session: SessionDep, user: WebUser) -> Respon
 # --- my offers ------------------------------------------------------------------------------
 
 
-@router.get("/my-offers", response_class=HTMLResponse)
-def my_offers_page(request: Request, session: SessionDep, user: ProviderPage) -> Response:
-    """The provider's own offers in every status, with publish and withdraw buttons."""
+def _my_offers(
+    request: Request,
+    session: SessionDep,
+    user: User,
+    *,
+    error: DomainError | None = None,
+    offer_id: int | None = None,
+) -> Response:
     return render(
         request,
         "catalogue/pages/my_offers.html",
         {
             "offers": service.list_own_offers(session, user),
             "done": request.query_params.get("done", ""),
+            "error": error,
+            "error_offer_id": offer_id,
         },
+        status_code=error.status_code if error else 200,
     )
+
+
+@router.get("/my-offers", response_class=HTMLResponse)
+def my_offers_page(request: Request, session: SessionDep, user: ProviderPage) -> Response:
+    """The provider's own offers in every status, with publish and withdraw buttons."""
+    return _my_offers(request, session, user)
 
 
 def _form_tiers(form: dict[str, str]) -> tuple[list[dict[str, str]], list[int]]:
@@ -343,14 +358,26 @@ async def edit_offer(
 
 
 @router.post("/my-offers/{offer_id}/publish", response_class=HTMLResponse)
-def publish_offer(session: SessionDep, user: ProviderPage, offer_id: int) -> Response:
-    """Publish a draft."""
-    service.publish_offer(session, user, offer_id)
+def publish_offer(
+    request: Request, session: SessionDep, user: ProviderPage, offer_id: int
+) -> Response:
+    """Publish a draft; a refusal is shown on the offer's row of the list."""
+    try:
+        service.publish_offer(session, user, offer_id)
+    except (Invalid, Conflict) as exc:
+        session.rollback()
+        return _my_offers(request, session, user, error=exc, offer_id=offer_id)
     return RedirectResponse(f"/my-offers?done=published-{offer_id}", status_code=303)
 
 
 @router.post("/my-offers/{offer_id}/withdraw", response_class=HTMLResponse)
-def withdraw_offer(session: SessionDep, user: ProviderPage, offer_id: int) -> Response:
-    """Withdraw an offer."""
-    service.withdraw_offer(session, user, offer_id)
+def withdraw_offer(
+    request: Request, session: SessionDep, user: ProviderPage, offer_id: int
+) -> Response:
+    """Withdraw an offer; a refusal is shown on the offer's row of the list."""
+    try:
+        service.withdraw_offer(session, user, offer_id)
+    except (Invalid, Conflict) as exc:
+        session.rollback()
+        return _my_offers(request, session, user, error=exc, offer_id=offer_id)
     return RedirectResponse(f"/my-offers?done=withdrawn-{offer_id}", status_code=303)

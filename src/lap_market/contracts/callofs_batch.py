@@ -7,16 +7,20 @@ to a ``CallOffBatch`` row through short sessions of its own that commit at once:
 
 import logging
 import threading
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlmodel import Session, col, select
 
-from lap_market.accounts.models import User
+from lap_market.accounts.models import Organisation, User
 from lap_market.clock import clock
 from lap_market.contracts import service
-from lap_market.contracts.models import CallOffBatch
+from lap_market.contracts.models import CallOffBatch, Contract
 from lap_market.errors import DomainError, Forbidden, NotFound
+from lap_market.money import from_pence
+from lap_market.tenders.models import Award, Lot, Tender
 
 log = logging.getLogger("lap_market.contracts")
 
@@ -149,3 +153,60 @@ def start_background_issue(
 
     threading.Thread(target=work, name=f"call-offs-{lot_id}", daemon=True).start()
     return tracker.batch_id
+
+
+@dataclass
+class CallOffView:
+    """Everything the call-offs page shows for one lot."""
+
+    tender: Tender
+    lot: Lot
+    award: Award | None
+    supplier: Organisation | None
+    unit_price: Decimal | None
+    standstill_over: bool
+    can_issue: bool  # awarded, not closed, something pending and no batch running
+    pending: int
+    batch: CallOffBatch | None
+    contracts: list[Contract]
+
+
+def _latest(session: Session, lot_id: int) -> CallOffBatch | None:
+    return session.exec(
+        select(CallOffBatch).where(CallOffBatch.lot_id == lot_id)
+        .order_by(col(CallOffBatch.id).desc())
+    ).first()
+
+
+def call_off_view(session: Session, actor: User, *, tender_id: int, lot_id: int) -> CallOffView:
+    """A lot's award, standstill, pending call-offs, latest batch and contracts, for officers."""
+    if not service.is_officer(actor):
+        raise Forbidden("Only procurement officers may issue call-off contracts.")
+    tender, lot = service.load_lot(session, tender_id=tender_id, lot_id=lot_id)
+    award = service.current_award(session, lot_id)
+    batch = _latest(session, lot_id)
+    pending = service.pending_call_offs(session, lot_id)
+    running = batch is not None and batch.status == RUNNING
+    return CallOffView(
+        tender=tender, lot=lot, award=award,
+        supplier=session.get(Organisation, award.supplier_id) if award else None,
+        unit_price=from_pence(award.unit_price_pence) if award else None,
+        standstill_over=award is not None and clock.today() > award.standstill_ends,
+        can_issue=(award is not None and pending > 0 and not running
+                   and lot.status not in service.LOT_CLOSED_STATES),
+        pending=pending, batch=batch,
+        contracts=service.list_contracts(session, actor, lot_id=lot_id),
+    )
+
+
+def start_issue(session: Session, engine: Engine, actor: User, *, tender_id: int,
+                lot_id: int) -> int | None:
+    """Check the lot may be called off (409 if not) and start issuing in the background,
+    unless a batch is already running or nothing is pending; returns the new batch id."""
+    service.check_call_offs(session, actor, tender_id=tender_id, lot_id=lot_id)
+    latest = _latest(session, lot_id)
+    pending = service.pending_call_offs(session, lot_id)
+    if (latest is not None and latest.status == RUNNING) or not pending:
+        return None
+    return start_background_issue(engine, actor, tender_id=tender_id, lot_id=lot_id,
+                                  total=pending)

@@ -21,6 +21,7 @@ from lap_market.catalogue.models import (
     CategoryUnit,
     Offer,
     OfferStatus,
+    OfferTier,
     OfferVersion,
 )
 from lap_market.catalogue.pricing import line_value, load_rate_cards, term_days
@@ -86,11 +87,15 @@ def _require_officer(actor: User) -> None:
 # --- reading -------------------------------------------------------------------------------
 
 
-def _preload(session: Session, model: type[M], ids: Iterable[int | None]) -> None:
-    """Load rows by id in one query so later ``session.get`` calls hit the identity map."""
+def _preload(session: Session, model: type[M], ids: Iterable[int | None]) -> list[M]:
+    """Load rows by id in one query so later ``session.get`` calls hit the identity map.
+
+    The identity map holds rows weakly: keep the returned list alive while reading.
+    """
     wanted = {i for i in ids if i is not None}
-    if wanted:
-        session.exec(select(model).where(col(model.id).in_(wanted))).all()  # type: ignore[attr-defined]
+    if not wanted:
+        return []
+    return list(session.exec(select(model).where(col(model.id).in_(wanted))).all())  # type: ignore[attr-defined]
 
 
 def _get(session: Session, model: type[M], ident: int | None) -> M:
@@ -144,17 +149,21 @@ def get_document(session: Session, actor: User, contract_id: int) -> ContractDoc
     return document
 
 
-def _preload_related(session: Session, contracts: Sequence[Contract]) -> None:
-    _preload(session, Organisation, [o for c in contracts for o in (c.buyer_id, c.supplier_id)])
-    _preload(session, User, [
-        u for c in contracts for u in (c.buyer_accepted_by_id, c.supplier_accepted_by_id)
-    ])
-    _preload(session, Tender, [c.tender_id for c in contracts])
-    _preload(session, Lot, [c.lot_id for c in contracts])
-    _preload(session, Offer, [c.offer_id for c in contracts])
-    _preload(session, OfferVersion, [c.offer_version_id for c in contracts])
-    _preload(session, Category, [c.category_id for c in contracts])
-    _preload(session, CategoryUnit, [c.unit_id for c in contracts])
+def _preload_related(session: Session, contracts: Sequence[Contract]) -> list[list[Any]]:
+    """Every row the contracts refer to, in one query per table (keep the result alive)."""
+    return [
+        _preload(session, Organisation,
+                 [o for c in contracts for o in (c.buyer_id, c.supplier_id)]),
+        _preload(session, User, [
+            u for c in contracts for u in (c.buyer_accepted_by_id, c.supplier_accepted_by_id)
+        ]),
+        _preload(session, Tender, [c.tender_id for c in contracts]),
+        _preload(session, Lot, [c.lot_id for c in contracts]),
+        _preload(session, Offer, [c.offer_id for c in contracts]),
+        _preload(session, OfferVersion, [c.offer_version_id for c in contracts]),
+        _preload(session, Category, [c.category_id for c in contracts]),
+        _preload(session, CategoryUnit, [c.unit_id for c in contracts]),
+    ]
 
 
 def _party(org: Organisation) -> PartyRead:
@@ -170,7 +179,7 @@ def _acceptance(session: Session, by_id: int | None, at: datetime | None) -> Acc
 
 def contract_reads(session: Session, contracts: Sequence[Contract]) -> list[ContractRead]:
     """API views of contracts, loading their related rows in bulk."""
-    _preload_related(session, contracts)
+    loaded = _preload_related(session, contracts)  # noqa: F841 - held so the identity map keeps them
     reads = []
     for c in contracts:
         category = _get(session, Category, c.category_id)
@@ -389,7 +398,8 @@ class CallOffResult:
     contracts: list[Contract]
 
 
-def _current_award(session: Session, lot_id: int) -> Award | None:
+def current_award(session: Session, lot_id: int) -> Award | None:
+    """The lot's award in force (in or past standstill), if any."""
     return session.exec(
         select(Award)
         .where(Award.lot_id == lot_id, Award.status == AwardStatus.STANDSTILL)
@@ -415,7 +425,7 @@ def check_call_offs(
     """
     _require_officer(actor)
     tender, lot = load_lot(session, tender_id=tender_id, lot_id=lot_id)
-    award = _current_award(session, lot.id)  # type: ignore[arg-type]
+    award = current_award(session, lot.id)  # type: ignore[arg-type]
     if award is None:
         raise Conflict("This lot has not been awarded, so there is nothing to call off.",
                        field="lot_id", lot_status=lot.status)
@@ -423,8 +433,8 @@ def check_call_offs(
         raise Conflict(f"This lot is {lot.status}.", field="lot_id", lot_status=lot.status)
     if clock.today() <= award.standstill_ends:
         raise Conflict(
-            "The standstill period has not ended: call-offs can be issued from "
-            f"{award.standstill_ends.isoformat()} onwards (the day after it ends).",
+            f"The standstill period ends on {award.standstill_ends.isoformat()}: call-offs can "
+            "be issued from the day after.",
             field="lot_id", standstill_ends=award.standstill_ends.isoformat(),
         )
     return tender, lot, award
@@ -444,11 +454,25 @@ def _lot_contracts(session: Session, lot_id: int) -> list[Contract]:
     ).all())
 
 
+def pending_counts(session: Session, lot_ids: Iterable[int]) -> dict[int, int]:
+    """How many of each lot's demands still have no contract, in one query."""
+    wanted = sorted(set(lot_ids))
+    if not wanted:
+        return {}
+    rows = session.exec(
+        select(Demand.lot_id, func.count())
+        .outerjoin(Contract, col(Contract.demand_id) == Demand.id)
+        .where(col(Demand.lot_id).in_(wanted), Demand.status != DemandStatus.WITHDRAWN,
+               col(Contract.id).is_(None))
+        .group_by(col(Demand.lot_id))
+    ).all()
+    counts = {int(lot_id): int(n) for lot_id, n in rows if lot_id is not None}
+    return {lot_id: counts.get(lot_id, 0) for lot_id in wanted}
+
+
 def pending_call_offs(session: Session, lot_id: int) -> int:
     """How many of a lot's demands still have no contract."""
-    demands = _lot_demands(session, lot_id)
-    done = {c.demand_id for c in _lot_contracts(session, lot_id)}
-    return sum(1 for d in demands if d.id not in done)
+    return pending_counts(session, [lot_id])[lot_id]
 
 
 def call_off_reference(tender_reference: str, lot_number: int, sequence: int) -> str:
@@ -480,7 +504,7 @@ def issue_call_offs(
         raise Conflict("This lot has no demand to call off.", field="lot_id")
     unit = _get(session, CategoryUnit, lot.unit_id)
     category = _get(session, Category, lot.category_id)
-    _preload(session, Organisation, [d.borough_id for d in todo] + [award.supplier_id])
+    parties = _preload(session, Organisation, [d.borough_id for d in todo] + [award.supplier_id])  # noqa: F841
     cards = load_rate_cards(session, keys=[(lot.category_id, lot.unit_id)], on=clock.today())
     card = cards[(lot.category_id, lot.unit_id)]
     now = clock.now()
@@ -551,8 +575,14 @@ def issue_call_offs(
             .values(status=DemandStatus.CONTRACTED, updated_at=now)
             .execution_options(synchronize_session=False)
         )
+        contract_of = {c.demand_id: c.id for c in issued}
         for demand in todo:
             session.refresh(demand)
+            audit.record(
+                session, actor, action="demand.contracted", object_type="demand",
+                object_id=demand.id,
+                details={"lot_id": lot.id, "contract_id": contract_of.get(demand.id)},
+            )
     audit.record(
         session, actor, action="lot.contracted", object_type="lot", object_id=lot.id,
         details={"tender_id": tender.id, "issued": len(issued), "demand_ids": demand_ids},
@@ -603,12 +633,13 @@ def lots_awaiting_call_offs(session: Session, actor: User) -> list[ReadyLot]:
         .where(col(Lot.status).not_in([s.value for s in LOT_CLOSED_STATES]))
         .order_by(col(Tender.reference), col(Lot.number))
     ).all()
-    _preload(session, Organisation, [award.supplier_id for _l, _t, award in rows])
+    suppliers = _preload(session, Organisation, [award.supplier_id for _l, _t, award in rows])  # noqa: F841
+    pending = pending_counts(session, [lot.id for lot, _t, _a in rows])  # type: ignore[misc]
     today = clock.today()
     return [
         ReadyLot(tender=tender, lot=lot, award=award,
                  supplier=_get(session, Organisation, award.supplier_id),
-                 pending=pending_call_offs(session, lot.id),  # type: ignore[arg-type]
+                 pending=pending[lot.id],  # type: ignore[index]
                  ready=today > award.standstill_ends)
         for lot, tender, award in rows
     ]
@@ -650,6 +681,47 @@ def _available(offer: Offer) -> Decimal | None:
     if offer.capacity is None:
         return None
     return Decimal(offer.capacity) - Decimal(offer.capacity_used)
+
+
+@dataclass
+class CommissionableOffer:
+    """A published offer as the "Commission this service" page shows it."""
+
+    offer: Offer
+    provider: Organisation
+    category: Category
+    unit: CategoryUnit
+    tiers: list[tuple[Decimal, Decimal]]  # (from quantity, unit price ex VAT)
+    available: Decimal | None  # capacity left, None when unlimited
+    limit: Decimal  # the direct-award limit, ex VAT
+
+
+def commissionable_offer(
+    session: Session, actor: User, offer_id: int, *, settings: Settings | None = None
+) -> CommissionableOffer:
+    """A published offer's current rates and capacity left, for a borough manager (404 if
+    the offer is not published)."""
+    if actor.role != Role.BOROUGH_MANAGER:
+        raise Forbidden("Only borough managers may commission services directly.")
+    offer = session.get(Offer, offer_id)
+    if offer is None or offer.status != OfferStatus.PUBLISHED:
+        raise NotFound("No published offer has this id.")
+    version = session.exec(
+        select(OfferVersion).where(OfferVersion.offer_id == offer.id,
+                                   OfferVersion.number == offer.current_version)
+    ).first()
+    tiers = session.exec(
+        select(OfferTier).where(OfferTier.version_id == (version.id if version else -1))
+        .order_by(col(OfferTier.min_quantity))
+    ).all() if version else []
+    return CommissionableOffer(
+        offer=offer, provider=_get(session, Organisation, offer.provider_id),
+        category=_get(session, Category, offer.category_id),
+        unit=_get(session, CategoryUnit, version.unit_id if version else offer.unit_id),
+        tiers=[(Decimal(t.min_quantity), from_pence(t.unit_price_pence)) for t in tiers],
+        available=_available(offer),
+        limit=round_pennies((settings or get_settings()).direct_award_limit),
+    )
 
 
 def quote_direct(
@@ -850,16 +922,18 @@ def accept_contract(session: Session, actor: User, contract_id: int) -> Contract
         .execution_options(synchronize_session=False)
     )
     session.refresh(contract)
+    previous_sha256 = contract.pdf_sha256
+    _store_document(session, contract, render_document(session, contract))
     audit.record(
         session, actor, action="contract.accepted", object_type="contract", object_id=contract.id,
-        details={"reference": contract.reference, "side": side},
+        details={"reference": contract.reference, "side": side,
+                 "previous_pdf_sha256": previous_sha256, "pdf_sha256": contract.pdf_sha256},
     )
     if activated.rowcount:  # type: ignore[attr-defined]
         audit.record(
             session, actor, action="contract.activated", object_type="contract",
             object_id=contract.id, details={"reference": contract.reference},
         )
-    _store_document(session, contract, render_document(session, contract))
     return contract
 
 

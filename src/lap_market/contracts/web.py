@@ -10,17 +10,13 @@ from sqlmodel import Session, col, select
 
 from lap_market.accounts.deps import SettingsDep, WebUser, web_role
 from lap_market.accounts.models import Organisation, Role, User
-from lap_market.catalogue.models import Category, CategoryUnit, Offer, OfferTier, OfferVersion
-from lap_market.clock import clock
 from lap_market.contracts import api as contracts_api
 from lap_market.contracts import callofs_batch, service
-from lap_market.contracts.models import CallOffBatch, ContractKind, ContractStatus
+from lap_market.contracts.models import ContractKind, ContractStatus
 from lap_market.contracts.schemas import DirectCommissionCreate
 from lap_market.db import SessionDep
-from lap_market.errors import DomainError, Invalid, NotFound
-from lap_market.money import from_pence
+from lap_market.errors import DomainError, Invalid
 from lap_market.templating import is_htmx, render
-from lap_market.tenders.models import Award, AwardStatus
 from lap_market.web.deps import web_router
 from lap_market.web.forms import FormErrors, domain_form_errors, parse_form
 
@@ -116,26 +112,11 @@ def _call_offs_page(
     request: Request, session: Session, user: User, tender_id: int, lot_id: int,
     *, errors: dict[str, str] | None = None, status_code: int = 200,
 ) -> Response:
-    tender, lot = service.load_lot(session, tender_id=tender_id, lot_id=lot_id)
-    award = session.exec(
-        select(Award)
-        .where(Award.lot_id == lot_id, Award.status == AwardStatus.STANDSTILL)
-        .order_by(col(Award.id).desc())
-    ).first()
-    supplier = session.get(Organisation, award.supplier_id) if award else None
-    batch = session.exec(
-        select(CallOffBatch).where(CallOffBatch.lot_id == lot_id)
-        .order_by(col(CallOffBatch.id).desc())
-    ).first()
-    contracts = service.contract_reads(
-        session, service.list_contracts(session, user, lot_id=lot_id)
-    )
+    view = callofs_batch.call_off_view(session, user, tender_id=tender_id, lot_id=lot_id)
     return render(
         request, "contracts/pages/call_offs.html",
-        {"tender": tender, "lot": lot, "award": award, "supplier": supplier, "batch": batch,
-         "contracts": contracts, "pending": service.pending_call_offs(session, lot_id),
-         "standstill_over": award is not None and clock.today() > award.standstill_ends,
-         "unit_price": from_pence(award.unit_price_pence) if award else None,
+        {"view": view, "tender": view.tender, "lot": view.lot, "award": view.award,
+         "batch": view.batch, "contracts": service.contract_reads(session, view.contracts),
          "errors": errors or {}},
         block="progress", status_code=status_code,
     )
@@ -163,52 +144,24 @@ def start_call_offs(
 ) -> Response:
     """Start issuing in the background; the page then follows the batch."""
     try:
-        service.check_call_offs(session, officer, tender_id=tender_id, lot_id=lot_id)
+        callofs_batch.start_issue(session, request.app.state.engine, officer,
+                                  tender_id=tender_id, lot_id=lot_id)
     except DomainError as exc:
         if exc.status_code != 409:
             raise
+        session.rollback()
         return _call_offs_page(request, session, officer, tender_id, lot_id,
                                errors={"form": exc.detail}, status_code=409)
-    running = session.exec(
-        select(CallOffBatch).where(CallOffBatch.lot_id == lot_id, CallOffBatch.status == "running")
-    ).first()
-    pending = service.pending_call_offs(session, lot_id)
-    if running is None and pending:
-        callofs_batch.start_background_issue(
-            request.app.state.engine, officer, tender_id=tender_id, lot_id=lot_id, total=pending
-        )
-    target = f"/tenders/{tender_id}/lots/{lot_id}/call-offs"
     if is_htmx(request):
         return _call_offs_page(request, session, officer, tender_id, lot_id)
-    return RedirectResponse(target, status_code=303)
+    return RedirectResponse(f"/tenders/{tender_id}/lots/{lot_id}/call-offs", status_code=303)
 
 
 # --- direct commissioning ----------------------------------------------------------------------
 
 
-def _offer_view(session: Session, offer_id: int) -> dict[str, Any]:
-    offer = session.get(Offer, offer_id)
-    if offer is None or offer.status != "published":
-        raise NotFound("No published offer has this id.")
-    version = session.exec(
-        select(OfferVersion).where(OfferVersion.offer_id == offer.id,
-                                   OfferVersion.number == offer.current_version)
-    ).first()
-    tiers = session.exec(
-        select(OfferTier).where(OfferTier.version_id == (version.id if version else -1))
-        .order_by(col(OfferTier.min_quantity))
-    ).all()
-    unit = session.get(CategoryUnit, version.unit_id if version else offer.unit_id)
-    return {
-        "offer": offer, "provider": session.get(Organisation, offer.provider_id),
-        "category": session.get(Category, offer.category_id), "unit": unit,
-        "tiers": [(t.min_quantity, from_pence(t.unit_price_pence)) for t in tiers],
-        "available": service._available(offer),
-    }
-
-
-def _demand_link(view: dict[str, Any], form: dict[str, Any]) -> str:
-    params = {"category": view["category"].code, "unit": view["unit"].code}
+def _demand_link(view: service.CommissionableOffer, form: dict[str, Any]) -> str:
+    params = {"category": view.category.code, "unit": view.unit.code}
     for key in ("quantity", "start_date", "end_date"):
         if form.get(key):
             params[key] = str(form[key])
@@ -219,7 +172,7 @@ def _commission_page(
     request: Request, session: Session, user: User, settings: Any, offer_id: int,
     form: dict[str, Any], *, submit: bool,
 ) -> Response:
-    view = _offer_view(session, offer_id)
+    view = service.commissionable_offer(session, user, offer_id, settings=settings)
     errors: dict[str, str] = {}
     quote = None
     reason = None
@@ -238,9 +191,10 @@ def _commission_page(
             reason = exc.extra.get("reason")
     return render(
         request, "contracts/pages/commission.html",
-        {**view, "form": form, "errors": errors, "quote": quote, "reason": reason,
-         "demand_link": _demand_link(view, form),
-         "limit": settings.direct_award_limit},
+        {"offer": view.offer, "provider": view.provider, "category": view.category,
+         "unit": view.unit, "tiers": view.tiers, "available": view.available,
+         "limit": view.limit, "form": form, "errors": errors, "quote": quote,
+         "reason": reason, "demand_link": _demand_link(view, form)},
         status_code=422 if errors else 200,
     )
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlmodel import Session, func, select
 
-from lap_market.accounts.models import Role
+from lap_market.accounts.models import Role, User
 from lap_market.demand import service
 from lap_market.demand.models import Demand
 from lap_market.demand.schemas import DemandCreate
@@ -76,14 +76,20 @@ def seed(session: Session, ctx: DemoContext) -> None:
         return
     rng = random.Random(2026)  # the same demo every time
     for turn, (gss_code, person) in enumerate(BOROUGHS):
-        borough = ctx.borough(gss_code)
-        email = f"{_slug(borough.name)}@lap.example"
-        manager = ctx.users.get(email) or ensure_user(
-            session, email=email, name=person, role=Role.BOROUGH_MANAGER, organisation=borough
-        )
-        ctx.users[email] = manager
+        manager = _manager(session, ctx, gss_code, person)
         for need in _needs(rng, turn):
             service.create_demand(session, manager, data=need)
+
+
+def _manager(session: Session, ctx: DemoContext, gss_code: str, person: str) -> User:
+    """The borough's demo manager, created if missing (so either seed can run alone)."""
+    borough = ctx.borough(gss_code)
+    email = f"{_slug(borough.name)}@lap.example"
+    manager = ctx.users.get(email) or ensure_user(
+        session, email=email, name=person, role=Role.BOROUGH_MANAGER, organisation=borough
+    )
+    ctx.users[email] = manager
+    return manager
 
 
 PIPELINE_SPEC = (
@@ -101,9 +107,8 @@ def seed_pipeline(session: Session, ctx: DemoContext) -> None:
     if exists:
         return
     rng = random.Random(2027)
-    for gss_code, _person in BOROUGHS[:8]:
-        borough = ctx.borough(gss_code)
-        manager = ctx.users[f"{_slug(borough.name)}@lap.example"]
+    for gss_code, person in BOROUGHS[:8]:
+        manager = _manager(session, ctx, gss_code, person)
         service.create_demand(session, manager, data=DemandCreate(
             category="storage", unit="box_year", quantity=Decimal(rng.randrange(200, 3001, 50)),
             start_date=date(2028, 4, 1), end_date=date(2031, 3, 31), needed_by=date(2028, 1, 31),

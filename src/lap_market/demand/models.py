@@ -22,6 +22,19 @@ class Demand(SQLModel, table=True):
     # the table keeps few: the pipeline and aggregation look up by (status, category, unit).
     __table_args__ = (
         sa.Index("ix_demand_status_category_unit", "status", "category_id", "unit_id"),
+        # A pooled line points at its lot *and* that lot's tender through one composite key:
+        # the line's tender is always its lot's tender, and pooling 33,000 lines pays for one
+        # referential check per line instead of two. MATCH FULL (and, for SQLite, which
+        # ignores MATCH, the check) means both are set or neither.
+        sa.ForeignKeyConstraint(
+            ["tender_id", "lot_id"],
+            ["lot.tender_id", "lot.id"],
+            name="fk_demand_tender_id_lot_id_lot",
+            match="FULL",
+        ),
+        sa.CheckConstraint(
+            "(tender_id IS NULL) = (lot_id IS NULL)", name="tender_and_lot_together"
+        ),
     )
 
     id: int | None = id_field()
@@ -37,7 +50,7 @@ class Demand(SQLModel, table=True):
     # BIGINT: a ceiling may pass £21.4M, the most a 32-bit count of pence holds.
     budget_ceiling_pence: int | None = pence(nullable=True)
     status: str = Field(default=DemandStatus.SUBMITTED, max_length=20)
-    tender_id: int | None = Field(default=None, foreign_key="tender.id", nullable=True)
-    lot_id: int | None = Field(default=None, foreign_key="lot.id", index=True, nullable=True)
+    tender_id: int | None = Field(default=None, nullable=True)  # with lot_id: see above
+    lot_id: int | None = Field(default=None, index=True, nullable=True)
     created_at: datetime = timestamp()
     updated_at: datetime = timestamp()

@@ -88,6 +88,8 @@ class DemandUpdate(Strict):
     needed_by: date | None = None
     specification: Specification | None = None
     budget_ceiling: Budget | None = None
+    # Demand cannot change hands: present so moving it to another borough is refused (403).
+    borough_id: int | None = None
 
 
 class DemandFilters(BaseModel):

@@ -294,6 +294,9 @@ def update_demand(session: Session, actor: User, demand_id: int, *, data: Demand
     require_manager(actor)
     demand = _own(session, actor, demand_id)
     changes = data.model_dump(exclude_unset=True)
+    borough_id = changes.pop("borough_id", None)
+    if borough_id is not None and borough_id != actor.organisation_id:
+        raise Forbidden("You may change demand only for your own borough.", field="borough_id")
     for name in ("category", "unit", "quantity", "start_date", "end_date"):
         if name in changes and changes[name] is None:
             raise Invalid(f"{name.replace('_', ' ').capitalize()} cannot be empty.", field=name)

@@ -54,10 +54,9 @@ def list_tenders(
     session: SessionDep, settings: SettingsDep, user: CurrentUser, status: str | None = None
 ) -> list[TenderRead]:
     """Tenders the caller may see: officers all, providers published ones, boroughs theirs."""
-    return [
-        service.view_tender(session, user, t, settings)
-        for t in service.list_tenders(session, user, status=status)
-    ]
+    return service.view_tenders(
+        session, user, service.list_tenders(session, user, status=status), settings
+    )
 
 
 @router.get("/tenders/{tender_id}", response_model=TenderRead)

@@ -45,7 +45,7 @@ from lap_market.tenders.service import (
     persist_closed,
     settle_tender,
 )
-from lap_market.tenders.workdays import add_working_days
+from lap_market.tenders.workdays import add_working_days, london_date
 
 HUNDRED = Decimal(100)
 TWO_PLACES = Decimal("0.01")
@@ -341,7 +341,7 @@ def award_lot(
         status=AwardStatus.STANDSTILL,
         awarded_by_id=actor.id,  # type: ignore[arg-type]
         awarded_at=now,
-        standstill_ends=add_working_days(now.date(), settings.standstill_working_days),
+        standstill_ends=add_working_days(london_date(now), settings.standstill_working_days),
     )
     session.add(award)
     session.flush()
@@ -400,7 +400,7 @@ def revoke_award(session: Session, actor: User, award_id: int, *, reason: str) -
         raise Invalid("Give the reason for revoking the award.", field="reason")
     if award.status != AwardStatus.STANDSTILL:
         raise Conflict(f"This award is {award.status}.")
-    if clock.today() > award.standstill_ends:
+    if london_date(clock.now()) > award.standstill_ends:
         raise Conflict("The standstill period has ended: the award can no longer be revoked.")
     now = clock.now()
     if not conditional_update(
@@ -483,4 +483,4 @@ def lot_awards(session: Session, tender: Tender) -> dict[int, Award]:
 
 def standstill_end_if_awarded_today(settings: Settings) -> date:
     """When a standstill starting today would end (shown before the officer confirms)."""
-    return add_working_days(clock.today(), settings.standstill_working_days)
+    return add_working_days(london_date(clock.now()), settings.standstill_working_days)

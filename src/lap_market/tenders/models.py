@@ -71,7 +71,11 @@ class Tender(SQLModel, table=True):
 
 
 class Lot(SQLModel, table=True):
-    __table_args__ = (sa.UniqueConstraint("tender_id", "number"),)
+    __table_args__ = (
+        sa.UniqueConstraint("tender_id", "number"),
+        # The key demand lines reference (demand.tender_id, demand.lot_id).
+        sa.UniqueConstraint("tender_id", "id"),
+    )
 
     id: int | None = id_field()
     tender_id: int = fk("tender.id")

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from lap_market.accounts.models import Organisation, OrgKind, User
 from lap_market.audit import service as audit
@@ -69,7 +69,14 @@ def list_notifications(
 
 def unread_count(session: Session, actor: User) -> int:
     """How many of the organisation's notifications nobody has read yet."""
-    return len(list_notifications(session, actor, unread_only=True, limit=1000))
+    return int(
+        session.exec(
+            select(func.count()).where(
+                Notification.organisation_id == actor.organisation_id,
+                col(Notification.read_at).is_(None),
+            )
+        ).one()
+    )
 
 
 def mark_read(session: Session, actor: User, notification_id: int) -> Notification:

@@ -82,37 +82,63 @@ def lot_reads(session: Session, lots: list[Lot]) -> list[LotRead]:
 
 def tender_read(session: Session, tender: Tender, settings: Settings) -> TenderRead:
     """The API view of a tender with its lots and amendment history."""
-    lots = list(session.exec(select(Lot).where(Lot.tender_id == tender.id)).all())
-    amendments = session.exec(
-        select(Amendment).where(Amendment.tender_id == tender.id).order_by(col(Amendment.number))
-    ).all()
-    priced = [lot.estimated_value_pence for lot in lots if lot.estimated_value_pence is not None]
-    estimated = from_pence(sum(priced)) if priced else None
-    incl_vat = round_pennies(estimated * (1 + VAT_RATE)) if estimated is not None else None
-    return TenderRead(
-        id=tender.id,  # type: ignore[arg-type]
-        reference=tender.reference,
-        title=tender.title,
-        description=tender.description,
-        status=effective_status(tender),
-        price_weight=tender.price_weight,
-        quality_weight=tender.quality_weight,
-        clarification_deadline=as_utc(tender.clarification_deadline)
-        if tender.clarification_deadline
-        else None,
-        submission_deadline=as_utc(tender.submission_deadline)
-        if tender.submission_deadline
-        else None,
-        estimated_value=estimated,
-        estimated_value_incl_vat=incl_vat,
-        above_threshold=incl_vat is not None and incl_vat >= settings.procurement_threshold,
-        lots=lot_reads(session, lots),
-        amendments=[
-            AmendmentRead(
-                number=a.number, reason=a.reason, changes=a.changes, created_at=as_utc(a.created_at)
+    return tender_reads(session, [tender], settings)[0]
+
+
+def tender_reads(session: Session, tenders: list[Tender], settings: Settings) -> list[TenderRead]:
+    """API views of many tenders in a fixed number of queries (no query per tender)."""
+    if not tenders:
+        return []
+    ids = [t.id for t in tenders]
+    lots_by_tender: dict[int, list[Lot]] = defaultdict(list)
+    all_lots = list(session.exec(select(Lot).where(col(Lot.tender_id).in_(ids))).all())
+    for lot in all_lots:
+        lots_by_tender[lot.tender_id].append(lot)
+    amendments_by_tender: dict[int, list[Amendment]] = defaultdict(list)
+    for amendment in session.exec(
+        select(Amendment)
+        .where(col(Amendment.tender_id).in_(ids))
+        .order_by(col(Amendment.tender_id), col(Amendment.number))
+    ).all():
+        amendments_by_tender[amendment.tender_id].append(amendment)
+    lot_views = {read.id: read for read in lot_reads(session, all_lots)}
+    now = clock.now()
+    reads = []
+    for tender in tenders:
+        lots = sorted(lots_by_tender.get(tender.id, []), key=lambda x: x.number)  # type: ignore[arg-type]
+        priced = [v for v in (lot.estimated_value_pence for lot in lots) if v is not None]
+        estimated = from_pence(sum(priced)) if priced else None
+        incl_vat = round_pennies(estimated * (1 + VAT_RATE)) if estimated is not None else None
+        reads.append(
+            TenderRead(
+                id=tender.id,  # type: ignore[arg-type]
+                reference=tender.reference,
+                title=tender.title,
+                description=tender.description,
+                status=effective_status(tender, now),
+                price_weight=tender.price_weight,
+                quality_weight=tender.quality_weight,
+                clarification_deadline=as_utc(tender.clarification_deadline)
+                if tender.clarification_deadline
+                else None,
+                submission_deadline=as_utc(tender.submission_deadline)
+                if tender.submission_deadline
+                else None,
+                estimated_value=estimated,
+                estimated_value_incl_vat=incl_vat,
+                above_threshold=incl_vat is not None and incl_vat >= settings.procurement_threshold,
+                lots=[lot_views[lot.id] for lot in lots],  # type: ignore[index]
+                amendments=[
+                    AmendmentRead(
+                        number=a.number,
+                        reason=a.reason,
+                        changes=a.changes,
+                        created_at=as_utc(a.created_at),
+                    )
+                    for a in amendments_by_tender.get(tender.id, [])  # type: ignore[arg-type]
+                ],
+                created_at=as_utc(tender.created_at),
+                published_at=as_utc(tender.published_at) if tender.published_at else None,
             )
-            for a in amendments
-        ],
-        created_at=as_utc(tender.created_at),
-        published_at=as_utc(tender.published_at) if tender.published_at else None,
-    )
+        )
+    return reads

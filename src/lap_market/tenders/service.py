@@ -27,7 +27,7 @@ from lap_market.tenders.models import (
     TenderStatus,
 )
 from lap_market.tenders.policy import can_see_tender, is_officer, require_officer, visible_tenders
-from lap_market.tenders.read import effective_status, tender_read
+from lap_market.tenders.read import effective_status, tender_reads
 from lap_market.tenders.schemas import AmendmentCreate, TenderRead, TenderUpdate
 
 SETTLED_LOT_STATUSES = frozenset({LotStatus.AWARDED, LotStatus.UNSUCCESSFUL, LotStatus.CONTRACTED})
@@ -117,9 +117,19 @@ def settle_tender(session: Session, tender: Tender) -> None:
     lots = [lot for lot in tender_lots(session, tender) if lot.status != LotStatus.CANCELLED]
     now = clock.now()
     if not lots:
+        if tender.status == TenderStatus.CANCELLED:
+            return
         tender.status = TenderStatus.CANCELLED
         tender.cancelled_at = now
         tender.cancel_reason = tender.cancel_reason or "Every lot was cancelled."
+        audit.record(
+            session,
+            None,
+            action="tender.cancelled",
+            object_type="tender",
+            object_id=tender.id,
+            details={"reference": tender.reference, "reason": tender.cancel_reason},
+        )
     elif all(lot.status in SETTLED_LOT_STATUSES for lot in lots):
         if tender.status in (TenderStatus.PUBLISHED, TenderStatus.CLOSED):
             tender.status = TenderStatus.AWARDED
@@ -133,6 +143,14 @@ def settle_tender(session: Session, tender: Tender) -> None:
             )
     elif tender.status == TenderStatus.AWARDED:
         tender.status = TenderStatus.CLOSED
+        audit.record(
+            session,
+            None,
+            action="tender.reopened",
+            object_type="tender",
+            object_id=tender.id,
+            details={"reference": tender.reference, "status": TenderStatus.CLOSED},
+        )
     else:
         return
     tender.updated_at = now
@@ -154,12 +172,25 @@ def list_tenders(session: Session, actor: User, *, status: str | None = None) ->
 
 def view_tender(session: Session, actor: User, tender: Tender, settings: Settings) -> TenderRead:
     """The API view of a tender; officers also get the number of bids per lot."""
-    read = tender_read(session, tender, settings)
-    if is_officer(actor):
-        counts = bid_counts(session, tender)
-        for lot in read.lots:
-            lot.bid_count = counts.get(lot.id, 0)
-    return read
+    return view_tenders(session, actor, [tender], settings)[0]
+
+
+def view_tenders(
+    session: Session, actor: User, tenders: list[Tender], settings: Settings
+) -> list[TenderRead]:
+    """API views of many tenders in a fixed number of queries (bid counts for officers)."""
+    reads = tender_reads(session, tenders, settings)
+    if is_officer(actor) and tenders:
+        rows = session.exec(
+            select(Bid.lot_id, func.count())
+            .where(col(Bid.tender_id).in_([t.id for t in tenders]), Bid.status == BidStatus.ACTIVE)
+            .group_by(col(Bid.lot_id))
+        ).all()
+        counts = {lot_id: int(count) for lot_id, count in rows}
+        for read in reads:
+            for lot in read.lots:
+                lot.bid_count = counts.get(lot.id, 0)
+    return reads
 
 
 # --- draft and publish ----------------------------------------------------------------------

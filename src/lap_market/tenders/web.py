@@ -163,6 +163,7 @@ def _workspace(
             "award_prices": {k: from_pence(a.unit_price_pence) for k, a in awards.items()},
             "suppliers": supplier_names(session, awards),
             "standstill_preview": evaluation.standstill_end_if_awarded_today(settings),
+            "standstill_days": settings.standstill_working_days,
             "errors": errors or {},
             "form": form or {},
             "clar_input": london_input(tender.clarification_deadline),

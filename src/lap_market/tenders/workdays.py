@@ -4,10 +4,13 @@ Bank holidays come from the maintained ``holidays`` package, which computes them
 (substitute days included, e.g. Boxing Day (observed) when 26 December is a Saturday).
 """
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import holidays
+
+LONDON = ZoneInfo("Europe/London")
 
 
 @lru_cache(maxsize=32)
@@ -31,3 +34,9 @@ def add_working_days(start: date, n: int) -> date:
         if is_working_day(day):
             counted += 1
     return day
+
+
+def london_date(moment: datetime) -> date:
+    """The calendar day in England at ``moment`` (an award at 00:30 BST is that day's, not
+    the previous UTC day's, so a standstill is never a day short)."""
+    return moment.astimezone(LONDON).date()

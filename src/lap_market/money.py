@@ -37,22 +37,30 @@ def format_gbp(amount: Decimal | None) -> str:
     return f"{sign}£{abs(amount):,.2f}"
 
 
-def parse_money(value: object) -> Decimal:
-    """A positive-or-zero amount with at most two decimal places, from a string or number."""
+def parse_decimal(value: object, *, example: str) -> Decimal:
+    """An exact decimal with at most two places, from a string, int or Decimal (never a float)."""
     if isinstance(value, float):
-        raise ValueError("must be a decimal string such as \"12.50\", not a float")
+        raise ValueError(f'must be a decimal string such as "{example}", not a float')
+    if isinstance(value, bool):
+        raise ValueError("must be a number")
     if isinstance(value, Decimal):
         amount = value
     else:
         try:
             amount = Decimal(str(value).strip())
         except InvalidOperation as exc:
-            raise ValueError("must be a number such as \"12.50\"") from exc
+            raise ValueError(f'must be a number such as "{example}"') from exc
     if not amount.is_finite():
         raise ValueError("must be a finite number")
     exponent = amount.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2:
         raise ValueError("must have at most 2 decimal places")
+    return amount
+
+
+def parse_money(value: object) -> Decimal:
+    """An amount with at most two decimal places, from a string or number (not a float)."""
+    amount = parse_decimal(value, example="12.50")
     if abs(amount) >= Decimal("1e12"):
         raise ValueError("is too large")
     return amount.quantize(PENNY)

@@ -1,7 +1,7 @@
 """API models for categories, offers, browsing and quotes."""
 
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated
 
 from pydantic import (
@@ -14,7 +14,7 @@ from pydantic import (
     StringConstraints,
 )
 
-from lap_market.money import Money
+from lap_market.money import Money, parse_decimal
 
 MAX_QUANTITY = Decimal("1000000000")
 MAX_UNIT_PRICE = Decimal("1000000.00")
@@ -23,22 +23,7 @@ MAX_TIERS = 10
 
 def parse_quantity(value: object) -> Decimal:
     """A positive quantity with at most two decimal places, from a string or integer."""
-    if isinstance(value, float):
-        raise ValueError('must be a decimal string such as "120", not a float')
-    if isinstance(value, bool):
-        raise ValueError("must be a number")
-    if isinstance(value, Decimal):
-        amount = value
-    else:
-        try:
-            amount = Decimal(str(value).strip())
-        except InvalidOperation as exc:
-            raise ValueError('must be a number such as "120"') from exc
-    if not amount.is_finite():
-        raise ValueError("must be a finite number")
-    exponent = amount.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -2:
-        raise ValueError("must have at most 2 decimal places")
+    amount = parse_decimal(value, example="120")
     if amount <= 0:
         raise ValueError("must be greater than zero")
     if amount >= MAX_QUANTITY:

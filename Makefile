@@ -1,7 +1,7 @@
 # LAP Market: developer entry points.
 #
 #   make run     migrate, load the demo data and serve on http://$(HOST):$(PORT)
-#   make test    lint (ruff + mypy), then the whole suite on SQLite and PostgreSQL 15 (LINT=0 skips lint)
+#   make test    lint (ruff + mypy), then the whole suite on SQLite and PostgreSQL 15 (NO_LINT=1 skips lint)
 #   make lint    ruff + mypy
 #   make bench   every bench/*.py
 #
@@ -19,7 +19,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-LINT ?= 1
+# (not LINT: GNU make predefines that name)
+NO_LINT ?=
 PYTEST_ARGS ?=
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 STAMP := $(VENV)/.lap-market-installed
@@ -28,7 +29,7 @@ STAMP := $(VENV)/.lap-market-installed
 
 help:
 	@echo "make run    [HOST=$(HOST)] [PORT=$(PORT)]  migrate, load demo data, serve"
-	@echo "make test   [LINT=0] [PYTEST_ARGS=...]     lint, then the test suite"
+	@echo "make test   [NO_LINT=1] [PYTEST_ARGS=...]  lint, then the test suite"
 	@echo "make lint                                  ruff check + mypy"
 	@echo "make bench                                 run bench/*.py"
 
@@ -65,7 +66,7 @@ lint: bootstrap
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: system-deps-test bootstrap $(if $(filter 1,$(LINT)),lint)
+test: system-deps-test bootstrap $(if $(NO_LINT),,lint)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: bootstrap

@@ -28,12 +28,13 @@ def test_both_parties_accept_and_the_pdf_shows_who_and_when(session, client, app
         """What an acceptance writes: audit events, the record's acceptance and its PDF."""
         session.expire_all()
         row = session.get(Contract, camden.id)
-        document = session.exec(
-            select(ContractDocument).where(ContractDocument.contract_id == camden.id)).one()
+        documents = session.exec(
+            select(ContractDocument).where(ContractDocument.contract_id == camden.id)
+            .order_by(col(ContractDocument.version))).all()
         events = session.exec(select(func.count()).select_from(AuditEvent)).one()
         assert row is not None
         return (events, row.status, row.buyer_accepted_at, row.supplier_accepted_at,
-                row.pdf_sha256, document.sha256)
+                row.pdf_sha256, [(d.version, d.sha256) for d in documents])
 
     untouched = written()
     assert client.post(url + "/accept", headers=auth(app, hackney_manager)).status_code == 403
@@ -67,7 +68,18 @@ def test_both_parties_accept_and_the_pdf_shows_who_and_when(session, client, app
     assert f"Accepted by {camden_manager.name}" in text
     assert f"Accepted by {awarded.provider.name}" in text
     assert "Awaiting acceptance" not in text
-    # Both PDFs are kept in the audit trail: the one issued and the one now stored.
+    # The document as issued is kept unchanged as version 1; each acceptance added one.
+    issued = client.get(url + "/pdf?version=1", headers=auth(app, camden_manager))
+    assert issued.status_code == 200
+    assert hashlib.sha256(issued.content).hexdigest() == issued_sha
+    assert "Awaiting acceptance" in flat(" ".join(pdf_pages(issued.content)))
+    assert [(d["version"], d["reason"]) for d in record["documents"]] == [
+        (1, "issued"), (2, "accepted by the buyer"), (3, "accepted by the supplier")]
+    assert record["documents"][-1]["sha256"] == record["pdf_sha256"]
+    assert download.headers["X-Document-Version"] == "3"
+    assert client.get(url + "/pdf?version=9", headers=auth(app, camden_manager)).status_code == 404
+    assert client.get(url + "/pdf?version=1", headers=auth(app, hackney_manager)).status_code == 403
+    # Every hash is kept in the audit trail too.
     accepted = session.exec(select(AuditEvent).where(
         AuditEvent.action == "contract.accepted", AuditEvent.object_id == str(camden.id))
         .order_by(col(AuditEvent.id))).all()

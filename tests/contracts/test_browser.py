@@ -86,7 +86,7 @@ def test_call_offs_acceptance_and_download(page, live_server) -> None:
     assert page.get_by_text("Accepted by Chloe Camden").is_visible()
     assert_accessible(page)
     assert_fits_phone(page)
-    sha = page.locator(".lap-code").inner_text().strip()
+    sha = page.locator("#pdf-sha256").inner_text().strip()
     with page.expect_download() as download_info:
         page.get_by_role("link", name=f"Download the contract PDF for {tender_ref}-L1-C01").click()
     content = download_info.value.path().read_bytes()

@@ -115,14 +115,22 @@ def accept(session: SessionDep, user: CurrentUser, contract_id: int) -> Contract
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}},
 )
-def contract_pdf(session: SessionDep, user: CurrentUser, contract_id: int) -> Response:
-    """The contract PDF, byte for byte as stored; its SHA-256 is on the record."""
-    return pdf_response(session, user, contract_id)
+def contract_pdf(
+    session: SessionDep,
+    user: CurrentUser,
+    contract_id: int,
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    """The contract PDF, byte for byte as stored; the latest version's SHA-256 is on the
+    record. ``version=1`` is the document as issued; each acceptance adds a version."""
+    return pdf_response(session, user, contract_id, version=version)
 
 
-def pdf_response(session: SessionDep, user: User, contract_id: int) -> Response:
+def pdf_response(
+    session: SessionDep, user: User, contract_id: int, *, version: int | None = None
+) -> Response:
     """The stored PDF as a download, with its SHA-256 in ``X-Content-SHA256``."""
-    document = service.get_document(session, user, contract_id)
+    document = service.get_document(session, user, contract_id, version=version)
     contract = service.get_contract(session, user, contract_id)
     return Response(
         content=bytes(document.content),
@@ -130,6 +138,7 @@ def pdf_response(session: SessionDep, user: User, contract_id: int) -> Response:
         headers={
             "Content-Disposition": f'attachment; filename="{contract.reference}.pdf"',
             "X-Content-SHA256": document.sha256,
+            "X-Document-Version": str(document.version),
             "Cache-Control": "private, no-store",
         },
     )

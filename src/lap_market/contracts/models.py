@@ -57,10 +57,19 @@ class Contract(SQLModel, table=True):
 
 
 class ContractDocument(SQLModel, table=True):
-    """A rendered contract PDF, kept byte-for-byte so every download matches its SHA-256."""
+    """A rendered contract PDF, kept byte-for-byte so every download matches its SHA-256.
+
+    Version 1 is the document as issued and is never changed. Each acceptance adds a new
+    version whose acceptance block shows who accepted and when; the record's SHA-256 names
+    the latest, and every earlier version stays downloadable.
+    """
+
+    __table_args__ = (sa.UniqueConstraint("contract_id", "version"),)
 
     id: int | None = id_field()
-    contract_id: int = Field(foreign_key="contract.id", unique=True)
+    contract_id: int = fk("contract.id")
+    version: int = Field(default=1)
+    reason: str = text(60, default="issued")
     content: bytes = Field(sa_type=sa.LargeBinary)  # type: ignore[call-overload]
     sha256: str = text(64)
     created_at: datetime = timestamp()

@@ -74,6 +74,14 @@ class OfferSourceRead(BaseModel):
     offer_version_number: int | None
 
 
+class DocumentVersionRead(BaseModel):
+    version: int
+    reason: str
+    sha256: str
+    created_at: datetime
+    url: str
+
+
 class ContractRead(BaseModel):
     id: int
     reference: str
@@ -105,6 +113,7 @@ class ContractRead(BaseModel):
     supplier_acceptance: AcceptanceRead | None
     pdf_sha256: str
     pdf_url: str
+    documents: list[DocumentVersionRead] = []
 
 
 class CallOffIssueRead(BaseModel):

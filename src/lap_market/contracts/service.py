@@ -33,6 +33,7 @@ from lap_market.contracts.schemas import (
     AcceptanceRead,
     ContractRead,
     DirectCommissionCreate,
+    DocumentVersionRead,
     OfferSourceRead,
     PartyRead,
     TenderSourceRead,
@@ -138,15 +139,56 @@ def get_contract(session: Session, actor: User, contract_id: int) -> Contract:
     return contract
 
 
-def get_document(session: Session, actor: User, contract_id: int) -> ContractDocument:
-    """The stored PDF of a contract, for its parties and officers only."""
+def get_document(
+    session: Session, actor: User, contract_id: int, *, version: int | None = None
+) -> ContractDocument:
+    """A stored PDF of a contract (the latest unless ``version`` is given), for its parties
+    and officers only."""
     contract = get_contract(session, actor, contract_id)
-    document = session.exec(
-        select(ContractDocument).where(ContractDocument.contract_id == contract.id)
-    ).first()
+    query = select(ContractDocument).where(ContractDocument.contract_id == contract.id)
+    if version is not None:
+        query = query.where(ContractDocument.version == version)
+    document = session.exec(query.order_by(col(ContractDocument.version).desc())).first()
     if document is None:
-        raise NotFound("This contract has no document.")
+        raise NotFound(
+            "This contract has no such document version." if version else
+            "This contract has no document.",
+            field="version" if version else None,
+        )
     return document
+
+
+def document_versions(session: Session, contract_id: int) -> list[ContractDocument]:
+    """Every stored version of a contract's PDF, oldest first (content not needed)."""
+    return list(session.exec(
+        select(ContractDocument)
+        .where(ContractDocument.contract_id == contract_id)
+        .order_by(col(ContractDocument.version))
+    ).all())
+
+
+def _document_versions(
+    session: Session, contract_ids: Sequence[int]
+) -> dict[int, list[DocumentVersionRead]]:
+    """Each contract's stored PDF versions, in one query that leaves the bytes unread."""
+    if not contract_ids:
+        return {}
+    rows = session.execute(
+        sa.select(
+            col(ContractDocument.contract_id), col(ContractDocument.version),
+            col(ContractDocument.reason), col(ContractDocument.sha256),
+            col(ContractDocument.created_at),
+        )
+        .where(col(ContractDocument.contract_id).in_(contract_ids))
+        .order_by(col(ContractDocument.contract_id), col(ContractDocument.version))
+    ).all()
+    versions: dict[int, list[DocumentVersionRead]] = {}
+    for contract_id, version, reason, sha256, created_at in rows:
+        versions.setdefault(contract_id, []).append(DocumentVersionRead(
+            version=version, reason=reason, sha256=sha256, created_at=as_utc(created_at),
+            url=f"/api/v1/contracts/{contract_id}/pdf?version={version}",
+        ))
+    return versions
 
 
 def _preload_related(session: Session, contracts: Sequence[Contract]) -> list[list[Any]]:
@@ -180,6 +222,7 @@ def _acceptance(session: Session, by_id: int | None, at: datetime | None) -> Acc
 def contract_reads(session: Session, contracts: Sequence[Contract]) -> list[ContractRead]:
     """API views of contracts, loading their related rows in bulk."""
     loaded = _preload_related(session, contracts)  # noqa: F841 - held so the identity map keeps them
+    versions = _document_versions(session, [c.id for c in contracts if c.id is not None])
     reads = []
     for c in contracts:
         category = _get(session, Category, c.category_id)
@@ -231,6 +274,7 @@ def contract_reads(session: Session, contracts: Sequence[Contract]) -> list[Cont
                 session, c.supplier_accepted_by_id, c.supplier_accepted_at
             ),
             pdf_sha256=c.pdf_sha256,
+            documents=versions.get(c.id, []),  # type: ignore[arg-type]
             pdf_url=f"/api/v1/contracts/{c.id}/pdf",
         ))
     return reads
@@ -336,21 +380,25 @@ def render_document(session: Session, contract: Contract) -> bytes:
     return pdf.render_contract_pdf(document_context(session, contract))
 
 
-def _store_document(session: Session, contract: Contract, content: bytes) -> ContractDocument:
-    """Keep the bytes and put their SHA-256 on the record, in the caller's transaction."""
+def _store_document(
+    session: Session, contract: Contract, content: bytes, *, reason: str = "issued"
+) -> ContractDocument:
+    """Keep the bytes as the contract's next document version and put their SHA-256 on the
+    record, in the caller's transaction. Earlier versions are never changed."""
     digest = pdf.sha256_hex(content)
-    document = session.exec(
-        select(ContractDocument).where(ContractDocument.contract_id == contract.id)
-    ).first()
-    if document is None:
-        document = ContractDocument(
-            contract_id=contract.id,  # type: ignore[arg-type]
-            content=content, sha256=digest, created_at=clock.now(),
+    latest = session.exec(
+        select(func.max(ContractDocument.version)).where(
+            ContractDocument.contract_id == contract.id
         )
-    else:
-        document.content = content
-        document.sha256 = digest
-        document.created_at = clock.now()
+    ).one()
+    document = ContractDocument(
+        contract_id=contract.id,  # type: ignore[arg-type]
+        version=(latest or 0) + 1,
+        reason=reason,
+        content=content,
+        sha256=digest,
+        created_at=clock.now(),
+    )
     session.add(document)
     contract.pdf_sha256 = digest
     session.add(contract)
@@ -890,8 +938,9 @@ def commission_offer(
 def accept_contract(session: Session, actor: User, contract_id: int) -> Contract:
     """Record the actor's party's acceptance (who and when); active once both have accepted.
 
-    The PDF is rendered again with the acceptance blocks filled in, and its new SHA-256
-    replaces the old one in the same transaction.
+    The PDF is rendered again with the acceptance blocks filled in and stored as a new
+    version; the record's SHA-256 names it. The issued version and every earlier one stay
+    stored unchanged.
     """
     contract = session.get(Contract, contract_id)
     if contract is None:
@@ -923,11 +972,14 @@ def accept_contract(session: Session, actor: User, contract_id: int) -> Contract
     )
     session.refresh(contract)
     previous_sha256 = contract.pdf_sha256
-    _store_document(session, contract, render_document(session, contract))
+    document = _store_document(
+        session, contract, render_document(session, contract), reason=f"accepted by the {side}"
+    )
     audit.record(
         session, actor, action="contract.accepted", object_type="contract", object_id=contract.id,
         details={"reference": contract.reference, "side": side,
-                 "previous_pdf_sha256": previous_sha256, "pdf_sha256": contract.pdf_sha256},
+                 "previous_pdf_sha256": previous_sha256, "pdf_sha256": contract.pdf_sha256,
+                 "pdf_version": document.version},
     )
     if activated.rowcount:  # type: ignore[attr-defined]
         audit.record(

@@ -100,9 +100,11 @@ def accept_contract(
 
 
 @router.get("/contracts/{contract_id}/pdf", response_class=Response)
-def contract_pdf(session: SessionDep, user: WebUser, contract_id: int) -> Response:
+def contract_pdf(
+    session: SessionDep, user: WebUser, contract_id: int, version: int | None = None
+) -> Response:
     """Download the stored PDF (parties and officers only)."""
-    return contracts_api.pdf_response(session, user, contract_id)
+    return contracts_api.pdf_response(session, user, contract_id, version=version)
 
 
 # --- call-offs -------------------------------------------------------------------------------

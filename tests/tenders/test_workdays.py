@@ -30,3 +30,17 @@ def test_is_working_day() -> None:
     assert is_working_day(date(2026, 11, 2))  # Monday
     assert not is_working_day(date(2026, 11, 7))  # Saturday
     assert not is_working_day(date(2026, 8, 31))  # late summer bank holiday
+
+
+def test_standstill_ends_at_midnight_in_england() -> None:
+    from datetime import UTC, datetime
+
+    from lap_market.tenders.workdays import standstill_over, standstill_over_at
+
+    # Summer (BST, UTC+1): the last day is 10 June; it is over at 23:00 UTC on 10 June.
+    last_day = date(2027, 6, 10)
+    assert standstill_over_at(last_day) == datetime(2027, 6, 10, 23, 0, tzinfo=UTC)
+    assert not standstill_over(last_day, datetime(2027, 6, 10, 22, 59, tzinfo=UTC))
+    assert standstill_over(last_day, datetime(2027, 6, 10, 23, 0, tzinfo=UTC))
+    # Winter (GMT): midnight UTC.
+    assert standstill_over_at(date(2027, 1, 12)) == datetime(2027, 1, 13, 0, 0, tzinfo=UTC)

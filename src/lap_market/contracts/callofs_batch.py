@@ -21,6 +21,7 @@ from lap_market.contracts.models import CallOffBatch, Contract
 from lap_market.errors import DomainError, Forbidden, NotFound
 from lap_market.money import from_pence
 from lap_market.tenders.models import Award, Lot, Tender
+from lap_market.tenders.workdays import standstill_over
 
 log = logging.getLogger("lap_market.contracts")
 
@@ -191,7 +192,7 @@ def call_off_view(session: Session, actor: User, *, tender_id: int, lot_id: int)
         tender=tender, lot=lot, award=award,
         supplier=session.get(Organisation, award.supplier_id) if award else None,
         unit_price=from_pence(award.unit_price_pence) if award else None,
-        standstill_over=award is not None and clock.today() > award.standstill_ends,
+        standstill_over=award is not None and standstill_over(award.standstill_ends, clock.now()),
         can_issue=(award is not None and pending > 0 and not running
                    and lot.status not in service.LOT_CLOSED_STATES),
         pending=pending, batch=batch,

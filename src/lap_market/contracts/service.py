@@ -42,6 +42,7 @@ from lap_market.demand.models import Demand, DemandStatus
 from lap_market.errors import Conflict, Forbidden, Invalid, NotFound
 from lap_market.money import from_pence, round_pennies, to_pence, vat_on
 from lap_market.tenders.models import Award, AwardStatus, Lot, LotStatus, Tender, TenderStatus
+from lap_market.tenders.workdays import standstill_over
 
 PAYMENT_TERMS = "30 days from receipt of a valid invoice"
 VAT_RATE_LABEL = "20%"
@@ -479,7 +480,7 @@ def check_call_offs(
                        field="lot_id", lot_status=lot.status)
     if lot.status in (LotStatus.CANCELLED, LotStatus.UNSUCCESSFUL):
         raise Conflict(f"This lot is {lot.status}.", field="lot_id", lot_status=lot.status)
-    if clock.today() <= award.standstill_ends:
+    if not standstill_over(award.standstill_ends, clock.now()):
         raise Conflict(
             f"The standstill period ends on {award.standstill_ends.isoformat()}: call-offs can "
             "be issued from the day after.",
@@ -683,12 +684,12 @@ def lots_awaiting_call_offs(session: Session, actor: User) -> list[ReadyLot]:
     ).all()
     suppliers = _preload(session, Organisation, [award.supplier_id for _l, _t, award in rows])  # noqa: F841
     pending = pending_counts(session, [lot.id for lot, _t, _a in rows])  # type: ignore[misc]
-    today = clock.today()
+    now = clock.now()
     return [
         ReadyLot(tender=tender, lot=lot, award=award,
                  supplier=_get(session, Organisation, award.supplier_id),
                  pending=pending[lot.id],  # type: ignore[index]
-                 ready=today > award.standstill_ends)
+                 ready=standstill_over(award.standstill_ends, now))
         for lot, tender, award in rows
     ]
 

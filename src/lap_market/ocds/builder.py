@@ -33,7 +33,7 @@ event: its boroughs stay buyers of the tender they were in.
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time
 from decimal import Decimal
 
 from lap_market.accounts.models import Organisation
@@ -43,6 +43,7 @@ from lap_market.clock import as_utc
 from lap_market.demand.models import Demand
 from lap_market.money import from_pence, round_pennies
 from lap_market.ocds import schemas as o
+from lap_market.tenders import workdays
 from lap_market.tenders.models import (
     Amendment,
     Award,
@@ -135,9 +136,9 @@ def closed_at(tender: Tender, now: datetime) -> datetime | None:
 
 
 def standstill_over_at(award: Award) -> datetime:
-    """The standstill's last day is ``standstill_ends``; the award is in force the day after."""
-    day: date = award.standstill_ends + timedelta(days=1)
-    return datetime.combine(day, time(0), tzinfo=UTC)
+    """The standstill's last day is ``standstill_ends``; the award is in force from midnight
+    in England at the start of the day after (the rule revoking and call-offs use too)."""
+    return workdays.standstill_over_at(award.standstill_ends)
 
 
 def stages(

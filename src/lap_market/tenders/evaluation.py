@@ -45,7 +45,7 @@ from lap_market.tenders.service import (
     persist_closed,
     settle_tender,
 )
-from lap_market.tenders.workdays import add_working_days, london_date
+from lap_market.tenders.workdays import add_working_days, london_date, standstill_over
 
 HUNDRED = Decimal(100)
 TWO_PLACES = Decimal("0.01")
@@ -400,7 +400,7 @@ def revoke_award(session: Session, actor: User, award_id: int, *, reason: str) -
         raise Invalid("Give the reason for revoking the award.", field="reason")
     if award.status != AwardStatus.STANDSTILL:
         raise Conflict(f"This award is {award.status}.")
-    if london_date(clock.now()) > award.standstill_ends:
+    if standstill_over(award.standstill_ends, clock.now()):
         raise Conflict("The standstill period has ended: the award can no longer be revoked.")
     now = clock.now()
     if not conditional_update(

@@ -4,7 +4,7 @@ Bank holidays come from the maintained ``holidays`` package, which computes them
 (substitute days included, e.g. Boxing Day (observed) when 26 December is a Saturday).
 """
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -40,3 +40,17 @@ def london_date(moment: datetime) -> date:
     """The calendar day in England at ``moment`` (an award at 00:30 BST is that day's, not
     the previous UTC day's, so a standstill is never a day short)."""
     return moment.astimezone(LONDON).date()
+
+
+def standstill_over_at(standstill_ends: date) -> datetime:
+    """The moment a standstill is over: midnight in England at the start of the day after
+    its last day (returned in UTC)."""
+    day = standstill_ends + timedelta(days=1)
+    return datetime.combine(day, time(0), tzinfo=LONDON).astimezone(UTC)
+
+
+def standstill_over(standstill_ends: date, now: datetime) -> bool:
+    """Whether a standstill whose last day is ``standstill_ends`` has ended at ``now``.
+
+    The one rule every stage reads: revoking, issuing call-offs and the open-data award."""
+    return now >= standstill_over_at(standstill_ends)

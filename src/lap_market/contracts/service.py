@@ -552,7 +552,6 @@ def issue_call_offs(
     if not todo and not existing:
         raise Conflict("This lot has no demand to call off.", field="lot_id")
     unit = _get(session, CategoryUnit, lot.unit_id)
-    category = _get(session, Category, lot.category_id)
     parties = _preload(session, Organisation, [d.borough_id for d in todo] + [award.supplier_id])  # noqa: F841
     cards = load_rate_cards(session, keys=[(lot.category_id, lot.unit_id)], on=clock.today())
     card = cards[(lot.category_id, lot.unit_id)]
@@ -578,7 +577,7 @@ def issue_call_offs(
             supplier_id=award.supplier_id,
             tender_id=tender.id, lot_id=lot.id, award_id=award.id, demand_id=demand.id,
             category_id=lot.category_id, unit_id=lot.unit_id,
-            description=f"{category.name}: {lot.title}",
+            description=lot.title,  # e.g. "Storage – linear metre per year (Apr 2027 – Mar 2030)"
             quantity=quantity,
             unit_price_pence=priced.unit_price_pence, value_pence=priced.value_pence,
             vat_pence=priced.vat_pence, total_pence=priced.total_pence,

@@ -12,12 +12,17 @@ set -euo pipefail
 mode="${1:-run}"
 PG_BIN="${LAP_PG_BIN:-/usr/lib/postgresql/15/bin}"
 
-have_lib() { ldconfig -p 2>/dev/null | grep -q "$1"; }
+# Read the whole cache first: `ldconfig -p | grep -q` fails under pipefail when grep stops
+# early (SIGPIPE), which made present libraries look missing.
+libs=$( { ldconfig -p || /sbin/ldconfig -p || /usr/sbin/ldconfig -p; } 2>/dev/null || true)
+have_lib() { grep -q "$1" <<<"$libs"; }
 
 missing=()
 have_lib 'libpango-1\.0\.so\.0' || missing+=(libpango-1.0-0)
 have_lib 'libpangoft2-1\.0\.so\.0' || missing+=(libpangoft2-1.0-0)
 have_lib 'libharfbuzz-subset\.so\.0' || missing+=(libharfbuzz-subset0)
+# The contract PDFs are set in DejaVu Sans.
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 
 # Debian's python3 cannot make a virtualenv without python3-venv.
 python="${PYTHON:-python3}"

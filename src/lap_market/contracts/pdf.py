@@ -6,6 +6,7 @@ text is autoescaped, so markup in a specification prints as text.
 """
 
 import hashlib
+import logging
 import multiprocessing
 import os
 import threading
@@ -112,6 +113,9 @@ def render_contract_pdf(context: dict[str, Any]) -> bytes:
     """The contract PDF for a plain-dict ``context`` (see ``service.document_context``)."""
     return html_to_pdf(render_html(context))
 
+
+# WeasyPrint reports each rendering step at INFO; a served app logs requests, not those.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 # Rendering is CPU-bound and WeasyPrint holds the GIL, so a large lot renders in a small
 # pool of processes (one per core). Small batches render inline: a worker's first render

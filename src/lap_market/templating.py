@@ -21,9 +21,15 @@ templates = Jinja2Blocks(directory=str(TEMPLATES_DIR))
 assert templates.env.autoescape, "templates must autoescape user text"
 
 
-def _date(value: date | datetime | None) -> str:
+def _date(value: date | datetime | str | None) -> str:
     if value is None:
         return "—"
+    if isinstance(value, str):  # an ISO timestamp kept in JSON (amendment history)
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        return as_utc(parsed).strftime("%-d %b %Y %H:%M UTC")
     if isinstance(value, datetime):
         return as_utc(value).strftime("%-d %b %Y %H:%M UTC")
     return value.strftime("%-d %b %Y")

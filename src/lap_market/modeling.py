@@ -74,3 +74,9 @@ def pence(*, nullable: bool = False) -> Any:
         sa_type=sa.BigInteger,  # type: ignore[call-overload]
         nullable=nullable,
     )
+
+
+def row_id(row: Any) -> int:
+    """A flushed row's id (an assertion, not an Optional, once the row is in the database)."""
+    assert row.id is not None, "flush before reading the id"
+    return int(row.id)

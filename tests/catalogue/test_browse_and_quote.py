@@ -11,7 +11,7 @@ from sqlalchemy import event, insert
 from sqlmodel import Session, col, select
 
 from lap_market.accounts.models import Organisation
-from lap_market.catalogue import service
+from lap_market.catalogue import browse
 from lap_market.catalogue.models import Offer, OfferStatus, OfferTier, OfferVersion
 from lap_market.clock import clock
 from tests.factories import accounts as f
@@ -250,7 +250,7 @@ def test_list_of_2000_offers_needs_a_constant_number_of_queries(client, app, ses
         price_queries = len(statements)
         # The provider's own list (the comparison shares the price ranking counted above).
         statements.clear()
-        own = service.list_own_offers(session, provider_user)
+        own = browse.list_own_offers(session, provider_user)
         own_queries = len(statements)
     finally:
         event.remove(app.state.engine, "before_cursor_execute", count)

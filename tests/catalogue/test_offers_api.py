@@ -11,7 +11,7 @@ from sqlmodel import Session, func, select
 
 from lap_market.accounts.models import Organisation
 from lap_market.audit.models import AuditEvent
-from lap_market.catalogue import service
+from lap_market.catalogue import quotes
 from lap_market.catalogue.models import Offer, OfferTier, OfferVersion
 from lap_market.clock import clock
 from tests.factories import accounts as f
@@ -195,7 +195,7 @@ def test_draft_changes_in_place_and_published_rates_make_a_new_version(client, s
 
     client.post(f"/api/v1/offers/{offer['id']}/publish", headers=headers)
     # A contract-to-be is priced now, on version 1: 120 m at £10.00 for 2027.
-    before = service.quote_offer(
+    before = quotes.quote_offer(
         session, offer_id=offer["id"], quantity=Decimal("120"),
         start_date=date(2027, 1, 1), end_date=date(2027, 12, 31),
     )
@@ -220,13 +220,13 @@ def test_draft_changes_in_place_and_published_rates_make_a_new_version(client, s
 
     # The contract-to-be keeps the old rate on the old version...
     session.expire_all()
-    kept = service.price_version(
+    kept = quotes.price_version(
         session, version_id=before.offer_version_id, quantity=Decimal("120"),
         start_date=date(2027, 1, 1), end_date=date(2027, 12, 31),
     )
     assert kept == before
     # ...while a new quote uses version 2: 120 × £11.50 = £1,380.00.
-    after = service.quote_offer(
+    after = quotes.quote_offer(
         session, offer_id=offer["id"], quantity=Decimal("120"),
         start_date=date(2027, 1, 1), end_date=date(2027, 12, 31),
     )

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from lap_market.accounts.models import Organisation
 from lap_market.audit.models import AuditEvent
-from lap_market.catalogue import service
+from lap_market.catalogue import browse, quotes, service
 from lap_market.catalogue.models import Offer, OfferStatus, OfferVersion
 from lap_market.catalogue.pricing import line_value, term_days
 from lap_market.catalogue.schemas import OfferCreate, OfferUpdate
@@ -69,9 +69,9 @@ def test_policy_and_audit(session: Session) -> None:
             service.publish_offer(session, actor, offer.id)  # type: ignore[arg-type]
     # Another provider's draft cannot even be quoted or read.
     with pytest.raises(NotFound):
-        service.get_offer_for_read(session, other, offer.id)  # type: ignore[arg-type]
+        browse.get_offer_for_read(session, other, offer.id)  # type: ignore[arg-type]
     with pytest.raises(NotFound):
-        service.quote_for(session, manager, offer_id=offer.id, quantity="1",  # type: ignore[arg-type]
+        quotes.quote_for(session, manager, offer_id=offer.id, quantity="1",  # type: ignore[arg-type]
                           start_date=date(2027, 1, 1), end_date=date(2027, 1, 1))
 
     service.publish_offer(session, contractor, offer.id)  # type: ignore[arg-type]
@@ -106,16 +106,16 @@ def test_quotes_on_both_unit_kinds(session: Session) -> None:
     session.commit()
     # 600 boxes for 1 Apr 2027 .. 30 Sep 2027 = 183 days at £1.80:
     # 600 × 1.80 × 183 / 365 = 541.4794… → 541.48; VAT 108.296 → 108.30; total 649.78.
-    q = service.quote_offer(session, offer_id=boxes.id, quantity="600",  # type: ignore[arg-type]
+    q = quotes.quote_offer(session, offer_id=boxes.id, quantity="600",  # type: ignore[arg-type]
                             start_date=date(2027, 4, 1), end_date=date(2027, 9, 30))
     assert (q.term_days, q.unit_price, q.tier_min_quantity) == (183, Decimal("1.80"), Decimal(500))
     assert (q.value, q.vat, q.total) == (Decimal("541.48"), Decimal("108.30"), Decimal("649.78"))
     # 100.5 hours at £52.00 (per item: the term does not matter): 5226.00; VAT 1045.20.
-    q = service.quote_offer(session, offer_id=hours.id, quantity="100.5",  # type: ignore[arg-type]
+    q = quotes.quote_offer(session, offer_id=hours.id, quantity="100.5",  # type: ignore[arg-type]
                             start_date=date(2027, 4, 1), end_date=date(2029, 9, 30))
     assert (q.value, q.vat, q.total) == (Decimal("5226.00"), Decimal("1045.20"), Decimal("6271.20"))
     with pytest.raises(Invalid) as over:
-        service.quote_offer(session, offer_id=hours.id, quantity="121",  # type: ignore[arg-type]
+        quotes.quote_offer(session, offer_id=hours.id, quantity="121",  # type: ignore[arg-type]
                             start_date=date(2027, 4, 1), end_date=date(2027, 4, 1))
     assert over.value.field == "quantity" and "capacity" in over.value.detail
 
@@ -162,6 +162,6 @@ def test_a_lost_race_is_a_conflict_and_changes_nothing(app, session: Session) ->
     ).all()
     assert [tuple(v) for v in versions] == [(ids[0], 1), (ids[0], 2), (ids[1], 1)]
     for offer_id in ids:
-        read = service.offer_read(session, service.get_offer(session, offer_id))  # type: ignore[arg-type]
+        read = browse.offer_read(session, service.get_offer(session, offer_id))  # type: ignore[arg-type]
         assert read.status == "published"
         assert [t.unit_price for t in read.tiers] != [Decimal("9.00")]

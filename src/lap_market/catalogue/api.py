@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from lap_market.accounts.deps import CurrentUser, require_role
 from lap_market.accounts.models import Role, User
-from lap_market.catalogue import service
+from lap_market.catalogue import browse, quotes, reference, service
 from lap_market.catalogue.schemas import (
     CategoryRead,
     OfferCreate,
@@ -26,14 +26,14 @@ ProviderUser = Annotated[User, Depends(require_role(Role.PROVIDER))]
 @router.get("/categories", response_model=list[CategoryRead])
 def list_categories(session: SessionDep, _user: CurrentUser) -> list[CategoryRead]:
     """The service categories with their CPV codes and the units each may be bought in."""
-    return service.list_categories(session)
+    return reference.list_categories(session)
 
 
 @router.post("/offers", response_model=OfferRead, status_code=201)
 def create_offer(session: SessionDep, user: ProviderUser, data: OfferCreate) -> OfferRead:
     """Add a draft offer for the provider's own organisation."""
     offer = service.create_offer(session, user, data=data)
-    return service.offer_read(session, offer)
+    return browse.offer_read(session, offer)
 
 
 @router.get("/offers", response_model=OfferPage)
@@ -46,13 +46,13 @@ def browse_offers(
     provider_id: int | None = None,
     commissioned: bool | None = None,
     quantity: Annotated[str | None, Query(max_length=20)] = None,
-    sort: Annotated[service.SortKey, Query()] = "name",
+    sort: Annotated[browse.SortKey, Query()] = "name",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=service.MAX_PAGE_SIZE)] = 20,
+    page_size: Annotated[int, Query(ge=1, le=browse.MAX_PAGE_SIZE)] = 20,
 ) -> OfferPage:
     """Published, currently valid offers (and your own drafts); with ``quantity`` each item
     carries its unit price at that quantity and ``sort=price`` orders by it."""
-    return service.browse_offers(
+    return browse.browse_offers(
         session,
         user,
         category=category or None,
@@ -70,7 +70,7 @@ def browse_offers(
 @router.get("/offers/{offer_id}", response_model=OfferRead)
 def read_offer(session: SessionDep, user: CurrentUser, offer_id: int) -> OfferRead:
     """One offer with its current tiers and version history."""
-    return service.get_offer_for_read(session, user, offer_id)
+    return browse.get_offer_for_read(session, user, offer_id)
 
 
 @router.patch("/offers/{offer_id}", response_model=OfferRead)
@@ -79,21 +79,21 @@ def update_offer(
 ) -> OfferRead:
     """Change an offer; new rates or unit on a published offer make a new version."""
     offer = service.update_offer(session, user, offer_id, data=data)
-    return service.offer_read(session, offer)
+    return browse.offer_read(session, offer)
 
 
 @router.post("/offers/{offer_id}/publish", response_model=OfferRead)
 def publish_offer(session: SessionDep, user: ProviderUser, offer_id: int) -> OfferRead:
     """Publish a draft offer."""
     offer = service.publish_offer(session, user, offer_id)
-    return service.offer_read(session, offer)
+    return browse.offer_read(session, offer)
 
 
 @router.post("/offers/{offer_id}/withdraw", response_model=OfferRead)
 def withdraw_offer(session: SessionDep, user: ProviderUser, offer_id: int) -> OfferRead:
     """Withdraw an offer from the catalogue."""
     offer = service.withdraw_offer(session, user, offer_id)
-    return service.offer_read(session, offer)
+    return browse.offer_read(session, offer)
 
 
 @router.get("/offers/{offer_id}/quote", response_model=QuoteRead)
@@ -106,7 +106,7 @@ def quote_offer(
     end_date: date,
 ) -> QuoteRead:
     """Price a quantity over a term (start to end inclusive) at the offer's current rates."""
-    quote = service.quote_for(
+    quote = quotes.quote_for(
         session,
         user,
         offer_id=offer_id,

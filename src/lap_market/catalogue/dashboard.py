@@ -3,7 +3,7 @@
 from sqlmodel import Session
 
 from lap_market.accounts.models import Role, User
-from lap_market.catalogue import service
+from lap_market.catalogue import browse, reference
 from lap_market.catalogue.models import OfferStatus
 from lap_market.web.dashboard import Panel, PanelRow
 
@@ -11,7 +11,7 @@ from lap_market.web.dashboard import Panel, PanelRow
 def panel(session: Session, user: User) -> Panel | None:
     """Providers see their offers by status; borough people and officers the live catalogue."""
     if user.role == Role.PROVIDER:
-        counts = service.offer_counts(session, provider_id=user.organisation_id)
+        counts = browse.offer_counts(session, provider_id=user.organisation_id)
         return Panel(
             title="Your offers",
             rows=[
@@ -23,8 +23,8 @@ def panel(session: Session, user: User) -> Panel | None:
             links=[("Create an offer", "/my-offers/new"), ("Manage your offers", "/my-offers")],
         )
     if user.role in (Role.BOROUGH_MANAGER, Role.PROCUREMENT_OFFICER):
-        names = {c.code: c.name for c in service.load_reference(session).categories.values()}
-        counts = service.offer_counts(session)
+        names = {c.code: c.name for c in reference.load_reference(session).categories.values()}
+        counts = browse.offer_counts(session)
         return Panel(
             title="Catalogue",
             rows=[

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from lap_market.accounts.deps import WebUser, web_role
 from lap_market.accounts.models import Role, User
-from lap_market.catalogue import service
+from lap_market.catalogue import browse, quotes, reference, service
 from lap_market.catalogue.schemas import MAX_TIERS, OfferCreate, OfferUpdate
 from lap_market.db import SessionDep
 from lap_market.errors import Conflict, DomainError, Invalid
@@ -32,7 +32,7 @@ def _text(request: Request, name: str, limit: int = 200) -> str:
 
 
 def _reference_context(session: SessionDep) -> dict[str, Any]:
-    ref = service.load_reference(session)
+    ref = reference.load_reference(session)
     categories = list(ref.categories.values())
     groups = [(c, ref.units_of(c)) for c in categories]
     unit_names: dict[str, str] = {}
@@ -58,7 +58,7 @@ def catalogue_page(request: Request, session: SessionDep, user: WebUser) -> Resp
     errors: dict[str, str] = {}
     result = None
     try:
-        result = service.browse_offers(
+        result = browse.browse_offers(
             session,
             user,
             category=filters["category"] or None,
@@ -110,7 +110,7 @@ def _parse_date(value: str, field: str, errors: dict[str, str]) -> date | None:
 @router.get("/catalogue/offers/{offer_id}", response_class=HTMLResponse)
 def offer_page(request: Request, session: SessionDep, user: WebUser, offer_id: int) -> Response:
     """An offer, its tiers and versions, and a price calculator (quantity and term)."""
-    offer = service.get_offer_for_read(session, user, offer_id)
+    offer = browse.get_offer_for_read(session, user, offer_id)
     form = {name: _text(request, name, 20) for name in ("quantity", "start_date", "end_date")}
     errors: dict[str, str] = {}
     quote = None
@@ -121,7 +121,7 @@ def offer_page(request: Request, session: SessionDep, user: WebUser, offer_id: i
             errors["quantity"] = "Enter a quantity"
         if not errors:
             try:
-                quote = service.quote_for(
+                quote = quotes.quote_for(
                     session,
                     user,
                     offer_id=offer_id,
@@ -156,7 +156,7 @@ def compare_page(request: Request, session: SessionDep, user: WebUser) -> Respon
                 errors.setdefault(name, message)
         if not errors:
             try:
-                offers = service.compare_offers(
+                offers = browse.compare_offers(
                     session,
                     user,
                     category=form["category"],
@@ -189,7 +189,7 @@ def _my_offers(
         request,
         "catalogue/pages/my_offers.html",
         {
-            "offers": service.list_own_offers(session, user),
+            "offers": browse.list_own_offers(session, user),
             "done": request.query_params.get("done", ""),
             "error": error,
             "error_offer_id": offer_id,
@@ -323,7 +323,7 @@ def _edit_form(offer: Any) -> dict[str, Any]:
 def _own_offer(session: SessionDep, user: User, offer_id: int) -> Any:
     offer = service.get_offer(session, offer_id)
     service.require_owner(user, offer)
-    return service.offer_read(session, offer)
+    return browse.offer_read(session, offer)
 
 
 @router.get("/my-offers/{offer_id}/edit", response_class=HTMLResponse)

@@ -15,7 +15,7 @@ from sqlmodel import Session, SQLModel, col, func, or_, select
 
 from lap_market.accounts.models import Organisation, OrgKind, Role, User
 from lap_market.audit import service as audit
-from lap_market.catalogue import service as catalogue
+from lap_market.catalogue import quotes as catalogue_quotes
 from lap_market.catalogue.models import (
     Category,
     CategoryUnit,
@@ -817,7 +817,7 @@ def quote_direct(
             field="quantity", reason="capacity", available=f"{available:.2f}",
         )
     # The catalogue prices it, so a quote and the contract made from it always agree.
-    quoted = catalogue.quote_offer(
+    quoted = catalogue_quotes.quote_offer(
         session, offer_id=data.offer_id, quantity=quantity, start_date=data.start_date,
         end_date=data.end_date,
     )

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, func, select
 from lap_market.accounts.models import Organisation, OrgKind, Role, User
 from lap_market.audit import service as audit
 from lap_market.catalogue.models import Category, CategoryUnit
-from lap_market.catalogue.service import UnitInfo  # one description of a unit, shared
+from lap_market.catalogue.reference import UnitInfo  # one description of a unit, shared
 from lap_market.clock import as_utc, clock
 from lap_market.demand.models import Demand, DemandStatus
 from lap_market.demand.schemas import (

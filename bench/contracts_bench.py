@@ -27,7 +27,7 @@ from sqlmodel import Session  # noqa: E402
 from tests.factories import contracts as cf  # noqa: E402
 
 from lap_market.clock import clock  # noqa: E402
-from lap_market.contracts import pdf, service  # noqa: E402
+from lap_market.contracts import call_offs, pdf, service  # noqa: E402
 from lap_market.db import make_engine, run_migrations  # noqa: E402
 from lap_market.reference import LONDON_AUTHORITIES  # noqa: E402
 from lap_market.registry import import_all_models  # noqa: E402
@@ -49,7 +49,7 @@ def bench_database(url: str, label: str) -> tuple[float, float]:
             session.commit()
             awarded.after_standstill()
             started = time.perf_counter()
-            result = service.issue_call_offs(
+            result = call_offs.issue_call_offs(
                 session, awarded.officer, tender_id=awarded.tender.id,  # type: ignore[arg-type]
                 lot_id=awarded.lot.id,  # type: ignore[arg-type]
             )

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from lap_market.audit.models import AuditEvent
 from lap_market.clock import clock
-from lap_market.contracts import pdf, service
+from lap_market.contracts import call_offs, pdf
 from lap_market.contracts.models import CallOffBatch, Contract, ContractDocument
 from lap_market.demand.models import Demand
 from lap_market.tenders.models import Award, AwardStatus, Lot, Tender
@@ -189,13 +189,13 @@ def test_service_reports_progress_and_skips_existing(session) -> None:
     awarded = cf.awarded_lot(session, demands=[("E09000007", "5"), ("E09000012", "7")])
     awarded.after_standstill()
     seen: list[tuple[int, int]] = []
-    result = service.issue_call_offs(
+    result = call_offs.issue_call_offs(
         session, awarded.officer, tender_id=awarded.tender.id,  # type: ignore[arg-type]
         lot_id=awarded.lot.id, progress=lambda d, t: seen.append((d, t)),  # type: ignore[arg-type]
     )
     assert seen == [(0, 2), (1, 2), (2, 2)]
     assert [c.quantity for c in result.issued] == [Decimal("5"), Decimal("7")]
-    again = service.issue_call_offs(
+    again = call_offs.issue_call_offs(
         session, awarded.officer, tender_id=awarded.tender.id,  # type: ignore[arg-type]
         lot_id=awarded.lot.id,  # type: ignore[arg-type]
     )
@@ -218,7 +218,7 @@ def test_two_officers_issuing_at_once_issue_each_call_off_once(session, app) -> 
             officer = own.get(type(awarded.officer), officer_id)
             barrier.wait()
             try:
-                result = service.issue_call_offs(
+                result = call_offs.issue_call_offs(
                     own, officer, tender_id=ids[0], lot_id=ids[1]  # type: ignore[arg-type]
                 )
                 own.commit()

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from lap_market.audit.models import AuditEvent
 from lap_market.catalogue.models import Offer, OfferVersion
 from lap_market.clock import clock
-from lap_market.contracts import service
+from lap_market.contracts import direct
 from lap_market.contracts.models import Contract, ContractDocument
 from lap_market.contracts.schemas import DirectCommissionCreate
 from lap_market.errors import Invalid
@@ -138,7 +138,7 @@ def test_two_boroughs_taking_the_last_capacity_at_once_one_wins(session, app) ->
                                           end_date=datetime(2027, 2, 26).date())
             barrier.wait()
             try:
-                service.commission_offer(own, actor, data=data)  # type: ignore[arg-type]
+                direct.commission_offer(own, actor, data=data)  # type: ignore[arg-type]
                 own.commit()
                 outcomes.append("won")
             except Invalid as exc:

@@ -12,7 +12,9 @@ from decimal import Decimal
 import pytest
 
 from lap_market.contracts import pdf
-from lap_market.contracts.service import call_off_reference, direct_reference, price
+from lap_market.contracts.call_offs import call_off_reference
+from lap_market.contracts.direct import direct_reference
+from lap_market.contracts.service import price
 from tests.contracts.helpers import flat, pdf_pages
 
 

@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from lap_market.accounts.models import User
 from lap_market.clock import clock
-from lap_market.contracts import service
+from lap_market.contracts import call_offs
 from lap_market.contracts.models import Contract
 from lap_market.tenders.models import Award, Lot, Tender
 from tests.factories import accounts
@@ -74,7 +74,7 @@ def awarded_lot(
 def issued_call_offs(session: Session, awarded: AwardedLot) -> list[Contract]:
     """Issue the lot's call-offs through the service after its standstill (flushed)."""
     awarded.after_standstill()
-    result = service.issue_call_offs(
+    result = call_offs.issue_call_offs(
         session, awarded.officer, tender_id=awarded.tender.id,  # type: ignore[arg-type]
         lot_id=awarded.lot.id,  # type: ignore[arg-type]
     )

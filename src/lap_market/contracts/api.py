@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 
 from lap_market.accounts.deps import CurrentUser, SettingsDep, require_role
 from lap_market.accounts.models import Role, User
-from lap_market.contracts import callofs_batch, service
+from lap_market.contracts import callofs_batch, direct, service
 from lap_market.contracts.models import ContractKind, ContractStatus
 from lap_market.contracts.schemas import (
     CallOffIssueRead,
@@ -62,7 +62,7 @@ def quote_direct(
     data: DirectCommissionCreate,
 ) -> DirectQuoteRead:
     """Price a direct commission without making it (422 saying why it cannot be made)."""
-    quote = service.quote_direct(session, manager, data=data, settings=settings)
+    quote = direct.quote_direct(session, manager, data=data, settings=settings)
     return DirectQuoteRead(
         offer_id=data.offer_id, offer_version_id=quote.version.id,  # type: ignore[arg-type]
         quantity=quote.quantity, unit_price=quote.unit_price,
@@ -77,7 +77,7 @@ def commission(
     data: DirectCommissionCreate,
 ) -> ContractRead:
     """Commission a published catalogue offer directly, within the direct-award limit."""
-    contract = service.commission_offer(session, manager, data=data, settings=settings)
+    contract = direct.commission_offer(session, manager, data=data, settings=settings)
     return service.contract_read(session, contract)
 
 

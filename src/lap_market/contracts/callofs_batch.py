@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from lap_market.accounts.models import Organisation, User
 from lap_market.clock import clock
-from lap_market.contracts import service
+from lap_market.contracts import call_offs, service
 from lap_market.contracts.models import CallOffBatch, Contract
 from lap_market.errors import DomainError, Forbidden, NotFound
 from lap_market.money import from_pence
@@ -72,7 +72,7 @@ def latest_batch(session: Session, actor: User, *, tender_id: int, lot_id: int) 
     """The most recent call-off batch of a lot, for officers (404 if none was started)."""
     if not service.is_officer(actor):
         raise Forbidden("Only procurement officers may follow call-off batches.")
-    service.load_lot(session, tender_id=tender_id, lot_id=lot_id)
+    call_offs.load_lot(session, tender_id=tender_id, lot_id=lot_id)
     batch = session.exec(
         select(CallOffBatch)
         .where(CallOffBatch.lot_id == lot_id)
@@ -91,15 +91,15 @@ def _message(exc: BaseException) -> str:
 
 def issue_tracked(
     session: Session, actor: User, *, tender_id: int, lot_id: int
-) -> service.CallOffResult:
+) -> call_offs.CallOffResult:
     """Issue a lot's call-offs in the caller's transaction, recording progress.
 
     The batch is marked done when that transaction commits and failed if it rolls back.
     """
-    service.check_call_offs(session, actor, tender_id=tender_id, lot_id=lot_id)
+    call_offs.check_call_offs(session, actor, tender_id=tender_id, lot_id=lot_id)
     tracker = BatchTracker(
         engine_of(session), lot_id=lot_id, started_by_id=actor.id,  # type: ignore[arg-type]
-        total=service.pending_call_offs(session, lot_id),
+        total=call_offs.pending_call_offs(session, lot_id),
     )
 
     def committed(_session: Session) -> None:
@@ -114,7 +114,7 @@ def issue_tracked(
     event.listen(session, "after_commit", committed, once=True)
     event.listen(session, "after_rollback", rolled_back, once=True)
     try:
-        return service.issue_call_offs(
+        return call_offs.issue_call_offs(
             session, actor, tender_id=tender_id, lot_id=lot_id, progress=tracker
         )
     except BaseException as exc:
@@ -127,7 +127,7 @@ def start_background_issue(
 ) -> int:
     """Start issuing a lot's call-offs in a thread with its own session; returns the batch id.
 
-    The caller checks ``service.check_call_offs`` first so refusals show at once.
+    The caller checks ``call_offs.check_call_offs`` first so refusals show at once.
     """
     tracker = BatchTracker(
         engine, lot_id=lot_id, started_by_id=actor.id, total=total  # type: ignore[arg-type]
@@ -140,7 +140,7 @@ def start_background_issue(
                 user = session.get(User, actor_id)
                 if user is None:
                     raise NotFound("The issuing officer no longer exists.")
-                service.issue_call_offs(
+                call_offs.issue_call_offs(
                     session, user, tender_id=tender_id, lot_id=lot_id, progress=tracker
                 )
                 session.commit()
@@ -183,10 +183,10 @@ def call_off_view(session: Session, actor: User, *, tender_id: int, lot_id: int)
     """A lot's award, standstill, pending call-offs, latest batch and contracts, for officers."""
     if not service.is_officer(actor):
         raise Forbidden("Only procurement officers may issue call-off contracts.")
-    tender, lot = service.load_lot(session, tender_id=tender_id, lot_id=lot_id)
-    award = service.current_award(session, lot_id)
+    tender, lot = call_offs.load_lot(session, tender_id=tender_id, lot_id=lot_id)
+    award = call_offs.current_award(session, lot_id)
     batch = _latest(session, lot_id)
-    pending = service.pending_call_offs(session, lot_id)
+    pending = call_offs.pending_call_offs(session, lot_id)
     running = batch is not None and batch.status == RUNNING
     return CallOffView(
         tender=tender, lot=lot, award=award,
@@ -194,7 +194,7 @@ def call_off_view(session: Session, actor: User, *, tender_id: int, lot_id: int)
         unit_price=from_pence(award.unit_price_pence) if award else None,
         standstill_over=award is not None and standstill_over(award.standstill_ends, clock.now()),
         can_issue=(award is not None and pending > 0 and not running
-                   and lot.status not in service.LOT_CLOSED_STATES),
+                   and lot.status not in call_offs.LOT_CLOSED_STATES),
         pending=pending, batch=batch,
         contracts=service.list_contracts(session, actor, lot_id=lot_id),
     )
@@ -204,9 +204,9 @@ def start_issue(session: Session, engine: Engine, actor: User, *, tender_id: int
                 lot_id: int) -> int | None:
     """Check the lot may be called off (409 if not) and start issuing in the background,
     unless a batch is already running or nothing is pending; returns the new batch id."""
-    service.check_call_offs(session, actor, tender_id=tender_id, lot_id=lot_id)
+    call_offs.check_call_offs(session, actor, tender_id=tender_id, lot_id=lot_id)
     latest = _latest(session, lot_id)
-    pending = service.pending_call_offs(session, lot_id)
+    pending = call_offs.pending_call_offs(session, lot_id)
     if (latest is not None and latest.status == RUNNING) or not pending:
         return None
     return start_background_issue(engine, actor, tender_id=tender_id, lot_id=lot_id,

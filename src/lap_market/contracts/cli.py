@@ -6,7 +6,7 @@ import click
 from sqlmodel import Session, col, select
 
 from lap_market.accounts.models import Role, User
-from lap_market.contracts import callofs_batch, service
+from lap_market.contracts import call_offs, callofs_batch
 from lap_market.errors import DomainError
 from lap_market.tenders.models import Lot, Tender
 
@@ -42,11 +42,11 @@ def issue_call_offs(session: Session, tender_key: str, lot_number: int, email: s
     tender, lot = _find(session, tender_key, lot_number)
     officer = _officer(session, email)
     try:
-        service.check_call_offs(session, officer, tender_id=tender.id, lot_id=lot.id)  # type: ignore[arg-type]
+        call_offs.check_call_offs(session, officer, tender_id=tender.id, lot_id=lot.id)  # type: ignore[arg-type]
     except DomainError as exc:
         click.echo(f"Refused: {exc.detail}", err=True)
         return 1
-    pending = service.pending_call_offs(session, lot.id)  # type: ignore[arg-type]
+    pending = call_offs.pending_call_offs(session, lot.id)  # type: ignore[arg-type]
     bar: Any = click.progressbar(
         length=max(pending, 1), label=f"{tender.reference} lot {lot.number}", show_pos=True,
         file=click.get_text_stream("stderr"),  # type: ignore[operator]
@@ -71,7 +71,7 @@ def issue_call_offs(session: Session, tender_key: str, lot_number: int, email: s
 
     try:
         with bar:
-            result = service.issue_call_offs(
+            result = call_offs.issue_call_offs(
                 session, officer, tender_id=tender.id, lot_id=lot.id, progress=both  # type: ignore[arg-type]
             )
         session.commit()

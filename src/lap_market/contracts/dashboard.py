@@ -3,7 +3,7 @@
 from sqlmodel import Session
 
 from lap_market.accounts.models import Role, User
-from lap_market.contracts import service
+from lap_market.contracts import call_offs, service
 from lap_market.money import format_gbp, from_pence
 from lap_market.web.dashboard import Panel, PanelRow
 
@@ -17,7 +17,7 @@ def panel(session: Session, user: User) -> Panel | None:
     summary = service.summarise(session, user)
     rows: list[PanelRow] = []
     if service.is_officer(user):
-        ready = [item for item in service.lots_awaiting_call_offs(session, user) if item.ready]
+        ready = [item for item in call_offs.lots_awaiting_call_offs(session, user) if item.ready]
         rows.append(PanelRow("Lots ready for call-offs", str(len(ready)), "/contracts"))
         rows.append(PanelRow("Contracts issued", str(summary.count), "/contracts"))
         rows.append(PanelRow("Awaiting acceptance", str(summary.awaiting_acceptance),

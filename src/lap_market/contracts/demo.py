@@ -13,7 +13,7 @@ from lap_market.aggregation.schemas import AggregateRequest
 from lap_market.catalogue.models import Category, CategoryUnit, Offer, OfferStatus
 from lap_market.clock import clock
 from lap_market.config import Settings
-from lap_market.contracts import service
+from lap_market.contracts import call_offs, direct, service
 from lap_market.contracts.models import Contract
 from lap_market.contracts.schemas import DirectCommissionCreate
 from lap_market.demand import service as demand_service
@@ -130,7 +130,7 @@ def _tender_to_call_offs(session: Session, ctx: DemoContext, officer: User, toda
         if award is None:
             continue
         clock.set(_at(award.standstill_ends + timedelta(days=1), 9))
-        service.issue_call_offs(session, officer, tender_id=tender.id,  # type: ignore[arg-type]
+        call_offs.issue_call_offs(session, officer, tender_id=tender.id,  # type: ignore[arg-type]
                                 lot_id=lot.id)  # type: ignore[arg-type]
         session.flush()
     # Camden has accepted its call-off; the supplier has accepted every one.
@@ -183,7 +183,7 @@ def _direct_commissions(session: Session, ctx: DemoContext, today: date) -> None
             end = min(end, offer.valid_until)
         try:
             with session.begin_nested():
-                contract = service.commission_offer(session, manager, data=DirectCommissionCreate(
+                contract = direct.commission_offer(session, manager, data=DirectCommissionCreate(
                     offer_id=offer.id, quantity=quantity,  # type: ignore[arg-type]
                     start_date=start, end_date=end,
                 ))
@@ -199,11 +199,11 @@ def _direct_commissions(session: Session, ctx: DemoContext, today: date) -> None
 
 def _issue_ready_lots(session: Session, officer: User) -> None:
     """Issue call-offs for any other demo lot whose standstill has already ended."""
-    for item in service.lots_awaiting_call_offs(session, officer):
+    for item in call_offs.lots_awaiting_call_offs(session, officer):
         if item.ready and item.lot.status == LotStatus.AWARDED:
             try:
                 with session.begin_nested():
-                    service.issue_call_offs(
+                    call_offs.issue_call_offs(
                         session, officer, tender_id=item.tender.id,  # type: ignore[arg-type]
                         lot_id=item.lot.id,  # type: ignore[arg-type]
                     )

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from lap_market.accounts.deps import SettingsDep, WebUser, web_role
 from lap_market.accounts.models import Organisation, Role, User
 from lap_market.contracts import api as contracts_api
-from lap_market.contracts import callofs_batch, service
+from lap_market.contracts import call_offs, callofs_batch, direct, service
 from lap_market.contracts.models import ContractKind, ContractStatus
 from lap_market.contracts.schemas import DirectCommissionCreate
 from lap_market.db import SessionDep
@@ -55,7 +55,7 @@ def contracts_page(
         request, "contracts/pages/list.html",
         {"contracts": reads, "status": status or "", "kind": kind or "",
          "status_options": STATUS_OPTIONS, "kind_options": KIND_OPTIONS,
-         "ready_lots": service.lots_awaiting_call_offs(session, user),
+         "ready_lots": call_offs.lots_awaiting_call_offs(session, user),
          "summary": service.summarise(session, user)},
         block="results",
     )
@@ -162,7 +162,7 @@ def start_call_offs(
 # --- direct commissioning ----------------------------------------------------------------------
 
 
-def _demand_link(view: service.CommissionableOffer, form: dict[str, Any]) -> str:
+def _demand_link(view: direct.CommissionableOffer, form: dict[str, Any]) -> str:
     params = {"category": view.category.code, "unit": view.unit.code}
     for key in ("quantity", "start_date", "end_date"):
         if form.get(key):
@@ -174,7 +174,7 @@ def _commission_page(
     request: Request, session: Session, user: User, settings: Any, offer_id: int,
     form: dict[str, Any], *, submit: bool,
 ) -> Response:
-    view = service.commissionable_offer(session, user, offer_id, settings=settings)
+    view = direct.commissionable_offer(session, user, offer_id, settings=settings)
     errors: dict[str, str] = {}
     quote = None
     reason = None
@@ -182,9 +182,9 @@ def _commission_page(
         try:
             data = parse_form(DirectCommissionCreate, {**form, "offer_id": offer_id})
             if submit:
-                contract = service.commission_offer(session, user, data=data, settings=settings)
+                contract = direct.commission_offer(session, user, data=data, settings=settings)
                 return RedirectResponse(f"/contracts/{contract.id}", status_code=303)
-            quote = service.quote_direct(session, user, data=data, settings=settings)
+            quote = direct.quote_direct(session, user, data=data, settings=settings)
         except FormErrors as exc:
             errors = exc.errors
         except Invalid as exc:

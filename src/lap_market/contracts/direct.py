@@ -1,0 +1,342 @@
+"""Direct commissioning: a borough buys a published offer at its tier price, within the
+direct-award limit and the offer's capacity."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, or_, select
+
+from lap_market.accounts.models import Organisation, Role, User
+from lap_market.audit import service as audit
+from lap_market.catalogue import quotes as catalogue_quotes
+from lap_market.catalogue.models import (
+    Category,
+    CategoryUnit,
+    Offer,
+    OfferStatus,
+    OfferTier,
+    OfferVersion,
+)
+from lap_market.clock import clock
+from lap_market.config import Settings, get_settings
+from lap_market.contracts.models import Contract, ContractKind, ContractStatus
+from lap_market.contracts.schemas import (
+    DirectCommissionCreate,
+)
+from lap_market.contracts.service import (
+    PAYMENT_TERMS,
+    Priced,
+    get_row,
+    render_document,
+    standalone_pence,
+    store_document,
+)
+from lap_market.errors import Conflict, Forbidden, Invalid, NotFound
+from lap_market.money import from_pence, round_pennies, to_pence
+
+
+def direct_reference(year: int, sequence: int) -> str:
+    """``LAP-DC-2026-0012``: per-year sequence of direct commissions."""
+    return f"LAP-DC-{year}-{sequence:04d}"
+
+
+# --- direct commissioning ----------------------------------------------------------------------
+
+
+@dataclass
+class DirectQuote:
+    offer: Offer
+    version: OfferVersion
+    unit: CategoryUnit
+    category: Category
+    quantity: Decimal
+    tier_min_quantity: Decimal
+    days: int
+    priced: Priced
+    limit: Decimal
+
+    @property
+    def value(self) -> Decimal:
+        return from_pence(self.priced.value_pence)
+
+    @property
+    def vat(self) -> Decimal:
+        return from_pence(self.priced.vat_pence)
+
+    @property
+    def total(self) -> Decimal:
+        return from_pence(self.priced.total_pence)
+
+    @property
+    def unit_price(self) -> Decimal:
+        return from_pence(self.priced.unit_price_pence)
+
+
+def _available(offer: Offer) -> Decimal | None:
+    if offer.capacity is None:
+        return None
+    return Decimal(offer.capacity) - Decimal(offer.capacity_used)
+
+
+@dataclass
+class CommissionableOffer:
+    """A published offer as the "Commission this service" page shows it."""
+
+    offer: Offer
+    provider: Organisation
+    category: Category
+    unit: CategoryUnit
+    tiers: list[tuple[Decimal, Decimal]]  # (from quantity, unit price ex VAT)
+    available: Decimal | None  # capacity left, None when unlimited
+    limit: Decimal  # the direct-award limit, ex VAT
+
+
+def commissionable_offer(
+    session: Session, actor: User, offer_id: int, *, settings: Settings | None = None
+) -> CommissionableOffer:
+    """A published offer's current rates and capacity left, for a borough manager (404 if
+    the offer is not published)."""
+    if actor.role != Role.BOROUGH_MANAGER:
+        raise Forbidden("Only borough managers may commission services directly.")
+    offer = session.get(Offer, offer_id)
+    if offer is None or offer.status != OfferStatus.PUBLISHED:
+        raise NotFound("No published offer has this id.")
+    version = session.exec(
+        select(OfferVersion).where(
+            OfferVersion.offer_id == offer.id, OfferVersion.number == offer.current_version
+        )
+    ).first()
+    tiers = (
+        session.exec(
+            select(OfferTier)
+            .where(OfferTier.version_id == (version.id if version else -1))
+            .order_by(col(OfferTier.min_quantity))
+        ).all()
+        if version
+        else []
+    )
+    return CommissionableOffer(
+        offer=offer,
+        provider=get_row(session, Organisation, offer.provider_id),
+        category=get_row(session, Category, offer.category_id),
+        unit=get_row(session, CategoryUnit, version.unit_id if version else offer.unit_id),
+        tiers=[(Decimal(t.min_quantity), from_pence(t.unit_price_pence)) for t in tiers],
+        available=_available(offer),
+        limit=round_pennies((settings or get_settings()).direct_award_limit),
+    )
+
+
+def quote_direct(
+    session: Session, actor: User, *, data: DirectCommissionCreate, settings: Settings | None = None
+) -> DirectQuote:
+    """Price a direct commission and check every rule, writing nothing.
+
+    422 with ``reason`` (``offer``, ``quantity``, ``dates``, ``validity``,
+    ``direct_award_limit`` or ``capacity``) when it cannot be commissioned directly.
+    """
+    if actor.role != Role.BOROUGH_MANAGER:
+        raise Forbidden("Only borough managers may commission services directly.")
+    offer = session.get(Offer, data.offer_id)
+    if offer is None or offer.status != OfferStatus.PUBLISHED:
+        raise Invalid("No published offer has this id.", field="offer_id", reason="offer")
+    version = session.exec(
+        select(OfferVersion).where(
+            OfferVersion.offer_id == offer.id, OfferVersion.number == offer.current_version
+        )
+    ).first()
+    if version is None:
+        raise Invalid("This offer has no published rates.", field="offer_id", reason="offer")
+    unit = get_row(session, CategoryUnit, version.unit_id)
+    category = get_row(session, Category, offer.category_id)
+    quantity = data.quantity
+    if unit.whole and quantity != quantity.to_integral_value():
+        raise Invalid(
+            f"Quantity must be a whole number of {unit.name}s.", field="quantity", reason="quantity"
+        )
+    if data.start_date < clock.today():
+        raise Invalid("The start date must not be in the past.", field="start_date", reason="dates")
+    if data.start_date < offer.valid_from:
+        raise Invalid(
+            f"The start date is before the offer is valid (from {offer.valid_from.isoformat()}).",
+            field="start_date",
+            reason="validity",
+            valid_from=offer.valid_from.isoformat(),
+        )
+    if offer.valid_until is not None and data.end_date > offer.valid_until:
+        raise Invalid(
+            f"The end date is after the offer's validity ends ({offer.valid_until.isoformat()}).",
+            field="end_date",
+            reason="validity",
+            valid_until=offer.valid_until.isoformat(),
+        )
+    available = _available(offer)
+    if available is not None and quantity > available:
+        raise Invalid(
+            f"The offer has capacity for only {available.normalize():f} more {unit.name}s.",
+            field="quantity",
+            reason="capacity",
+            available=f"{available:.2f}",
+        )
+    # The catalogue prices it, so a quote and the contract made from it always agree.
+    quoted = catalogue_quotes.quote_offer(
+        session,
+        offer_id=data.offer_id,
+        quantity=quantity,
+        start_date=data.start_date,
+        end_date=data.end_date,
+    )
+    if quoted.offer_version_id != version.id:
+        raise Conflict(
+            "The offer's rates have just changed; please check the price again.", field="offer_id"
+        )
+    days = quoted.term_days
+    priced = Priced(
+        to_pence(quoted.unit_price),
+        to_pence(quoted.value),
+        to_pence(quoted.vat),
+        to_pence(quoted.total),
+    )
+    limit = round_pennies((settings or get_settings()).direct_award_limit)
+    quote = DirectQuote(
+        offer=offer,
+        version=version,
+        unit=unit,
+        category=category,
+        quantity=quantity,
+        tier_min_quantity=quoted.tier_min_quantity,
+        days=days,
+        priced=priced,
+        limit=limit,
+    )
+    if quote.value > limit:
+        raise Invalid(
+            f"The value of £{quote.value:,.2f} ex VAT is over the direct-award limit of "
+            f"£{limit:,.2f}: raise it as demand for a joint tender instead.",
+            field="quantity",
+            reason="direct_award_limit",
+            value=f"{quote.value:.2f}",
+            limit=f"{limit:.2f}",
+        )
+    return quote
+
+
+def _take_capacity(session: Session, offer_id: int, quantity: Decimal) -> bool:
+    """Take capacity with one conditional UPDATE, so two buyers cannot share the last unit.
+
+    The 0.004 slack absorbs SQLite's binary NUMERIC on two-decimal quantities; on exact
+    numerics it changes nothing, as every quantity is a multiple of 0.01.
+    """
+    slack = Decimal("0.004")
+    result = session.execute(
+        sa.update(Offer)
+        .where(
+            col(Offer.id) == offer_id,
+            col(Offer.status) == OfferStatus.PUBLISHED,
+            or_(
+                col(Offer.capacity).is_(None),
+                col(Offer.capacity_used) + quantity <= col(Offer.capacity) + slack,
+            ),
+        )
+        .values(capacity_used=col(Offer.capacity_used) + quantity)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _next_direct_sequence(session: Session, year: int) -> int:
+    prefix = f"LAP-DC-{year}-"
+    last = session.exec(
+        select(func.max(Contract.reference)).where(col(Contract.reference).startswith(prefix))
+    ).one()
+    return int(str(last).rsplit("-", 1)[1]) + 1 if last else 1
+
+
+def commission_offer(
+    session: Session, actor: User, *, data: DirectCommissionCreate, settings: Settings | None = None
+) -> Contract:
+    """Make a direct-commissioning contract at the offer's tier price (422 saying why not)."""
+    quote = quote_direct(session, actor, data=data, settings=settings)
+    offer, unit = quote.offer, quote.unit
+    standalone = standalone_pence(
+        session, category_id=offer.category_id, unit=unit, quantity=quote.quantity, days=quote.days
+    )
+    if not _take_capacity(session, offer.id, quote.quantity):  # type: ignore[arg-type]
+        session.refresh(offer)
+        available = _available(offer) or Decimal(0)
+        raise Invalid(
+            f"Another buyer has just taken this capacity: the offer has capacity for only "
+            f"{available.normalize():f} more {unit.name}s.",
+            field="quantity",
+            reason="capacity",
+            available=f"{available:.2f}",
+        )
+    session.refresh(offer)
+    now = clock.now()
+    contract = Contract(
+        reference="",
+        kind=ContractKind.DIRECT,
+        buyer_id=actor.organisation_id,
+        supplier_id=offer.provider_id,
+        offer_id=offer.id,
+        offer_version_id=quote.version.id,
+        category_id=offer.category_id,
+        unit_id=unit.id,  # type: ignore[arg-type]
+        description=offer.title,
+        quantity=quote.quantity,
+        unit_price_pence=quote.priced.unit_price_pence,
+        value_pence=quote.priced.value_pence,
+        vat_pence=quote.priced.vat_pence,
+        total_pence=quote.priced.total_pence,
+        standalone_value_pence=standalone,
+        start_date=data.start_date,
+        end_date=data.end_date,
+        payment_terms=PAYMENT_TERMS,
+        status=ContractStatus.ISSUED,
+        issued_at=now,
+        issued_by_id=actor.id,  # type: ignore[arg-type]
+    )
+    for _attempt in range(10):
+        contract.reference = direct_reference(now.year, _next_direct_sequence(session, now.year))
+        content = render_document(session, contract)
+        try:
+            with session.begin_nested():
+                session.add(contract)
+                session.flush()
+        except IntegrityError:
+            continue  # another commission took this reference: take the next one
+        break
+    else:
+        raise Conflict("Could not allocate a contract reference; please try again.")
+    store_document(session, contract, content)
+    audit.record(
+        session,
+        actor,
+        action="contract.issued",
+        object_type="contract",
+        object_id=contract.id,
+        details={
+            "reference": contract.reference,
+            "kind": contract.kind,
+            "offer_id": offer.id,
+            "offer_version_id": quote.version.id,
+            "quantity": quote.quantity,
+            "value": quote.value,
+            "supplier_id": offer.provider_id,
+            "pdf_sha256": contract.pdf_sha256,
+        },
+    )
+    audit.record(
+        session,
+        actor,
+        action="offer.capacity_taken",
+        object_type="offer",
+        object_id=offer.id,
+        details={
+            "quantity": quote.quantity,
+            "contract_id": contract.id,
+            "capacity_used": offer.capacity_used,
+        },
+    )
+    return contract

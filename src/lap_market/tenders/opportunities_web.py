@@ -1,0 +1,234 @@
+"""Providers' tender pages: open opportunities, questions and sealed bids, and every
+organisation's notifications."""
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from lap_market.accounts.deps import SettingsDep, WebUser
+from lap_market.accounts.models import Role, User
+from lap_market.clock import as_utc, clock
+from lap_market.config import Settings
+from lap_market.db import SessionDep
+from lap_market.money import from_pence
+from lap_market.templating import is_htmx, render
+from lap_market.tenders import bids, evaluation, notifications, questions, service
+from lap_market.tenders.models import Tender, TenderStatus
+from lap_market.tenders.read import effective_status
+from lap_market.tenders.schemas import (
+    BidIn,
+    QuestionCreate,
+)
+from lap_market.tenders.web_forms import (
+    run_action,
+    supplier_names,
+    validate_form,
+)
+from lap_market.web.deps import web_router
+from lap_market.web.forms import FormErrors
+
+router = web_router()
+
+
+# --- providers: opportunities ----------------------------------------------------------------
+
+
+@router.get("/opportunities", response_class=HTMLResponse)
+def opportunities(request: Request, session: SessionDep, user: WebUser) -> Response:
+    """Open tenders with their deadlines, and the provider's past ones."""
+    if user.role != Role.PROVIDER:
+        return RedirectResponse("/tenders", status_code=303)
+    now = clock.now()
+    tenders = service.list_tenders(session, user)
+    open_ = [t for t in tenders if effective_status(t, now) == TenderStatus.PUBLISHED]
+    past = [t for t in tenders if effective_status(t, now) != TenderStatus.PUBLISHED]
+    return render(
+        request,
+        "tenders/pages/opportunities.html",
+        {
+            "open": open_,
+            "past": past,
+            "effective": {t.id: effective_status(t, now) for t in tenders},
+            "unread": notifications.unread_count(session, user),
+        },
+    )
+
+
+def _opportunity(
+    request: Request,
+    session: SessionDep,
+    settings: Settings,
+    user: User,
+    tender_id: int,
+    *,
+    errors: dict[str, str] | None = None,
+    form: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    tender: Tender = service.get_tender(session, user, tender_id)
+    view = service.view_tender(session, user, tender, settings)
+    now = clock.now()
+    awards = evaluation.lot_awards(session, tender)
+    mine = bids.own_bids(session, user, tender)
+    return render(
+        request,
+        "tenders/pages/opportunity.html",
+        {
+            "bid_price_inputs": {
+                lot_id: f"{from_pence(b.unit_price_pence):.2f}"
+                for lot_id, b in mine.items()
+                if b.status == "active"
+            },
+            "tender": tender,
+            "view": view,
+            "status": view.status,
+            "questions": questions.question_reads(session, user, tender),
+            "mine": mine,
+            "awards": awards,
+            "award_prices": {k: from_pence(a.unit_price_pence) for k, a in awards.items()},
+            "suppliers": supplier_names(session, awards),
+            "can_ask": view.status == TenderStatus.PUBLISHED
+            and tender.clarification_deadline is not None
+            and as_utc(tender.clarification_deadline) > now,
+            "errors": errors or {},
+            "form": form or {},
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/opportunities/{tender_id}", response_class=HTMLResponse)
+def opportunity(
+    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: int
+) -> Response:
+    """A tender as providers see it: lots, bid forms, amendments and answers."""
+    if user.role != Role.PROVIDER:
+        return RedirectResponse(f"/tenders/{tender_id}", status_code=303)
+    return _opportunity(request, session, settings, user, tender_id)
+
+
+def _provider_action(
+    request: Request,
+    session: SessionDep,
+    settings: Settings,
+    user: User,
+    tender_id: int,
+    form: dict[str, Any],
+    action: Callable[[], Any],
+    anchor: str,
+) -> Response:
+    try:
+        action()
+    except FormErrors as exc:
+        session.rollback()
+        return _opportunity(
+            request,
+            session,
+            settings,
+            user,
+            tender_id,
+            errors=exc.errors,
+            form=form,
+            status_code=422,
+        )
+    return RedirectResponse(f"/opportunities/{tender_id}{anchor}", status_code=303)
+
+
+@router.post("/opportunities/{tender_id}/questions", response_class=HTMLResponse)
+async def ask(
+    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: int
+) -> Response:
+    """Ask a clarification question."""
+    form = dict(await request.form())
+
+    def act() -> None:
+        data = validate_form(QuestionCreate, {"question": form.get("question", "")}, "")
+        run_action(session, "", lambda: questions.ask_question(session, user, tender_id, data=data))
+
+    return _provider_action(request, session, settings, user, tender_id, form, act, "#questions")
+
+
+@router.post("/opportunities/{tender_id}/lots/{lot_id}/bid", response_class=HTMLResponse)
+async def put_bid(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: WebUser,
+    tender_id: int,
+    lot_id: int,
+) -> Response:
+    """Submit or replace the organisation's bid for a lot."""
+    form = dict(await request.form())
+    prefix = f"bid_{lot_id}_"
+
+    def act() -> None:
+        data = validate_form(
+            BidIn,
+            {
+                "unit_price": form.get(prefix + "unit_price", ""),
+                "quality_statement": form.get(prefix + "quality_statement", ""),
+            },
+            prefix,
+        )
+        run_action(
+            session, prefix, lambda: bids.submit_bid(session, user, tender_id, lot_id, data=data)
+        )
+
+    return _provider_action(
+        request, session, settings, user, tender_id, form, act, f"#lot-{lot_id}"
+    )
+
+
+@router.post("/opportunities/{tender_id}/lots/{lot_id}/withdraw", response_class=HTMLResponse)
+async def withdraw(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: WebUser,
+    tender_id: int,
+    lot_id: int,
+) -> Response:
+    """Withdraw the organisation's bid for a lot."""
+    form = dict(await request.form())
+    prefix = f"bid_{lot_id}_"
+    return _provider_action(
+        request,
+        session,
+        settings,
+        user,
+        tender_id,
+        form,
+        lambda: run_action(
+            session, prefix, lambda: bids.withdraw_bid(session, user, tender_id, lot_id)
+        ),
+        f"#lot-{lot_id}",
+    )
+
+
+# --- notifications ----------------------------------------------------------------------------
+
+
+@router.get("/notifications", response_class=HTMLResponse)
+def notification_list(request: Request, session: SessionDep, user: WebUser) -> Response:
+    """The organisation's notifications, newest first."""
+    return render(
+        request,
+        "tenders/pages/notifications.html",
+        {
+            "notifications": notifications.list_notifications(session, user),
+        },
+        block="results",
+    )
+
+
+@router.post("/notifications/{notification_id}/read", response_class=HTMLResponse)
+def notification_read(
+    request: Request, session: SessionDep, user: WebUser, notification_id: int
+) -> Response:
+    """Mark a notification read."""
+    notifications.mark_read(session, user, notification_id)
+    if is_htmx(request):
+        return notification_list(request, session, user)
+    return RedirectResponse("/notifications", status_code=303)

@@ -34,7 +34,7 @@ from lap_market.audit import service as audit
 from lap_market.catalogue.pricing import DAYS_PER_YEAR, RateCard, load_rate_cards, term_days
 from lap_market.clock import clock
 from lap_market.demand.models import Demand, DemandStatus
-from lap_market.demand.service import UnitIndex, UnitInfo, unit_index
+from lap_market.demand.service import UnitIndex, UnitInfo, filter_by_service, unit_index
 from lap_market.errors import Conflict, Forbidden, Invalid, NotFound
 from lap_market.money import from_pence, round_pennies
 from lap_market.tenders.models import Amendment, Lot, Notification, Question, Tender, TenderStatus
@@ -226,20 +226,7 @@ def _as_line(row: Any) -> Line:
 
 def _matching_lines(session: Session, index: UnitIndex, filters: AggregateRequest) -> list[Line]:
     query = sa.select(*_line_columns()).where(col(Demand.status) == DemandStatus.SUBMITTED)
-    if filters.category:
-        if filters.category not in index.categories:
-            known = ", ".join(index.categories)
-            raise Invalid(f"Category must be one of {known}.", field="category")
-        query = query.where(col(Demand.category_id) == index.categories[filters.category][0])
-    if filters.unit:
-        unit_ids = [
-            u.id
-            for (cat, code), u in index.units.items()
-            if code == filters.unit and (not filters.category or cat == filters.category)
-        ]
-        if not unit_ids:
-            raise Invalid("Unit is not a unit of that category.", field="unit")
-        query = query.where(col(Demand.unit_id).in_(unit_ids))
+    query = filter_by_service(query, index, category=filters.category, unit=filters.unit)
     start, end = filters.needed_by_from, filters.needed_by_to
     if start and end and end < start:
         raise Invalid("Needed by (to) must be on or after needed by (from).", field="needed_by_to")

@@ -217,22 +217,31 @@ def _filtered(session: Session, actor: User, filters: DemandFilters, index: Unit
     return _apply_filters(session, query, actor, filters, index)
 
 
-def _apply_filters(
-    session: Session, query: Any, actor: User, filters: DemandFilters, index: UnitIndex
+def filter_by_service(
+    query: Any, index: UnitIndex, *, category: str | None, unit: str | None
 ) -> Any:
-    if filters.category:
-        if filters.category not in index.categories:
-            raise Invalid("Category is not a service category.", field="category")
-        query = query.where(Demand.category_id == index.categories[filters.category][0])
-    if filters.unit:
+    """Narrow a demand query to a category and/or unit code (422 naming an unknown one)."""
+    if category:
+        if category not in index.categories:
+            known = ", ".join(index.categories)
+            raise Invalid(f"Category must be one of {known}.", field="category")
+        query = query.where(col(Demand.category_id) == index.categories[category][0])
+    if unit:
         unit_ids = [
             u.id
             for (cat, code), u in index.units.items()
-            if code == filters.unit and (not filters.category or cat == filters.category)
+            if code == unit and (not category or cat == category)
         ]
         if not unit_ids:
             raise Invalid("Unit is not a unit of that category.", field="unit")
         query = query.where(col(Demand.unit_id).in_(unit_ids))
+    return query
+
+
+def _apply_filters(
+    session: Session, query: Any, actor: User, filters: DemandFilters, index: UnitIndex
+) -> Any:
+    query = filter_by_service(query, index, category=filters.category, unit=filters.unit)
     if filters.status:
         if filters.status not in set(DemandStatus):
             allowed = ", ".join(DemandStatus)

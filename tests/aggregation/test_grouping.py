@@ -3,7 +3,7 @@
 from datetime import date
 from decimal import Decimal
 
-from lap_market.aggregation.service import Line, group_lines, lot_title
+from lap_market.aggregation.planning import Line, group_lines, lot_title
 from lap_market.demand.service import UnitIndex, UnitInfo
 
 METRES = UnitInfo(

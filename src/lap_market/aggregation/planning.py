@@ -1,0 +1,186 @@
+"""The pure rules of pooling: grouping demand lines into lots and pricing each lot.
+
+How a lot is priced (the figures every screen and the API show):
+
+- ``estimated_value``: the lowest unit price any published, valid offer in the lot's
+  category and unit with capacity for the lot's total quantity gives *at that total*,
+  applied to every line of the lot;
+- ``standalone_value``: each line priced the same way at its *own* quantity (offers with
+  capacity for that quantity);
+- a line's value is quantity × unit price, × term days ÷ 365 for per-year units. The lot's
+  figure is the exact sum of its unrounded line values, rounded half-up to the penny once,
+  so the lot total never drifts from per-line rounding;
+- with no offer that can price the total, both are None and the lot has no reference rate.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from functools import cached_property
+from typing import NamedTuple
+
+from sqlmodel import Session
+
+from lap_market.catalogue.pricing import DAYS_PER_YEAR, RateCard, load_rate_cards, term_days
+from lap_market.clock import clock
+from lap_market.demand.service import UnitIndex, UnitInfo
+from lap_market.money import from_pence, round_pennies
+
+
+class Line(NamedTuple):
+    """One demand line as aggregation sees it (a tuple: tens of thousands are made at once)."""
+
+    id: int
+    borough_id: int
+    unit_id: int
+    quantity: Decimal
+    start_date: date
+    end_date: date
+
+
+@dataclass
+class LotPlan:
+    """A lot before (or after) it is stored: its lines and its three figures."""
+
+    number: int
+    unit: UnitInfo
+    lines: list[Line]
+    estimated_pence: int | None = None
+    standalone_pence: int | None = None
+    boroughs: list[str] = field(default_factory=list)
+    names: dict[int, str] = field(default_factory=dict)  # borough id -> name, for its lines
+    id: int | None = None
+
+    @cached_property
+    def start_date(self) -> date:
+        return min(line.start_date for line in self.lines)
+
+    @cached_property
+    def end_date(self) -> date:
+        return max(line.end_date for line in self.lines)
+
+    @cached_property
+    def total_quantity(self) -> Decimal:
+        return sum((line.quantity for line in self.lines), Decimal("0.00"))
+
+    @property
+    def title(self) -> str:
+        return lot_title(self.unit, self.start_date, self.end_date)
+
+    @property
+    def estimated_value(self) -> Decimal | None:
+        return from_pence(self.estimated_pence) if self.estimated_pence is not None else None
+
+    @property
+    def standalone_value(self) -> Decimal | None:
+        return from_pence(self.standalone_pence) if self.standalone_pence is not None else None
+
+    @property
+    def estimated_saving(self) -> Decimal | None:
+        if self.estimated_pence is None or self.standalone_pence is None:
+            return None
+        return from_pence(self.standalone_pence - self.estimated_pence)
+
+    @property
+    def no_reference_rate(self) -> bool:
+        return self.estimated_pence is None
+
+
+def lot_title(unit: UnitInfo, start: date, end: date) -> str:
+    """E.g. "Storage – linear metre per year (Apr 2027 – Mar 2030)"."""
+    return (
+        f"{unit.category_code.capitalize()} – {unit.name} "
+        f"({start.strftime('%b %Y')} – {end.strftime('%b %Y')})"
+    )
+
+
+def group_lines(lines: Iterable[Line], index: UnitIndex) -> list[tuple[UnitInfo, list[Line]]]:
+    """Lots: lines of the same category and unit whose terms overlap, directly or through
+    other lines (connected groups). Ordered by category, unit, then earliest start."""
+    by_unit: dict[int, list[Line]] = defaultdict(list)
+    for line in lines:
+        by_unit[line.unit_id].append(line)
+    groups: list[tuple[UnitInfo, list[Line]]] = []
+    for unit_id, unit_lines in by_unit.items():
+        unit = index.by_id[unit_id]
+        unit_lines.sort(key=lambda x: (x.start_date, x.end_date, x.id))
+        current: list[Line] = []
+        reach = date.min
+        for line in unit_lines:
+            if current and line.start_date > reach:
+                groups.append((unit, current))
+                current = []
+            if not current:
+                reach = line.end_date
+            current.append(line)
+            reach = max(reach, line.end_date)
+        if current:
+            groups.append((unit, current))
+    groups.sort(key=lambda g: (g[0].category_id, g[0].id, g[1][0].start_date))
+    return groups
+
+
+def price_lot(
+    lines: Sequence[Line], card: RateCard | None, *, per_year: bool
+) -> tuple[int | None, int | None]:
+    """(estimated, standalone) in pence, or (None, None) without a reference rate."""
+    if not card or not lines:
+        return None, None
+    total = sum((line.quantity for line in lines), Decimal(0))
+    pooled = card.best(total)
+    if pooled is None:  # no offer has capacity for the pooled quantity
+        return None, None
+
+    days: dict[tuple[date, date], int] = {}
+    own_price: dict[Decimal, int] = {}
+    pooled_weight = Decimal(0)
+    standalone_pence_weight = Decimal(0)  # Σ own unit price (pence) × weight
+    for line in lines:
+        # The weight is the quantity (× term days for per-year units): exact, so summing
+        # loses nothing.
+        w = line.quantity
+        if per_year:
+            term = (line.start_date, line.end_date)
+            n = days.get(term)
+            if n is None:
+                n = days[term] = term_days(*term)
+            w = w * n
+        pooled_weight += w
+        price = own_price.get(line.quantity)
+        if price is None:
+            rate = card.best(line.quantity)
+            # An offer with room for the total has room for any one line of it.
+            assert rate is not None
+            price = own_price[line.quantity] = rate.unit_price_pence
+        standalone_pence_weight += price * w
+    divisor = Decimal(100) * (DAYS_PER_YEAR if per_year else 1)
+    estimated = round_pennies(pooled.unit_price_pence * pooled_weight / divisor)
+    standalone = round_pennies(standalone_pence_weight / divisor)
+    return int(estimated * 100), int(standalone * 100)
+
+
+def plan_lots(session: Session, lines: Iterable[Line], index: UnitIndex) -> list[LotPlan]:
+    """Group lines into lots and price each, with one rate-card load for all of them."""
+    groups = group_lines(lines, index)
+    cards = load_rate_cards(
+        session, keys={(u.category_id, u.id) for u, _ in groups}, on=clock.today()
+    )
+    plans = []
+    for number, (unit, group) in enumerate(groups, start=1):
+        estimated, standalone = price_lot(
+            group, cards.get((unit.category_id, unit.id)), per_year=unit.per_year
+        )
+        plans.append(
+            LotPlan(
+                number=number,
+                unit=unit,
+                lines=group,
+                estimated_pence=estimated,
+                standalone_pence=standalone,
+            )
+        )
+    return plans

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from lap_market.clock import clock
-from lap_market.tenders import evaluation
+from lap_market.tenders import cancellation, evaluation
 from lap_market.tenders import service as tenders
 from lap_market.tenders.models import LotStatus, Tender, TenderStatus
 from lap_market.tenders.schemas import AmendmentCreate
@@ -186,7 +186,7 @@ def test_cancelled_lot_cancelled_tender_and_revoked_award(client: TestClient, se
 
     # A lot cancelled: it says so from then on, and its borough stays a buyer.
     clock.set(START + timedelta(days=1))
-    tenders.cancel_lot(session, officer, tender.id, lot2.id, reason="Budget withdrawn")  # type: ignore[arg-type]
+    cancellation.cancel_lot(session, officer, tender.id, lot2.id, reason="Budget withdrawn")  # type: ignore[arg-type]
     session.commit()
     body = package(client, tender)
     first, = body["releases"]
@@ -195,7 +195,7 @@ def test_cancelled_lot_cancelled_tender_and_revoked_award(client: TestClient, se
 
     # The whole tender cancelled before its deadline: bidders are never revealed.
     clock.set(START + timedelta(days=2))
-    tenders.cancel_tender(session, officer, tender.id, reason="Requirements changed")  # type: ignore[arg-type]
+    cancellation.cancel_tender(session, officer, tender.id, reason="Requirements changed")  # type: ignore[arg-type]
     session.commit()
     clock.set(START + timedelta(days=30))
     body = package(client, tender)

@@ -10,7 +10,7 @@ from lap_market.accounts.models import Organisation, Role, User
 from lap_market.clock import as_utc
 from lap_market.db import SessionDep
 from lap_market.money import from_pence
-from lap_market.tenders import bids, evaluation, notifications, questions, service
+from lap_market.tenders import bids, cancellation, evaluation, notifications, questions, service
 from lap_market.tenders.models import Award, Notification
 from lap_market.tenders.read import lot_reads
 from lap_market.tenders.schemas import (
@@ -103,7 +103,7 @@ def cancel_tender(
     session: SessionDep, settings: SettingsDep, user: Officer, tender_id: int, data: ReasonIn
 ) -> TenderRead:
     """Cancel the whole tender before award; its demand returns to submitted."""
-    tender = service.cancel_tender(session, user, tender_id, reason=data.reason)
+    tender = cancellation.cancel_tender(session, user, tender_id, reason=data.reason)
     return service.view_tender(session, user, tender, settings)
 
 
@@ -112,7 +112,7 @@ def cancel_lot(
     session: SessionDep, user: Officer, tender_id: int, lot_id: int, data: ReasonIn
 ) -> LotRead:
     """Cancel one lot before its award; its demand returns to submitted."""
-    lot = service.cancel_lot(session, user, tender_id, lot_id, reason=data.reason)
+    lot = cancellation.cancel_lot(session, user, tender_id, lot_id, reason=data.reason)
     return lot_reads(session, [lot])[0]
 
 

@@ -14,7 +14,7 @@ from lap_market.config import Settings
 from lap_market.db import SessionDep
 from lap_market.money import from_pence
 from lap_market.templating import is_htmx, render
-from lap_market.tenders import evaluation, questions, service
+from lap_market.tenders import cancellation, evaluation, questions, service
 from lap_market.tenders.models import TenderStatus
 from lap_market.tenders.opportunities_web import router as opportunities_router
 from lap_market.tenders.policy import is_officer
@@ -394,7 +394,7 @@ async def cancel_lot(
         user,
         tender_id,
         f"cancel_lot_{lot_id}_",
-        lambda reason: service.cancel_lot(session, user, tender_id, lot_id, reason=reason),
+        lambda reason: cancellation.cancel_lot(session, user, tender_id, lot_id, reason=reason),
         anchor="#lots",
     )
 
@@ -411,7 +411,7 @@ async def cancel_tender(
         user,
         tender_id,
         "cancel_",
-        lambda reason: service.cancel_tender(session, user, tender_id, reason=reason),
+        lambda reason: cancellation.cancel_tender(session, user, tender_id, reason=reason),
     )
 
 

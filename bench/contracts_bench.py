@@ -27,7 +27,7 @@ from sqlmodel import Session  # noqa: E402
 from tests.factories import contracts as cf  # noqa: E402
 
 from lap_market.clock import clock  # noqa: E402
-from lap_market.contracts import call_offs, pdf, service  # noqa: E402
+from lap_market.contracts import call_offs, documents, pdf  # noqa: E402
 from lap_market.db import make_engine, run_migrations  # noqa: E402
 from lap_market.reference import LONDON_AUTHORITIES  # noqa: E402
 from lap_market.registry import import_all_models  # noqa: E402
@@ -56,7 +56,7 @@ def bench_database(url: str, label: str) -> tuple[float, float]:
             session.commit()
             issue_seconds = time.perf_counter() - started
             assert len(result.issued) == 33
-            context = service.document_context(session, result.issued[0])
+            context = documents.document_context(session, result.issued[0])
         pdf.render_contract_pdf(context)  # warm: fonts and stylesheet load once per process
         timings = []
         for _ in range(20):

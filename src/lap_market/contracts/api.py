@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 
 from lap_market.accounts.deps import CurrentUser, SettingsDep, require_role
 from lap_market.accounts.models import Role, User
-from lap_market.contracts import callofs_batch, direct, service
+from lap_market.contracts import acceptance, callofs_batch, direct, service
 from lap_market.contracts.models import ContractKind, ContractStatus
 from lap_market.contracts.schemas import (
     CallOffIssueRead,
@@ -24,9 +24,12 @@ BoroughManager = Annotated[User, Depends(require_role(Role.BOROUGH_MANAGER))]
 
 
 @router.post(
-    "/tenders/{tender_id}/lots/{lot_id}/call-offs", response_model=CallOffIssueRead,
-    responses={201: {"model": CallOffIssueRead}, 409: {"description": "Not awarded, or standstill"
-               " not over (body has standstill_ends)"}},
+    "/tenders/{tender_id}/lots/{lot_id}/call-offs",
+    response_model=CallOffIssueRead,
+    responses={
+        201: {"model": CallOffIssueRead},
+        409: {"description": "Not awarded, or standstill not over (body has standstill_ends)"},
+    },
 )
 def issue_call_offs(session: SessionDep, officer: Officer, tender_id: int, lot_id: int) -> Response:
     """Issue one call-off contract per demand in an awarded lot once its standstill has ended.
@@ -35,45 +38,64 @@ def issue_call_offs(session: SessionDep, officer: Officer, tender_id: int, lot_i
     """
     result = callofs_batch.issue_tracked(session, officer, tender_id=tender_id, lot_id=lot_id)
     body = CallOffIssueRead(
-        tender_id=tender_id, lot_id=lot_id, issued=len(result.issued),
-        lot_status=result.lot.status, tender_status=result.tender.status,
+        tender_id=tender_id,
+        lot_id=lot_id,
+        issued=len(result.issued),
+        lot_status=result.lot.status,
+        tender_status=result.tender.status,
         contracts=service.contract_reads(session, result.contracts),
     )
     return JSONResponse(body.model_dump(mode="json"), status_code=201 if result.issued else 200)
 
 
-@router.get("/tenders/{tender_id}/lots/{lot_id}/call-offs/progress",
-            response_model=CallOffProgressRead)
+@router.get(
+    "/tenders/{tender_id}/lots/{lot_id}/call-offs/progress", response_model=CallOffProgressRead
+)
 def call_off_progress(
     session: SessionDep, officer: Officer, tender_id: int, lot_id: int
 ) -> CallOffProgressRead:
     """Progress of the latest call-off batch of a lot ("12 of 33")."""
     batch = callofs_batch.latest_batch(session, officer, tender_id=tender_id, lot_id=lot_id)
     return CallOffProgressRead(
-        batch_id=batch.id, lot_id=batch.lot_id, status=batch.status,  # type: ignore[arg-type]
-        done=batch.done, total=batch.total, error=batch.error, started_at=batch.started_at,
+        batch_id=batch.id,
+        lot_id=batch.lot_id,
+        status=batch.status,  # type: ignore[arg-type]
+        done=batch.done,
+        total=batch.total,
+        error=batch.error,
+        started_at=batch.started_at,
         finished_at=batch.finished_at,
     )
 
 
 @router.post("/contracts/quote", response_model=DirectQuoteRead)
 def quote_direct(
-    session: SessionDep, settings: SettingsDep, manager: BoroughManager,
+    session: SessionDep,
+    settings: SettingsDep,
+    manager: BoroughManager,
     data: DirectCommissionCreate,
 ) -> DirectQuoteRead:
     """Price a direct commission without making it (422 saying why it cannot be made)."""
     quote = direct.quote_direct(session, manager, data=data, settings=settings)
     return DirectQuoteRead(
-        offer_id=data.offer_id, offer_version_id=quote.version.id,  # type: ignore[arg-type]
-        quantity=quote.quantity, unit_price=quote.unit_price,
-        tier_min_quantity=quote.tier_min_quantity, term_days=quote.days, value=quote.value,
-        vat=quote.vat, total=quote.total, direct_award_limit=quote.limit,
+        offer_id=data.offer_id,
+        offer_version_id=quote.version.id,  # type: ignore[arg-type]
+        quantity=quote.quantity,
+        unit_price=quote.unit_price,
+        tier_min_quantity=quote.tier_min_quantity,
+        term_days=quote.days,
+        value=quote.value,
+        vat=quote.vat,
+        total=quote.total,
+        direct_award_limit=quote.limit,
     )
 
 
 @router.post("/contracts", response_model=ContractRead, status_code=201)
 def commission(
-    session: SessionDep, settings: SettingsDep, manager: BoroughManager,
+    session: SessionDep,
+    settings: SettingsDep,
+    manager: BoroughManager,
     data: DirectCommissionCreate,
 ) -> ContractRead:
     """Commission a published catalogue offer directly, within the direct-award limit."""
@@ -106,7 +128,7 @@ def get_contract(session: SessionDep, user: CurrentUser, contract_id: int) -> Co
 @router.post("/contracts/{contract_id}/accept", response_model=ContractRead)
 def accept(session: SessionDep, user: CurrentUser, contract_id: int) -> ContractRead:
     """Accept for your party: the buyer's borough manager or the supplier's provider."""
-    contract = service.accept_contract(session, user, contract_id)
+    contract = acceptance.accept_contract(session, user, contract_id)
     return service.contract_read(session, contract)
 
 

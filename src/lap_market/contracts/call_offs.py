@@ -16,16 +16,15 @@ from lap_market.catalogue.models import (
 from lap_market.catalogue.pricing import line_value, load_rate_cards, term_days
 from lap_market.clock import clock
 from lap_market.contracts import pdf
+from lap_market.contracts.documents import document_context, store_document
 from lap_market.contracts.models import Contract, ContractKind, ContractStatus
 from lap_market.contracts.service import (
     PAYMENT_TERMS,
-    document_context,
     get_row,
     is_officer,
     preload_rows,
     price,
     require_officer,
-    store_document,
 )
 from lap_market.demand.models import Demand, DemandStatus
 from lap_market.errors import Conflict, NotFound

@@ -13,7 +13,7 @@ from lap_market.aggregation.schemas import AggregateRequest
 from lap_market.catalogue.models import Category, CategoryUnit, Offer, OfferStatus
 from lap_market.clock import clock
 from lap_market.config import Settings
-from lap_market.contracts import call_offs, direct, service
+from lap_market.contracts import acceptance, call_offs, direct
 from lap_market.contracts.models import Contract
 from lap_market.contracts.schemas import DirectCommissionCreate
 from lap_market.demand import service as demand_service
@@ -143,9 +143,9 @@ def _tender_to_call_offs(session: Session, ctx: DemoContext, officer: User, toda
                                User.role == Role.PROVIDER).order_by(col(User.id))
         ).first()
         if supplier is not None:
-            service.accept_contract(session, supplier, contract.id)  # type: ignore[arg-type]
+            acceptance.accept_contract(session, supplier, contract.id)  # type: ignore[arg-type]
         if camden is not None and contract.buyer_id == camden.organisation_id:
-            service.accept_contract(session, camden, contract.id)  # type: ignore[arg-type]
+            acceptance.accept_contract(session, camden, contract.id)  # type: ignore[arg-type]
     session.flush()
 
 
@@ -191,9 +191,9 @@ def _direct_commissions(session: Session, ctx: DemoContext, today: date) -> None
             log.warning("demo direct commission skipped: %s", exc.detail)
             continue
         if accepted:
-            service.accept_contract(session, manager, contract.id)  # type: ignore[arg-type]
+            acceptance.accept_contract(session, manager, contract.id)  # type: ignore[arg-type]
             if lma_provider is not None and lma_provider.organisation_id == contract.supplier_id:
-                service.accept_contract(session, lma_provider, contract.id)  # type: ignore[arg-type]
+                acceptance.accept_contract(session, lma_provider, contract.id)  # type: ignore[arg-type]
     session.flush()
 
 

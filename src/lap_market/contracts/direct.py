@@ -21,18 +21,12 @@ from lap_market.catalogue.models import (
 )
 from lap_market.clock import clock
 from lap_market.config import Settings, get_settings
+from lap_market.contracts.documents import render_document, store_document
 from lap_market.contracts.models import Contract, ContractKind, ContractStatus
 from lap_market.contracts.schemas import (
     DirectCommissionCreate,
 )
-from lap_market.contracts.service import (
-    PAYMENT_TERMS,
-    Priced,
-    get_row,
-    render_document,
-    standalone_pence,
-    store_document,
-)
+from lap_market.contracts.service import PAYMENT_TERMS, Priced, get_row, standalone_pence
 from lap_market.errors import Conflict, Forbidden, Invalid, NotFound
 from lap_market.money import from_pence, round_pennies, to_pence
 

@@ -110,7 +110,7 @@ def html_to_pdf(html: str, *, fetcher: SandboxFetcher | None = None) -> bytes:
 
 
 def render_contract_pdf(context: dict[str, Any]) -> bytes:
-    """The contract PDF for a plain-dict ``context`` (see ``service.document_context``)."""
+    """The contract PDF for a plain-dict ``context`` (see ``documents.document_context``)."""
     return html_to_pdf(render_html(context))
 
 

@@ -10,10 +10,9 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlmodel import Session, SQLModel, col, func, select
+from sqlmodel import Session, SQLModel, col, select
 
-from lap_market.accounts.models import Organisation, OrgKind, Role, User
-from lap_market.audit import service as audit
+from lap_market.accounts.models import Organisation, Role, User
 from lap_market.catalogue.models import (
     Category,
     CategoryUnit,
@@ -22,8 +21,7 @@ from lap_market.catalogue.models import (
 )
 from lap_market.catalogue.pricing import line_value, load_rate_cards, term_days
 from lap_market.clock import as_utc, clock
-from lap_market.contracts import pdf
-from lap_market.contracts.models import Contract, ContractDocument, ContractKind, ContractStatus
+from lap_market.contracts.models import Contract, ContractDocument, ContractStatus
 from lap_market.contracts.schemas import (
     AcceptanceRead,
     ContractRead,
@@ -32,10 +30,9 @@ from lap_market.contracts.schemas import (
     PartyRead,
     TenderSourceRead,
 )
-from lap_market.demand.models import Demand
-from lap_market.errors import Conflict, Forbidden, NotFound
+from lap_market.errors import Forbidden, NotFound
 from lap_market.money import from_pence, to_pence, vat_on
-from lap_market.tenders.models import Award, Lot, Tender
+from lap_market.tenders.models import Lot, Tender
 
 PAYMENT_TERMS = "30 days from receipt of a valid invoice"
 VAT_RATE_LABEL = "20%"
@@ -301,149 +298,6 @@ def contract_read(session: Session, contract: Contract) -> ContractRead:
     return contract_reads(session, [contract])[0]
 
 
-# --- the document ----------------------------------------------------------------------------
-
-
-KIND_LABELS = {
-    ContractKind.CALL_OFF: "Call-off contract",
-    ContractKind.DIRECT: "Direct commissioning contract",
-}
-ORG_DESCRIPTIONS = {
-    OrgKind.LMA: "London Metropolitan Archives, run by the City of London Corporation",
-    OrgKind.CONTRACTOR: "Contractor on the LAP Market supplier list",
-    OrgKind.BOROUGH: "London local authority archive service",
-}
-
-
-def document_context(
-    session: Session, contract: Contract, *, specification: str | None = None
-) -> dict[str, Any]:
-    """The plain-dict context the PDF template renders (all user text escaped there)."""
-    buyer = get_row(session, Organisation, contract.buyer_id)
-    supplier = get_row(session, Organisation, contract.supplier_id)
-    category = get_row(session, Category, contract.category_id)
-    unit = get_row(session, CategoryUnit, contract.unit_id)
-    derivation: dict[str, Any]
-    if contract.kind == ContractKind.CALL_OFF:
-        tender = get_row(session, Tender, contract.tender_id)
-        lot = get_row(session, Lot, contract.lot_id)
-        award = get_row(session, Award, contract.award_id)
-        derivation = {
-            "type": "tender",
-            "tender_reference": tender.reference,
-            "tender_title": tender.title,
-            "lot_number": lot.number,
-            "lot_title": lot.title,
-            "award_id": award.id,
-            "awarded_at": award.awarded_at,
-            "standstill_ends": award.standstill_ends,
-        }
-        if specification is None and contract.demand_id is not None:
-            demand = session.get(Demand, contract.demand_id)
-            specification = demand.specification if demand else ""
-    else:
-        offer = get_row(session, Offer, contract.offer_id)
-        version = (
-            session.get(OfferVersion, contract.offer_version_id)
-            if contract.offer_version_id
-            else None
-        )
-        derivation = {
-            "type": "offer",
-            "offer_title": offer.title,
-            "offer_id": offer.id,
-            "version_number": version.number if version else offer.current_version,
-        }
-        if specification is None:
-            specification = offer.description
-    acceptances = []
-    for role, party, by_id, at in (
-        ("buyer", buyer, contract.buyer_accepted_by_id, contract.buyer_accepted_at),
-        ("supplier", supplier, contract.supplier_accepted_by_id, contract.supplier_accepted_at),
-    ):
-        user = session.get(User, by_id) if by_id is not None else None
-        acceptances.append(
-            {
-                "role": role,
-                "party": party.name,
-                "by": user.name if user else None,
-                "at": as_utc(at) if at else None,
-            }
-        )
-    quantity = Decimal(contract.quantity)
-    unit_price = from_pence(contract.unit_price_pence)
-    return {
-        "reference": contract.reference,
-        "kind": contract.kind,
-        "kind_label": KIND_LABELS[ContractKind(contract.kind)],
-        "issued_at": as_utc(contract.issued_at),
-        "status": contract.status,
-        "buyer": {"name": buyer.name, "gss_code": buyer.gss_code},
-        "supplier": {
-            "name": supplier.name,
-            "description": ORG_DESCRIPTIONS.get(OrgKind(supplier.kind), "Service provider"),
-        },
-        "derivation": derivation,
-        "service": contract.description,
-        "specification": specification or "",
-        "category": {
-            "name": category.name,
-            "code": category.code,
-            "cpv_code": category.cpv_code,
-            "cpv_description": category.cpv_description,
-        },
-        "unit": {"name": unit.name, "per_year": unit.per_year},
-        "lines": [
-            {
-                "description": contract.description,
-                "quantity": quantity,
-                "unit": unit.name,
-                "unit_price": unit_price,
-                "value": from_pence(contract.value_pence),
-            }
-        ],
-        "value": from_pence(contract.value_pence),
-        "vat": from_pence(contract.vat_pence),
-        "total": from_pence(contract.total_pence),
-        "vat_rate": VAT_RATE_LABEL,
-        "start_date": contract.start_date,
-        "end_date": contract.end_date,
-        "term_days": term_days(contract.start_date, contract.end_date),
-        "payment_terms": contract.payment_terms,
-        "acceptances": acceptances,
-    }
-
-
-def render_document(session: Session, contract: Contract) -> bytes:
-    """Render a contract's PDF as its record stands now."""
-    return pdf.render_contract_pdf(document_context(session, contract))
-
-
-def store_document(
-    session: Session, contract: Contract, content: bytes, *, reason: str = "issued"
-) -> ContractDocument:
-    """Keep the bytes as the contract's next document version and put their SHA-256 on the
-    record, in the caller's transaction. Earlier versions are never changed."""
-    digest = pdf.sha256_hex(content)
-    latest = session.exec(
-        select(func.max(ContractDocument.version)).where(
-            ContractDocument.contract_id == contract.id
-        )
-    ).one()
-    document = ContractDocument(
-        contract_id=contract.id,  # type: ignore[arg-type]
-        version=(latest or 0) + 1,
-        reason=reason,
-        content=content,
-        sha256=digest,
-        created_at=clock.now(),
-    )
-    session.add(document)
-    contract.pdf_sha256 = digest
-    session.add(contract)
-    return document
-
-
 # --- pricing ---------------------------------------------------------------------------------
 
 
@@ -472,78 +326,6 @@ def standalone_pence(
     if rate is None:
         return None
     return to_pence(line_value(quantity, rate.unit_price, per_year=unit.per_year, days=days))
-
-
-# --- acceptance --------------------------------------------------------------------------------
-
-
-def accept_contract(session: Session, actor: User, contract_id: int) -> Contract:
-    """Record the actor's party's acceptance (who and when); active once both have accepted.
-
-    The PDF is rendered again with the acceptance blocks filled in and stored as a new
-    version; the record's SHA-256 names it. The issued version and every earlier one stay
-    stored unchanged.
-    """
-    contract = session.get(Contract, contract_id)
-    if contract is None:
-        raise NotFound("No contract with this id.")
-    side = acceptance_side(actor, contract)
-    if side is None:
-        raise Forbidden(
-            "Only the buyer's borough manager or the supplier may accept this contract."
-        )
-    buyer = side == "buyer"
-    by_column = Contract.buyer_accepted_by_id if buyer else Contract.supplier_accepted_by_id
-    at_column = Contract.buyer_accepted_at if buyer else Contract.supplier_accepted_at
-    now = clock.now()
-    result = session.execute(
-        sa.update(Contract)
-        .where(col(Contract.id) == contract_id, col(at_column).is_(None))
-        .values({by_column: actor.id, at_column: now})
-        .execution_options(synchronize_session=False)
-    )
-    if not result.rowcount:  # type: ignore[attr-defined]
-        raise Conflict(f"The {side} has already accepted this contract.", field="contract_id")
-    activated = session.execute(
-        sa.update(Contract)
-        .where(
-            col(Contract.id) == contract_id,
-            col(Contract.status) == ContractStatus.ISSUED,
-            col(Contract.buyer_accepted_at).is_not(None),
-            col(Contract.supplier_accepted_at).is_not(None),
-        )
-        .values(status=ContractStatus.ACTIVE)
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(contract)
-    previous_sha256 = contract.pdf_sha256
-    document = store_document(
-        session, contract, render_document(session, contract), reason=f"accepted by the {side}"
-    )
-    audit.record(
-        session,
-        actor,
-        action="contract.accepted",
-        object_type="contract",
-        object_id=contract.id,
-        details={
-            "reference": contract.reference,
-            "side": side,
-            "previous_pdf_sha256": previous_sha256,
-            "pdf_sha256": contract.pdf_sha256,
-            "pdf_version": document.version,
-        },
-    )
-    if activated.rowcount:  # type: ignore[attr-defined]
-        audit.record(
-            session,
-            actor,
-            action="contract.activated",
-            object_type="contract",
-            object_id=contract.id,
-            details={"reference": contract.reference},
-        )
-    return contract
 
 
 # --- summaries -----------------------------------------------------------------------------------

@@ -10,8 +10,8 @@ from sqlmodel import Session, col, select
 
 from lap_market.accounts.deps import SettingsDep, WebUser, web_role
 from lap_market.accounts.models import Organisation, Role, User
+from lap_market.contracts import acceptance, call_offs, callofs_batch, direct, service
 from lap_market.contracts import api as contracts_api
-from lap_market.contracts import call_offs, callofs_batch, direct, service
 from lap_market.contracts.models import ContractKind, ContractStatus
 from lap_market.contracts.schemas import DirectCommissionCreate
 from lap_market.db import SessionDep
@@ -52,32 +52,47 @@ def contracts_page(
     contracts = service.list_contracts(session, user, status=status, kind=kind)
     reads = service.contract_reads(session, contracts)
     return render(
-        request, "contracts/pages/list.html",
-        {"contracts": reads, "status": status or "", "kind": kind or "",
-         "status_options": STATUS_OPTIONS, "kind_options": KIND_OPTIONS,
-         "ready_lots": call_offs.lots_awaiting_call_offs(session, user),
-         "summary": service.summarise(session, user)},
+        request,
+        "contracts/pages/list.html",
+        {
+            "contracts": reads,
+            "status": status or "",
+            "kind": kind or "",
+            "status_options": STATUS_OPTIONS,
+            "kind_options": KIND_OPTIONS,
+            "ready_lots": call_offs.lots_awaiting_call_offs(session, user),
+            "summary": service.summarise(session, user),
+        },
         block="results",
     )
 
 
-def _detail(request: Request, session: Session, user: User, contract_id: int,
-            **extra: Any) -> Response:
+def _detail(
+    request: Request, session: Session, user: User, contract_id: int, **extra: Any
+) -> Response:
     contract = service.get_contract(session, user, contract_id)
     side = service.acceptance_side(user, contract)
     read = service.contract_read(session, contract)
     accepted = read.buyer_acceptance if side == "buyer" else read.supplier_acceptance
     return render(
-        request, "contracts/pages/detail.html",
-        {"contract": read, "side": side, "can_accept": side is not None and accepted is None,
-         **extra},
+        request,
+        "contracts/pages/detail.html",
+        {
+            "contract": read,
+            "side": side,
+            "can_accept": side is not None and accepted is None,
+            **extra,
+        },
         status_code=409 if extra.get("error") else 200,
     )
 
 
 @router.get("/contracts/{contract_id}", response_class=HTMLResponse)
 def contract_page(
-    request: Request, session: SessionDep, user: PartyPage, contract_id: int,
+    request: Request,
+    session: SessionDep,
+    user: PartyPage,
+    contract_id: int,
     accepted: Annotated[bool, Query()] = False,
 ) -> Response:
     """One contract: parties, charges, acceptance, the PDF."""
@@ -90,7 +105,7 @@ def accept_contract(
 ) -> Response:
     """Accept for your party, then back to the contract."""
     try:
-        service.accept_contract(session, user, contract_id)
+        acceptance.accept_contract(session, user, contract_id)
     except DomainError as exc:
         if exc.status_code != 409:
             raise
@@ -111,16 +126,30 @@ def contract_pdf(
 
 
 def _call_offs_page(
-    request: Request, session: Session, user: User, tender_id: int, lot_id: int,
-    *, errors: dict[str, str] | None = None, status_code: int = 200,
+    request: Request,
+    session: Session,
+    user: User,
+    tender_id: int,
+    lot_id: int,
+    *,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
 ) -> Response:
     view = callofs_batch.call_off_view(session, user, tender_id=tender_id, lot_id=lot_id)
     return render(
-        request, "contracts/pages/call_offs.html",
-        {"view": view, "tender": view.tender, "lot": view.lot, "award": view.award,
-         "batch": view.batch, "contracts": service.contract_reads(session, view.contracts),
-         "errors": errors or {}},
-        block="progress", status_code=status_code,
+        request,
+        "contracts/pages/call_offs.html",
+        {
+            "view": view,
+            "tender": view.tender,
+            "lot": view.lot,
+            "award": view.award,
+            "batch": view.batch,
+            "contracts": service.contract_reads(session, view.contracts),
+            "errors": errors or {},
+        },
+        block="progress",
+        status_code=status_code,
     )
 
 
@@ -146,14 +175,22 @@ def start_call_offs(
 ) -> Response:
     """Start issuing in the background; the page then follows the batch."""
     try:
-        callofs_batch.start_issue(session, request.app.state.engine, officer,
-                                  tender_id=tender_id, lot_id=lot_id)
+        callofs_batch.start_issue(
+            session, request.app.state.engine, officer, tender_id=tender_id, lot_id=lot_id
+        )
     except DomainError as exc:
         if exc.status_code != 409:
             raise
         session.rollback()
-        return _call_offs_page(request, session, officer, tender_id, lot_id,
-                               errors={"form": exc.detail}, status_code=409)
+        return _call_offs_page(
+            request,
+            session,
+            officer,
+            tender_id,
+            lot_id,
+            errors={"form": exc.detail},
+            status_code=409,
+        )
     if is_htmx(request):
         return _call_offs_page(request, session, officer, tender_id, lot_id)
     return RedirectResponse(f"/tenders/{tender_id}/lots/{lot_id}/call-offs", status_code=303)
@@ -171,8 +208,14 @@ def _demand_link(view: direct.CommissionableOffer, form: dict[str, Any]) -> str:
 
 
 def _commission_page(
-    request: Request, session: Session, user: User, settings: Any, offer_id: int,
-    form: dict[str, Any], *, submit: bool,
+    request: Request,
+    session: Session,
+    user: User,
+    settings: Any,
+    offer_id: int,
+    form: dict[str, Any],
+    *,
+    submit: bool,
 ) -> Response:
     view = direct.commissionable_offer(session, user, offer_id, settings=settings)
     errors: dict[str, str] = {}
@@ -192,18 +235,32 @@ def _commission_page(
             errors = domain_form_errors(exc)
             reason = exc.extra.get("reason")
     return render(
-        request, "contracts/pages/commission.html",
-        {"offer": view.offer, "provider": view.provider, "category": view.category,
-         "unit": view.unit, "tiers": view.tiers, "available": view.available,
-         "limit": view.limit, "form": form, "errors": errors, "quote": quote,
-         "reason": reason, "demand_link": _demand_link(view, form)},
+        request,
+        "contracts/pages/commission.html",
+        {
+            "offer": view.offer,
+            "provider": view.provider,
+            "category": view.category,
+            "unit": view.unit,
+            "tiers": view.tiers,
+            "available": view.available,
+            "limit": view.limit,
+            "form": form,
+            "errors": errors,
+            "quote": quote,
+            "reason": reason,
+            "demand_link": _demand_link(view, form),
+        },
         status_code=422 if errors else 200,
     )
 
 
 @router.get("/catalogue/offers/{offer_id}/commission", response_class=HTMLResponse)
 def commission_page(
-    request: Request, session: SessionDep, settings: SettingsDep, manager: ManagerPage,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    manager: ManagerPage,
     offer_id: int,
     quantity: Annotated[str | None, Query(max_length=30)] = None,
     start_date: Annotated[str | None, Query(max_length=10)] = None,
@@ -216,7 +273,10 @@ def commission_page(
 
 @router.post("/catalogue/offers/{offer_id}/commission", response_class=HTMLResponse)
 async def commission(
-    request: Request, session: SessionDep, settings: SettingsDep, manager: ManagerPage,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    manager: ManagerPage,
     offer_id: int,
 ) -> Response:
     """Commission the offer; on 422 say why and offer to raise it as demand instead."""

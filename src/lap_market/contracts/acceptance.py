@@ -1,0 +1,81 @@
+"""Accepting a contract: each party records who accepted and when; active once both have."""
+
+import sqlalchemy as sa
+from sqlmodel import Session, col
+
+from lap_market.accounts.models import User
+from lap_market.audit import service as audit
+from lap_market.clock import clock
+from lap_market.contracts.documents import render_document, store_document
+from lap_market.contracts.models import Contract, ContractStatus
+from lap_market.contracts.service import acceptance_side
+from lap_market.errors import Conflict, Forbidden, NotFound
+
+
+def accept_contract(session: Session, actor: User, contract_id: int) -> Contract:
+    """Record the actor's party's acceptance (who and when); active once both have accepted.
+
+    The PDF is rendered again with the acceptance blocks filled in and stored as a new
+    version; the record's SHA-256 names it. The issued version and every earlier one stay
+    stored unchanged.
+    """
+    contract = session.get(Contract, contract_id)
+    if contract is None:
+        raise NotFound("No contract with this id.")
+    side = acceptance_side(actor, contract)
+    if side is None:
+        raise Forbidden(
+            "Only the buyer's borough manager or the supplier may accept this contract."
+        )
+    buyer = side == "buyer"
+    by_column = Contract.buyer_accepted_by_id if buyer else Contract.supplier_accepted_by_id
+    at_column = Contract.buyer_accepted_at if buyer else Contract.supplier_accepted_at
+    now = clock.now()
+    result = session.execute(
+        sa.update(Contract)
+        .where(col(Contract.id) == contract_id, col(at_column).is_(None))
+        .values({by_column: actor.id, at_column: now})
+        .execution_options(synchronize_session=False)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        raise Conflict(f"The {side} has already accepted this contract.", field="contract_id")
+    activated = session.execute(
+        sa.update(Contract)
+        .where(
+            col(Contract.id) == contract_id,
+            col(Contract.status) == ContractStatus.ISSUED,
+            col(Contract.buyer_accepted_at).is_not(None),
+            col(Contract.supplier_accepted_at).is_not(None),
+        )
+        .values(status=ContractStatus.ACTIVE)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(contract)
+    previous_sha256 = contract.pdf_sha256
+    document = store_document(
+        session, contract, render_document(session, contract), reason=f"accepted by the {side}"
+    )
+    audit.record(
+        session,
+        actor,
+        action="contract.accepted",
+        object_type="contract",
+        object_id=contract.id,
+        details={
+            "reference": contract.reference,
+            "side": side,
+            "previous_pdf_sha256": previous_sha256,
+            "pdf_sha256": contract.pdf_sha256,
+            "pdf_version": document.version,
+        },
+    )
+    if activated.rowcount:  # type: ignore[attr-defined]
+        audit.record(
+            session,
+            actor,
+            action="contract.activated",
+            object_type="contract",
+            object_id=contract.id,
+            details={"reference": contract.reference},
+        )
+    return contract

@@ -1,0 +1,161 @@
+"""The contract document: its template context, rendering, and stored versions."""
+
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import Session, func, select
+
+from lap_market.accounts.models import Organisation, OrgKind, User
+from lap_market.catalogue.models import (
+    Category,
+    CategoryUnit,
+    Offer,
+    OfferVersion,
+)
+from lap_market.catalogue.pricing import term_days
+from lap_market.clock import as_utc, clock
+from lap_market.contracts import pdf
+from lap_market.contracts.models import Contract, ContractDocument, ContractKind
+from lap_market.contracts.service import VAT_RATE_LABEL, get_row
+from lap_market.demand.models import Demand
+from lap_market.money import from_pence
+from lap_market.tenders.models import Award, Lot, Tender
+
+KIND_LABELS = {
+    ContractKind.CALL_OFF: "Call-off contract",
+    ContractKind.DIRECT: "Direct commissioning contract",
+}
+ORG_DESCRIPTIONS = {
+    OrgKind.LMA: "London Metropolitan Archives, run by the City of London Corporation",
+    OrgKind.CONTRACTOR: "Contractor on the LAP Market supplier list",
+    OrgKind.BOROUGH: "London local authority archive service",
+}
+
+
+def document_context(
+    session: Session, contract: Contract, *, specification: str | None = None
+) -> dict[str, Any]:
+    """The plain-dict context the PDF template renders (all user text escaped there)."""
+    buyer = get_row(session, Organisation, contract.buyer_id)
+    supplier = get_row(session, Organisation, contract.supplier_id)
+    category = get_row(session, Category, contract.category_id)
+    unit = get_row(session, CategoryUnit, contract.unit_id)
+    derivation: dict[str, Any]
+    if contract.kind == ContractKind.CALL_OFF:
+        tender = get_row(session, Tender, contract.tender_id)
+        lot = get_row(session, Lot, contract.lot_id)
+        award = get_row(session, Award, contract.award_id)
+        derivation = {
+            "type": "tender",
+            "tender_reference": tender.reference,
+            "tender_title": tender.title,
+            "lot_number": lot.number,
+            "lot_title": lot.title,
+            "award_id": award.id,
+            "awarded_at": award.awarded_at,
+            "standstill_ends": award.standstill_ends,
+        }
+        if specification is None and contract.demand_id is not None:
+            demand = session.get(Demand, contract.demand_id)
+            specification = demand.specification if demand else ""
+    else:
+        offer = get_row(session, Offer, contract.offer_id)
+        version = (
+            session.get(OfferVersion, contract.offer_version_id)
+            if contract.offer_version_id
+            else None
+        )
+        derivation = {
+            "type": "offer",
+            "offer_title": offer.title,
+            "offer_id": offer.id,
+            "version_number": version.number if version else offer.current_version,
+        }
+        if specification is None:
+            specification = offer.description
+    acceptances = []
+    for role, party, by_id, at in (
+        ("buyer", buyer, contract.buyer_accepted_by_id, contract.buyer_accepted_at),
+        ("supplier", supplier, contract.supplier_accepted_by_id, contract.supplier_accepted_at),
+    ):
+        user = session.get(User, by_id) if by_id is not None else None
+        acceptances.append(
+            {
+                "role": role,
+                "party": party.name,
+                "by": user.name if user else None,
+                "at": as_utc(at) if at else None,
+            }
+        )
+    quantity = Decimal(contract.quantity)
+    unit_price = from_pence(contract.unit_price_pence)
+    return {
+        "reference": contract.reference,
+        "kind": contract.kind,
+        "kind_label": KIND_LABELS[ContractKind(contract.kind)],
+        "issued_at": as_utc(contract.issued_at),
+        "status": contract.status,
+        "buyer": {"name": buyer.name, "gss_code": buyer.gss_code},
+        "supplier": {
+            "name": supplier.name,
+            "description": ORG_DESCRIPTIONS.get(OrgKind(supplier.kind), "Service provider"),
+        },
+        "derivation": derivation,
+        "service": contract.description,
+        "specification": specification or "",
+        "category": {
+            "name": category.name,
+            "code": category.code,
+            "cpv_code": category.cpv_code,
+            "cpv_description": category.cpv_description,
+        },
+        "unit": {"name": unit.name, "per_year": unit.per_year},
+        "lines": [
+            {
+                "description": contract.description,
+                "quantity": quantity,
+                "unit": unit.name,
+                "unit_price": unit_price,
+                "value": from_pence(contract.value_pence),
+            }
+        ],
+        "value": from_pence(contract.value_pence),
+        "vat": from_pence(contract.vat_pence),
+        "total": from_pence(contract.total_pence),
+        "vat_rate": VAT_RATE_LABEL,
+        "start_date": contract.start_date,
+        "end_date": contract.end_date,
+        "term_days": term_days(contract.start_date, contract.end_date),
+        "payment_terms": contract.payment_terms,
+        "acceptances": acceptances,
+    }
+
+
+def render_document(session: Session, contract: Contract) -> bytes:
+    """Render a contract's PDF as its record stands now."""
+    return pdf.render_contract_pdf(document_context(session, contract))
+
+
+def store_document(
+    session: Session, contract: Contract, content: bytes, *, reason: str = "issued"
+) -> ContractDocument:
+    """Keep the bytes as the contract's next document version and put their SHA-256 on the
+    record, in the caller's transaction. Earlier versions are never changed."""
+    digest = pdf.sha256_hex(content)
+    latest = session.exec(
+        select(func.max(ContractDocument.version)).where(
+            ContractDocument.contract_id == contract.id
+        )
+    ).one()
+    document = ContractDocument(
+        contract_id=contract.id,  # type: ignore[arg-type]
+        version=(latest or 0) + 1,
+        reason=reason,
+        content=content,
+        sha256=digest,
+        created_at=clock.now(),
+    )
+    session.add(document)
+    contract.pdf_sha256 = digest
+    session.add(contract)
+    return document

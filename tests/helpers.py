@@ -1,18 +1,6 @@
-"""Small helpers shared by tests. Factories live beside the tests that need them."""
+"""Browser sign-in helpers shared by tests (API tokens: ``tests.factories.accounts``)."""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from fastapi.testclient import TestClient
-
-
-def login_api(client: TestClient, email: str, password: str) -> dict[str, str]:
-    """Log in through ``POST /api/v1/auth/token`` and return the bearer header."""
-    response = client.post("/api/v1/auth/token", data={"username": email, "password": password})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 def browser_login(page, base_url: str, email: str, password: str | None = None) -> None:  # type: ignore[no-untyped-def]

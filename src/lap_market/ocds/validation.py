@@ -71,7 +71,7 @@ def codelist(name: str) -> frozenset[str]:
 def problems(package: dict[str, Any]) -> list[str]:
     """Every schema error and codelist violation in a package (empty when it is valid)."""
     found = [
-        f"{'/'.join(map(str, error.absolute_path)) or '<package>'}: {error.message}"
+        f"{_where(package, list(error.absolute_path))}: {error.message}"
         for error in package_validator().iter_errors(package)
     ]
     release_ids = [r.get("id") for r in package.get("releases", [])]
@@ -80,6 +80,17 @@ def problems(package: dict[str, Any]) -> list[str]:
     for release in package.get("releases", []):
         _release_problems(found, release)
     return found
+
+
+def _where(package: dict[str, Any], path: list[Any]) -> str:
+    """A schema error's path, with the release's id when it is inside one (for people)."""
+    text = "/".join(map(str, path)) or "<package>"
+    releases = package.get("releases")
+    if len(path) > 1 and path[0] == "releases" and isinstance(releases, list):
+        release = releases[path[1]] if isinstance(path[1], int) else None
+        if isinstance(release, dict) and release.get("id"):
+            text += f" (release {release['id']})"
+    return text
 
 
 def _release_problems(found: list[str], release: dict[str, Any]) -> None:

@@ -1,6 +1,7 @@
 """The ``lap-market`` command: serve, migrate, create users, load demo data."""
 
 import sys
+from datetime import datetime
 
 import click
 from sqlmodel import Session
@@ -132,6 +133,44 @@ def issue_call_offs(tender: str, lot: int, officer_email: str | None) -> None:
 
     with _session() as session:
         sys.exit(contracts_cli.issue_call_offs(session, tender, lot, officer_email))
+
+
+@main.group()
+def ocds() -> None:
+    """Open data (OCDS release packages)."""
+
+
+def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
+    """``--since``: an ISO date or date-time; without a zone it is London time."""
+    from lap_market.clock import LONDON
+
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO date such as 2026-11-04") from None
+    if not 2000 <= moment.year <= 2100:
+        raise click.BadParameter("give a date between 2000 and 2100")
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=LONDON)
+
+
+@ocds.command("validate")
+@click.option("--since", callback=_since, metavar="DATE",
+              help="Only releases dated at or after DATE (ISO; London time without a zone).")
+def ocds_validate(since: datetime | None) -> None:
+    """Validate what /api/v1/ocds/release-packages publishes; exit 1 on any invalid release."""
+    from lap_market.ocds import cli as ocds_cli
+
+    with _session() as session:
+        report = ocds_cli.validate_published(session, get_settings(), since)
+    if report.problems:
+        click.echo(f"{len(report.problems)} OCDS problem(s) in {report.releases} release(s):",
+                   err=True)
+        for problem in report.problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(1)
+    click.echo(f"OCDS 1.1.5: {report.releases} release(s) valid.")
 
 
 if __name__ == "__main__":

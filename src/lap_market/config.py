@@ -4,8 +4,9 @@ import secrets
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("data")
@@ -33,6 +34,23 @@ class Settings(BaseSettings):
     log_requests: bool = True
     max_csv_rows: int = 100_000
     max_upload_bytes: int = Field(default=20 * 1024 * 1024)
+    # Where the public reaches the service: the base of every absolute link we publish (OCDS
+    # uri fields, emails, PDFs), never the request's Host header, which a client chooses.
+    public_url: str = "http://127.0.0.1:8000"
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            raise ValueError(
+                "LAP_PUBLIC_URL must be an http(s) URL such as https://market.example.org"
+            )
+        return value.strip().rstrip("/")
+
+    def absolute_url(self, path: str) -> str:
+        """``path`` (``/api/v1/...``, with any query) as an absolute URL under ``public_url``."""
+        return f"{self.public_url}/{path.lstrip('/')}"
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> "Settings":

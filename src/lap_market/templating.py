@@ -11,7 +11,7 @@ from jinja2_fragments.fastapi import Jinja2Blocks
 from markupsafe import Markup, escape
 
 from lap_market.accounts.security import csrf_token_for
-from lap_market.clock import as_utc
+from lap_market.clock import format_london
 from lap_market.db import REPO_ROOT
 from lap_market.money import format_gbp
 
@@ -29,9 +29,9 @@ def _date(value: date | datetime | str | None) -> str:
             parsed = datetime.fromisoformat(value)
         except ValueError:
             return value
-        return as_utc(parsed).strftime("%-d %b %Y %H:%M UTC")
-    if isinstance(value, datetime):
-        return as_utc(value).strftime("%-d %b %Y %H:%M UTC")
+        return format_london(parsed)
+    if isinstance(value, datetime):  # people read London time, with GMT or BST beside it
+        return format_london(value)
     return value.strftime("%-d %b %Y")
 
 

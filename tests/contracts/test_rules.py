@@ -120,7 +120,7 @@ def test_user_text_is_escaped_and_acceptance_blocks_show_who_and_when() -> None:
     text = flat(" ".join(pdf_pages(pdf.render_contract_pdf(_context(spec)))))
     assert spec in text
     assert "Awaiting acceptance" in text
-    assert "Accepted by Tariq <script> on 17 November 2026 at 10:30 UTC" in text
+    assert "Accepted by Tariq <script> on 17 November 2026 at 10:30 GMT" in text
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="fonts as on Debian")

@@ -120,6 +120,7 @@ def test_score_rank_csv_award_and_revoke(client, session, closed) -> None:  # ty
     table = list(csv.DictReader(io.StringIO(r.text)))
     assert [row["rank"] for row in table] == ["1", "2", "3"]
     assert table[0]["quality_statement"] == "'=C plan"  # no formula injection
+    assert {row["submitted_at"] for row in table} == {"1 Dec 2026, 09:00 GMT"}  # London time
     assert client.get(f"{base}/evaluation", headers=h["a"]).status_code == 403
 
     # Not the top bid and no reason: 422; an unknown bid: 422; then with a reason.

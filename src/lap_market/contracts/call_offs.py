@@ -85,7 +85,7 @@ def check_call_offs(
         )
     if lot.status in (LotStatus.CANCELLED, LotStatus.UNSUCCESSFUL):
         raise Conflict(f"This lot is {lot.status}.", field="lot_id", lot_status=lot.status)
-    if not standstill_over(award.standstill_ends, clock.now()):
+    if not standstill_over(award.standstill_ends, clock.now(), awarded_at=award.awarded_at):
         raise Conflict(
             f"The standstill period ends on {award.standstill_ends.isoformat()}: call-offs can "
             "be issued from the day after.",
@@ -342,7 +342,7 @@ def lots_awaiting_call_offs(session: Session, actor: User) -> list[ReadyLot]:
             award=award,
             supplier=get_row(session, Organisation, award.supplier_id),
             pending=pending[lot.id],  # type: ignore[index]
-            ready=standstill_over(award.standstill_ends, now),
+            ready=standstill_over(award.standstill_ends, now, awarded_at=award.awarded_at),
         )
         for lot, tender, award in rows
     ]

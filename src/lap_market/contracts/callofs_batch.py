@@ -192,7 +192,8 @@ def call_off_view(session: Session, actor: User, *, tender_id: int, lot_id: int)
         tender=tender, lot=lot, award=award,
         supplier=session.get(Organisation, award.supplier_id) if award else None,
         unit_price=from_pence(award.unit_price_pence) if award else None,
-        standstill_over=award is not None and standstill_over(award.standstill_ends, clock.now()),
+        standstill_over=award is not None and standstill_over(
+            award.standstill_ends, clock.now(), awarded_at=award.awarded_at),
         can_issue=(award is not None and pending > 0 and not running
                    and lot.status not in call_offs.LOT_CLOSED_STATES),
         pending=pending, batch=batch,

@@ -24,7 +24,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
-from lap_market.clock import as_utc
+from lap_market.clock import format_london_long
 from lap_market.db import REPO_ROOT
 from lap_market.money import format_gbp
 
@@ -60,7 +60,7 @@ def _date(value: date | datetime | None) -> str:
     if value is None:
         return "—"
     if isinstance(value, datetime):
-        return as_utc(value).strftime("%-d %B %Y at %H:%M UTC")
+        return format_london_long(value)
     return value.strftime("%-d %B %Y")
 
 

@@ -30,10 +30,11 @@ _PACKAGE_DOC = (
     ),
 )
 def tender_release_package(
-    tender_id: int, request: Request, session: SessionDep, settings: SettingsDep
+    tender_id: int, session: SessionDep, settings: SettingsDep
 ) -> ReleasePackage:
+    uri = service.package_uri(settings, tender_id=tender_id)
     return service.release_package_for_tender(
-        session, tender_id=tender_id, uri=str(request.url), settings=settings
+        session, tender_id=tender_id, uri=uri, settings=settings
     )
 
 
@@ -58,9 +59,8 @@ def release_packages(
         Query(description="ISO 8601 date-time; without a zone it is read as UTC."),
     ] = None,
 ) -> ReleasePackage | Response:
-    package = service.release_package_since(
-        session, since=since, uri=str(request.url), settings=settings
-    )
+    uri = service.package_uri(settings, since=request.query_params.get("since"))
+    package = service.release_package_since(session, since=since, uri=uri, settings=settings)
     if package is None:
         return Response(status_code=204)
     return package

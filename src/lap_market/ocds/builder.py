@@ -16,9 +16,11 @@ release id                      tag                       date
                                                           become tenderers; only when it
                                                           passed before any cancellation)
 ``{ocid}-award-{id}``           award                     the award (status pending: the
-                                                          standstill is running)
-``{ocid}-award-{id}-active``    awardUpdate               the standstill ended (start of the
-                                                          day after ``standstill_ends``, UTC)
+                                                          standstill is running; active at
+                                                          once when there is no standstill)
+``{ocid}-award-{id}-active``    awardUpdate               the standstill ended (midnight in
+                                                          England at the start of the day
+                                                          after ``standstill_ends``)
 ``{ocid}-award-{id}-cancelled`` awardCancellation         the award was revoked
 ``{ocid}-cancellation``         tenderCancellation        the tender was cancelled
 ==============================  ========================  =================================
@@ -137,8 +139,9 @@ def closed_at(tender: Tender, now: datetime) -> datetime | None:
 
 def standstill_over_at(award: Award) -> datetime:
     """The standstill's last day is ``standstill_ends``; the award is in force from midnight
-    in England at the start of the day after (the rule revoking and call-offs use too)."""
-    return workdays.standstill_over_at(award.standstill_ends)
+    in England at the start of the day after, or at once without a standstill (the rule
+    revoking and call-offs use too)."""
+    return workdays.standstill_over_at(award.standstill_ends, awarded_at=award.awarded_at)
 
 
 def stages(
@@ -161,7 +164,8 @@ def stages(
         found.append(Stage(name, "award", as_utc(award.awarded_at), award_id=award.id))
         revoked = _revoked_at(award)
         in_force = standstill_over_at(award)
-        if revoked is None or in_force <= revoked:
+        # Without a standstill the award release itself is already active: no update.
+        if in_force > as_utc(award.awarded_at) and (revoked is None or in_force <= revoked):
             found.append(Stage(f"{name}-active", "awardUpdate", in_force, award_id=award.id))
         if revoked is not None:
             found.append(

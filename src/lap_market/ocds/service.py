@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
+from urllib.parse import urlencode
 
 from sqlmodel import Session, and_, col, or_, select
 
@@ -25,6 +26,20 @@ from lap_market.reference import PARTNERSHIP_NAME
 from lap_market.tenders.models import Amendment, Award, Bid, BidStatus, Lot, Question, Tender
 
 _Row = TypeVar("_Row", Lot, Amendment, Award)
+
+PACKAGES_PATH = "/api/v1/ocds/release-packages"
+
+
+def package_uri(
+    settings: Settings, *, tender_id: int | None = None, since: str | None = None
+) -> str:
+    """Where a package is published: under ``LAP_PUBLIC_URL``, whatever Host a client sent.
+
+    ``since`` is kept as the reader wrote it (re-encoded), so the uri names their query."""
+    path = PACKAGES_PATH if tender_id is None else f"{PACKAGES_PATH}/{tender_id}"
+    if since is not None:
+        path += "?" + urlencode({"since": since})
+    return settings.absolute_url(path)
 
 
 def release_package_for_tender(

@@ -9,7 +9,7 @@ claim no saving) and are counted in ``no_reference_rate``.
 import csv
 import io
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlmodel import Session, case, col, func, select
 
 from lap_market.accounts.models import Organisation, Role, User
 from lap_market.catalogue.models import Category
+from lap_market.clock import start_of_london_day
 from lap_market.contracts.models import Contract
 from lap_market.errors import Forbidden, Invalid
 from lap_market.money import from_pence
@@ -115,7 +116,7 @@ def savings_report(
     """Contracted and standalone value and the saving, per borough, category or provider.
 
     ``from_date`` and ``to_date`` (both inclusive) filter on the day a contract was issued
-    (UTC). Rows are sorted by saving, largest first; in a provider's view, which has no
+    (in England). Rows are sorted by saving, largest first; in a provider's view, which has no
     savings, by contracted value.
     """
     scope = report_scope(actor)
@@ -169,7 +170,8 @@ def savings_report(
 
 
 def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
+    """A report's days are England's: 14 July starts at 23:00 UTC on 13 July in summer."""
+    return start_of_london_day(day)
 
 
 def _labels(

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from lap_market.accounts.models import Organisation, User
 from lap_market.audit import service as audit
-from lap_market.clock import clock
+from lap_market.clock import clock, format_london
 from lap_market.config import Settings
 from lap_market.errors import Conflict, Invalid, NotFound
 from lap_market.money import from_pence
@@ -277,7 +277,7 @@ def evaluation_csv(session: Session, actor: User, tender_id: int, lot_id: int) -
                     b.quality_score,
                     r.total_score if r else None,
                     r.rank if r else None,
-                    b.submitted_at.isoformat(),
+                    format_london(b.submitted_at),
                 )
             ]
         )
@@ -362,14 +362,15 @@ def award_lot(
             "standstill_ends": award.standstill_ends,
         },
     )
-    ends = f"{award.standstill_ends:%-d %b %Y}"
+    ends = (f"The standstill period ends on {award.standstill_ends:%-d %b %Y}."
+            if settings.standstill_working_days else "There is no standstill period.")
     notifications.notify(
         session,
         {bid.provider_id},
         tender_id=tender.id,
         kind="award",
         message=f"Lot {lot.number} of {tender.reference} is to be awarded to you. "
-        f"The standstill period ends on {ends}.",
+        f"{ends}",
     )
     notifications.notify(
         session,
@@ -377,7 +378,7 @@ def award_lot(
         tender_id=tender.id,
         kind="award",
         message=f"Your bid for lot {lot.number} of {tender.reference} was not successful. "
-        f"The standstill period ends on {ends}.",
+        f"{ends}",
     )
     settle_tender(session, tender)
     return award
@@ -400,7 +401,7 @@ def revoke_award(session: Session, actor: User, award_id: int, *, reason: str) -
         raise Invalid("Give the reason for revoking the award.", field="reason")
     if award.status != AwardStatus.STANDSTILL:
         raise Conflict(f"This award is {award.status}.")
-    if standstill_over(award.standstill_ends, clock.now()):
+    if standstill_over(award.standstill_ends, clock.now(), awarded_at=award.awarded_at):
         raise Conflict("The standstill period has ended: the award can no longer be revoked.")
     now = clock.now()
     if not conditional_update(
@@ -483,4 +484,4 @@ def lot_awards(session: Session, tender: Tender) -> dict[int, Award]:
 
 def standstill_end_if_awarded_today(settings: Settings) -> date:
     """When a standstill starting today would end (shown before the officer confirms)."""
-    return add_working_days(london_date(clock.now()), settings.standstill_working_days)
+    return add_working_days(clock.today(), settings.standstill_working_days)

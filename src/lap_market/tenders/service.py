@@ -10,7 +10,7 @@ from sqlmodel import Session, col, func, select
 
 from lap_market.accounts.models import User
 from lap_market.audit import service as audit
-from lap_market.clock import as_utc, clock
+from lap_market.clock import as_utc, clock, format_london
 from lap_market.config import Settings
 from lap_market.demand.models import Demand
 from lap_market.errors import Conflict, Invalid, NotFound
@@ -323,7 +323,7 @@ def publish_tender(session: Session, actor: User, tender_id: int) -> Tender:
         tender_id=tender.id,
         kind="opportunity",
         message=f"New opportunity {tender.reference} “{tender.title}”: bids are due by "
-        f"{aware(tender.submission_deadline):%-d %b %Y %H:%M} UTC.",
+        f"{format_london(tender.submission_deadline)}.",
     )
     return tender
 

@@ -2,27 +2,24 @@
 (prefixed) field names so several forms can sit on one page."""
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from lap_market.accounts.models import Organisation
-from lap_market.clock import as_utc
+from lap_market.clock import LONDON, in_london
 from lap_market.errors import DomainError, Forbidden, NotFound
 from lap_market.tenders.models import Award
 from lap_market.web.forms import FormErrors, parse_form
-
-LONDON = ZoneInfo("Europe/London")
 
 
 def london_input(value: datetime | None) -> str:
     """A stored UTC time as a ``datetime-local`` value in London time."""
     if value is None:
         return ""
-    return as_utc(value).astimezone(LONDON).strftime("%Y-%m-%dT%H:%M")
+    return in_london(value).strftime("%Y-%m-%dT%H:%M")
 
 
 def parse_local(value: str) -> str | None:
@@ -36,7 +33,7 @@ def parse_local(value: str) -> str | None:
         return value  # the schema names the field and the problem
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=LONDON)
-    return moment.astimezone(ZoneInfo("UTC")).isoformat()
+    return moment.astimezone(UTC).isoformat()
 
 
 def validate_form(model: type[BaseModel], data: dict[str, Any], prefix: str) -> Any:

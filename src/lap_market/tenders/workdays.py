@@ -4,13 +4,15 @@ Bank holidays come from the maintained ``holidays`` package, which computes them
 (substitute days included, e.g. Boxing Day (observed) when 26 December is a Saturday).
 """
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import holidays
 
-LONDON = ZoneInfo("Europe/London")
+from lap_market.clock import LONDON, as_utc, london_date, start_of_london_day
+
+__all__ = ["LONDON", "add_working_days", "is_working_day", "london_date", "standstill_over",
+           "standstill_over_at"]
 
 
 @lru_cache(maxsize=32)
@@ -36,21 +38,23 @@ def add_working_days(start: date, n: int) -> date:
     return day
 
 
-def london_date(moment: datetime) -> date:
-    """The calendar day in England at ``moment`` (an award at 00:30 BST is that day's, not
-    the previous UTC day's, so a standstill is never a day short)."""
-    return moment.astimezone(LONDON).date()
-
-
-def standstill_over_at(standstill_ends: date) -> datetime:
+def standstill_over_at(standstill_ends: date, *, awarded_at: datetime | None = None) -> datetime:
     """The moment a standstill is over: midnight in England at the start of the day after
-    its last day (returned in UTC)."""
-    day = standstill_ends + timedelta(days=1)
-    return datetime.combine(day, time(0), tzinfo=LONDON).astimezone(UTC)
+    its last day (returned in UTC).
+
+    A standstill of 0 working days ends on the award's own day (``add_working_days(day, 0)``
+    is that day, any longer one ends later): that is no standstill, so it is over at the
+    moment of award, not at the next midnight. Pass ``awarded_at`` for that rule to apply.
+    """
+    if awarded_at is not None and standstill_ends <= london_date(awarded_at):
+        return as_utc(awarded_at)
+    return start_of_london_day(standstill_ends + timedelta(days=1))
 
 
-def standstill_over(standstill_ends: date, now: datetime) -> bool:
+def standstill_over(
+    standstill_ends: date, now: datetime, *, awarded_at: datetime | None = None
+) -> bool:
     """Whether a standstill whose last day is ``standstill_ends`` has ended at ``now``.
 
     The one rule every stage reads: revoking, issuing call-offs and the open-data award."""
-    return now >= standstill_over_at(standstill_ends)
+    return now >= standstill_over_at(standstill_ends, awarded_at=awarded_at)

@@ -1,6 +1,6 @@
 """JSON API: invoices, spend, changes, termination, the payments report and the register."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
@@ -27,7 +27,7 @@ from lap_market.db import SessionDep
 from lap_market.reports.api import CSV_MEDIA_TYPE, wants_csv
 
 router = APIRouter(prefix="/api/v1", tags=["contract management"])
-CSV_RESPONSE = {
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with Accept: text/csv"}
 }
 
@@ -155,7 +155,7 @@ def terminate(
     )
 
 
-@router.get("/reports/payments", response_model=PaymentsReport, responses=CSV_RESPONSE)  # type: ignore[arg-type]
+@router.get("/reports/payments", response_model=PaymentsReport, responses=CSV_RESPONSE)
 def payments(
     session: SessionDep,
     user: CurrentUser,
@@ -172,9 +172,7 @@ def payments(
     return report
 
 
-@router.get(
-    "/reports/contract-register", response_model=list[RegisterRow], responses=CSV_RESPONSE
-)  # type: ignore[arg-type]
+@router.get("/reports/contract-register", response_model=list[RegisterRow], responses=CSV_RESPONSE)  # type: ignore[arg-type]
 def contract_register(
     session: SessionDep, user: CurrentUser, accept: Annotated[str | None, Header()] = None
 ) -> Response | list[dict[str, object]]:

@@ -164,6 +164,7 @@ def upgrade() -> None:
             sa.Column("invoiced_pence", sa.BigInteger(), server_default="0", nullable=False)
         )
         batch_op.add_column(sa.Column("terminated_on", sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column("terminated_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(
             sa.Column(
                 "termination_reason", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True
@@ -179,6 +180,7 @@ def downgrade() -> None:
     with op.batch_alter_table("contract", schema=None) as batch_op:
         batch_op.drop_column("termination_explanation")
         batch_op.drop_column("termination_reason")
+        batch_op.drop_column("terminated_at")
         batch_op.drop_column("terminated_on")
         batch_op.drop_column("invoiced_pence")
         batch_op.drop_column("current_quantity")

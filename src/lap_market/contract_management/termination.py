@@ -5,6 +5,7 @@ from sqlmodel import Session, col, func, select
 
 from lap_market.accounts.models import User
 from lap_market.audit import service as audit
+from lap_market.clock import clock
 from lap_market.contract_management import notices, policy
 from lap_market.contract_management.invoices import contract_for
 from lap_market.contract_management.models import Invoice
@@ -28,6 +29,7 @@ def terminate(session: Session, actor: User, contract_id: int, data: Termination
         .values(
             status=ContractStatus.TERMINATED,
             terminated_on=data.effective_on,
+            terminated_at=clock.now(),
             termination_reason=data.reason_code,
             termination_explanation=data.explanation,
         )

@@ -72,6 +72,7 @@ class Contract(SQLModel, table=True):
         sa_column_kwargs={"server_default": "0"},  # type: ignore[call-overload]
     )
     terminated_on: date | None = Field(default=None, nullable=True)
+    terminated_at: datetime | None = timestamp(nullable=True)
     termination_reason: str | None = text(20, nullable=True)
     termination_explanation: str | None = long_text(nullable=True)
 

@@ -36,6 +36,7 @@ DOMAINS = [
     "aggregation",
     "tenders",
     "contracts",
+    "contract_management",
     "reports",
     "ocds",
     "web",

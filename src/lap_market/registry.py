@@ -6,6 +6,7 @@ def import_all_models() -> None:
     from lap_market.accounts import models as _accounts  # noqa: F401
     from lap_market.audit import models as _audit  # noqa: F401
     from lap_market.catalogue import models as _catalogue  # noqa: F401
+    from lap_market.contract_management import models as _contract_management  # noqa: F401
     from lap_market.contracts import models as _contracts  # noqa: F401
     from lap_market.demand import models as _demand  # noqa: F401
     from lap_market.tenders import models as _tenders  # noqa: F401

@@ -18,6 +18,7 @@ class ContractKind(StrEnum):
 class ContractStatus(StrEnum):
     ISSUED = "issued"
     ACTIVE = "active"
+    TERMINATED = "terminated"
 
 
 class Contract(SQLModel, table=True):
@@ -54,6 +55,26 @@ class Contract(SQLModel, table=True):
     supplier_accepted_by_id: int | None = Field(default=None, foreign_key="user.id", nullable=True)
     supplier_accepted_at: datetime | None = timestamp(nullable=True)
     pdf_sha256: str = text(64, default="")
+    # Contract management (see lap_market.contract_management): what changes in effect have
+    # made of the value, end date and quantity (null: as issued), the running total of
+    # invoices (kept here so one conditional UPDATE refuses an invoice past the value even in
+    # a race), and termination.
+    current_value_pence: int | None = pence(nullable=True)
+    current_end_date: date | None = Field(default=None, nullable=True)
+    current_quantity: Decimal | None = Field(
+        default=None,
+        sa_type=sa.Numeric(14, 2, asdecimal=True),
+        nullable=True,  # type: ignore[call-overload]
+    )
+    invoiced_pence: int = Field(
+        default=0,
+        sa_type=sa.BigInteger,
+        sa_column_kwargs={"server_default": "0"},  # type: ignore[call-overload]
+    )
+    terminated_on: date | None = Field(default=None, nullable=True)
+    terminated_at: datetime | None = timestamp(nullable=True)
+    termination_reason: str | None = text(20, nullable=True)
+    termination_explanation: str | None = long_text(nullable=True)
 
 
 class ContractDocument(SQLModel, table=True):

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from lap_market.accounts.deps import SettingsDep, WebUser, web_role
 from lap_market.accounts.models import Organisation, Role, User
+from lap_market.contract_management import web as management
 from lap_market.contracts import acceptance, call_offs, callofs_batch, direct, service
 from lap_market.contracts import api as contracts_api
 from lap_market.contracts.models import ContractKind, ContractStatus
@@ -79,8 +80,10 @@ def _detail(
         "contracts/pages/detail.html",
         {
             "contract": read,
+            "record": contract,
             "side": side,
             "can_accept": side is not None and accepted is None,
+            **management.sections(session, user, contract),
             **extra,
         },
         status_code=409 if extra.get("error") else 200,
@@ -94,9 +97,12 @@ def contract_page(
     user: PartyPage,
     contract_id: int,
     accepted: Annotated[bool, Query()] = False,
+    done: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
-    """One contract: parties, charges, acceptance, the PDF."""
-    return _detail(request, session, user, contract_id, just_accepted=accepted)
+    """One contract: parties, charges, acceptance, the PDF; after signature its spend,
+    invoices, changes and termination."""
+    return _detail(request, session, user, contract_id, just_accepted=accepted,
+                   done_message=management.DONE_MESSAGES.get(done or ""))
 
 
 @router.post("/contracts/{contract_id}/accept", response_class=HTMLResponse)

@@ -45,6 +45,7 @@ from lap_market.clock import as_utc
 from lap_market.demand.models import Demand
 from lap_market.money import from_pence, round_pennies
 from lap_market.ocds import schemas as o
+from lap_market.ocds.contracts import ContractFacts, contract_release_part, contract_stages
 from lap_market.tenders import workdays
 from lap_market.tenders.models import (
     Amendment,
@@ -90,6 +91,7 @@ class Stage:
     date: datetime
     award_id: int | None = None
     amendment_number: int | None = None
+    contract_id: int | None = None
 
 
 @dataclass
@@ -113,6 +115,8 @@ class TenderFacts:
     released_demands: list[Demand] = field(default_factory=list)
     # Providers with an active bid: filled only once the submission deadline has passed.
     tenderer_ids: list[int] = field(default_factory=list)
+    # Call-off contracts with their changes in effect and paid invoices.
+    contracts: list[ContractFacts] = field(default_factory=list)
 
 
 def ocid_for(prefix: str, tender: Tender) -> str:
@@ -145,7 +149,8 @@ def standstill_over_at(award: Award) -> datetime:
 
 
 def stages(
-    tender: Tender, amendments: Sequence[Amendment], awards: Sequence[Award], now: datetime
+    tender: Tender, amendments: Sequence[Amendment], awards: Sequence[Award], now: datetime,
+    contracts: Sequence[ContractFacts] = (),
 ) -> list[Stage]:
     """The releases a tender has had by ``now``, oldest first."""
     if tender.published_at is None:
@@ -173,6 +178,8 @@ def stages(
             )
     if tender.status == TenderStatus.CANCELLED and tender.cancelled_at is not None:
         found.append(Stage("cancellation", "tenderCancellation", as_utc(tender.cancelled_at)))
+    found.extend(Stage(s.suffix, s.tag, s.date, contract_id=s.contract_id)
+                 for s in contract_stages(list(contracts)))
     return sorted((s for s in found if s.date <= now), key=lambda s: s.date)
 
 
@@ -181,7 +188,7 @@ def build_releases(
 ) -> list[o.Release]:
     """The tender's releases up to ``now`` (only those dated ``since`` or later, if given)."""
     ocid = ocid_for(ocid_prefix, facts.tender)
-    found = stages(facts.tender, facts.amendments, facts.awards, now)
+    found = stages(facts.tender, facts.amendments, facts.awards, now, facts.contracts)
     return [
         _release(facts, ocid, stage, found, now)
         for stage in found
@@ -195,7 +202,9 @@ def _release(
     at = stage.date
     closed = closed_at(facts.tender, now)
     bidding_closed = closed is not None and closed <= at
-    awards = [a for a in facts.awards if a.id == stage.award_id]
+    contracts = [c for c in facts.contracts if c.contract.id == stage.contract_id]
+    award_ids = {stage.award_id} | {c.contract.award_id for c in contracts}
+    awards = [a for a in facts.awards if a.id in award_ids]
     parties = _parties(facts, tenderers=bidding_closed, suppliers=awards)
     return o.Release(
         ocid=ocid,
@@ -205,6 +214,9 @@ def _release(
         parties=parties,
         tender=_tender(facts, ocid, at, bidding_closed, all_stages),
         awards=[_award(facts, award, at) for award in awards] or None,
+        contracts=[
+            contract_release_part(c, facts.organisations, ocid, at, _reference) for c in contracts
+        ] or None,
     )
 
 

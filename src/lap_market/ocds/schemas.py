@@ -142,6 +142,31 @@ class Award(OcdsModel):
     related_lots: list[str]
 
 
+class Transaction(OcdsModel):
+    id: str
+    source: str | None = None
+    date: datetime
+    value: Value
+    payer: OrganizationReference
+    payee: OrganizationReference
+
+
+class Implementation(OcdsModel):
+    transactions: list[Transaction] | None = None
+
+
+class Contract(OcdsModel):
+    id: str
+    award_id: str = Field(alias="awardID")
+    title: str
+    status: str
+    period: Period | None = None
+    value: Value | None = None
+    date_signed: datetime | None = None
+    amendments: list[Amendment] | None = None
+    implementation: Implementation | None = None
+
+
 class Release(OcdsModel):
     ocid: str
     id: str
@@ -152,6 +177,7 @@ class Release(OcdsModel):
     parties: list[Organization]
     tender: Tender
     awards: list[Award] | None = None
+    contracts: list[Contract] | None = None
 
 
 class Publisher(OcdsModel):
@@ -167,3 +193,4 @@ class ReleasePackage(OcdsModel):
     license: str | None = None
     publication_policy: str | None = None
     releases: list[Release]
+

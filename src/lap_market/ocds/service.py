@@ -18,9 +18,17 @@ from lap_market.audit.models import AuditEvent
 from lap_market.catalogue.models import Category, CategoryUnit
 from lap_market.clock import as_utc, clock
 from lap_market.config import Settings
+from lap_market.contract_management.models import (
+    ChangeStatus,
+    ContractChange,
+    Invoice,
+    InvoiceStatus,
+)
+from lap_market.contracts.models import Contract
 from lap_market.demand.models import Demand, DemandStatus
 from lap_market.errors import NotFound
 from lap_market.ocds import builder
+from lap_market.ocds.contracts import ContractFacts
 from lap_market.ocds.schemas import Publisher, Release, ReleasePackage
 from lap_market.reference import PARTNERSHIP_NAME
 from lap_market.tenders.models import Amendment, Award, Bid, BidStatus, Lot, Question, Tender
@@ -94,17 +102,22 @@ def _releases(
     awards = _by_tender(session.exec(
         select(Award).where(col(Award.tender_id).in_(ids)).order_by(col(Award.id))
     ).all())
+    contracts = _contracts(session, ids)  # type: ignore[arg-type]
     # Only tenders with a release in the window are worth loading in full.
     wanted = [
         t for t in tenders
         if any(
             since is None or stage.date >= since
-            for stage in builder.stages(t, amendments[t.id], awards[t.id], now)  # type: ignore[index]
+            for stage in builder.stages(
+                t, amendments[t.id], awards[t.id], now, contracts[t.id]  # type: ignore[index]
+            )
         )
     ]
     if not wanted:
         return []
     facts = _facts(session, wanted, amendments, awards, now)
+    for item in facts:
+        item.contracts = contracts[item.tender.id]  # type: ignore[index]
     releases = [
         release
         for item in facts
@@ -249,6 +262,34 @@ def _tenderers(session: Session, closed: list[Tender]) -> dict[int, list[int]]:
     ).all()
     for tender_id, provider_id in rows:
         found[tender_id].append(provider_id)
+    return found
+
+
+def _contracts(session: Session, tender_ids: list[int]) -> dict[int, list[ContractFacts]]:
+    """The tenders' call-off contracts, each with its changes in effect and paid invoices,
+    in three queries."""
+    found: dict[int, list[ContractFacts]] = defaultdict(list)
+    contracts = session.exec(
+        select(Contract).where(col(Contract.tender_id).in_(tender_ids)).order_by(col(Contract.id))
+    ).all()
+    if not contracts:
+        return found
+    by_id = {c.id: ContractFacts(contract=c) for c in contracts}
+    for change in session.exec(
+        select(ContractChange)
+        .where(col(ContractChange.contract_id).in_(list(by_id)),
+               ContractChange.status == ChangeStatus.IN_EFFECT)
+        .order_by(col(ContractChange.contract_id), col(ContractChange.number))
+    ).all():
+        by_id[change.contract_id].changes.append(change)
+    for invoice in session.exec(
+        select(Invoice)
+        .where(col(Invoice.contract_id).in_(list(by_id)), Invoice.status == InvoiceStatus.PAID)
+        .order_by(col(Invoice.paid_recorded_at), col(Invoice.id))
+    ).all():
+        by_id[invoice.contract_id].payments.append(invoice)
+    for item in by_id.values():
+        found[item.contract.tender_id].append(item)  # type: ignore[index]
     return found
 
 

@@ -202,7 +202,7 @@ def savings_csv(report: SavingsReport) -> str:
     writer.writerow(CSV_COLUMNS)
     for row in report.rows:
         writer.writerow([
-            _safe_text(row.key), _safe_text(row.name), row.gss_code or "", *_csv_figures(row),
+            safe_cell(row.key), safe_cell(row.name), row.gss_code or "", *_csv_figures(row),
         ])
     writer.writerow(["Total", "", "", *_csv_figures(report.totals)])
     return buffer.getvalue()
@@ -226,7 +226,7 @@ def _csv_figures(figures: SavingsFigures) -> list[str]:
     ]
 
 
-def _safe_text(value: str) -> str:
+def safe_cell(value: str) -> str:
     # A spreadsheet would run a cell starting with one of these as a formula.
     if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value

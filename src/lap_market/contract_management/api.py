@@ -1,0 +1,192 @@
+"""JSON API: invoices, spend, changes, termination, the payments report and the register."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import Response
+
+from lap_market.accounts.deps import CurrentUser
+from lap_market.contract_management import changes, invoices, read, reports, termination
+from lap_market.contract_management.models import InvoiceStatus
+from lap_market.contract_management.schemas import (
+    ChangeCreate,
+    ChangeRead,
+    DisputeCreate,
+    InvoiceCreate,
+    InvoicePage,
+    InvoiceRead,
+    PaymentCreate,
+    PaymentsReport,
+    RegisterRow,
+    RejectCreate,
+    SpendRead,
+    TerminationCreate,
+    TerminationRead,
+)
+from lap_market.db import SessionDep
+from lap_market.reports.api import CSV_MEDIA_TYPE, wants_csv
+
+router = APIRouter(prefix="/api/v1", tags=["contract management"])
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with Accept: text/csv"}
+}
+
+
+@router.post("/contracts/{contract_id}/invoices", response_model=InvoiceRead, status_code=201)
+def submit_invoice(
+    session: SessionDep, user: CurrentUser, contract_id: int, data: InvoiceCreate
+) -> InvoiceRead:
+    """The supplier's invoice (amounts as decimal strings); due 30 days after receipt."""
+    invoice = invoices.submit_invoice(session, user, contract_id, data)
+    session.flush()
+    return read.invoice_reads(session, [invoice])[0]
+
+
+@router.get("/contracts/{contract_id}/invoices", response_model=list[InvoiceRead])
+def contract_invoices(
+    session: SessionDep, user: CurrentUser, contract_id: int
+) -> list[InvoiceRead]:
+    """Every invoice on the contract, newest first (its parties and officers)."""
+    contract = invoices.contract_for(session, user, contract_id)
+    return read.invoice_reads(session, read.contract_invoices(session, contract))
+
+
+@router.get("/invoices", response_model=InvoicePage)
+def list_invoices(
+    session: SessionDep,
+    user: CurrentUser,
+    status: Annotated[InvoiceStatus | None, Query()] = None,
+    overdue: Annotated[bool | None, Query()] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> InvoicePage:
+    """Invoices your organisation sends or pays (officers: all), the soonest due first."""
+    return read.invoice_page(
+        session, user, status=status, overdue=overdue, page=page, page_size=page_size
+    )
+
+
+@router.get("/invoices/{invoice_id}", response_model=InvoiceRead)
+def get_invoice(session: SessionDep, user: CurrentUser, invoice_id: int) -> InvoiceRead:
+    invoice, _contract = invoices.get_invoice(session, user, invoice_id)
+    return read.invoice_reads(session, [invoice])[0]
+
+
+@router.post("/invoices/{invoice_id}/approve", response_model=InvoiceRead)
+def approve(session: SessionDep, user: CurrentUser, invoice_id: int) -> InvoiceRead:
+    """The buyer approves the invoice for payment."""
+    return read.invoice_reads(session, [invoices.approve_invoice(session, user, invoice_id)])[0]
+
+
+@router.post("/invoices/{invoice_id}/dispute", response_model=InvoiceRead)
+def dispute(
+    session: SessionDep, user: CurrentUser, invoice_id: int, data: DisputeCreate
+) -> InvoiceRead:
+    """The buyer disputes the invoice, with a reason the supplier sees."""
+    invoice = invoices.dispute_invoice(session, user, invoice_id, data)
+    return read.invoice_reads(session, [invoice])[0]
+
+
+@router.post("/invoices/{invoice_id}/paid", response_model=InvoiceRead)
+def paid(
+    session: SessionDep, user: CurrentUser, invoice_id: int, data: PaymentCreate
+) -> InvoiceRead:
+    """The buyer records the date an approved invoice was paid."""
+    invoice = invoices.record_payment(session, user, invoice_id, data)
+    return read.invoice_reads(session, [invoice])[0]
+
+
+@router.post("/invoices/{invoice_id}/withdraw", response_model=InvoiceRead)
+def withdraw(session: SessionDep, user: CurrentUser, invoice_id: int) -> InvoiceRead:
+    """The supplier withdraws an invoice not yet approved; it no longer counts."""
+    invoice = invoices.withdraw_invoice(session, user, invoice_id)
+    return read.invoice_reads(session, [invoice])[0]
+
+
+@router.get("/contracts/{contract_id}/spend", response_model=SpendRead)
+def spend(session: SessionDep, user: CurrentUser, contract_id: int) -> SpendRead:
+    """Value (after changes), invoiced, approved, paid and remaining; warnings at 80 %/100 %."""
+    return read.spend(session, invoices.contract_for(session, user, contract_id))
+
+
+@router.post("/contracts/{contract_id}/changes", response_model=ChangeRead, status_code=201)
+def propose_change(
+    session: SessionDep, user: CurrentUser, contract_id: int, data: ChangeCreate
+) -> ChangeRead:
+    """Propose a change; the response gives the cumulative change in value and whether it is
+    substantial (over 10 %) and so needs a change notice."""
+    change = changes.propose_change(session, user, contract_id, data)
+    return read.change_reads(session, [change])[0]
+
+
+@router.get("/contracts/{contract_id}/changes", response_model=list[ChangeRead])
+def list_changes(session: SessionDep, user: CurrentUser, contract_id: int) -> list[ChangeRead]:
+    contract = invoices.contract_for(session, user, contract_id)
+    return read.change_reads(session, read.changes_of(session, contract))
+
+
+@router.post("/contract-changes/{change_id}/accept", response_model=ChangeRead)
+def accept_change(session: SessionDep, user: CurrentUser, change_id: int) -> ChangeRead:
+    """Accept for your party; the change takes effect once both parties have."""
+    return read.change_reads(session, [changes.accept_change(session, user, change_id)])[0]
+
+
+@router.post("/contract-changes/{change_id}/reject", response_model=ChangeRead)
+def reject_change(
+    session: SessionDep, user: CurrentUser, change_id: int, data: RejectCreate
+) -> ChangeRead:
+    change = changes.reject_change(session, user, change_id, data)
+    return read.change_reads(session, [change])[0]
+
+
+@router.post("/contracts/{contract_id}/terminate", response_model=TerminationRead)
+def terminate(
+    session: SessionDep, user: CurrentUser, contract_id: int, data: TerminationCreate
+) -> TerminationRead:
+    """End the contract with effect from a date; invoices for later periods are refused."""
+    contract = termination.terminate(session, user, contract_id, data)
+    return TerminationRead(
+        contract_id=contract.id,
+        reference=contract.reference,
+        status=contract.status,  # type: ignore[arg-type]
+        effective_on=data.effective_on,
+        reason_code=data.reason_code,
+        explanation=data.explanation,
+    )
+
+
+@router.get("/reports/payments", response_model=PaymentsReport, responses=CSV_RESPONSE)
+def payments(
+    session: SessionDep,
+    user: CurrentUser,
+    group_by: Annotated[
+        str, Query(json_schema_extra={"enum": ["borough", "provider"]})
+    ] = "borough",
+    accept: Annotated[str | None, Header()] = None,
+) -> Response | PaymentsReport:
+    """Payment performance: invoices paid, share paid within 30 days, average days to pay,
+    overdue now. Send `Accept: text/csv` for CSV."""
+    report = reports.payments_report(session, user, group_by=group_by)
+    if wants_csv(accept):
+        return _csv(reports.payments_csv(report), f"payments-by-{group_by}.csv")
+    return report
+
+
+@router.get("/reports/contract-register", response_model=list[RegisterRow], responses=CSV_RESPONSE)  # type: ignore[arg-type]
+def contract_register(
+    session: SessionDep, user: CurrentUser, accept: Annotated[str | None, Header()] = None
+) -> Response | list[dict[str, object]]:
+    """Every contract you may see with its value, changes, invoiced, paid, status and end
+    date. Send `Accept: text/csv` for CSV."""
+    rows = reports.register_rows(session, user)
+    if wants_csv(accept):
+        return _csv(reports.register_csv(rows), "contract-register.csv")
+    return rows
+
+
+def _csv(body: str, filename: str) -> Response:
+    return Response(
+        body,
+        media_type=CSV_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -1,0 +1,63 @@
+"""Telling the parties and officers what happened to a contract after signature."""
+
+from collections.abc import Iterable
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from lap_market.accounts.models import Organisation, OrgKind
+from lap_market.clock import clock
+from lap_market.contract_management.models import ContractNotice
+from lap_market.contracts.models import Contract
+from lap_market.modeling import row_id
+from lap_market.tenders.notifications import notify
+
+
+def partnership_id(session: Session) -> int | None:
+    """The partnership's organisation, where procurement officers belong."""
+    return session.exec(
+        select(Organisation.id).where(Organisation.kind == OrgKind.PARTNERSHIP)
+    ).first()
+
+
+def tell(
+    session: Session,
+    contract: Contract,
+    *,
+    kind: str,
+    message: str,
+    buyer: bool = True,
+    supplier: bool = False,
+    officers: bool = False,
+) -> None:
+    """An in-app notification to each named party of ``contract``."""
+    organisation_ids: list[int | None] = []
+    if buyer:
+        organisation_ids.append(contract.buyer_id)
+    if supplier:
+        organisation_ids.append(contract.supplier_id)
+    if officers:
+        organisation_ids.append(partnership_id(session))
+    notify(
+        session,
+        _present(organisation_ids),
+        tender_id=contract.tender_id,
+        kind=kind,
+        message=message,
+    )
+
+
+def once(session: Session, contract: Contract, kind: str) -> bool:
+    """Claim the once-only notice ``kind`` for the contract: True for the first caller only."""
+    try:
+        with session.begin_nested():
+            session.add(
+                ContractNotice(contract_id=row_id(contract), kind=kind, sent_at=clock.now())
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def _present(ids: Iterable[int | None]) -> list[int]:
+    return [i for i in ids if i is not None]

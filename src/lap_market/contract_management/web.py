@@ -1,0 +1,430 @@
+"""Pages after signature: a contract's invoices, changes and termination, the supplier's
+invoice form, the borough's approval queue, and the payments report."""
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from lap_market.accounts.deps import web_role
+from lap_market.accounts.models import Role, User
+from lap_market.clock import clock
+from lap_market.contract_management import changes, invoices, policy, read, reports, termination
+from lap_market.contract_management.charts import payments_chart
+from lap_market.contract_management.models import ChangeKind, ChangeReason, TerminationReason
+from lap_market.contract_management.schemas import (
+    ChangeCreate,
+    DisputeCreate,
+    InvoiceCreate,
+    PaymentCreate,
+    RejectCreate,
+    TerminationCreate,
+)
+from lap_market.contracts.models import Contract
+from lap_market.db import SessionDep
+from lap_market.errors import DomainError, Forbidden, Invalid, NotFound
+from lap_market.reports.api import CSV_MEDIA_TYPE
+from lap_market.templating import render
+from lap_market.web.deps import web_router
+from lap_market.web.forms import FormErrors, domain_form_errors, parse_form
+
+router = web_router()
+PartyPage = Annotated[
+    User, Depends(web_role(Role.BOROUGH_MANAGER, Role.PROVIDER, Role.PROCUREMENT_OFFICER))
+]
+CHANGE_KINDS = [
+    (ChangeKind.VALUE.value, "Value"),
+    (ChangeKind.TERM.value, "End date"),
+    (ChangeKind.QUANTITY.value, "Quantity"),
+]
+CHANGE_REASONS = [(r.value, r.value.replace("_", " ").capitalize()) for r in ChangeReason]
+TERMINATION_REASONS = [(r.value, r.value.capitalize()) for r in TerminationReason]
+DONE_MESSAGES = {
+    "invoice-sent": "Invoice sent. The buyer has 30 days from today to pay it.",
+    "invoice-approved": "Invoice approved for payment.",
+    "invoice-disputed": "Invoice disputed. The supplier has been told why.",
+    "invoice-paid": "Payment recorded.",
+    "invoice-withdrawn": "Invoice withdrawn. It no longer counts against the contract.",
+    "change-proposed": "Change proposed. It takes effect once both parties accept it.",
+    "change-accepted": "Your acceptance of the change is recorded.",
+    "change-rejected": "Change rejected.",
+    "terminated": "The contract is terminated. Both parties and the officers have been told.",
+}
+
+
+def sections(session: Session, user: User, contract: Contract) -> dict[str, Any]:
+    """What the contract page shows after signature, for its parties and officers."""
+    return {
+        "spend": read.spend(session, contract),
+        "invoices": read.invoice_reads(session, read.contract_invoices(session, contract)),
+        "changes": read.change_reads(session, read.changes_of(session, contract)),
+        "can_invoice": policy.can_invoice(user, contract) and contract.status == "active",
+        "can_propose_change": policy.can_propose_change(user, contract)
+        and contract.status == "active",
+        "change_side": policy.change_side(user, contract),
+        "can_terminate": policy.can_terminate(user, contract)
+        and contract.status in ("issued", "active"),
+    }
+
+
+def _back(path: str, done: str) -> RedirectResponse:
+    return RedirectResponse(f"{path}?done={done}", status_code=303)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    raw = await request.form()
+    return {k: str(v)[:4000] for k, v in raw.items() if k != "csrf_token"}
+
+
+def _run(form: dict[str, str], model: type[BaseModel] | None, action: Any) -> dict[str, str]:
+    """Validate the form, run the action; the errors by field (empty when it worked)."""
+    try:
+        data = parse_form(model, form) if model else None
+        action(data)
+    except FormErrors as exc:
+        return exc.errors
+    except DomainError as exc:
+        if exc.status_code in (403, 404):
+            raise
+        return domain_form_errors(exc)
+    return {}
+
+
+# --- invoices --------------------------------------------------------------------------------
+
+
+def _invoice_form(
+    request: Request,
+    session: Session,
+    user: User,
+    contract_id: int,
+    form: dict[str, str],
+    errors: dict[str, str],
+) -> Response:
+    contract = invoices.contract_for(session, user, contract_id)
+    if not policy.can_invoice(user, contract):
+        raise Forbidden("Only the supplier invoices against this contract.")
+    return render(
+        request,
+        "contract_management/pages/invoice_form.html",
+        {
+            "contract": contract,
+            "spend": read.spend(session, contract),
+            "form": form,
+            "errors": errors,
+        },
+        status_code=422 if errors else 200,
+    )
+
+
+@router.get("/contracts/{contract_id}/invoices/new", response_class=HTMLResponse)
+def invoice_form(
+    request: Request, session: SessionDep, user: PartyPage, contract_id: int
+) -> Response:
+    """The supplier's invoice form."""
+    today = clock.today().isoformat()
+    return _invoice_form(request, session, user, contract_id, {"issued_on": today}, {})
+
+
+@router.post("/contracts/{contract_id}/invoices/new", response_class=HTMLResponse)
+async def send_invoice(
+    request: Request, session: SessionDep, user: PartyPage, contract_id: int
+) -> Response:
+    form = await _form(request)
+    errors = _run(
+        form, InvoiceCreate, lambda data: invoices.submit_invoice(session, user, contract_id, data)
+    )
+    if errors:
+        session.rollback()
+        return _invoice_form(request, session, user, contract_id, form, errors)
+    return _back(f"/contracts/{contract_id}", "invoice-sent")
+
+
+def _invoice_page(
+    request: Request,
+    session: Session,
+    user: User,
+    invoice_id: int,
+    errors: dict[str, str] | None = None,
+    done: str | None = None,
+) -> Response:
+    invoice, contract = invoices.get_invoice(session, user, invoice_id)
+    return render(
+        request,
+        "contract_management/pages/invoice.html",
+        {
+            "invoice": read.invoice_reads(session, [invoice])[0],
+            "contract": contract,
+            "can_settle": policy.can_settle(user, contract),
+            "can_withdraw": policy.can_withdraw(user, invoice),
+            "errors": errors or {},
+            "today": clock.today().isoformat(),
+            "done": DONE_MESSAGES.get(done or ""),
+        },
+        status_code=422 if errors else 200,
+    )
+
+
+@router.get("/invoices/{invoice_id}", response_class=HTMLResponse)
+def invoice_page(
+    request: Request,
+    session: SessionDep,
+    user: PartyPage,
+    invoice_id: int,
+    done: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
+    """One invoice and what its buyer (approve, dispute, paid) or supplier may do with it."""
+    return _invoice_page(request, session, user, invoice_id, done=done)
+
+
+INVOICE_ACTIONS: dict[str, tuple[type[BaseModel] | None, Any]] = {
+    "approve": (None, lambda s, u, i, _d: invoices.approve_invoice(s, u, i)),
+    "dispute": (DisputeCreate, invoices.dispute_invoice),
+    "paid": (PaymentCreate, invoices.record_payment),
+    "withdraw": (None, lambda s, u, i, _d: invoices.withdraw_invoice(s, u, i)),
+}
+ACTION_DONE = {
+    "approve": "invoice-approved",
+    "dispute": "invoice-disputed",
+    "paid": "invoice-paid",
+    "withdraw": "invoice-withdrawn",
+}
+
+
+@router.post("/invoices/{invoice_id}/{action}", response_class=HTMLResponse)
+async def invoice_action(
+    request: Request, session: SessionDep, user: PartyPage, invoice_id: int, action: str
+) -> Response:
+    """Approve, dispute (with a reason), record payment, or withdraw."""
+    if action not in INVOICE_ACTIONS:
+        raise NotFound("No such action.")
+    model, run = INVOICE_ACTIONS[action]
+    form = await _form(request)
+    errors = _run(form, model, lambda data: run(session, user, invoice_id, data))
+    if errors:
+        session.rollback()
+        return _invoice_page(request, session, user, invoice_id, errors)
+    return _back(f"/invoices/{invoice_id}", ACTION_DONE[action])
+
+
+@router.get("/invoices", response_class=HTMLResponse)
+def invoices_page(
+    request: Request,
+    session: SessionDep,
+    user: PartyPage,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+    overdue: Annotated[bool | None, Query()] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    """The approval queue: invoices the borough pays (or the supplier sent), soonest due."""
+    status = status if status in {"submitted", "approved", "disputed", "paid"} else None
+    listing = read.invoice_page(
+        session, user, status=status, overdue=overdue, page=page, page_size=50
+    )
+    return render(
+        request,
+        "contract_management/pages/invoices.html",
+        {"listing": listing, "status": status or "", "overdue": overdue},
+    )
+
+
+# --- changes ---------------------------------------------------------------------------------
+
+
+def _change_form(
+    request: Request,
+    session: Session,
+    user: User,
+    contract_id: int,
+    form: dict[str, str],
+    errors: dict[str, str],
+) -> Response:
+    contract = invoices.contract_for(session, user, contract_id)
+    if not policy.can_propose_change(user, contract):
+        raise Forbidden("Only the buyer or a procurement officer proposes changes.")
+    return render(
+        request,
+        "contract_management/pages/change_form.html",
+        {
+            "contract": contract,
+            "spend": read.spend(session, contract),
+            "form": form,
+            "errors": errors,
+            "kinds": CHANGE_KINDS,
+            "reasons": CHANGE_REASONS,
+        },
+        status_code=422 if errors else 200,
+    )
+
+
+@router.get("/contracts/{contract_id}/changes/new", response_class=HTMLResponse)
+def change_form(
+    request: Request, session: SessionDep, user: PartyPage, contract_id: int
+) -> Response:
+    return _change_form(request, session, user, contract_id, {"kind": "value"}, {})
+
+
+@router.post("/contracts/{contract_id}/changes/new", response_class=HTMLResponse)
+async def propose_change(
+    request: Request, session: SessionDep, user: PartyPage, contract_id: int
+) -> Response:
+    form = await _form(request)
+    errors = _run(
+        form, ChangeCreate, lambda data: changes.propose_change(session, user, contract_id, data)
+    )
+    if errors:
+        session.rollback()
+        return _change_form(request, session, user, contract_id, form, errors)
+    return _back(f"/contracts/{contract_id}", "change-proposed")
+
+
+def _change_page(
+    request: Request,
+    session: Session,
+    user: User,
+    change_id: int,
+    errors: dict[str, str] | None = None,
+) -> Response:
+    change, contract = changes.get_change(session, user, change_id)
+    return render(
+        request,
+        "contract_management/pages/change.html",
+        {
+            "change": read.change_reads(session, [change])[0],
+            "contract": contract,
+            "can_accept": policy.can_accept_change(user, contract, change)
+            and change.status == "proposed",
+            "can_reject": (
+                policy.change_side(user, contract) is not None or policy.is_officer(user)
+            )
+            and change.status == "proposed",
+            "errors": errors or {},
+        },
+        status_code=422 if errors else 200,
+    )
+
+
+@router.get("/contract-changes/{change_id}", response_class=HTMLResponse)
+def change_page(request: Request, session: SessionDep, user: PartyPage, change_id: int) -> Response:
+    """One proposed change: what it does, the 10 % test, and accept or reject."""
+    return _change_page(request, session, user, change_id)
+
+
+@router.post("/contract-changes/{change_id}/{action}", response_class=HTMLResponse)
+async def change_action(
+    request: Request, session: SessionDep, user: PartyPage, change_id: int, action: str
+) -> Response:
+    """Accept or reject a proposed change, then back to the contract."""
+    _change, contract = changes.get_change(session, user, change_id)
+    form = await _form(request)
+    if action == "accept":
+        errors = _run(form, None, lambda _d: changes.accept_change(session, user, change_id))
+    elif action == "reject":
+        errors = _run(
+            form, RejectCreate, lambda data: changes.reject_change(session, user, change_id, data)
+        )
+    else:
+        raise NotFound("No such action.")
+    if errors:
+        session.rollback()
+        return _change_page(request, session, user, change_id, errors)
+    return _back(f"/contracts/{contract.id}", f"change-{action}ed")
+
+
+# --- termination -----------------------------------------------------------------------------
+
+
+def _termination_form(
+    request: Request,
+    session: Session,
+    user: User,
+    contract_id: int,
+    form: dict[str, str],
+    errors: dict[str, str],
+) -> Response:
+    contract = invoices.contract_for(session, user, contract_id)
+    if not policy.can_terminate(user, contract):
+        raise Forbidden("Only the buyer or a procurement officer terminates a contract.")
+    return render(
+        request,
+        "contract_management/pages/terminate.html",
+        {"contract": contract, "form": form, "errors": errors, "reasons": TERMINATION_REASONS},
+        status_code=422 if errors else 200,
+    )
+
+
+@router.get("/contracts/{contract_id}/terminate", response_class=HTMLResponse)
+def termination_form(
+    request: Request, session: SessionDep, user: PartyPage, contract_id: int
+) -> Response:
+    """Confirm a termination: effective date, reason and explanation."""
+    return _termination_form(request, session, user, contract_id, {}, {})
+
+
+@router.post("/contracts/{contract_id}/terminate", response_class=HTMLResponse)
+async def terminate(
+    request: Request, session: SessionDep, user: PartyPage, contract_id: int
+) -> Response:
+    form = await _form(request)
+    errors = _run(
+        form,
+        TerminationCreate,
+        lambda data: termination.terminate(session, user, contract_id, data),
+    )
+    if errors:
+        session.rollback()
+        return _termination_form(request, session, user, contract_id, form, errors)
+    return _back(f"/contracts/{contract_id}", "terminated")
+
+
+# --- payments report -------------------------------------------------------------------------
+
+
+@router.get("/reports/payments", response_class=HTMLResponse)
+def payments_page(
+    request: Request,
+    session: SessionDep,
+    user: PartyPage,
+    group_by: Annotated[str, Query(max_length=20)] = "borough",
+) -> Response:
+    """How promptly invoices are paid: a chart and its table, with a CSV download."""
+    group_by = group_by if group_by in ("borough", "provider") else "borough"
+    report = reports.payments_report(session, user, group_by=group_by)
+    return render(
+        request,
+        "contract_management/pages/payments.html",
+        {
+            "report": report,
+            "group_by": group_by,
+            "chart": payments_chart(report) if report.rows else None,
+        },
+    )
+
+
+@router.get("/reports/payments.csv")
+def payments_csv(
+    session: SessionDep,
+    user: PartyPage,
+    group_by: Annotated[str, Query(max_length=20)] = "borough",
+) -> Response:
+    if group_by not in ("borough", "provider"):
+        raise Invalid("Group by borough or provider.", field="group_by")
+    report = reports.payments_report(session, user, group_by=group_by)
+    return Response(
+        reports.payments_csv(report),
+        media_type=CSV_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="payments-by-{group_by}.csv"'},
+    )
+
+
+@router.get("/reports/contract-register.csv")
+def register_csv(session: SessionDep, user: PartyPage) -> Response:
+    """Every contract you may see, as CSV."""
+    body = reports.register_csv(reports.register_rows(session, user))
+    return Response(
+        body,
+        media_type=CSV_MEDIA_TYPE,
+        headers={"Content-Disposition": 'attachment; filename="contract-register.csv"'},
+    )

@@ -16,6 +16,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,6 +85,26 @@ def postgres_server() -> tuple[str, object | None]:
     return cluster.url, cluster
 
 
+@contextmanager
+def postgres_database(name: str) -> Iterator[str]:
+    """A fresh database on the bench's PostgreSQL server (a throwaway cluster unless
+    ``LAP_BENCH_POSTGRES_URL`` names one), dropped with the cluster afterwards."""
+    import psycopg
+
+    base, cluster = postgres_server()
+    try:
+        admin_url = make_url(base).set(drivername="postgresql", database="postgres")
+        with psycopg.connect(admin_url.render_as_string(hide_password=False),
+                             autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            admin.execute(f"CREATE DATABASE {name}")
+        url = make_url(base).set(drivername="postgresql+psycopg", database=name)
+        yield url.render_as_string(hide_password=False)
+    finally:
+        if cluster is not None:
+            cluster.stop()  # type: ignore[attr-defined]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-postgres", action="store_true")
@@ -94,20 +116,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         results.append(bench_database(f"sqlite:///{tmp}/bench.db", "SQLite"))
     if not args.no_postgres:
-        base, cluster = postgres_server()
-        try:
-            import psycopg
-
-            admin_url = make_url(base).set(drivername="postgresql", database="postgres")
-            with psycopg.connect(admin_url.render_as_string(hide_password=False),
-                                 autocommit=True) as admin:
-                admin.execute("DROP DATABASE IF EXISTS lap_bench WITH (FORCE)")
-                admin.execute("CREATE DATABASE lap_bench")
-            url = make_url(base).set(drivername="postgresql+psycopg", database="lap_bench")
-            results.append(bench_database(url.render_as_string(hide_password=False), "PostgreSQL"))
-        finally:
-            if cluster is not None:
-                cluster.stop()  # type: ignore[attr-defined]
+        with postgres_database("lap_bench") as url:
+            results.append(bench_database(url, "PostgreSQL"))
     ok = all(m <= PDF_GOAL_MS and s <= ISSUE_GOAL_S for m, s in results)
     print(f"goals: PDF median ≤ {PDF_GOAL_MS:.0f} ms, 33 call-offs ≤ {ISSUE_GOAL_S:.0f} s: "
           + ("met" if ok else "MISSED"))

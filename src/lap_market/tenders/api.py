@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from lap_market.accounts.deps import CurrentUser, SettingsDep, require_role
@@ -11,7 +11,7 @@ from lap_market.clock import as_utc
 from lap_market.db import SessionDep
 from lap_market.money import from_pence
 from lap_market.tenders import bids, cancellation, evaluation, notifications, questions, service
-from lap_market.tenders.models import Award, Notification
+from lap_market.tenders.models import Award, Bid, Notification
 from lap_market.tenders.read import lot_reads
 from lap_market.tenders.schemas import (
     AmendmentCreate,
@@ -182,7 +182,12 @@ def list_bids(session: SessionDep, user: CurrentUser, tender_id: int) -> TenderB
 
 
 @router.post("/bids/{bid_id}/score", response_model=BidRead)
-def score_bid(session: SessionDep, user: Officer, bid_id: int, data: ScoreIn) -> BidRead:
+def score_bid(
+    session: SessionDep,
+    user: Officer,
+    bid_id: Annotated[str, Path(max_length=64, description="The bid's public id")],
+    data: ScoreIn,
+) -> BidRead:
     """Score a bid's quality (0–100) after close."""
     bid = evaluation.score_bid(session, user, bid_id, quality_score=data.quality_score)
     org = session.get(Organisation, bid.provider_id)
@@ -234,11 +239,12 @@ def lot_unsuccessful(
 
 def _award_detail(session: SessionDep, award: Award) -> AwardDetail:
     org = session.get(Organisation, award.supplier_id)
+    bid = session.get(Bid, award.bid_id)
     return AwardDetail(
         id=award.id,  # type: ignore[arg-type]
         tender_id=award.tender_id,
         lot_id=award.lot_id,
-        bid_id=award.bid_id,
+        bid_id=bid.public_id if bid else "",
         supplier=org.name if org else "",
         unit_price=from_pence(award.unit_price_pence),
         reason=award.reason,

@@ -2,9 +2,9 @@
 calls the same services as the API; providers' pages are in ``opportunities_web``."""
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lap_market.accounts.deps import SettingsDep, WebUser
@@ -266,7 +266,7 @@ async def score(
     settings: SettingsDep,
     user: WebUser,
     tender_id: int,
-    bid_id: int,
+    bid_id: Annotated[str, Path(max_length=64)],
 ) -> Response:
     """Score a bid in place (HTMX swaps the evaluation section)."""
     form = dict(await request.form())

@@ -14,10 +14,12 @@ from lap_market.catalogue.schemas import (
     OfferCreate,
     OfferPage,
     OfferRead,
+    OfferSummary,
     OfferUpdate,
     QuoteRead,
 )
 from lap_market.db import SessionDep
+from lap_market.paging import Paged, PageNumber, PageSize
 
 router = APIRouter(prefix="/api/v1", tags=["catalogue"])
 ProviderUser = Annotated[User, Depends(require_role(Role.PROVIDER))]
@@ -65,6 +67,15 @@ def browse_offers(
         page=page,
         page_size=page_size,
     )
+
+
+@router.get("/my-offers", response_model=Paged[OfferSummary])
+def list_own_offers(
+    session: SessionDep, user: ProviderUser, page: PageNumber = 1, page_size: PageSize = 50
+) -> Paged[OfferSummary]:
+    """Your organisation's offers in every status (drafts and withdrawn too), newest first."""
+    items, total = browse.page_own_offers(session, user, page=page, page_size=page_size)
+    return Paged[OfferSummary](items=items, total=total, page=page, page_size=page_size)
 
 
 @router.get("/offers/{offer_id}", response_model=OfferRead)

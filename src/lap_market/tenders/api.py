@@ -10,6 +10,7 @@ from lap_market.accounts.models import Organisation, Role, User
 from lap_market.clock import as_utc
 from lap_market.db import SessionDep
 from lap_market.money import from_pence
+from lap_market.paging import Paged, PageNumber, PageSize
 from lap_market.tenders import bids, cancellation, evaluation, notifications, questions, service
 from lap_market.tenders.models import Award, Bid, Notification
 from lap_market.tenders.read import lot_reads
@@ -49,13 +50,25 @@ def _notification_read(n: Notification) -> NotificationRead:
     )
 
 
-@router.get("/tenders", response_model=list[TenderRead])
+@router.get("/tenders", response_model=Paged[TenderRead])
 def list_tenders(
-    session: SessionDep, settings: SettingsDep, user: CurrentUser, status: str | None = None
-) -> list[TenderRead]:
-    """Tenders the caller may see: officers all, providers published ones, boroughs theirs."""
-    return service.view_tenders(
-        session, user, service.list_tenders(session, user, status=status), settings
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    status: str | None = None,
+    page: PageNumber = 1,
+    page_size: PageSize = 50,
+) -> Paged[TenderRead]:
+    """Tenders the caller may see: officers all, providers published ones, boroughs theirs;
+    newest first, a page at a time."""
+    tenders, total = service.page_tenders(
+        session, user, status=status, page=page, page_size=page_size
+    )
+    return Paged[TenderRead](
+        items=service.view_tenders(session, user, tenders, settings),
+        total=total,
+        page=page,
+        page_size=page_size,
     )
 
 

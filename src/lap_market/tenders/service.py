@@ -14,6 +14,7 @@ from lap_market.clock import as_utc, clock
 from lap_market.config import Settings
 from lap_market.demand.models import Demand
 from lap_market.errors import Conflict, Invalid, NotFound
+from lap_market.paging import paginate
 from lap_market.tenders import notifications
 from lap_market.tenders.models import (
     Amendment,
@@ -25,7 +26,7 @@ from lap_market.tenders.models import (
     TenderStatus,
 )
 from lap_market.tenders.policy import can_see_tender, is_officer, require_officer, visible_tenders
-from lap_market.tenders.read import effective_status, tender_reads
+from lap_market.tenders.read import effective_status, effective_status_column, tender_reads
 from lap_market.tenders.schemas import AmendmentCreate, TenderRead, TenderUpdate
 
 SETTLED_LOT_STATUSES = frozenset({LotStatus.AWARDED, LotStatus.UNSUCCESSFUL, LotStatus.CONTRACTED})
@@ -158,14 +159,35 @@ def settle_tender(session: Session, tender: Tender) -> None:
 # --- reading -------------------------------------------------------------------------------
 
 
-def list_tenders(session: Session, actor: User, *, status: str | None = None) -> list[Tender]:
+def tenders_query(actor: User, *, status: str | None = None) -> Any:
     """Tenders ``actor`` may see, newest first, optionally of one (effective) status."""
-    query = visible_tenders(select(Tender), actor).order_by(col(Tender.id).desc())
-    tenders = list(session.exec(query).all())
+    query = visible_tenders(select(Tender), actor)
     if status:
-        now = clock.now()
-        tenders = [t for t in tenders if effective_status(t, now) == status]
-    return tenders
+        query = query.where(effective_status_column() == status)
+    return query.order_by(col(Tender.id).desc())
+
+
+def list_tenders(
+    session: Session, actor: User, *, status: str | None = None, limit: int | None = None
+) -> list[Tender]:
+    """Tenders ``actor`` may see, newest first, optionally of one (effective) status."""
+    return list(session.exec(tenders_query(actor, status=status).limit(limit)).all())
+
+
+def page_tenders(
+    session: Session, actor: User, *, page: int, page_size: int, status: str | None = None
+) -> tuple[list[Tender], int]:
+    """One page of the tenders ``actor`` may see, and how many there are in all."""
+    return paginate(session, tenders_query(actor, status=status), page=page, page_size=page_size)
+
+
+def count_tenders(session: Session, actor: User) -> dict[str, int]:
+    """How many tenders ``actor`` may see in each effective status, counted by the database."""
+    status = effective_status_column()
+    query = visible_tenders(select(status, func.count()).select_from(Tender), actor).group_by(
+        status
+    )
+    return {str(s): int(n) for s, n in session.exec(query).all()}
 
 
 def view_tender(session: Session, actor: User, tender: Tender, settings: Settings) -> TenderRead:

@@ -86,7 +86,7 @@ def read_offer(session: SessionDep, user: CurrentUser, offer_id: int) -> OfferRe
 
 @router.patch("/offers/{offer_id}", response_model=OfferRead)
 def update_offer(
-    session: SessionDep, user: ProviderUser, offer_id: int, data: OfferUpdate
+    session: SessionDep, user: CurrentUser, offer_id: int, data: OfferUpdate
 ) -> OfferRead:
     """Change an offer; new rates or unit on a published offer make a new version."""
     offer = service.update_offer(session, user, offer_id, data=data)
@@ -94,14 +94,14 @@ def update_offer(
 
 
 @router.post("/offers/{offer_id}/publish", response_model=OfferRead)
-def publish_offer(session: SessionDep, user: ProviderUser, offer_id: int) -> OfferRead:
+def publish_offer(session: SessionDep, user: CurrentUser, offer_id: int) -> OfferRead:
     """Publish a draft offer."""
     offer = service.publish_offer(session, user, offer_id)
     return browse.offer_read(session, offer)
 
 
 @router.post("/offers/{offer_id}/withdraw", response_model=OfferRead)
-def withdraw_offer(session: SessionDep, user: ProviderUser, offer_id: int) -> OfferRead:
+def withdraw_offer(session: SessionDep, user: CurrentUser, offer_id: int) -> OfferRead:
     """Withdraw an offer from the catalogue."""
     offer = service.withdraw_offer(session, user, offer_id)
     return browse.offer_read(session, offer)

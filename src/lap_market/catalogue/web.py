@@ -332,9 +332,7 @@ def _edit_form(offer: Any) -> dict[str, Any]:
 
 
 def _own_offer(session: SessionDep, user: User, offer_id: int) -> Any:
-    offer = service.get_offer(session, offer_id)
-    service.require_owner(user, offer)
-    return browse.offer_read(session, offer)
+    return browse.offer_read(session, service.get_own_offer(session, user, offer_id))
 
 
 @router.get("/my-offers/{offer_id}/edit", response_class=HTMLResponse)

@@ -84,7 +84,11 @@ def get_tender(
 
 @router.patch("/tenders/{tender_id}", response_model=TenderRead)
 def update_tender(
-    session: SessionDep, settings: SettingsDep, user: Officer, tender_id: int, data: TenderUpdate
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    tender_id: int,
+    data: TenderUpdate,
 ) -> TenderRead:
     """Edit a draft: title, description, weights (sum 100), deadlines (future, in order)."""
     tender = service.update_tender(session, user, tender_id, data=data)
@@ -93,7 +97,7 @@ def update_tender(
 
 @router.post("/tenders/{tender_id}/publish", response_model=TenderRead)
 def publish_tender(
-    session: SessionDep, settings: SettingsDep, user: Officer, tender_id: int
+    session: SessionDep, settings: SettingsDep, user: CurrentUser, tender_id: int
 ) -> TenderRead:
     """Publish a complete draft."""
     tender = service.publish_tender(session, user, tender_id)
@@ -102,7 +106,7 @@ def publish_tender(
 
 @router.post("/tenders/{tender_id}/amendments", response_model=AmendmentRead, status_code=201)
 def amend_tender(
-    session: SessionDep, user: Officer, tender_id: int, data: AmendmentCreate
+    session: SessionDep, user: CurrentUser, tender_id: int, data: AmendmentCreate
 ) -> AmendmentRead:
     """Extend deadlines or change the description before the submission deadline."""
     a = service.amend_tender(session, user, tender_id, data=data)
@@ -113,7 +117,7 @@ def amend_tender(
 
 @router.post("/tenders/{tender_id}/cancel", response_model=TenderRead)
 def cancel_tender(
-    session: SessionDep, settings: SettingsDep, user: Officer, tender_id: int, data: ReasonIn
+    session: SessionDep, settings: SettingsDep, user: CurrentUser, tender_id: int, data: ReasonIn
 ) -> TenderRead:
     """Cancel the whole tender before award; its demand returns to submitted."""
     tender = cancellation.cancel_tender(session, user, tender_id, reason=data.reason)
@@ -122,7 +126,7 @@ def cancel_tender(
 
 @router.post("/tenders/{tender_id}/lots/{lot_id}/cancel", response_model=LotRead)
 def cancel_lot(
-    session: SessionDep, user: Officer, tender_id: int, lot_id: int, data: ReasonIn
+    session: SessionDep, user: CurrentUser, tender_id: int, lot_id: int, data: ReasonIn
 ) -> LotRead:
     """Cancel one lot before its award; its demand returns to submitted."""
     lot = cancellation.cancel_lot(session, user, tender_id, lot_id, reason=data.reason)
@@ -154,7 +158,7 @@ def ask_question(
 
 @router.post("/tenders/{tender_id}/questions/{question_id}/answer", response_model=QuestionRead)
 def answer_question(
-    session: SessionDep, user: Officer, tender_id: int, question_id: int, data: AnswerCreate
+    session: SessionDep, user: CurrentUser, tender_id: int, question_id: int, data: AnswerCreate
 ) -> QuestionRead:
     """The officer's answer, published to every provider."""
     q = questions.answer_question(session, user, tender_id, question_id, data=data)
@@ -213,7 +217,7 @@ def score_bid(
     responses={200: {"content": {"text/csv": {}}}},
 )
 def lot_evaluation(
-    request: Request, session: SessionDep, user: Officer, tender_id: int, lot_id: int
+    request: Request, session: SessionDep, user: CurrentUser, tender_id: int, lot_id: int
 ) -> list[EvaluationRow] | Response:
     """Bids ranked by total score; ``Accept: text/csv`` gives every bid for the record."""
     if "text/csv" in request.headers.get("accept", ""):
@@ -231,7 +235,7 @@ def lot_evaluation(
 def award_lot(
     session: SessionDep,
     settings: SettingsDep,
-    user: Officer,
+    user: CurrentUser,
     tender_id: int,
     lot_id: int,
     data: AwardIn,
@@ -243,7 +247,7 @@ def award_lot(
 
 @router.post("/tenders/{tender_id}/lots/{lot_id}/unsuccessful", response_model=LotRead)
 def lot_unsuccessful(
-    session: SessionDep, user: Officer, tender_id: int, lot_id: int, data: ReasonIn
+    session: SessionDep, user: CurrentUser, tender_id: int, lot_id: int, data: ReasonIn
 ) -> LotRead:
     """Mark a lot that drew no bids unsuccessful."""
     lot = evaluation.mark_unsuccessful(session, user, tender_id, lot_id, reason=data.reason)

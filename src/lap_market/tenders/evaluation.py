@@ -42,6 +42,7 @@ from lap_market.tenders.service import (
     conditional_update,
     get_lot,
     get_tender,
+    get_tender_for_officer,
     persist_closed,
     settle_tender,
 )
@@ -190,8 +191,7 @@ def score_bid(session: Session, actor: User, bid_id: str, *, quality_score: Deci
 
 def evaluate_lot(session: Session, actor: User, tender_id: int, lot_id: int) -> list[EvaluationRow]:
     """The lot's active bids ranked by total score (officers, after close)."""
-    require_officer(actor)
-    tender = get_tender(session, actor, tender_id)
+    tender = get_tender_for_officer(session, actor, tender_id)
     lot = get_lot(session, tender, lot_id)
     _after_close(session, tender)
     return evaluation_rows(session, tender, lot)
@@ -254,8 +254,7 @@ def _cell(value: object) -> str:
 
 def evaluation_csv(session: Session, actor: User, tender_id: int, lot_id: int) -> str:
     """Every bid of the lot (withdrawn ones too) with its scores, for the record."""
-    require_officer(actor)
-    tender = get_tender(session, actor, tender_id)
+    tender = get_tender_for_officer(session, actor, tender_id)
     lot = get_lot(session, tender, lot_id)
     _after_close(session, tender)
     rows = {r.bid_id: r for r in evaluation_rows(session, tender, lot)}
@@ -302,8 +301,7 @@ def award_lot(
 ) -> Award:
     """Award a fully scored lot; anything but a top-ranked bid needs a reason. Exactly one of
     two officers awarding the same lot at once succeeds (a conditional UPDATE on the lot)."""
-    require_officer(actor)
-    tender = get_tender(session, actor, tender_id)
+    tender = get_tender_for_officer(session, actor, tender_id)
     lot = get_lot(session, tender, lot_id)
     _after_close(session, tender)
     if lot.status != LotStatus.OPEN:
@@ -449,8 +447,7 @@ def mark_unsuccessful(
     session: Session, actor: User, tender_id: int, lot_id: int, *, reason: str
 ) -> Lot:
     """Close a lot that drew no bids as unsuccessful."""
-    require_officer(actor)
-    tender = get_tender(session, actor, tender_id)
+    tender = get_tender_for_officer(session, actor, tender_id)
     lot = get_lot(session, tender, lot_id)
     _after_close(session, tender)
     reason = reason.strip()

@@ -55,6 +55,14 @@ def get_tender(session: Session, actor: User, tender_id: int) -> Tender:
     return tender
 
 
+def get_tender_for_officer(session: Session, actor: User, tender_id: int) -> Tender:
+    """The tender for an officer's action. Visibility is checked first, so a tender the actor
+    may not see (a draft, for a provider) answers 404 on every verb, never 403."""
+    tender = get_tender(session, actor, tender_id)
+    require_officer(actor)
+    return tender
+
+
 def get_lot(session: Session, tender: Tender, lot_id: int) -> Lot:
     """A lot of this tender (404 for a lot of another tender)."""
     lot = session.get(Lot, lot_id)
@@ -235,8 +243,7 @@ def _check_deadlines(
 
 def update_tender(session: Session, actor: User, tender_id: int, *, data: TenderUpdate) -> Tender:
     """Edit a draft's title, description, weights and deadlines."""
-    require_officer(actor)
-    tender = get_tender(session, actor, tender_id)
+    tender = get_tender_for_officer(session, actor, tender_id)
     if tender.status != TenderStatus.DRAFT:
         raise Conflict("Only a draft tender can be edited; amend a published one instead.")
     given = data.model_dump(exclude_unset=True)
@@ -286,8 +293,7 @@ def update_tender(session: Session, actor: User, tender_id: int, *, data: Tender
 
 def publish_tender(session: Session, actor: User, tender_id: int) -> Tender:
     """Publish a complete draft: at least one lot, weights adding to 100, future deadlines."""
-    require_officer(actor)
-    tender = get_tender(session, actor, tender_id)
+    tender = get_tender_for_officer(session, actor, tender_id)
     if tender.status != TenderStatus.DRAFT:
         raise Conflict(f"This tender is {effective_status(tender)}, not a draft.")
     lots = [lot for lot in tender_lots(session, tender) if lot.status == LotStatus.OPEN]
@@ -357,8 +363,7 @@ def amend_tender(
     session: Session, actor: User, tender_id: int, *, data: AmendmentCreate
 ) -> Amendment:
     """Extend deadlines or change the description of a published tender before its deadline."""
-    require_officer(actor)
-    tender = get_tender(session, actor, tender_id)
+    tender = get_tender_for_officer(session, actor, tender_id)
     status = effective_status(tender)
     if status != TenderStatus.PUBLISHED:
         raise Conflict(

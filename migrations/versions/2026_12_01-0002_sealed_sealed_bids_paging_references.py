@@ -21,6 +21,14 @@ depends_on: str | Sequence[str] | None = None
 _DIRECT = re.compile(r"^LAP-DC-\d{4}-(\d+)$")
 
 
+def _sqlite_foreign_keys(on: bool) -> None:
+    """SQLite alters a table by copying it and dropping the old one, which with foreign keys
+    enforced fails for a table others refer to (awards refer to bids). The pragma only takes
+    effect outside a transaction, i.e. before this migration's first write."""
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
 def _backfill_bid_ids() -> None:
     bind = op.get_bind()
     bid = sa.table("bid", sa.column("id", sa.Integer), sa.column("public_id", sa.String))
@@ -53,6 +61,7 @@ def _backfill_reference_numbers() -> None:
 
 
 def upgrade() -> None:
+    _sqlite_foreign_keys(False)
     with op.batch_alter_table("auditevent", schema=None) as batch_op:
         batch_op.add_column(sa.Column("sealed_tender_id", sa.Integer(), nullable=True))
         batch_op.create_index(
@@ -80,9 +89,11 @@ def upgrade() -> None:
     with op.batch_alter_table("contract", schema=None) as batch_op:
         batch_op.add_column(sa.Column("reference_number", sa.Integer(), nullable=True))
     _backfill_reference_numbers()
+    _sqlite_foreign_keys(True)
 
 
 def downgrade() -> None:
+    _sqlite_foreign_keys(False)
     with op.batch_alter_table("contract", schema=None) as batch_op:
         batch_op.drop_column("reference_number")
 
@@ -96,3 +107,4 @@ def downgrade() -> None:
         )
         batch_op.drop_index(batch_op.f("ix_auditevent_sealed_tender_id"))
         batch_op.drop_column("sealed_tender_id")
+    _sqlite_foreign_keys(True)

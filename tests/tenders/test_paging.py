@@ -70,6 +70,10 @@ def test_tenders_are_paged_and_filtered_by_effective_status(session, client, app
     dashboard = client.get("/").text  # counts by status, from the database
     for label, count in (("Closed", CLOSED), ("Published", OPEN), ("Draft", DRAFTS)):
         assert re.search(rf"{label}</dt>\s*<dd[^>]*><a[^>]*>{count}</a>", dashboard), label
+    client.cookies.set(SESSION_COOKIE, auth(app, provider)["Authorization"][7:])
+    opportunities = client.get("/opportunities").text
+    assert len(re.findall(r'href="/opportunities/\d+"', opportunities)) == OPEN + CLOSED
+    assert client.get("/opportunities?page=2").status_code == 200
     client.cookies.clear()
 
 

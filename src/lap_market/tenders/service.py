@@ -167,11 +167,16 @@ def settle_tender(session: Session, tender: Tender) -> None:
 # --- reading -------------------------------------------------------------------------------
 
 
-def tenders_query(actor: User, *, status: str | None = None) -> Any:
-    """Tenders ``actor`` may see, newest first, optionally of one (effective) status."""
+def tenders_query(
+    actor: User, *, status: str | None = None, not_status: str | None = None
+) -> Any:
+    """Tenders ``actor`` may see, newest first, optionally of one (effective) status or of
+    any status but one."""
     query = visible_tenders(select(Tender), actor)
     if status:
         query = query.where(effective_status_column() == status)
+    if not_status:
+        query = query.where(effective_status_column() != not_status)
     return query.order_by(col(Tender.id).desc())
 
 
@@ -183,10 +188,17 @@ def list_tenders(
 
 
 def page_tenders(
-    session: Session, actor: User, *, page: int, page_size: int, status: str | None = None
+    session: Session,
+    actor: User,
+    *,
+    page: int,
+    page_size: int,
+    status: str | None = None,
+    not_status: str | None = None,
 ) -> tuple[list[Tender], int]:
     """One page of the tenders ``actor`` may see, and how many there are in all."""
-    return paginate(session, tenders_query(actor, status=status), page=page, page_size=page_size)
+    query = tenders_query(actor, status=status, not_status=not_status)
+    return paginate(session, query, page=page, page_size=page_size)
 
 
 def count_tenders(session: Session, actor: User) -> dict[str, int]:

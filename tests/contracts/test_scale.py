@@ -108,6 +108,13 @@ def test_totals_and_pages_are_right_past_a_thousand_contracts(session, client, a
     assert client.get("/api/v1/contracts?page_size=201",
                       headers=auth(app, world["camden"])).status_code == 422
 
+    # The savings report totals every one of them too.
+    report = client.get("/api/v1/reports/savings", headers=auth(app, world["camden"])).json()
+    assert report["totals"]["contracts"] == CAMDEN_CONTRACTS
+    assert report["totals"]["contracted_value"] == f"{summary.total_value:.2f}"
+    everyone = client.get("/api/v1/reports/savings", headers=auth(app, world["officer"])).json()
+    assert everyone["totals"]["contracts"] == len(everything)
+
     # The pages show the database's totals and page through the list.
     client.cookies.set(SESSION_COOKIE, auth(app, world["camden"])["Authorization"][7:])
     dashboard = client.get("/").text

@@ -201,6 +201,26 @@ def test_nothing_sealed_leaks_before_the_deadline(client, session, app) -> None:
     # After the (amended) deadline the trail says in full who did what, in its place.
     clock.set(deadline + timedelta(days=2, minutes=1))
     assert_bid_events_listed(client, h, people, tender.id, bid_id)
+    assert_only_public_bid_ids(client, h, base, f"/tenders/{tender.id}", lot.id, bid_id)
+
+
+def assert_only_public_bid_ids(
+    client: Any, h: Any, base: str, workspace: str, lot_id: int, bid_id: str
+) -> None:
+    """Once bids are open, the officer's views name them by public id only."""
+    rows = client.get(f"{base}/lots/{lot_id}/evaluation", headers=h["officer"]).json()
+    assert bid_id in {r["bid_id"] for r in rows}
+    assert all(isinstance(r["bid_id"], str) and not r["bid_id"].isdigit() for r in rows)
+    exported = client.get(
+        f"{base}/lots/{lot_id}/evaluation", headers={**h["officer"], "Accept": "text/csv"}
+    ).text
+    assert {line.split(",")[0] for line in exported.splitlines()[1:]} == {
+        r["bid_id"] for r in rows
+    }
+    client.cookies.set(SESSION_COOKIE, h["officer"]["Authorization"].removeprefix("Bearer "))
+    page = client.get(workspace).text
+    client.cookies.clear()
+    assert f"/bids/{bid_id}/score" in page and not re.search(r"/bids/\d+/", page)
 
 
 def assert_not_sequential(session: Any, public_ids: list[str]) -> None:

@@ -176,7 +176,8 @@ def test_permissions(client, session, people) -> None:
     patch = client.patch(f"/api/v1/offers/{offer.id}", json={"title": "Mine now"}, headers=other)
     assert patch.status_code == 403
     assert client.post(f"/api/v1/offers/{offer.id}/withdraw", headers=other).status_code == 403
-    assert client.post(f"/api/v1/offers/{draft.id}/publish", headers=other).status_code == 403
+    # Another provider's draft is not found on any verb (issue 9: was 403 here).
+    assert client.post(f"/api/v1/offers/{draft.id}/publish", headers=other).status_code == 404
     # Another provider's draft is invisible; a published offer is visible to everyone.
     assert client.get(f"/api/v1/offers/{draft.id}", headers=other).status_code == 404
     assert client.get(f"/api/v1/offers/{draft.id}", headers=manager).status_code == 404
@@ -307,7 +308,8 @@ def test_only_providers_change_offers(client, session, people) -> None:
             client.post(f"/api/v1/offers/{offer.id}/withdraw", headers=headers),
             client.post(f"/api/v1/offers/{draft.id}/publish", headers=headers),
         ]
-        assert [c.status_code for c in calls] == [403, 403, 403], person
+        # Visible offers: 403; another provider's draft: 404, as on GET (issue 9).
+        assert [c.status_code for c in calls] == [403, 403, 404], person
     officer = f.officer(session)
     session.commit()
     headers = f.token_headers(client, officer.email)

@@ -120,7 +120,9 @@ def test_only_parties_and_officers_see_a_contract_and_its_pdf(session, client, a
     def refs(who: str) -> set[str]:
         response = client.get("/api/v1/contracts", headers=auth(app, people[who]))
         assert response.status_code == 200
-        return {c["reference"] for c in response.json()}
+        body = response.json()
+        assert body["total"] == len(body["items"]) and body["page"] == 1
+        return {c["reference"] for c in body["items"]}
 
     everything = {c.reference for c in contracts}
     assert refs("camden") == {camden.reference}

@@ -65,7 +65,7 @@ def _awards(session) -> int:  # type: ignore[no-untyped-def]
 
 def _score(client, h, bid, value):  # type: ignore[no-untyped-def]
     return client.post(
-        f"/api/v1/bids/{bid.id}/score", json={"quality_score": value}, headers=h["officer"]
+        f"/api/v1/bids/{bid.public_id}/score", json={"quality_score": value}, headers=h["officer"]
     )
 
 
@@ -85,14 +85,14 @@ def test_score_rank_csv_award_and_revoke(client, session, closed) -> None:  # ty
     assert session.exec(select(AuditEvent).where(AuditEvent.action == "bid.scored")).all() == []
     assert (
         client.post(
-            f"/api/v1/bids/{bids['a'].id}/score", json={"quality_score": 50}, headers=h["a"]
+            f"/api/v1/bids/{bids['a'].public_id}/score", json={"quality_score": 50}, headers=h["a"]
         ).status_code
         == 403
     )
     assert _score(client, h, bids["a"], 90).status_code == 200
     assert _score(client, h, bids["b"], "95.5").status_code == 200
     # Awarding before every bid is scored: 409, nothing written.
-    r = client.post(f"{base}/award", json={"bid_id": bids["a"].id}, headers=h["officer"])
+    r = client.post(f"{base}/award", json={"bid_id": bids["a"].public_id}, headers=h["officer"])
     assert r.status_code == 409
     assert _awards(session) == 0
     assert _score(client, h, bids["c"], "61").status_code == 200
@@ -111,9 +111,9 @@ def test_score_rank_csv_award_and_revoke(client, session, closed) -> None:  # ty
         )
         for r in rows
     ] == [
-        (bids["c"].id, "8.00", "100.00", "61.00", "84.40", 1),
-        (bids["a"].id, "10.00", "80.00", "90.00", "84.00", 2),
-        (bids["b"].id, "12.50", "64.00", "95.50", "76.60", 3),
+        (bids["c"].public_id, "8.00", "100.00", "61.00", "84.40", 1),
+        (bids["a"].public_id, "10.00", "80.00", "90.00", "84.00", 2),
+        (bids["b"].public_id, "12.50", "64.00", "95.50", "76.60", 3),
     ]
     r = client.get(f"{base}/evaluation", headers={**h["officer"], "Accept": "text/csv"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
@@ -124,25 +124,25 @@ def test_score_rank_csv_award_and_revoke(client, session, closed) -> None:  # ty
     assert client.get(f"{base}/evaluation", headers=h["a"]).status_code == 403
 
     # Not the top bid and no reason: 422; an unknown bid: 422; then with a reason.
-    r = client.post(f"{base}/award", json={"bid_id": bids["a"].id}, headers=h["officer"])
+    r = client.post(f"{base}/award", json={"bid_id": bids["a"].public_id}, headers=h["officer"])
     assert r.status_code == 422 and r.json()["field"] == "reason"
     assert _awards(session) == 0
     assert session.get(Lot, lot.id).status == "open"  # type: ignore[union-attr]
     assert (
-        client.post(f"{base}/award", json={"bid_id": 99999}, headers=h["officer"]).status_code
+        client.post(f"{base}/award", json={"bid_id": "no-such-bid"}, headers=h["officer"]).status_code
         == 422
     )
     assert (
         client.post(
             f"/api/v1/tenders/{tender.id}/lots/{empty.id}/award",
-            json={"bid_id": bids["a"].id},
+            json={"bid_id": bids["a"].public_id},
             headers=h["officer"],
         ).status_code
         == 409
     )
     r = client.post(
         f"{base}/award",
-        json={"bid_id": bids["a"].id, "reason": "Better quality"},
+        json={"bid_id": bids["a"].public_id, "reason": "Better quality"},
         headers=h["officer"],
     )
     assert r.status_code == 200, r.text
@@ -151,7 +151,7 @@ def test_score_rank_csv_award_and_revoke(client, session, closed) -> None:  # ty
     award_id = r.json()["award_id"]
     assert (
         client.post(
-            f"{base}/award", json={"bid_id": bids["c"].id}, headers=h["officer"]
+            f"{base}/award", json={"bid_id": bids["c"].public_id}, headers=h["officer"]
         ).status_code
         == 409
     )
@@ -203,7 +203,7 @@ def test_score_rank_csv_award_and_revoke(client, session, closed) -> None:  # ty
     )
     rows = client.get(f"{base}/evaluation", headers=h["officer"]).json()
     assert [r["quality_score"] for r in rows] == ["61.00", "90.00", "95.50"]
-    r = client.post(f"{base}/award", json={"bid_id": bids["c"].id}, headers=h["officer"])
+    r = client.post(f"{base}/award", json={"bid_id": bids["c"].public_id}, headers=h["officer"])
     assert r.status_code == 200
     second = r.json()["award_id"]
     # After the standstill end date, revoking is refused and nothing changes.
@@ -255,7 +255,7 @@ def test_two_officers_award_at_once_exactly_one_wins(app, session, closed) -> No
         headers = h[who]
         with TestClient(app) as own_client:  # its own connection and session
             barrier.wait(timeout=10)
-            response = own_client.post(url, json={"bid_id": bids[bid_key].id}, headers=headers)
+            response = own_client.post(url, json={"bid_id": bids[bid_key].public_id}, headers=headers)
             results.append(response.status_code)
 
     threads = [

@@ -122,7 +122,7 @@ def test_standstill_length_comes_from_the_setting(client, session, app) -> None:
     assert "23 Dec 2026" in page or "23 December 2026" in page
     r = client.post(
         f"/api/v1/tenders/{tender.id}/lots/{lot.id}/award",
-        json={"bid_id": bid.id},
+        json={"bid_id": bid.public_id},
         headers=h["officer"],
     )
     assert r.status_code == 200 and r.json()["standstill_ends"] == "2026-12-23"
@@ -147,7 +147,7 @@ def test_standstill_counts_from_the_day_in_london(client, session, app) -> None:
     clock.set(datetime(2027, 6, 7, 23, 30, tzinfo=UTC))
     r = client.post(
         f"/api/v1/tenders/{tender.id}/lots/{lot.id}/award",
-        json={"bid_id": bid.id},
+        json={"bid_id": bid.public_id},
         headers=h["officer"],
     )
     # Eight working days after Tuesday 8 June: Friday 18 June (counting from the UTC day,

@@ -87,15 +87,19 @@ def test_nothing_sealed_leaks_before_the_deadline(client, session, app) -> None:
     h = FreshTokens(app, people)
     base = f"/api/v1/tenders/{tender.id}"
     bid_url = f"{base}/lots/{lot.id}/bid"
+    # The bidder signs in for real and bids at once: its sign-in is the event just before.
+    signed_in = acc.token_headers(client, people["bidder"].email)
     # A first bid, replaced: the replaced price must not surface either.
     first = {"unit_price": "999.99", "quality_statement": "first draft"}
-    assert client.put(bid_url, json=first, headers=h["bidder"]).status_code == 201
+    assert client.put(bid_url, json=first, headers=signed_in).status_code == 201
     sealed = {"unit_price": PRICE, "quality_statement": f"Our plan: {MARKER}."}
     r = client.put(bid_url, json=sealed, headers=h["bidder"])
     assert r.status_code == 200
     bid_id = r.json()["id"]
     rival_bid = {"unit_price": "5.00", "quality_statement": "rival"}
-    assert client.put(bid_url, json=rival_bid, headers=h["rival"]).status_code == 201
+    r = client.put(bid_url, json=rival_bid, headers=h["rival"])
+    assert r.status_code == 201
+    assert_not_sequential(session, [bid_id, r.json()["id"]])
     # The rival asks (so the officer legitimately learns the rival's name, not the bidder's).
     q = client.post(f"{base}/questions", json={"question": "Racking?"}, headers=h["rival"]).json()
     assert (
@@ -162,8 +166,9 @@ def test_nothing_sealed_leaks_before_the_deadline(client, session, app) -> None:
         text = f"{event.action} {event.details} {event.actor_id} {event.organisation_id}"
         seen.append((f"audit {event.id} {event.action}", text))
         if event.action.startswith("bid."):
-            # Anonymous: an actor or organisation would tell officers who bid.
-            assert event.actor_id is None and event.organisation_id is None, text
+            # Recorded in full, but sealed to the tender (unlisted until its deadline).
+            assert event.sealed_tender_id == tender.id, text
+    assert_bid_events_unlisted(client, h, tender.id)
     notes = session.exec(select(Notification)).all()
     assert notes
     for note in notes:
@@ -191,3 +196,90 @@ def test_nothing_sealed_leaks_before_the_deadline(client, session, app) -> None:
     # ...and what is cut out is only the random tokens, never the content around them.
     token = h["officer"]["Authorization"].removeprefix("Bearer ")
     assert leaks(f"{token} {MARKER} £{PRICE}") == [PRICE, f"£{PRICE}", "statement"]
+    assert f"\"id\":\"{bid_id}\"" in own_api  # the public id is the one shown
+
+    # After the (amended) deadline the trail says in full who did what, in its place.
+    clock.set(deadline + timedelta(days=2, minutes=1))
+    assert_bid_events_listed(client, h, people, tender.id, bid_id)
+    assert_only_public_bid_ids(client, h, base, f"/tenders/{tender.id}", lot.id, bid_id)
+
+
+def assert_only_public_bid_ids(
+    client: Any, h: Any, base: str, workspace: str, lot_id: int, bid_id: str
+) -> None:
+    """Once bids are open, the officer's views name them by public id only."""
+    rows = client.get(f"{base}/lots/{lot_id}/evaluation", headers=h["officer"]).json()
+    assert bid_id in {r["bid_id"] for r in rows}
+    assert all(isinstance(r["bid_id"], str) and not r["bid_id"].isdigit() for r in rows)
+    exported = client.get(
+        f"{base}/lots/{lot_id}/evaluation", headers={**h["officer"], "Accept": "text/csv"}
+    ).text
+    assert {line.split(",")[0] for line in exported.splitlines()[1:]} == {
+        r["bid_id"] for r in rows
+    }
+    client.cookies.set(SESSION_COOKIE, h["officer"]["Authorization"].removeprefix("Bearer "))
+    page = client.get(workspace).text
+    client.cookies.clear()
+    assert f"/bids/{bid_id}/score" in page and not re.search(r"/bids/\d+/", page)
+
+
+def assert_not_sequential(session: Any, public_ids: list[str]) -> None:
+    """Bids are known outside the database by random ids that count nothing."""
+    from lap_market.tenders.models import Bid
+
+    rows = {b.public_id: b for b in session.exec(select(Bid)).all()}
+    for public_id in public_ids:
+        assert re.fullmatch(r"[A-Za-z0-9_-]{16,}", public_id), public_id
+        assert not public_id.isdigit() and public_id != str(rows[public_id].id)
+    assert len(set(public_ids)) == len(public_ids)
+
+
+def _listed(client: Any, headers: dict[str, str]) -> list[dict[str, Any]]:
+    r = client.get("/api/v1/audit?page_size=500", headers=headers)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["total"] == len(body["items"])
+    return list(body["items"])
+
+
+def assert_bid_events_unlisted(client: Any, h: Any, tender_id: int) -> None:
+    """Before the deadline no reader lists a bid event (so none sits after a sign-in)."""
+    for who in ("officer", "admin"):
+        events = _listed(client, h[who])
+        actions = [e["action"] for e in events]
+        assert "user.signed_in" in actions and "question.asked" in actions, actions
+        assert not [a for a in actions if a.startswith("bid.")], (who, actions)
+        filtered = client.get("/api/v1/audit?object_type=bid", headers=h[who]).json()
+        assert filtered["items"] == [] and filtered["total"] == 0
+        client.cookies.set(SESSION_COOKIE, h[who]["Authorization"].removeprefix("Bearer "))
+        for page in ("/audit", "/audit?object_type=bid", "/"):
+            assert "bid.submitted" not in client.get(page).text, (who, page)
+        client.cookies.clear()
+    # Not even the bidder's own activity feed lists them.
+    client.cookies.set(SESSION_COOKIE, h["bidder"]["Authorization"].removeprefix("Bearer "))
+    assert "bid.submitted" not in client.get("/").text
+    client.cookies.clear()
+
+
+def assert_bid_events_listed(
+    client: Any, h: Any, people: dict[str, Any], tender_id: int, bid_id: str
+) -> None:
+    """After the deadline every bid event lists with its actor and organisation."""
+    events = _listed(client, h["admin"])
+    bid_events = [e for e in events if e["action"].startswith("bid.")]
+    bidder, rival = people["bidder"], people["rival"]
+    assert sorted((e["action"], e["actor_id"], e["organisation_id"]) for e in bid_events) == sorted(
+        [
+            ("bid.submitted", bidder.id, bidder.organisation_id),
+            ("bid.replaced", bidder.id, bidder.organisation_id),
+            ("bid.submitted", rival.id, rival.organisation_id),
+        ]
+    )
+    assert {e["object_id"] for e in bid_events if e["actor_id"] == bidder.id} == {bid_id}
+    assert all(e["details"]["tender_id"] == tender_id for e in bid_events)
+    # In order: the bidder's sign-in, then its first bid.
+    ordered = [e["action"] for e in reversed(events) if e["actor_id"] == bidder.id]
+    assert ordered[:2] == ["user.signed_in", "bid.submitted"], ordered
+    client.cookies.set(SESSION_COOKIE, h["officer"]["Authorization"].removeprefix("Bearer "))
+    assert "bid.submitted" in client.get("/audit?object_type=bid").text
+    client.cookies.clear()

@@ -24,8 +24,9 @@ from lap_market.catalogue.pricing import load_rate_cards
 from lap_market.clock import clock
 from lap_market.demand.models import Demand, DemandStatus
 from lap_market.demand.service import UnitIndex, filter_by_service, unit_index
-from lap_market.errors import Conflict, Forbidden, Invalid, NotFound
+from lap_market.errors import Conflict, Forbidden, Invalid
 from lap_market.tenders.models import Amendment, Lot, Notification, Question, Tender, TenderStatus
+from lap_market.tenders.service import get_tender_for_officer
 
 CHUNK = 5000  # ids per UPDATE … IN (…), well inside both databases' parameter limits
 
@@ -261,12 +262,8 @@ def aggregate_demand(session: Session, actor: User, *, filters: AggregateRequest
 
 
 def get_draft(session: Session, actor: User, tender_id: int) -> Tender:
-    """A tender for the lot editor (officers only)."""
-    require_officer(actor)
-    tender = session.get(Tender, tender_id)
-    if tender is None:
-        raise NotFound("Tender not found.")
-    return tender
+    """A tender for the lot editor (officers only; 404 to anyone who may not see it)."""
+    return get_tender_for_officer(session, actor, tender_id)
 
 
 def _lock_draft(session: Session, actor: User, tender_id: int) -> Tender:

@@ -19,3 +19,8 @@ class AuditEvent(SQLModel, table=True):
     object_type: str = Field(max_length=40, index=True)
     object_id: str = text(40)
     details: dict[str, Any] = json_field()
+    # Set on sealed-bid events: hidden from every reader until this tender's submission
+    # deadline has passed (read live, so an amended deadline moves the seal with it).
+    sealed_tender_id: int | None = Field(
+        default=None, foreign_key="tender.id", index=True, nullable=True
+    )

@@ -3,12 +3,28 @@
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col, func, select
 
 from lap_market.accounts.models import Role, User
 from lap_market.audit.models import AuditEvent
 from lap_market.clock import clock
 from lap_market.errors import Forbidden
+from lap_market.tenders.models import Tender
+
+
+def unsealed() -> ColumnElement[bool]:
+    """Events anyone may list now: not sealed, or sealed to a tender whose deadline has passed.
+
+    Sealed events are left out entirely (not just anonymised), so their place in the order of
+    events cannot tell who bid: a bid event right after a provider's sign-in would.
+    """
+    closed = select(Tender.id).where(
+        col(Tender.submission_deadline).is_not(None),
+        col(Tender.submission_deadline) <= clock.now(),
+    )
+    sealed_to = col(AuditEvent.sealed_tender_id)
+    return or_(sealed_to.is_(None), sealed_to.in_(closed))
 
 
 def record(
@@ -20,8 +36,13 @@ def record(
     object_id: int | str | None,
     details: dict[str, Any] | None = None,
     organisation_id: int | None = None,
+    sealed_tender_id: int | None = None,
 ) -> AuditEvent:
-    """Add one audit event in the caller's transaction, so it commits or rolls back with it."""
+    """Add one audit event in the caller's transaction, so it commits or rolls back with it.
+
+    ``sealed_tender_id``: the event stays out of every listing until that tender's submission
+    deadline has passed (sealed bids), then shows in full.
+    """
     event = AuditEvent(
         at=clock.now(),
         actor_id=actor.id if actor else None,
@@ -32,6 +53,7 @@ def record(
         object_type=object_type,
         object_id=str(object_id) if object_id is not None else "",
         details=_jsonable(details or {}),
+        sealed_tender_id=sealed_tender_id,
     )
     session.add(event)
     return event
@@ -64,7 +86,7 @@ def list_events(
     """Audit events, newest first; officers and admins only."""
     if actor.role not in (Role.PROCUREMENT_OFFICER, Role.ADMIN):
         raise Forbidden("Only procurement officers and admins may read the audit log.")
-    query = select(AuditEvent)
+    query = select(AuditEvent).where(unsealed())
     if action:
         query = query.where(AuditEvent.action == action)
     if object_type:
@@ -93,7 +115,7 @@ def recent_for_organisation(
     return list(
         session.exec(
             select(AuditEvent)
-            .where(AuditEvent.organisation_id == organisation_id)
+            .where(AuditEvent.organisation_id == organisation_id, unsealed())
             .order_by(col(AuditEvent.id).desc())
             .limit(limit)
         ).all()

@@ -14,10 +14,12 @@ from lap_market.catalogue.schemas import (
     OfferCreate,
     OfferPage,
     OfferRead,
+    OfferSummary,
     OfferUpdate,
     QuoteRead,
 )
 from lap_market.db import SessionDep
+from lap_market.paging import Paged, PageNumber, PageSize
 
 router = APIRouter(prefix="/api/v1", tags=["catalogue"])
 ProviderUser = Annotated[User, Depends(require_role(Role.PROVIDER))]
@@ -67,6 +69,15 @@ def browse_offers(
     )
 
 
+@router.get("/my-offers", response_model=Paged[OfferSummary])
+def list_own_offers(
+    session: SessionDep, user: ProviderUser, page: PageNumber = 1, page_size: PageSize = 50
+) -> Paged[OfferSummary]:
+    """Your organisation's offers in every status (drafts and withdrawn too), newest first."""
+    items, total = browse.page_own_offers(session, user, page=page, page_size=page_size)
+    return Paged[OfferSummary](items=items, total=total, page=page, page_size=page_size)
+
+
 @router.get("/offers/{offer_id}", response_model=OfferRead)
 def read_offer(session: SessionDep, user: CurrentUser, offer_id: int) -> OfferRead:
     """One offer with its current tiers and version history."""
@@ -75,7 +86,7 @@ def read_offer(session: SessionDep, user: CurrentUser, offer_id: int) -> OfferRe
 
 @router.patch("/offers/{offer_id}", response_model=OfferRead)
 def update_offer(
-    session: SessionDep, user: ProviderUser, offer_id: int, data: OfferUpdate
+    session: SessionDep, user: CurrentUser, offer_id: int, data: OfferUpdate
 ) -> OfferRead:
     """Change an offer; new rates or unit on a published offer make a new version."""
     offer = service.update_offer(session, user, offer_id, data=data)
@@ -83,14 +94,14 @@ def update_offer(
 
 
 @router.post("/offers/{offer_id}/publish", response_model=OfferRead)
-def publish_offer(session: SessionDep, user: ProviderUser, offer_id: int) -> OfferRead:
+def publish_offer(session: SessionDep, user: CurrentUser, offer_id: int) -> OfferRead:
     """Publish a draft offer."""
     offer = service.publish_offer(session, user, offer_id)
     return browse.offer_read(session, offer)
 
 
 @router.post("/offers/{offer_id}/withdraw", response_model=OfferRead)
-def withdraw_offer(session: SessionDep, user: ProviderUser, offer_id: int) -> OfferRead:
+def withdraw_offer(session: SessionDep, user: CurrentUser, offer_id: int) -> OfferRead:
     """Withdraw an offer from the catalogue."""
     offer = service.withdraw_offer(session, user, offer_id)
     return browse.offer_read(session, offer)

@@ -31,6 +31,7 @@ from lap_market.clock import as_utc, clock
 from lap_market.errors import Invalid
 from lap_market.modeling import row_id
 from lap_market.money import from_pence
+from lap_market.paging import paginate
 
 SortKey = Literal["name", "price"]
 MAX_PAGE_SIZE = 100
@@ -358,6 +359,21 @@ def list_own_offers(session: Session, actor: User) -> list[OfferSummary]:
         ).all()
     )
     return _summaries(session, load_reference(session), [int(i) for i in ids if i], None)
+
+
+def page_own_offers(
+    session: Session, actor: User, *, page: int, page_size: int
+) -> tuple[list[OfferSummary], int]:
+    """One page of the provider organisation's offers in any status, newest first, and how
+    many it has in all (counted by the database)."""
+    require_provider(actor)
+    query = (
+        select(Offer.id)
+        .where(Offer.provider_id == actor.organisation_id)
+        .order_by(col(Offer.id).desc())
+    )
+    ids, total = paginate(session, query, page=page, page_size=page_size)
+    return _summaries(session, load_reference(session), [int(i) for i in ids if i], None), total
 
 
 def offer_counts(session: Session, *, provider_id: int | None = None) -> dict[str, int]:

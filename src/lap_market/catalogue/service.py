@@ -137,6 +137,14 @@ def get_visible_offer(session: Session, actor: User, offer_id: int) -> Offer:
     return offer
 
 
+def get_own_offer(session: Session, actor: User, offer_id: int) -> Offer:
+    """An offer the actor's organisation owns, to change it. Visibility comes first, so
+    another provider's draft is 404 on every verb (as on GET); a visible one not theirs 403."""
+    offer = get_visible_offer(session, actor, offer_id)
+    require_owner(actor, offer)
+    return offer
+
+
 def _add_tiers(session: Session, version_id: int, tiers: Sequence[TierIn]) -> None:
     for tier in tiers:
         session.add(
@@ -247,8 +255,7 @@ def version_tiers(session: Session, version_id: int) -> list[Tier]:
 def update_offer(session: Session, actor: User, offer_id: int, *, data: OfferUpdate) -> Offer:
     """Change an offer. A draft changes in place; new rates or a new unit on a published offer
     become a new version (the old one stays for everything priced on it)."""
-    offer = get_offer(session, offer_id)
-    require_owner(actor, offer)
+    offer = get_own_offer(session, actor, offer_id)
     if offer.status == OfferStatus.WITHDRAWN:
         raise Conflict("A withdrawn offer cannot be changed.", field="status")
     changes = data.model_dump(exclude_unset=True)
@@ -370,8 +377,7 @@ def _transition(
     stamp: str,
     action: str,
 ) -> Offer:
-    offer = get_offer(session, offer_id)
-    require_owner(actor, offer)
+    offer = get_own_offer(session, actor, offer_id)
     if offer.status not in allowed_from:
         raise Conflict(f"A {offer.status} offer cannot be {to}.", field="status")
     now = clock.now()
@@ -403,8 +409,7 @@ def _transition(
 
 def publish_offer(session: Session, actor: User, offer_id: int) -> Offer:
     """A draft goes live in the catalogue."""
-    offer = get_offer(session, offer_id)
-    require_owner(actor, offer)
+    offer = get_own_offer(session, actor, offer_id)
     if offer.valid_until is not None and offer.valid_until < clock.today():
         raise Invalid(
             "The offer's validity has already ended; change the dates first.", field="valid_until"

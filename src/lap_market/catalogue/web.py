@@ -15,6 +15,7 @@ from lap_market.catalogue import browse, quotes, reference, service
 from lap_market.catalogue.schemas import MAX_TIERS, OfferCreate, OfferUpdate
 from lap_market.db import SessionDep
 from lap_market.errors import Conflict, DomainError, Invalid
+from lap_market.paging import PageNumber, page_count
 from lap_market.templating import render
 from lap_market.web.deps import web_router
 from lap_market.web.forms import domain_form_errors, validation_messages
@@ -22,6 +23,7 @@ from lap_market.web.forms import domain_form_errors, validation_messages
 router = web_router()
 ProviderPage = Annotated[User, Depends(web_role(Role.PROVIDER))]
 PAGE_SIZE = 20
+MY_OFFERS_PAGE_SIZE = 50
 TIER_ROWS = 4
 SORTS = [("name", "Name"), ("price", "Price (lowest first)")]
 COMMISSIONED = [("yes", "LMA commissioned services only"), ("no", "Contractors only")]
@@ -184,12 +186,19 @@ def _my_offers(
     *,
     error: DomainError | None = None,
     offer_id: int | None = None,
+    page: int = 1,
 ) -> Response:
+    offers, total = browse.page_own_offers(
+        session, user, page=page, page_size=MY_OFFERS_PAGE_SIZE
+    )
     return render(
         request,
         "catalogue/pages/my_offers.html",
         {
-            "offers": browse.list_own_offers(session, user),
+            "offers": offers,
+            "page": page,
+            "pages": page_count(total, MY_OFFERS_PAGE_SIZE),
+            "page_url": lambda number: f"/my-offers?page={number}",
             "done": request.query_params.get("done", ""),
             "error": error,
             "error_offer_id": offer_id,
@@ -199,9 +208,11 @@ def _my_offers(
 
 
 @router.get("/my-offers", response_class=HTMLResponse)
-def my_offers_page(request: Request, session: SessionDep, user: ProviderPage) -> Response:
+def my_offers_page(
+    request: Request, session: SessionDep, user: ProviderPage, page: PageNumber = 1
+) -> Response:
     """The provider's own offers in every status, with publish and withdraw buttons."""
-    return _my_offers(request, session, user)
+    return _my_offers(request, session, user, page=page)
 
 
 def _form_tiers(form: dict[str, str]) -> tuple[list[dict[str, str]], list[int]]:
@@ -321,9 +332,7 @@ def _edit_form(offer: Any) -> dict[str, Any]:
 
 
 def _own_offer(session: SessionDep, user: User, offer_id: int) -> Any:
-    offer = service.get_offer(session, offer_id)
-    service.require_owner(user, offer)
-    return browse.offer_read(session, offer)
+    return browse.offer_read(session, service.get_own_offer(session, user, offer_id))
 
 
 @router.get("/my-offers/{offer_id}/edit", response_class=HTMLResponse)

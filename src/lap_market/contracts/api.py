@@ -17,6 +17,7 @@ from lap_market.contracts.schemas import (
     DirectQuoteRead,
 )
 from lap_market.db import SessionDep
+from lap_market.paging import Paged, PageNumber, PageSize
 
 router = APIRouter(prefix="/api/v1", tags=["contracts"])
 Officer = Annotated[User, Depends(require_role(Role.PROCUREMENT_OFFICER))]
@@ -109,7 +110,7 @@ def commission(
     return service.contract_read(session, contract)
 
 
-@router.get("/contracts", response_model=list[ContractRead])
+@router.get("/contracts", response_model=Paged[ContractRead])
 def list_contracts(
     session: SessionDep,
     user: CurrentUser,
@@ -117,12 +118,20 @@ def list_contracts(
     kind: Annotated[ContractKind | None, Query()] = None,
     tender_id: Annotated[int | None, Query()] = None,
     lot_id: Annotated[int | None, Query()] = None,
-) -> list[ContractRead]:
-    """Your organisation's contracts (officers: all), newest first."""
-    contracts = service.list_contracts(
-        session, user, status=status, kind=kind, tender_id=tender_id, lot_id=lot_id
+    page: PageNumber = 1,
+    page_size: PageSize = 50,
+) -> Paged[ContractRead]:
+    """Your organisation's contracts (officers: all), newest first, a page at a time."""
+    contracts, total = service.page_contracts(
+        session, user, status=status, kind=kind, tender_id=tender_id, lot_id=lot_id,
+        page=page, page_size=page_size,
     )
-    return service.contract_reads(session, contracts)
+    return Paged[ContractRead](
+        items=service.contract_reads(session, contracts),
+        total=total,
+        page=page,
+        page_size=page_size,
+    )
 
 
 @router.get("/contracts/{contract_id}", response_model=ContractRead)

@@ -116,7 +116,7 @@ def _tender_to_call_offs(session: Session, ctx: DemoContext, officer: User, toda
     for lot in lots:
         lot_bids = session.exec(select(Bid).where(Bid.lot_id == lot.id)).all()
         for bid in lot_bids:
-            evaluation.score_bid(session, officer, bid.id,  # type: ignore[arg-type]
+            evaluation.score_bid(session, officer, bid.public_id,
                                  quality_score=scores.get(bid.provider_id, Decimal("70")))
         rows = evaluation.evaluation_rows(session, tender, lot)
         if rows:

@@ -240,11 +240,18 @@ def _take_capacity(session: Session, offer_id: int, quantity: Decimal) -> bool:
 
 
 def _next_direct_sequence(session: Session, year: int) -> int:
-    prefix = f"LAP-DC-{year}-"
+    """One more than the year's highest direct-contract number (numerically: past 9999 too).
+
+    Two commissions may read the same maximum; the unique reference lets only one of them
+    insert it, and the other retries with the next number (see ``commission_offer``).
+    """
     last = session.exec(
-        select(func.max(Contract.reference)).where(col(Contract.reference).startswith(prefix))
+        select(func.max(Contract.reference_number)).where(
+            Contract.kind == ContractKind.DIRECT,
+            col(Contract.reference).startswith(f"LAP-DC-{year}-"),
+        )
     ).one()
-    return int(str(last).rsplit("-", 1)[1]) + 1 if last else 1
+    return int(last) + 1 if last else 1
 
 
 def commission_offer(
@@ -292,7 +299,8 @@ def commission_offer(
         issued_by_id=actor.id,  # type: ignore[arg-type]
     )
     for _attempt in range(10):
-        contract.reference = direct_reference(now.year, _next_direct_sequence(session, now.year))
+        contract.reference_number = _next_direct_sequence(session, now.year)
+        contract.reference = direct_reference(now.year, contract.reference_number)
         content = render_document(session, contract)
         try:
             with session.begin_nested():

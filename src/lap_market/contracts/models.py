@@ -24,6 +24,9 @@ class ContractStatus(StrEnum):
 class Contract(SQLModel, table=True):
     id: int | None = id_field()
     reference: str = Field(max_length=40, unique=True)
+    # The number at the end of a direct contract's reference, kept as an integer so the next
+    # one is MAX + 1 numerically ("LAP-DC-2026-10000" sorts before "…-9999" as a string).
+    reference_number: int | None = Field(default=None, nullable=True)
     kind: str = text(20)
     buyer_id: int = fk("organisation.id")
     supplier_id: int = fk("organisation.id")

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, SQLModel, col, func, select
 
 from lap_market.accounts.models import Organisation, Role, User
 from lap_market.catalogue.models import (
@@ -32,6 +32,7 @@ from lap_market.contracts.schemas import (
 )
 from lap_market.errors import Forbidden, NotFound
 from lap_market.money import from_pence, to_pence, vat_on
+from lap_market.paging import paginate
 from lap_market.tenders.models import Lot, Tender
 
 PAYMENT_TERMS = "30 days from receipt of a valid invoice"
@@ -93,24 +94,27 @@ def get_row(session: Session, model: type[M], ident: int | None) -> M:
     return row
 
 
-def list_contracts(
-    session: Session,
+def visible_contracts(query: Any, actor: User) -> Any:
+    """Filter a query on ``Contract`` to the actor's own (officers: all)."""
+    if actor.role == Role.BOROUGH_MANAGER:
+        return query.where(Contract.buyer_id == actor.organisation_id)
+    if actor.role == Role.PROVIDER:
+        return query.where(Contract.supplier_id == actor.organisation_id)
+    if not is_officer(actor):
+        raise Forbidden("Contracts are for boroughs, providers and procurement officers.")
+    return query
+
+
+def contracts_query(
     actor: User,
     *,
     status: str | None = None,
     kind: str | None = None,
     tender_id: int | None = None,
     lot_id: int | None = None,
-    limit: int = 1000,
-) -> list[Contract]:
-    """Contracts the actor may see (own organisation's; officers all), newest first."""
-    query = select(Contract)
-    if actor.role == Role.BOROUGH_MANAGER:
-        query = query.where(Contract.buyer_id == actor.organisation_id)
-    elif actor.role == Role.PROVIDER:
-        query = query.where(Contract.supplier_id == actor.organisation_id)
-    elif not is_officer(actor):
-        raise Forbidden("Contracts are for boroughs, providers and procurement officers.")
+) -> Any:
+    """The contracts the actor may see, filtered, newest first (not yet executed)."""
+    query = visible_contracts(select(Contract), actor)
     if status:
         query = query.where(Contract.status == status)
     if kind:
@@ -119,7 +123,38 @@ def list_contracts(
         query = query.where(Contract.tender_id == tender_id)
     if lot_id is not None:
         query = query.where(Contract.lot_id == lot_id)
-    return list(session.exec(query.order_by(col(Contract.id).desc()).limit(limit)).all())
+    return query.order_by(col(Contract.id).desc())
+
+
+def list_contracts(
+    session: Session,
+    actor: User,
+    *,
+    status: str | None = None,
+    kind: str | None = None,
+    tender_id: int | None = None,
+    lot_id: int | None = None,
+) -> list[Contract]:
+    """Every contract the actor may see with these filters, newest first (for bounded sets,
+    such as one lot's call-offs; lists people browse use ``page_contracts``)."""
+    query = contracts_query(actor, status=status, kind=kind, tender_id=tender_id, lot_id=lot_id)
+    return list(session.exec(query).all())
+
+
+def page_contracts(
+    session: Session,
+    actor: User,
+    *,
+    page: int,
+    page_size: int,
+    status: str | None = None,
+    kind: str | None = None,
+    tender_id: int | None = None,
+    lot_id: int | None = None,
+) -> tuple[list[Contract], int]:
+    """One page of the contracts the actor may see, and how many there are in all."""
+    query = contracts_query(actor, status=status, kind=kind, tender_id=tender_id, lot_id=lot_id)
+    return paginate(session, query, page=page, page_size=page_size)
 
 
 def get_contract(session: Session, actor: User, contract_id: int) -> Contract:
@@ -341,26 +376,44 @@ class ContractSummary:
     to_accept: list[Contract]
 
 
-def summarise(session: Session, actor: User) -> ContractSummary:
-    """Counts and value of the contracts the actor may see."""
-    contracts = list_contracts(session, actor)
-    side_column = None
+def _awaiting_us(actor: User) -> Any:
+    """Issued contracts still waiting for the actor's side to accept (None for officers)."""
     if actor.role == Role.BOROUGH_MANAGER:
-        side_column = "buyer_accepted_at"
+        waiting = col(Contract.buyer_accepted_at)
     elif actor.role == Role.PROVIDER:
-        side_column = "supplier_accepted_at"
-    to_accept = [
-        c
-        for c in contracts
-        if c.status == ContractStatus.ISSUED
-        and side_column is not None
-        and getattr(c, side_column) is None
-    ]
+        waiting = col(Contract.supplier_accepted_at)
+    else:
+        return None
+    return sa.and_(col(Contract.status) == ContractStatus.ISSUED, waiting.is_(None))
+
+
+def summarise(session: Session, actor: User, *, listed: int = 5) -> ContractSummary:
+    """Counts and value of every contract the actor may see, summed by the database; and the
+    newest ``listed`` of those awaiting the actor's acceptance."""
+    awaiting_us = _awaiting_us(actor)
+
+    def count_where(condition: Any) -> Any:
+        return func.coalesce(func.sum(sa.case((condition, 1), else_=0)), 0)
+
+    totals = sa.select(
+        func.count(),
+        count_where(col(Contract.status) == ContractStatus.ISSUED),
+        count_where(col(Contract.status) == ContractStatus.ACTIVE),
+        count_where(awaiting_us if awaiting_us is not None else sa.false()),
+        func.coalesce(func.sum(col(Contract.value_pence)), 0),
+    ).select_from(Contract)
+    count, issued, active, mine, value = session.execute(
+        visible_contracts(totals, actor)
+    ).one()
+    to_accept: list[Contract] = []
+    if awaiting_us is not None:
+        query = contracts_query(actor).where(awaiting_us).limit(listed)
+        to_accept = list(session.exec(query).all())
     return ContractSummary(
-        awaiting_acceptance=sum(1 for c in contracts if c.status == ContractStatus.ISSUED),
-        awaiting_us=len(to_accept),
+        awaiting_acceptance=int(issued),
+        awaiting_us=int(mine),
         to_accept=to_accept,
-        active=sum(1 for c in contracts if c.status == ContractStatus.ACTIVE),
-        total_value=from_pence(sum(c.value_pence for c in contracts)),
-        count=len(contracts),
+        active=int(active),
+        total_value=from_pence(int(value)),
+        count=int(count),
     )

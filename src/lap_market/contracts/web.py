@@ -17,6 +17,7 @@ from lap_market.contracts.models import ContractKind, ContractStatus
 from lap_market.contracts.schemas import DirectCommissionCreate
 from lap_market.db import SessionDep
 from lap_market.errors import DomainError, Invalid
+from lap_market.paging import PageNumber, page_count
 from lap_market.templating import is_htmx, render
 from lap_market.web.deps import web_router
 from lap_market.web.forms import FormErrors, domain_form_errors, parse_form
@@ -29,6 +30,7 @@ PartyPage = Annotated[
 ]
 
 STATUS_OPTIONS = [(s.value, s.value.capitalize()) for s in ContractStatus]
+PAGE_SIZE = 50
 KIND_OPTIONS = [(ContractKind.CALL_OFF.value, "Call-off"), (ContractKind.DIRECT.value, "Direct")]
 
 
@@ -46,17 +48,27 @@ def contracts_page(
     user: PartyPage,
     status: Annotated[str | None, Query(max_length=20)] = None,
     kind: Annotated[str | None, Query(max_length=20)] = None,
+    page: PageNumber = 1,
 ) -> Response:
-    """Your organisation's contracts (officers: all), filtered by status and kind."""
+    """Your organisation's contracts (officers: all), filtered by status and kind, paged."""
     status = status if status in {s for s, _ in STATUS_OPTIONS} else None
     kind = kind if kind in {k for k, _ in KIND_OPTIONS} else None
-    contracts = service.list_contracts(session, user, status=status, kind=kind)
-    reads = service.contract_reads(session, contracts)
+    contracts, total = service.page_contracts(
+        session, user, status=status, kind=kind, page=page, page_size=PAGE_SIZE
+    )
+    kept = {k: v for k, v in (("status", status), ("kind", kind)) if v}
+
+    def page_url(number: int) -> str:
+        return "/contracts?" + urlencode({**kept, "page": number})
+
     return render(
         request,
         "contracts/pages/list.html",
         {
-            "contracts": reads,
+            "contracts": service.contract_reads(session, contracts),
+            "page": page,
+            "pages": page_count(total, PAGE_SIZE),
+            "page_url": page_url,
             "status": status or "",
             "kind": kind or "",
             "status_options": STATUS_OPTIONS,

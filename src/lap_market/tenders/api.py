@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from lap_market.accounts.deps import CurrentUser, SettingsDep, require_role
@@ -10,8 +10,9 @@ from lap_market.accounts.models import Organisation, Role, User
 from lap_market.clock import as_utc
 from lap_market.db import SessionDep
 from lap_market.money import from_pence
+from lap_market.paging import Paged, PageNumber, PageSize
 from lap_market.tenders import bids, cancellation, evaluation, notifications, questions, service
-from lap_market.tenders.models import Award, Notification
+from lap_market.tenders.models import Award, Bid, Notification
 from lap_market.tenders.read import lot_reads
 from lap_market.tenders.schemas import (
     AmendmentCreate,
@@ -49,13 +50,25 @@ def _notification_read(n: Notification) -> NotificationRead:
     )
 
 
-@router.get("/tenders", response_model=list[TenderRead])
+@router.get("/tenders", response_model=Paged[TenderRead])
 def list_tenders(
-    session: SessionDep, settings: SettingsDep, user: CurrentUser, status: str | None = None
-) -> list[TenderRead]:
-    """Tenders the caller may see: officers all, providers published ones, boroughs theirs."""
-    return service.view_tenders(
-        session, user, service.list_tenders(session, user, status=status), settings
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    status: str | None = None,
+    page: PageNumber = 1,
+    page_size: PageSize = 50,
+) -> Paged[TenderRead]:
+    """Tenders the caller may see: officers all, providers published ones, boroughs theirs;
+    newest first, a page at a time."""
+    tenders, total = service.page_tenders(
+        session, user, status=status, page=page, page_size=page_size
+    )
+    return Paged[TenderRead](
+        items=service.view_tenders(session, user, tenders, settings),
+        total=total,
+        page=page,
+        page_size=page_size,
     )
 
 
@@ -71,7 +84,11 @@ def get_tender(
 
 @router.patch("/tenders/{tender_id}", response_model=TenderRead)
 def update_tender(
-    session: SessionDep, settings: SettingsDep, user: Officer, tender_id: int, data: TenderUpdate
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    tender_id: int,
+    data: TenderUpdate,
 ) -> TenderRead:
     """Edit a draft: title, description, weights (sum 100), deadlines (future, in order)."""
     tender = service.update_tender(session, user, tender_id, data=data)
@@ -80,7 +97,7 @@ def update_tender(
 
 @router.post("/tenders/{tender_id}/publish", response_model=TenderRead)
 def publish_tender(
-    session: SessionDep, settings: SettingsDep, user: Officer, tender_id: int
+    session: SessionDep, settings: SettingsDep, user: CurrentUser, tender_id: int
 ) -> TenderRead:
     """Publish a complete draft."""
     tender = service.publish_tender(session, user, tender_id)
@@ -89,7 +106,7 @@ def publish_tender(
 
 @router.post("/tenders/{tender_id}/amendments", response_model=AmendmentRead, status_code=201)
 def amend_tender(
-    session: SessionDep, user: Officer, tender_id: int, data: AmendmentCreate
+    session: SessionDep, user: CurrentUser, tender_id: int, data: AmendmentCreate
 ) -> AmendmentRead:
     """Extend deadlines or change the description before the submission deadline."""
     a = service.amend_tender(session, user, tender_id, data=data)
@@ -100,7 +117,7 @@ def amend_tender(
 
 @router.post("/tenders/{tender_id}/cancel", response_model=TenderRead)
 def cancel_tender(
-    session: SessionDep, settings: SettingsDep, user: Officer, tender_id: int, data: ReasonIn
+    session: SessionDep, settings: SettingsDep, user: CurrentUser, tender_id: int, data: ReasonIn
 ) -> TenderRead:
     """Cancel the whole tender before award; its demand returns to submitted."""
     tender = cancellation.cancel_tender(session, user, tender_id, reason=data.reason)
@@ -109,7 +126,7 @@ def cancel_tender(
 
 @router.post("/tenders/{tender_id}/lots/{lot_id}/cancel", response_model=LotRead)
 def cancel_lot(
-    session: SessionDep, user: Officer, tender_id: int, lot_id: int, data: ReasonIn
+    session: SessionDep, user: CurrentUser, tender_id: int, lot_id: int, data: ReasonIn
 ) -> LotRead:
     """Cancel one lot before its award; its demand returns to submitted."""
     lot = cancellation.cancel_lot(session, user, tender_id, lot_id, reason=data.reason)
@@ -141,7 +158,7 @@ def ask_question(
 
 @router.post("/tenders/{tender_id}/questions/{question_id}/answer", response_model=QuestionRead)
 def answer_question(
-    session: SessionDep, user: Officer, tender_id: int, question_id: int, data: AnswerCreate
+    session: SessionDep, user: CurrentUser, tender_id: int, question_id: int, data: AnswerCreate
 ) -> QuestionRead:
     """The officer's answer, published to every provider."""
     q = questions.answer_question(session, user, tender_id, question_id, data=data)
@@ -182,7 +199,12 @@ def list_bids(session: SessionDep, user: CurrentUser, tender_id: int) -> TenderB
 
 
 @router.post("/bids/{bid_id}/score", response_model=BidRead)
-def score_bid(session: SessionDep, user: Officer, bid_id: int, data: ScoreIn) -> BidRead:
+def score_bid(
+    session: SessionDep,
+    user: Officer,
+    bid_id: Annotated[str, Path(max_length=64, description="The bid's public id")],
+    data: ScoreIn,
+) -> BidRead:
     """Score a bid's quality (0–100) after close."""
     bid = evaluation.score_bid(session, user, bid_id, quality_score=data.quality_score)
     org = session.get(Organisation, bid.provider_id)
@@ -195,7 +217,7 @@ def score_bid(session: SessionDep, user: Officer, bid_id: int, data: ScoreIn) ->
     responses={200: {"content": {"text/csv": {}}}},
 )
 def lot_evaluation(
-    request: Request, session: SessionDep, user: Officer, tender_id: int, lot_id: int
+    request: Request, session: SessionDep, user: CurrentUser, tender_id: int, lot_id: int
 ) -> list[EvaluationRow] | Response:
     """Bids ranked by total score; ``Accept: text/csv`` gives every bid for the record."""
     if "text/csv" in request.headers.get("accept", ""):
@@ -213,7 +235,7 @@ def lot_evaluation(
 def award_lot(
     session: SessionDep,
     settings: SettingsDep,
-    user: Officer,
+    user: CurrentUser,
     tender_id: int,
     lot_id: int,
     data: AwardIn,
@@ -225,7 +247,7 @@ def award_lot(
 
 @router.post("/tenders/{tender_id}/lots/{lot_id}/unsuccessful", response_model=LotRead)
 def lot_unsuccessful(
-    session: SessionDep, user: Officer, tender_id: int, lot_id: int, data: ReasonIn
+    session: SessionDep, user: CurrentUser, tender_id: int, lot_id: int, data: ReasonIn
 ) -> LotRead:
     """Mark a lot that drew no bids unsuccessful."""
     lot = evaluation.mark_unsuccessful(session, user, tender_id, lot_id, reason=data.reason)
@@ -234,11 +256,12 @@ def lot_unsuccessful(
 
 def _award_detail(session: SessionDep, award: Award) -> AwardDetail:
     org = session.get(Organisation, award.supplier_id)
+    bid = session.get(Bid, award.bid_id)
     return AwardDetail(
         id=award.id,  # type: ignore[arg-type]
         tender_id=award.tender_id,
         lot_id=award.lot_id,
-        bid_id=award.bid_id,
+        bid_id=bid.public_id if bid else "",
         supplier=org.name if org else "",
         unit_price=from_pence(award.unit_price_pence),
         reason=award.reason,

@@ -1,9 +1,10 @@
 """Sealed bids: a provider's one bid per lot, replaceable and withdrawable until the deadline.
 
 Nothing about a bid — price, statement or bidder — is shown to anyone but its provider before
-the submission deadline. That includes the audit trail: bid events are recorded with no actor
-and no organisation (an audit entry carries the actor's organisation, which would tell
-officers reading the log who has bid). Who submitted a bid stays on the bid row itself.
+the submission deadline. That includes the audit trail: bid events record who did what (actor
+and organisation) but are sealed to the tender, so every audit listing leaves them out until
+the deadline has passed and then shows them in full. Outside the database a bid is known
+only by its random public id, never by its sequential row id.
 """
 
 from sqlalchemy.exc import IntegrityError
@@ -26,15 +27,16 @@ from lap_market.tenders.service import (
 )
 
 
-def _sealed_event(session: Session, lot: Lot, event: str) -> None:
-    # Deliberately anonymous: see the module docstring.
+def _sealed_event(session: Session, actor: User, bid: Bid, event: str) -> None:
+    # Sealed to the tender: unlisted until its deadline, see the module docstring.
     audit.record(
         session,
-        None,
+        actor,
         action=f"bid.{event}",
-        object_type="lot",
-        object_id=lot.id,
-        details={"tender_id": lot.tender_id, "lot_id": lot.id, "event": f"bid {event}"},
+        object_type="bid",
+        object_id=bid.public_id,
+        details={"tender_id": bid.tender_id, "lot_id": bid.lot_id, "event": f"bid {event}"},
+        sealed_tender_id=bid.tender_id,
     )
 
 
@@ -104,7 +106,7 @@ def submit_bid(
             "Your organisation's bid for this lot was changed at the same time."
         ) from exc
     _still_open(tender)
-    _sealed_event(session, lot, "submitted" if created else "replaced")
+    _sealed_event(session, actor, bid, "submitted" if created else "replaced")
     return bid, created
 
 
@@ -125,13 +127,13 @@ def withdraw_bid(session: Session, actor: User, tender_id: int, lot_id: int) -> 
     session.add(bid)
     session.flush()
     _still_open(tender)
-    _sealed_event(session, lot, "withdrawn")
+    _sealed_event(session, actor, bid, "withdrawn")
     return bid
 
 
 def bid_read(bid: Bid, provider_name: str) -> BidRead:
     return BidRead(
-        id=bid.id,  # type: ignore[arg-type]
+        id=bid.public_id,
         tender_id=bid.tender_id,
         lot_id=bid.lot_id,
         provider=provider_name,

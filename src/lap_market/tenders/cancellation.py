@@ -19,11 +19,10 @@ from lap_market.tenders.models import (
     Tender,
     TenderStatus,
 )
-from lap_market.tenders.policy import require_officer
 from lap_market.tenders.service import (
     conditional_update,
     get_lot,
-    get_tender,
+    get_tender_for_officer,
     settle_tender,
     tender_lots,
 )
@@ -64,8 +63,7 @@ def _borough_names(session: Session, demands: list[Demand]) -> list[str]:
 
 def cancel_tender(session: Session, actor: User, tender_id: int, *, reason: str) -> Tender:
     """Cancel a whole tender before any award; its demand returns to ``submitted``."""
-    require_officer(actor)
-    tender = get_tender(session, actor, tender_id)
+    tender = get_tender_for_officer(session, actor, tender_id)
     reason = reason.strip()
     if not reason:
         raise Invalid("Give the reason for cancelling.", field="reason")
@@ -129,8 +127,7 @@ def cancel_tender(session: Session, actor: User, tender_id: int, *, reason: str)
 
 def cancel_lot(session: Session, actor: User, tender_id: int, lot_id: int, *, reason: str) -> Lot:
     """Cancel one lot before its award; its demand returns to ``submitted``."""
-    require_officer(actor)
-    tender = get_tender(session, actor, tender_id)
+    tender = get_tender_for_officer(session, actor, tender_id)
     lot = get_lot(session, tender, lot_id)
     reason = reason.strip()
     if not reason:

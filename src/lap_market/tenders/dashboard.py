@@ -1,8 +1,6 @@
 """Dashboard panels: officers see tenders by status, providers open opportunities and unread
 notifications, boroughs the tenders holding their demand."""
 
-from collections import Counter
-
 from sqlmodel import Session
 
 from lap_market.accounts.models import Role, User
@@ -17,20 +15,19 @@ def panel(session: Session, user: User) -> Panel | None:
     """The tendering panel for the user's role."""
     now = clock.now()
     if user.role == Role.PROCUREMENT_OFFICER:
-        counts = Counter(effective_status(t, now) for t in service.list_tenders(session, user))
+        counts = service.count_tenders(session, user)
         return Panel(
             title="Tenders",
             rows=[
                 PanelRow(s.value.capitalize(), str(counts[s]), f"/tenders?status={s.value}")
                 for s in TenderStatus
-                if counts[s]
+                if counts.get(s)
             ],
             links=[("All tenders", "/tenders")],
             empty_text="No tenders yet.",
         )
     if user.role == Role.PROVIDER:
-        tenders = service.list_tenders(session, user)
-        open_ = sum(1 for t in tenders if effective_status(t, now) == TenderStatus.PUBLISHED)
+        open_ = service.count_tenders(session, user).get(TenderStatus.PUBLISHED, 0)
         return Panel(
             title="Opportunities",
             rows=[
@@ -44,12 +41,12 @@ def panel(session: Session, user: User) -> Panel | None:
             links=[("See opportunities", "/opportunities")],
         )
     if user.role == Role.BOROUGH_MANAGER:
-        tenders = service.list_tenders(session, user)
+        tenders = service.list_tenders(session, user, limit=8)
         return Panel(
             title="Tenders holding your demand",
             rows=[
                 PanelRow(t.reference, effective_status(t, now), f"/tenders/{t.id}")
-                for t in tenders[:8]
+                for t in tenders
             ],
             links=[("All your tenders", "/tenders"), ("Notifications", "/notifications")],
             empty_text="None of your demand is in a published tender yet.",

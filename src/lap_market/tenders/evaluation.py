@@ -42,6 +42,7 @@ from lap_market.tenders.service import (
     conditional_update,
     get_lot,
     get_tender,
+    get_tender_for_officer,
     persist_closed,
     settle_tender,
 )
@@ -145,12 +146,17 @@ def active_bids(session: Session, lot: Lot) -> list[Bid]:
     )
 
 
-def score_bid(session: Session, actor: User, bid_id: int, *, quality_score: Decimal) -> Bid:
+def bid_by_public_id(session: Session, public_id: str) -> Bid | None:
+    """The bid a public id names (the row id never leaves the database)."""
+    return session.exec(select(Bid).where(Bid.public_id == public_id)).first()
+
+
+def score_bid(session: Session, actor: User, bid_id: str, *, quality_score: Decimal) -> Bid:
     """Record a bid's quality score (0–100, 2 places) after the tender has closed."""
     require_officer(actor)
-    bid = session.get(Bid, bid_id)
+    bid = bid_by_public_id(session, bid_id)
     if bid is None:
-        raise NotFound("No such bid.")
+        raise NotFound("No such bid.", field="bid_id")
     tender = get_tender(session, actor, bid.tender_id)
     _after_close(session, tender)
     if bid.status != BidStatus.ACTIVE:
@@ -172,7 +178,7 @@ def score_bid(session: Session, actor: User, bid_id: int, *, quality_score: Deci
         actor,
         action="bid.scored",
         object_type="bid",
-        object_id=bid.id,
+        object_id=bid.public_id,
         details={
             "tender_id": tender.id,
             "lot_id": lot.id,
@@ -185,8 +191,7 @@ def score_bid(session: Session, actor: User, bid_id: int, *, quality_score: Deci
 
 def evaluate_lot(session: Session, actor: User, tender_id: int, lot_id: int) -> list[EvaluationRow]:
     """The lot's active bids ranked by total score (officers, after close)."""
-    require_officer(actor)
-    tender = get_tender(session, actor, tender_id)
+    tender = get_tender_for_officer(session, actor, tender_id)
     lot = get_lot(session, tender, lot_id)
     _after_close(session, tender)
     return evaluation_rows(session, tender, lot)
@@ -203,7 +208,7 @@ def evaluation_rows(session: Session, tender: Tender, lot: Lot) -> list[Evaluati
     by_id = {b.id: b for b in bids}
     return [
         EvaluationRow(
-            bid_id=r.bid_id,
+            bid_id=by_id[r.bid_id].public_id,
             provider=names[by_id[r.bid_id].provider_id],
             unit_price=from_pence(r.unit_price_pence),
             price_score=r.price_score,
@@ -249,8 +254,7 @@ def _cell(value: object) -> str:
 
 def evaluation_csv(session: Session, actor: User, tender_id: int, lot_id: int) -> str:
     """Every bid of the lot (withdrawn ones too) with its scores, for the record."""
-    require_officer(actor)
-    tender = get_tender(session, actor, tender_id)
+    tender = get_tender_for_officer(session, actor, tender_id)
     lot = get_lot(session, tender, lot_id)
     _after_close(session, tender)
     rows = {r.bid_id: r for r in evaluation_rows(session, tender, lot)}
@@ -260,14 +264,14 @@ def evaluation_csv(session: Session, actor: User, tender_id: int, lot_id: int) -
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     position = {bid_id: i for i, bid_id in enumerate(rows)}
-    ordered = sorted(bids, key=lambda b: (position.get(b.id, len(position)), b.id))  # type: ignore[arg-type]
+    ordered = sorted(bids, key=lambda b: (position.get(b.public_id, len(position)), b.id))  # type: ignore[arg-type]
     for b in ordered:
-        r = rows.get(b.id)  # type: ignore[arg-type]
+        r = rows.get(b.public_id)
         writer.writerow(
             [
                 _cell(v)
                 for v in (
-                    b.id,
+                    b.public_id,
                     lot.number,
                     names[b.provider_id],
                     b.status,
@@ -297,8 +301,7 @@ def award_lot(
 ) -> Award:
     """Award a fully scored lot; anything but a top-ranked bid needs a reason. Exactly one of
     two officers awarding the same lot at once succeeds (a conditional UPDATE on the lot)."""
-    require_officer(actor)
-    tender = get_tender(session, actor, tender_id)
+    tender = get_tender_for_officer(session, actor, tender_id)
     lot = get_lot(session, tender, lot_id)
     _after_close(session, tender)
     if lot.status != LotStatus.OPEN:
@@ -328,7 +331,7 @@ def award_lot(
     if not won:
         raise Conflict("This lot has just been awarded by someone else.")
     session.refresh(lot)
-    bid = session.get(Bid, chosen.bid_id)
+    bid = bid_by_public_id(session, chosen.bid_id)
     assert bid is not None
     now = clock.now()
     award = Award(
@@ -354,7 +357,7 @@ def award_lot(
         details={
             "tender_id": tender.id,
             "award_id": award.id,
-            "bid_id": bid.id,
+            "bid_id": bid.public_id,
             "supplier": chosen.provider,
             "unit_price": chosen.unit_price,
             "rank": chosen.rank,
@@ -445,8 +448,7 @@ def mark_unsuccessful(
     session: Session, actor: User, tender_id: int, lot_id: int, *, reason: str
 ) -> Lot:
     """Close a lot that drew no bids as unsuccessful."""
-    require_officer(actor)
-    tender = get_tender(session, actor, tender_id)
+    tender = get_tender_for_officer(session, actor, tender_id)
     lot = get_lot(session, tender, lot_id)
     _after_close(session, tender)
     reason = reason.strip()

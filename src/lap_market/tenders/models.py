@@ -1,5 +1,6 @@
 """Joint tenders, their lots, amendments, clarifications, sealed bids and awards."""
 
+import secrets
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -126,12 +127,24 @@ class Notification(SQLModel, table=True):
     read_at: datetime | None = timestamp(nullable=True)
 
 
+def new_bid_public_id() -> str:
+    """22 random URL-safe characters (128 bits): says nothing about how many bids exist."""
+    return secrets.token_urlsafe(16)
+
+
 class Bid(SQLModel, table=True):
-    """A provider's sealed bid for one lot. One per provider and lot, replaced in place."""
+    """A provider's sealed bid for one lot. One per provider and lot, replaced in place.
+
+    ``id`` stays internal: a global sequence would let a provider count rivals' bids between
+    its own. Everything outside the database (API, pages, forms, CSV, audit) uses ``public_id``.
+    """
 
     __table_args__ = (sa.UniqueConstraint("lot_id", "provider_id"),)
 
     id: int | None = id_field()
+    public_id: str = Field(
+        default_factory=new_bid_public_id, max_length=32, unique=True, index=True
+    )
     tender_id: int = fk("tender.id")
     lot_id: int = fk("lot.id")
     provider_id: int = fk("organisation.id")

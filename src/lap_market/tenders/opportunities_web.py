@@ -13,6 +13,7 @@ from lap_market.clock import as_utc, clock
 from lap_market.config import Settings
 from lap_market.db import SessionDep
 from lap_market.money import from_pence
+from lap_market.paging import PageNumber, page_count
 from lap_market.templating import is_htmx, render
 from lap_market.tenders import bids, evaluation, notifications, questions, service
 from lap_market.tenders.models import Tender, TenderStatus
@@ -30,27 +31,34 @@ from lap_market.web.deps import web_router
 from lap_market.web.forms import FormErrors
 
 router = web_router()
+PAST_PAGE_SIZE = 50
 
 
 # --- providers: opportunities ----------------------------------------------------------------
 
 
 @router.get("/opportunities", response_class=HTMLResponse)
-def opportunities(request: Request, session: SessionDep, user: WebUser) -> Response:
-    """Open tenders with their deadlines, and the provider's past ones."""
+def opportunities(
+    request: Request, session: SessionDep, user: WebUser, page: PageNumber = 1
+) -> Response:
+    """Open tenders with their deadlines, and the provider's past ones a page at a time."""
     if user.role != Role.PROVIDER:
         return RedirectResponse("/tenders", status_code=303)
     now = clock.now()
-    tenders = service.list_tenders(session, user)
-    open_ = [t for t in tenders if effective_status(t, now) == TenderStatus.PUBLISHED]
-    past = [t for t in tenders if effective_status(t, now) != TenderStatus.PUBLISHED]
+    open_ = service.list_tenders(session, user, status=TenderStatus.PUBLISHED)
+    past, total = service.page_tenders(
+        session, user, page=page, page_size=PAST_PAGE_SIZE, not_status=TenderStatus.PUBLISHED
+    )
     return render(
         request,
         "tenders/pages/opportunities.html",
         {
             "open": open_,
             "past": past,
-            "effective": {t.id: effective_status(t, now) for t in tenders},
+            "page": page,
+            "pages": page_count(total, PAST_PAGE_SIZE),
+            "page_url": lambda number: f"/opportunities?page={number}",
+            "effective": {t.id: effective_status(t, now) for t in open_ + past},
             "unread": notifications.unread_count(session, user),
         },
     )

@@ -8,10 +8,10 @@ from lap_market.clock import as_utc, clock
 from lap_market.errors import Conflict, Invalid, NotFound
 from lap_market.tenders import notifications
 from lap_market.tenders.models import Question, Tender, TenderStatus
-from lap_market.tenders.policy import is_officer, require_officer, require_provider
+from lap_market.tenders.policy import is_officer, require_provider
 from lap_market.tenders.read import effective_status
 from lap_market.tenders.schemas import AnswerCreate, QuestionCreate, QuestionRead
-from lap_market.tenders.service import get_tender
+from lap_market.tenders.service import get_tender, get_tender_for_officer
 
 
 def ask_question(
@@ -55,8 +55,7 @@ def answer_question(
     session: Session, actor: User, tender_id: int, question_id: int, *, data: AnswerCreate
 ) -> Question:
     """The officer's answer, published to every provider without naming who asked."""
-    require_officer(actor)
-    tender = get_tender(session, actor, tender_id)
+    tender = get_tender_for_officer(session, actor, tender_id)
     question = session.get(Question, question_id)
     if question is None or question.tender_id != tender.id:
         raise NotFound("No such question on this tender.")

@@ -2,7 +2,9 @@
 
 from collections import defaultdict
 from datetime import datetime
+from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from lap_market.accounts.models import Organisation
@@ -25,6 +27,21 @@ def effective_status(tender: Tender, now: datetime | None = None) -> str:
     ):
         return TenderStatus.CLOSED
     return tender.status
+
+
+def effective_status_column(now: datetime | None = None) -> Any:
+    """``effective_status`` as SQL, so lists filter and count by it in the database."""
+    return sa.case(
+        (
+            sa.and_(
+                col(Tender.status) == TenderStatus.PUBLISHED,
+                col(Tender.submission_deadline).is_not(None),
+                col(Tender.submission_deadline) <= (now or clock.now()),
+            ),
+            sa.literal(TenderStatus.CLOSED.value),
+        ),
+        else_=col(Tender.status),
+    )
 
 
 def lot_reads(session: Session, lots: list[Lot]) -> list[LotRead]:

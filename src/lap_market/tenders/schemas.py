@@ -118,7 +118,7 @@ class BidIn(BaseModel):
 
 
 class BidRead(BaseModel):
-    id: int
+    id: str = Field(description="The bid's public id (random: says nothing about other bids)")
     tender_id: int
     lot_id: int
     provider: str
@@ -150,7 +150,7 @@ class ScoreIn(BaseModel):
 
 
 class EvaluationRow(BaseModel):
-    bid_id: int
+    bid_id: str
     provider: str
     unit_price: Money
     price_score: Decimal
@@ -162,7 +162,7 @@ class EvaluationRow(BaseModel):
 class AwardIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    bid_id: int
+    bid_id: str = Field(min_length=1, max_length=32, description="The bid's public id")
     reason: str | None = Field(default=None, max_length=REASON_MAX)
 
 
@@ -175,7 +175,7 @@ class AwardDetail(BaseModel):
     id: int
     tender_id: int
     lot_id: int
-    bid_id: int
+    bid_id: str
     supplier: str
     unit_price: Money
     reason: str | None

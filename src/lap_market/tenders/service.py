@@ -14,6 +14,7 @@ from lap_market.clock import as_utc, clock, format_london
 from lap_market.config import Settings
 from lap_market.demand.models import Demand
 from lap_market.errors import Conflict, Invalid, NotFound
+from lap_market.paging import paginate
 from lap_market.tenders import notifications
 from lap_market.tenders.models import (
     Amendment,
@@ -25,7 +26,7 @@ from lap_market.tenders.models import (
     TenderStatus,
 )
 from lap_market.tenders.policy import can_see_tender, is_officer, require_officer, visible_tenders
-from lap_market.tenders.read import effective_status, tender_reads
+from lap_market.tenders.read import effective_status, effective_status_column, tender_reads
 from lap_market.tenders.schemas import AmendmentCreate, TenderRead, TenderUpdate
 
 SETTLED_LOT_STATUSES = frozenset({LotStatus.AWARDED, LotStatus.UNSUCCESSFUL, LotStatus.CONTRACTED})
@@ -51,6 +52,14 @@ def get_tender(session: Session, actor: User, tender_id: int) -> Tender:
     tender = session.get(Tender, tender_id)
     if tender is None or not can_see_tender(session, actor, tender):
         raise NotFound("No such tender.")
+    return tender
+
+
+def get_tender_for_officer(session: Session, actor: User, tender_id: int) -> Tender:
+    """The tender for an officer's action. Visibility is checked first, so a tender the actor
+    may not see (a draft, for a provider) answers 404 on every verb, never 403."""
+    tender = get_tender(session, actor, tender_id)
+    require_officer(actor)
     return tender
 
 
@@ -158,14 +167,47 @@ def settle_tender(session: Session, tender: Tender) -> None:
 # --- reading -------------------------------------------------------------------------------
 
 
-def list_tenders(session: Session, actor: User, *, status: str | None = None) -> list[Tender]:
-    """Tenders ``actor`` may see, newest first, optionally of one (effective) status."""
-    query = visible_tenders(select(Tender), actor).order_by(col(Tender.id).desc())
-    tenders = list(session.exec(query).all())
+def tenders_query(
+    actor: User, *, status: str | None = None, not_status: str | None = None
+) -> Any:
+    """Tenders ``actor`` may see, newest first, optionally of one (effective) status or of
+    any status but one."""
+    query = visible_tenders(select(Tender), actor)
     if status:
-        now = clock.now()
-        tenders = [t for t in tenders if effective_status(t, now) == status]
-    return tenders
+        query = query.where(effective_status_column() == status)
+    if not_status:
+        query = query.where(effective_status_column() != not_status)
+    return query.order_by(col(Tender.id).desc())
+
+
+def list_tenders(
+    session: Session, actor: User, *, status: str | None = None, limit: int | None = None
+) -> list[Tender]:
+    """Tenders ``actor`` may see, newest first, optionally of one (effective) status."""
+    return list(session.exec(tenders_query(actor, status=status).limit(limit)).all())
+
+
+def page_tenders(
+    session: Session,
+    actor: User,
+    *,
+    page: int,
+    page_size: int,
+    status: str | None = None,
+    not_status: str | None = None,
+) -> tuple[list[Tender], int]:
+    """One page of the tenders ``actor`` may see, and how many there are in all."""
+    query = tenders_query(actor, status=status, not_status=not_status)
+    return paginate(session, query, page=page, page_size=page_size)
+
+
+def count_tenders(session: Session, actor: User) -> dict[str, int]:
+    """How many tenders ``actor`` may see in each effective status, counted by the database."""
+    status = effective_status_column()
+    query = visible_tenders(select(status, func.count()).select_from(Tender), actor).group_by(
+        status
+    )
+    return {str(s): int(n) for s, n in session.exec(query).all()}
 
 
 def view_tender(session: Session, actor: User, tender: Tender, settings: Settings) -> TenderRead:
@@ -213,8 +255,7 @@ def _check_deadlines(
 
 def update_tender(session: Session, actor: User, tender_id: int, *, data: TenderUpdate) -> Tender:
     """Edit a draft's title, description, weights and deadlines."""
-    require_officer(actor)
-    tender = get_tender(session, actor, tender_id)
+    tender = get_tender_for_officer(session, actor, tender_id)
     if tender.status != TenderStatus.DRAFT:
         raise Conflict("Only a draft tender can be edited; amend a published one instead.")
     given = data.model_dump(exclude_unset=True)
@@ -264,8 +305,7 @@ def update_tender(session: Session, actor: User, tender_id: int, *, data: Tender
 
 def publish_tender(session: Session, actor: User, tender_id: int) -> Tender:
     """Publish a complete draft: at least one lot, weights adding to 100, future deadlines."""
-    require_officer(actor)
-    tender = get_tender(session, actor, tender_id)
+    tender = get_tender_for_officer(session, actor, tender_id)
     if tender.status != TenderStatus.DRAFT:
         raise Conflict(f"This tender is {effective_status(tender)}, not a draft.")
     lots = [lot for lot in tender_lots(session, tender) if lot.status == LotStatus.OPEN]
@@ -335,8 +375,7 @@ def amend_tender(
     session: Session, actor: User, tender_id: int, *, data: AmendmentCreate
 ) -> Amendment:
     """Extend deadlines or change the description of a published tender before its deadline."""
-    require_officer(actor)
-    tender = get_tender(session, actor, tender_id)
+    tender = get_tender_for_officer(session, actor, tender_id)
     status = effective_status(tender)
     if status != TenderStatus.PUBLISHED:
         raise Conflict(

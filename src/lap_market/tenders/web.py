@@ -2,9 +2,10 @@
 calls the same services as the API; providers' pages are in ``opportunities_web``."""
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import Request
+from fastapi import Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lap_market.accounts.deps import SettingsDep, WebUser
@@ -13,6 +14,7 @@ from lap_market.clock import clock
 from lap_market.config import Settings
 from lap_market.db import SessionDep
 from lap_market.money import from_pence
+from lap_market.paging import PageNumber, page_count
 from lap_market.templating import is_htmx, render
 from lap_market.tenders import cancellation, evaluation, questions, service
 from lap_market.tenders.models import TenderStatus
@@ -39,6 +41,7 @@ from lap_market.web.forms import FormErrors
 router = web_router()
 router.include_router(opportunities_router)
 STATUSES = [s.value for s in TenderStatus]
+PAGE_SIZE = 50
 
 
 # --- officer and borough: the tender list and workspace -----------------------------------
@@ -46,19 +49,32 @@ STATUSES = [s.value for s in TenderStatus]
 
 @router.get("/tenders", response_class=HTMLResponse)
 def tender_list(
-    request: Request, session: SessionDep, user: WebUser, status: str | None = None
+    request: Request,
+    session: SessionDep,
+    user: WebUser,
+    status: str | None = None,
+    page: PageNumber = 1,
 ) -> Response:
-    """Officers: every tender; boroughs: tenders holding their demand."""
+    """Officers: every tender; boroughs: tenders holding their demand; a page at a time."""
     if user.role == Role.PROVIDER:
         return RedirectResponse("/opportunities", status_code=303)
     status = status if status in STATUSES else None
-    tenders = service.list_tenders(session, user, status=status)
+    tenders, total = service.page_tenders(
+        session, user, status=status, page=page, page_size=PAGE_SIZE
+    )
     now = clock.now()
+
+    def page_url(number: int) -> str:
+        return "/tenders?" + urlencode({**({"status": status} if status else {}), "page": number})
+
     return render(
         request,
         "tenders/pages/list.html",
         {
             "tenders": tenders,
+            "page": page,
+            "pages": page_count(total, PAGE_SIZE),
+            "page_url": page_url,
             "status": status or "",
             "statuses": STATUSES,
             "effective": {t.id: effective_status(t, now) for t in tenders},
@@ -266,7 +282,7 @@ async def score(
     settings: SettingsDep,
     user: WebUser,
     tender_id: int,
-    bid_id: int,
+    bid_id: Annotated[str, Path(max_length=64)],
 ) -> Response:
     """Score a bid in place (HTMX swaps the evaluation section)."""
     form = dict(await request.form())

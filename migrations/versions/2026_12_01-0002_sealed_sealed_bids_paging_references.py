@@ -1,7 +1,7 @@
 """sealed bids: public bid ids, sealed audit events; numeric direct-contract references
 
 Revision ID: 0002_sealed
-Revises: 0001
+Revises: 0002_jobs
 Create Date: 2026-12-01 12:11:26.461459
 """
 
@@ -14,7 +14,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0002_sealed"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002_jobs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -48,7 +48,7 @@ def test_call_offs_at_once_when_there_is_no_standstill(
     _as(client, h, "officer")
     assert "There is no standstill period" in client.get(f"/tenders/{tender.id}").text
     base = f"/api/v1/tenders/{tender.id}/lots/{lot.id}"
-    awarded = client.post(f"{base}/award", json={"bid_id": bid.id}, headers=h["officer"])
+    awarded = client.post(f"{base}/award", json={"bid_id": bid.public_id}, headers=h["officer"])
     assert awarded.status_code == 200, awarded.text
     assert awarded.json()["standstill_ends"] == "2026-12-03"
 
@@ -83,7 +83,7 @@ def test_one_working_day_still_blocks_call_offs_until_it_ends(
     h = FreshTokens(app, people)
     clock.set(START + timedelta(days=2, hours=1))
     base = f"/api/v1/tenders/{tender.id}/lots/{lot.id}"
-    awarded = client.post(f"{base}/award", json={"bid_id": bid.id}, headers=h["officer"])
+    awarded = client.post(f"{base}/award", json={"bid_id": bid.public_id}, headers=h["officer"])
     assert awarded.json()["standstill_ends"] == "2026-12-04"  # Friday
     assert client.post(f"{base}/call-offs", headers=h["officer"]).status_code == 409
     clock.set(datetime(2026, 12, 4, 23, 59, tzinfo=UTC))

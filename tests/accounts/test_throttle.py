@@ -172,6 +172,7 @@ def test_parallel_guesses_cannot_pass_the_limit(app, session, settings):
     gets no more than the limit checked."""
     manager = f.manager(session)
     session.commit()
+    email = manager.email  # read here: the test's session is not for other threads
     attempts = settings.login_max_failures + 4
     barrier = threading.Barrier(attempts)
     results: list[int] = []
@@ -179,7 +180,7 @@ def test_parallel_guesses_cannot_pass_the_limit(app, session, settings):
     def guess() -> None:
         with _from(app, ATTACKER) as client:
             barrier.wait(timeout=30)
-            results.append(_token(client, manager.email, WRONG))
+            results.append(_token(client, email, WRONG))
 
     threads = [threading.Thread(target=guess) for _ in range(attempts)]
     for thread in threads:
@@ -191,5 +192,5 @@ def test_parallel_guesses_cannot_pass_the_limit(app, session, settings):
     checked = results.count(401)
     assert checked <= settings.login_max_failures
     session.expire_all()
-    stored = session.exec(select(LoginFailure).where(col(LoginFailure.email) == manager.email)).all()
+    stored = session.exec(select(LoginFailure).where(col(LoginFailure.email) == email)).all()
     assert len(stored) == checked

@@ -66,17 +66,23 @@ def start_session(session: Session, settings: Settings, user: User, *, client_ad
     )
 
 
+# Built once: constructing the statement per request costs more than running it.
+_OPEN_SESSION_USER = (
+    select(User)
+    .join(AuthSession, col(AuthSession.user_id) == col(User.id))
+    .where(
+        col(AuthSession.sid) == sa.bindparam("sid"),
+        col(User.id) == sa.bindparam("user_id"),
+        col(AuthSession.ended_at).is_(None),
+        col(User.is_active).is_(True),
+    )
+)
+
+
 def user_for_token(session: Session, claims: TokenClaims) -> User:
     """The active user whose open session the token names: one read by unique index."""
     user = session.exec(
-        select(User)
-        .join(AuthSession, col(AuthSession.user_id) == col(User.id))
-        .where(
-            col(AuthSession.sid) == claims.sid,
-            col(User.id) == claims.user_id,
-            col(AuthSession.ended_at).is_(None),
-            col(User.is_active).is_(True),
-        )
+        _OPEN_SESSION_USER, params={"sid": claims.sid, "user_id": claims.user_id}
     ).first()
     if user is None:
         raise Unauthenticated("Signed out, or the account is deactivated.")

@@ -1,13 +1,17 @@
 """Settings read from the environment (prefix ``LAP_``)."""
 
+import ipaddress
 import secrets
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 DEFAULT_DATA_DIR = Path("data")
 
@@ -28,8 +32,14 @@ class Settings(BaseSettings):
     # in force from 1 January 2026.
     procurement_threshold: Decimal = Decimal("207720.00")
     ocid_prefix: str = "ocds-lapmkt"
+    # Failed sign-ins allowed per (account, client address), and per client address over all
+    # accounts, within the window; the owner signing in from elsewhere is never refused.
     login_max_failures: int = 5
+    login_max_failures_per_address: int = 50
     login_window_minutes: int = 15
+    # Proxies whose X-Forwarded-For is believed (comma-separated IPs or CIDRs); from any
+    # other peer the header is ignored, so a client cannot pick the address it is throttled as.
+    trusted_proxies: Annotated[tuple[IPNetwork, ...], NoDecode] = ()
     cookie_secure: bool = False
     log_requests: bool = True
     max_csv_rows: int = 100_000
@@ -67,6 +77,19 @@ class Settings(BaseSettings):
     mail_retry_seconds: float = 30.0
     mail_batch_size: int = 50
     smtp_timeout_seconds: float = 30.0
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _parse_proxies(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return tuple(
+                ipaddress.ip_network(item.strip(), strict=False)
+                for item in value.split(",") if item.strip()
+            )
+        except ValueError as exc:
+            raise ValueError(f"LAP_TRUSTED_PROXIES: {exc}") from exc
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> "Settings":

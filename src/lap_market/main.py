@@ -19,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from swagger_ui_bundle import swagger_ui_path
 
-from lap_market.accounts.deps import CSRF_COOKIE, LoginRequired
+from lap_market.accounts.deps import CSRF_COOKIE, SESSION_COOKIE, LoginRequired
 from lap_market.config import Settings, get_settings
 from lap_market.db import make_engine
 from lap_market.errors import DomainError
@@ -48,6 +48,13 @@ CSP = (
     "font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'self'; "
     "object-src 'none'; frame-ancestors 'none'"
 )
+# Sent with HSTS when cookies are marked Secure (i.e. the service is only reached over HTTPS).
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), "
+    "gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()"
+)
+HSTS = "max-age=31536000; includeSubDomains"
+STATIC_PREFIXES = ("/static/", "/api/docs-assets/")
 
 
 DOCS_PAGE = """<!DOCTYPE html>
@@ -147,7 +154,8 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
                 secure=settings.cookie_secure,
                 path="/",
             )
-        _security_headers(response, request.url.path)
+        _security_headers(response, request.url.path, secure=settings.cookie_secure)
+        _cache_headers(request, response)
         response.headers["X-Request-ID"] = request_id
         if settings.log_requests:
             log.info(
@@ -164,17 +172,41 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         return response
 
 
-def _security_headers(response: Response, path: str) -> None:
+def _security_headers(response: Response, path: str, *, secure: bool) -> None:
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "same-origin"
+    if secure:
+        response.headers["Strict-Transport-Security"] = HSTS
+        response.headers["Permissions-Policy"] = PERMISSIONS_POLICY
     if path.startswith("/api/docs"):
         # Swagger UI injects <style> elements; its page carries no user data.
         response.headers["Content-Security-Policy"] = (
             "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
             "img-src 'self' data:; frame-ancestors 'none'"
         )
+
+
+def _cache_headers(request: Request, response: Response) -> None:
+    """No shared or browser cache keeps what a signed-in person saw, nor any API JSON; other
+    dynamic responses default to no-store too unless their route chose otherwise."""
+    path = request.url.path
+    if path.startswith(STATIC_PREFIXES):
+        return
+    signed_in = (
+        getattr(request.state, "user", None) is not None
+        or "authorization" in request.headers
+        or SESSION_COOKIE in request.cookies
+    )
+    api_json = path.startswith("/api/") and response.headers.get(
+        "content-type", ""
+    ).startswith("application/json")
+    if signed_in or api_json:
+        if "no-store" not in response.headers.get("Cache-Control", ""):
+            response.headers["Cache-Control"] = "no-store"
+    else:
+        response.headers.setdefault("Cache-Control", "no-store")
 
 
 def _add_error_handlers(app: FastAPI) -> None:

@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING
 
 from pypdf import PdfReader
 
-from lap_market.accounts.security import create_access_token
-from lap_market.clock import clock
+from tests.factories.accounts import bearer
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -18,11 +17,7 @@ if TYPE_CHECKING:
 
 def auth(app: FastAPI, user: User) -> dict[str, str]:
     """Bearer headers minted at the clock's current time (tests move the clock by days)."""
-    token = create_access_token(
-        user_id=user.id,  # type: ignore[arg-type]
-        secret=app.state.settings.secret_key, now=clock.now(), minutes=60,
-    )
-    return {"Authorization": f"Bearer {token}"}
+    return bearer(app, user)
 
 
 def pdf_pages(content: bytes) -> list[str]:

@@ -9,19 +9,19 @@ from sqlmodel import select
 
 from lap_market import jobs
 from lap_market.accounts.deps import SESSION_COOKIE
-from lap_market.accounts.security import create_access_token, csrf_token_for
+from lap_market.accounts.security import csrf_token_for
 from lap_market.clock import clock
 from lap_market.contracts import callofs_batch
 from lap_market.contracts.models import CallOffBatch, Contract
 from lap_market.jobs import queue
 from lap_market.jobs.models import Job
 from tests.contracts.helpers import auth
+from tests.factories import accounts as acc
 from tests.factories import contracts as cf
 
 
 def _sign_in(client, app, user) -> None:  # type: ignore[no-untyped-def]
-    client.cookies.set(SESSION_COOKIE, create_access_token(
-        user_id=user.id, secret=app.state.settings.secret_key, now=clock.now(), minutes=600))
+    client.cookies.set(SESSION_COOKIE, acc.session_token(app, user, minutes=600))
     client.cookies.set("lap_csrf", "c" * 32)
 
 

@@ -247,7 +247,6 @@ def test_list_and_call_off_pages_query_in_bulk(session, client, app) -> None:
     from sqlalchemy import event
 
     from lap_market.accounts.deps import SESSION_COOKIE
-    from lap_market.accounts.security import create_access_token
 
     small = cf.awarded_lot(session, demands=[("E09000007", "5"), ("E09000012", "7")])
     cf.issued_call_offs(session, small)
@@ -258,9 +257,7 @@ def test_list_and_call_off_pages_query_in_bulk(session, client, app) -> None:
         statements.append(statement)
 
     def queries(url: str) -> int:
-        client.cookies.set(SESSION_COOKIE, create_access_token(
-            user_id=small.officer.id, secret=app.state.settings.secret_key,  # type: ignore[arg-type]
-            now=clock.now(), minutes=60))
+        client.cookies.set(SESSION_COOKIE, acc.session_token(app, small.officer))
         statements.clear()
         event.listen(app.state.engine, "before_cursor_execute", count)
         try:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import select
 
-from lap_market.accounts.security import create_access_token, csrf_token_for
+from lap_market.accounts.security import csrf_token_for
 from lap_market.clock import clock
 from lap_market.contracts.models import Contract
 from tests.factories import accounts as acc
@@ -20,8 +20,7 @@ def test_commission_page_quotes_refuses_and_commissions(session, client, app) ->
     manager = acc.manager(session)
     session.commit()
     secret = app.state.settings.secret_key
-    client.cookies.set("lap_session", create_access_token(
-        user_id=manager.id, secret=secret, now=clock.now(), minutes=60))  # type: ignore[arg-type]
+    client.cookies.set("lap_session", acc.session_token(app, manager))
     client.cookies.set("lap_csrf", "c" * 32)
     url = f"/catalogue/offers/{offer.id}/commission"
 

@@ -1,11 +1,13 @@
 """Factories for organisations and users."""
 
 from itertools import count
+from typing import Any
 
 from sqlmodel import Session, select
 
 from lap_market.accounts.models import Organisation, OrgKind, Role, User
 from lap_market.accounts.security import hash_password
+from lap_market.accounts.sessions import start_session
 from lap_market.clock import clock
 
 PASSWORD = "correct-horse-battery"  # noqa: S105 - test credential
@@ -76,3 +78,21 @@ def token_headers(client, email: str, password: str = PASSWORD) -> dict[str, str
     response = client.post("/api/v1/auth/token", data={"username": email, "password": password})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def session_token(app: Any, user: User, *, minutes: int = 60, address: str = "test") -> str:
+    """A token for a server-side session opened for ``user`` at the clock's current time,
+    as a sign-in would (without the password check or its audit event); committed in its
+    own transaction, so commit the test's session first."""
+    settings = app.state.settings.model_copy(update={"token_minutes": minutes})
+    with Session(app.state.engine) as db:
+        row = db.get(User, user.id)
+        assert row is not None, "commit the user before opening a session for them"
+        token = start_session(db, settings, row, client_address=address)
+        db.commit()
+    return token
+
+
+def bearer(app: Any, user: User, *, minutes: int = 60) -> dict[str, str]:
+    """Bearer headers for a fresh server-side session of ``user`` (see ``session_token``)."""
+    return {"Authorization": f"Bearer {session_token(app, user, minutes=minutes)}"}

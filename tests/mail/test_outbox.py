@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from lap_market import jobs
 from lap_market.accounts.deps import SESSION_COOKIE
-from lap_market.accounts.security import create_access_token, csrf_token_for
+from lap_market.accounts.security import csrf_token_for
 from lap_market.audit.models import AuditEvent
 from lap_market.clock import as_utc, clock
 from lap_market.config import get_settings
@@ -141,8 +141,7 @@ def _admin_client(app, admin):  # type: ignore[no-untyped-def]
     from fastapi.testclient import TestClient
 
     client = TestClient(app)
-    client.cookies.set(SESSION_COOKIE, create_access_token(
-        user_id=admin.id, secret=app.state.settings.secret_key, now=clock.now(), minutes=60))
+    client.cookies.set(SESSION_COOKIE, acc.session_token(app, admin))
     client.cookies.set("lap_csrf", "c" * 32)
     return client
 

@@ -5,16 +5,11 @@ import io
 import re
 
 from lap_market.accounts.deps import SESSION_COOKIE
-from lap_market.accounts.security import create_access_token
-from lap_market.clock import clock
 from tests.factories import accounts as fa
 
 
 def _sign_in(client, app, user):
-    token = create_access_token(
-        user_id=user.id, secret=app.state.settings.secret_key, now=clock.now(), minutes=30
-    )
-    client.cookies.set(SESSION_COOKIE, token)
+    client.cookies.set(SESSION_COOKIE, fa.session_token(app, user, minutes=30))
 
 
 def test_officer_page_fragment_and_csv(client, app, dataset):

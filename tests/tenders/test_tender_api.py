@@ -10,7 +10,6 @@ from sqlalchemy import event
 from sqlmodel import select
 
 from lap_market.accounts.models import Organisation
-from lap_market.accounts.security import create_access_token
 from lap_market.audit.models import AuditEvent
 from lap_market.clock import as_utc, clock
 from lap_market.demand.models import Demand
@@ -26,14 +25,11 @@ class FreshTokens:
     by days, past a token's lifetime)."""
 
     def __init__(self, app, people) -> None:  # type: ignore[no-untyped-def]
-        self.secret = app.state.settings.secret_key
+        self.app = app
         self.people = people
 
     def __getitem__(self, who: str) -> dict[str, str]:
-        token = create_access_token(
-            user_id=self.people[who].id, secret=self.secret, now=clock.now(), minutes=60
-        )
-        return {"Authorization": f"Bearer {token}"}
+        return acc.bearer(self.app, self.people[who])
 
 
 def iso(moment: datetime) -> str:

@@ -2,17 +2,26 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query
+from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
 from sqlmodel import Session
 
-from lap_market.accounts import service
-from lap_market.accounts.deps import CurrentUser, SettingsDep, require_role
+from lap_market.accounts import service, sessions
+from lap_market.accounts.deps import (
+    ClientAddress,
+    CurrentUser,
+    SettingsDep,
+    require_role,
+    session_id,
+)
 from lap_market.accounts.models import Organisation, Role, User
 from lap_market.accounts.schemas import (
     MeRead,
     OrganisationCreate,
     OrganisationRead,
     Page,
+    PasswordChange,
+    PasswordChanged,
+    SessionsEnded,
     Token,
     UserCreate,
     UserRead,
@@ -43,12 +52,41 @@ def user_read(session: Session, user: User) -> UserRead:
 def issue_token(
     session: SessionDep,
     settings: SettingsDep,
+    address: ClientAddress,
     username: Annotated[str, Form(max_length=254)],
     password: Annotated[str, Form(max_length=200)],
 ) -> Token:
-    """Exchange an email and password for a bearer token (OAuth2 password flow)."""
-    _user, token = service.sign_in(session, settings, email=username, password=password)
+    """Exchange an email and password for a bearer token (OAuth2 password flow).
+
+    Repeated failures from one client address answer 429 for that address only."""
+    _user, token = service.sign_in(
+        session, settings, email=username, password=password, client_address=address
+    )
     return Token(access_token=token, expires_in=settings.token_minutes * 60)
+
+
+@router.post("/auth/logout", status_code=204, response_class=Response)
+def sign_out(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    """End this token's session on the server: the token stops working at once."""
+    sessions.sign_out(session, user, sid=session_id(request))
+    return Response(status_code=204)
+
+
+@router.post("/me/password", response_model=PasswordChanged)
+def change_password(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    address: ClientAddress,
+    data: PasswordChange,
+) -> PasswordChanged:
+    """Change your own password (the current one is required); your other sessions end."""
+    ended = service.change_own_password(
+        session, settings, user, current_sid=session_id(request), client_address=address,
+        current_password=data.current_password, new_password=data.new_password,
+    )
+    return PasswordChanged(other_sessions_ended=ended)
 
 
 @router.get("/me", response_model=MeRead)
@@ -97,6 +135,16 @@ def list_users(
 def create_user(session: SessionDep, admin: AdminUser, data: UserCreate) -> UserRead:
     """Add a user (admin)."""
     return user_read(session, service.create_user(session, admin, data=data))
+
+
+@router.delete("/users/{user_id}/sessions", response_model=SessionsEnded)
+def end_user_sessions(
+    session: SessionDep,
+    admin: AdminUser,
+    user_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+) -> SessionsEnded:
+    """Sign a user out everywhere: all their tokens stop working (admin)."""
+    return SessionsEnded(sessions_ended=service.end_user_sessions(session, admin, user_id))
 
 
 @router.patch("/users/{user_id}", response_model=UserRead)

@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from lap_market.accounts import service
+from lap_market.accounts import sessions
 from lap_market.accounts.models import Role, User
 from lap_market.accounts.security import decode_access_token
+from lap_market.accounts.throttle import client_address
 from lap_market.clock import clock
 from lap_market.config import Settings
 from lap_market.db import SessionDep
@@ -42,17 +43,39 @@ def get_settings_dep(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
+def get_client_address(request: Request, settings: SettingsDep) -> str:
+    """Where the request came from: the socket peer, or what a trusted proxy forwarded."""
+    forwarded = ",".join(request.headers.getlist("x-forwarded-for")) or None
+    peer = request.client.host if request.client else None
+    return client_address(peer, forwarded, settings.trusted_proxies)
+
+
+ClientAddress = Annotated[str, Depends(get_client_address)]
+
+
 def api_user(
-    session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(_bearer)]
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    token: Annotated[str | None, Depends(_bearer)],
 ) -> User:
-    """The user a bearer token names; 401 for a missing, expired or forged token."""
+    """The user whose open session a bearer token names; 401 for a missing, expired, forged
+    or signed-out token. The session id is kept on ``request.state.session_id``."""
     if not token:
         raise Unauthenticated("Not signed in: send a bearer token.")
-    user_id = decode_access_token(token, secret=settings.secret_key, now=clock.now())
-    return service.load_user_for_token(session, user_id)
+    claims = decode_access_token(token, secret=settings.secret_key, now=clock.now())
+    user = sessions.user_for_token(session, claims)
+    request.state.session_id = claims.sid
+    return user
 
 
 CurrentUser = Annotated[User, Depends(api_user)]
+
+
+def session_id(request: Request) -> str:
+    """The signed-in request's session id (set by ``api_user`` / ``web_user_optional``)."""
+    sid: str = request.state.session_id
+    return sid
 
 
 def require_role(*roles: Role) -> Callable[[User], User]:
@@ -81,10 +104,11 @@ def web_user_optional(request: Request, session: SessionDep, settings: SettingsD
     if not token:
         return None
     try:
-        user_id = decode_access_token(token, secret=settings.secret_key, now=clock.now())
-        user = service.load_user_for_token(session, user_id)
+        claims = decode_access_token(token, secret=settings.secret_key, now=clock.now())
+        user = sessions.user_for_token(session, claims)
     except Unauthenticated:
         return None
+    request.state.session_id = claims.sid
     # The page shell shows who is signed in, even on error pages rendered after a rollback
     # has expired the ORM object, so it keeps a plain snapshot.
     request.state.user = SignedIn(

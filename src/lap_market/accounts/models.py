@@ -1,8 +1,9 @@
-"""Organisations, users and failed logins."""
+"""Organisations, users, their signed-in sessions and failed logins."""
 
 from datetime import datetime
 from enum import StrEnum
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from lap_market.modeling import fk, id_field, text, timestamp
@@ -48,11 +49,32 @@ class User(SQLModel, table=True):
     password_hash: str = text(255)
     is_active: bool = Field(default=True)
     created_at: datetime = timestamp()
+    # Written by every sign-in as a conditional UPDATE, which also serialises a sign-in
+    # against a concurrent deactivation or password change (see sessions.start_session).
+    last_signed_in_at: datetime | None = timestamp(nullable=True)
+
+
+class AuthSession(SQLModel, table=True):
+    """One signed-in session. Its token carries ``sid``; a token is honoured only while its
+    session row exists and has not ended, so ending the row signs the token out at once."""
+
+    id: int | None = id_field()
+    sid: str = Field(max_length=64, unique=True, index=True)
+    user_id: int = fk("user.id")
+    client_address: str = text(64)
+    created_at: datetime = timestamp()
+    expires_at: datetime = timestamp()
+    ended_at: datetime | None = timestamp(nullable=True)
+    end_reason: str | None = text(30, nullable=True)
 
 
 class LoginFailure(SQLModel, table=True):
-    """One failed password attempt, kept to throttle guessing across worker processes."""
+    """One failed (or still running) password attempt, kept in the database so throttling
+    holds across worker processes; counted per (email, client address) and per address."""
+
+    __table_args__ = (sa.Index("ix_loginfailure_client_address_at", "client_address", "at"),)
 
     id: int | None = id_field()
     email: str = Field(max_length=254, index=True)
+    client_address: str = text(64, default="")
     at: datetime = timestamp()

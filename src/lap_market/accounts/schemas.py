@@ -4,7 +4,15 @@ import re
 from datetime import datetime
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from lap_market.accounts.models import OrgKind, Role
 
@@ -70,6 +78,32 @@ class MeRead(BaseModel):
     name: str
     role: str
     organisation: OrganisationRead
+
+
+class PasswordChange(Strict):
+    current_password: Annotated[str, Field(min_length=1, max_length=200)]
+    new_password: Password
+
+
+class PasswordChangeForm(PasswordChange):
+    """The web form, which asks for the new password twice."""
+
+    confirm_password: Annotated[str, Field(max_length=200)]
+
+    @field_validator("confirm_password")
+    @classmethod
+    def _confirmed(cls, value: str, info: ValidationInfo) -> str:
+        if "new_password" in info.data and value != info.data["new_password"]:
+            raise ValueError("does not match the new password")
+        return value
+
+
+class PasswordChanged(BaseModel):
+    other_sessions_ended: int
+
+
+class SessionsEnded(BaseModel):
+    sessions_ended: int
 
 
 class Token(BaseModel):

@@ -4,7 +4,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from jose import JWTError, jwt
 from pwdlib import PasswordHash
@@ -34,10 +34,29 @@ def verify_password(password: str, password_hash: str | None) -> bool:
         return False
 
 
-def create_access_token(*, user_id: int, secret: str, now: datetime, minutes: int) -> str:
-    """A signed token naming the user, with issue and expiry times."""
+REQUIRED_CLAIMS = ("sub", "sid", "iat", "exp")
+MAX_ID = 2**31 - 1  # PostgreSQL's integer: a larger subject would fail in the query, not 401
+
+
+class TokenClaims(NamedTuple):
+    """What a valid token says: whose it is and which server-side session it belongs to."""
+
+    user_id: int
+    sid: str
+
+
+def new_session_id() -> str:
+    """A random, unguessable session id (the token's ``sid`` claim)."""
+    return secrets.token_urlsafe(24)
+
+
+def create_access_token(
+    *, user_id: int, sid: str, secret: str, now: datetime, minutes: int
+) -> str:
+    """A signed token naming the user and their session, with issue and expiry times."""
     claims: dict[str, Any] = {
         "sub": str(user_id),
+        "sid": sid,
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(minutes=minutes)).timestamp()),
         "jti": secrets.token_urlsafe(12),
@@ -45,8 +64,11 @@ def create_access_token(*, user_id: int, secret: str, now: datetime, minutes: in
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def decode_access_token(token: str, *, secret: str, now: datetime) -> int:
-    """The user id in a valid token; anything else is Unauthenticated."""
+def decode_access_token(token: str, *, secret: str, now: datetime) -> TokenClaims:
+    """The user id and session id of a well-signed, unexpired token; else Unauthenticated.
+
+    Whether the session is still open is the database's answer (sessions.user_for_token).
+    """
     try:
         header = jwt.get_unverified_header(token)
         if header.get("alg") != ALGORITHM:
@@ -61,15 +83,20 @@ def decode_access_token(token: str, *, secret: str, now: datetime) -> int:
         )
     except JWTError as exc:
         raise Unauthenticated("Invalid token.") from exc
-    for claim in ("sub", "iat", "exp"):
+    for claim in REQUIRED_CLAIMS:
         if claim not in claims:
             raise Unauthenticated(f"Token lacks the required claim {claim!r}.")
     if not isinstance(claims["exp"], int) or claims["exp"] <= int(now.timestamp()):
         raise Unauthenticated("Token has expired.")
+    if not isinstance(claims["sid"], str) or not 0 < len(claims["sid"]) <= 64:
+        raise Unauthenticated("Invalid token session.")
     try:
-        return int(claims["sub"])
+        user_id = int(claims["sub"])
     except (TypeError, ValueError) as exc:
         raise Unauthenticated("Invalid token subject.") from exc
+    if not 0 < user_id <= MAX_ID:
+        raise Unauthenticated("Invalid token subject.")
+    return TokenClaims(user_id=user_id, sid=claims["sid"])
 
 
 def csrf_token_for(secret: str, csrf_cookie: str) -> str:

@@ -1,20 +1,18 @@
 """Organisations, users, and signing in."""
 
-from datetime import timedelta
-
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, or_, select
 
+from lap_market.accounts import sessions, throttle
 from lap_market.accounts.models import (
     ROLE_ORG_KINDS,
-    LoginFailure,
     Organisation,
     OrgKind,
     Role,
     User,
 )
 from lap_market.accounts.schemas import OrganisationCreate, UserCreate, UserUpdate
-from lap_market.accounts.security import create_access_token, hash_password, verify_password
+from lap_market.accounts.security import hash_password, verify_password
 from lap_market.audit import service as audit
 from lap_market.clock import clock
 from lap_market.config import Settings
@@ -23,7 +21,6 @@ from lap_market.errors import (
     Forbidden,
     Invalid,
     NotFound,
-    TooManyRequests,
     Unauthenticated,
 )
 
@@ -184,62 +181,60 @@ def update_user(session: Session, actor: User, user_id: int, *, data: UserUpdate
         session, actor, action="user.updated", object_type="user", object_id=user.id,
         details={k: v for k, v in changes.items()},
     )
+    if changes.get("is_active") is False:
+        # Flushed first: the row lock on the user makes a concurrent sign-in finish (and its
+        # session get ended here) or see the deactivation. Re-activation reopens nothing.
+        session.flush()
+        sessions.end_sessions(session, actor, user, reason="deactivated")
     return user
 
 
-def authenticate(session: Session, settings: Settings, *, email: str, password: str) -> User:
-    """The active user with these credentials; throttles repeated failures for one account."""
+def authenticate(
+    session: Session, settings: Settings, *, email: str, password: str, client_address: str
+) -> User:
+    """The active user with these credentials; repeated failures from one address are
+    throttled (throttle.begin_attempt), never the account as a whole."""
     email = email.strip().lower()
-    now = clock.now()
-    window_start = now - timedelta(minutes=settings.login_window_minutes)
-    failures = session.exec(
-        select(func.count()).where(LoginFailure.email == email, LoginFailure.at >= window_start)
-    ).one()
-    if failures >= settings.login_max_failures:
-        raise TooManyRequests(
-            "Too many failed sign-in attempts for this account. Try again later.",
-            retry_after=settings.login_window_minutes * 60,
-        )
+    throttle.begin_attempt(session, settings, email=email, address=client_address)
     user = session.exec(select(User).where(User.email == email)).first()
     if not verify_password(password, user.password_hash if user else None) or user is None:
-        _record_failure(session, email)
         raise Unauthenticated("Incorrect email or password.")
     if not user.is_active:
         raise Unauthenticated("This account has been deactivated.")
+    throttle.forget_attempts(session, email=email, address=client_address)
     return user
 
 
-def _record_failure(session: Session, email: str) -> None:
-    # Its own transaction: the request fails (and rolls back), but the attempt must count.
-    bind = session.get_bind()
-    with Session(bind) as side:
-        side.add(LoginFailure(email=email, at=clock.now()))
-        side.commit()
-
-
-def clear_failures(session: Session, email: str) -> None:
-    """Forget failed attempts after a successful sign-in."""
-    for failure in session.exec(select(LoginFailure).where(LoginFailure.email == email)).all():
-        session.delete(failure)
-
-
-def load_user_for_token(session: Session, user_id: int) -> User:
-    """The user a valid token names, if still active."""
-    user = session.get(User, user_id)
-    if user is None or not user.is_active:
-        raise Unauthenticated("Account not found or deactivated.")
-    return user
-
-
-def sign_in(session: Session, settings: Settings, *, email: str, password: str) -> tuple[User, str]:
-    """Check credentials and issue an access token."""
-    user = authenticate(session, settings, email=email, password=password)
-    clear_failures(session, user.email)
-    token = create_access_token(
-        user_id=user.id,  # type: ignore[arg-type]
-        secret=settings.secret_key,
-        now=clock.now(),
-        minutes=settings.token_minutes,
+def sign_in(
+    session: Session, settings: Settings, *, email: str, password: str, client_address: str
+) -> tuple[User, str]:
+    """Check credentials, open a server-side session and issue its access token."""
+    user = authenticate(
+        session, settings, email=email, password=password, client_address=client_address
     )
+    token = sessions.start_session(session, settings, user, client_address=client_address)
     audit.record(session, user, action="user.signed_in", object_type="user", object_id=user.id)
     return user, token
+
+
+def change_own_password(
+    session: Session, settings: Settings, user: User, *, current_sid: str, client_address: str,
+    current_password: str, new_password: str,
+) -> int:
+    """A user replaces their own password (the current one is required and, like a sign-in,
+    throttled); their other sessions end. How many ended."""
+    if current_password == new_password:
+        raise Invalid("Choose a password different from your current one.", field="new_password")
+    throttle.begin_attempt(session, settings, email=user.email, address=client_address)
+    ended = sessions.change_password(
+        session, user, current_sid=current_sid, current_password=current_password,
+        new_password=new_password,
+    )
+    throttle.forget_attempts(session, email=user.email, address=client_address)
+    return ended
+
+
+def end_user_sessions(session: Session, actor: User, user_id: int) -> int:
+    """An admin signs a user out everywhere; how many sessions ended."""
+    require_admin(actor)
+    return sessions.end_sessions(session, actor, get_user(session, user_id), reason="admin")

@@ -1,14 +1,25 @@
-"""Admin pages: organisations and users."""
+"""Admin pages (organisations and users) and the user's own password page."""
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from lap_market.accounts import service
-from lap_market.accounts.deps import web_role
+from lap_market.accounts import service, sessions
+from lap_market.accounts.deps import (
+    ClientAddress,
+    SettingsDep,
+    WebUser,
+    session_id,
+    web_role,
+)
 from lap_market.accounts.models import OrgKind, Role, User
-from lap_market.accounts.schemas import OrganisationCreate, UserCreate, UserUpdate
+from lap_market.accounts.schemas import (
+    OrganisationCreate,
+    PasswordChangeForm,
+    UserCreate,
+    UserUpdate,
+)
 from lap_market.db import SessionDep
 from lap_market.errors import DomainError
 from lap_market.templating import render
@@ -17,15 +28,17 @@ from lap_market.web.forms import FormErrors, domain_form_errors, parse_form
 
 router = web_router()
 AdminPage = Annotated[User, Depends(web_role(Role.ADMIN))]
+UserId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def _users_page(request: Request, session: SessionDep, admin: User, **extra: Any) -> Response:
     users, total = service.list_users(session, admin, page_size=500)
     organisations = {o.id: o for o in service.list_organisations(session)}
+    open_sessions = sessions.active_session_counts(session, [u.id for u in users if u.id])
     return render(
         request, "accounts/pages/users.html",
         {"users": users, "total": total, "organisations": organisations, "roles": list(Role),
-         "errors": {}, "form": {}, **extra},
+         "open_sessions": open_sessions, "errors": {}, "form": {}, **extra},
         status_code=422 if extra.get("errors") else 200,
     )
 
@@ -61,6 +74,49 @@ async def set_active(
         session, admin, user_id, data=UserUpdate(is_active=form.get("active") == "true")
     )
     return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/sessions/end", response_class=HTMLResponse)
+def end_sessions(session: SessionDep, admin: AdminPage, user_id: UserId) -> Response:
+    """Sign a user out everywhere."""
+    service.end_user_sessions(session, admin, user_id)
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+def _password_page(request: Request, **extra: Any) -> Response:
+    status = extra.pop("status_code", 200)
+    return render(
+        request, "accounts/pages/password.html", {"errors": {}, "changed": False, **extra},
+        status_code=status,
+    )
+
+
+@router.get("/account/password", response_class=HTMLResponse)
+def password_page(request: Request, _user: WebUser, changed: bool = False) -> Response:
+    """The form to change your own password."""
+    return _password_page(request, changed=changed)
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+async def change_password(
+    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser,
+    address: ClientAddress,
+) -> Response:
+    """Change your own password; your other sessions are signed out."""
+    try:
+        data = parse_form(PasswordChangeForm, dict(await request.form()))
+        service.change_own_password(
+            session, settings, user, current_sid=session_id(request), client_address=address,
+            current_password=data.current_password, new_password=data.new_password,
+        )
+    except FormErrors as exc:
+        return _password_page(request, errors=exc.errors, status_code=422)
+    except DomainError as exc:
+        session.rollback()
+        return _password_page(
+            request, errors=domain_form_errors(exc), status_code=exc.status_code
+        )
+    return RedirectResponse("/account/password?changed=true", status_code=303)
 
 
 def _organisations_page(request: Request, session: SessionDep, **extra: Any) -> Response:

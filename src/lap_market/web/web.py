@@ -6,8 +6,15 @@ from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lap_market.accounts import service as accounts
-from lap_market.accounts.deps import SESSION_COOKIE, OptionalWebUser, SettingsDep, WebUser
-from lap_market.audit import service as audit
+from lap_market.accounts import sessions
+from lap_market.accounts.deps import (
+    SESSION_COOKIE,
+    ClientAddress,
+    OptionalWebUser,
+    SettingsDep,
+    WebUser,
+    session_id,
+)
 from lap_market.db import SessionDep
 from lap_market.errors import TooManyRequests, Unauthenticated
 from lap_market.templating import render
@@ -43,6 +50,7 @@ def login(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    address: ClientAddress,
     email: Annotated[str, Form(max_length=254)] = "",
     password: Annotated[str, Form(max_length=200)] = "",
     next: Annotated[str, Form(max_length=500)] = "/dashboard",
@@ -56,7 +64,9 @@ def login(
     status = 422
     if not errors:
         try:
-            _user, token = accounts.sign_in(session, settings, email=email, password=password)
+            _user, token = accounts.sign_in(
+                session, settings, email=email, password=password, client_address=address
+            )
         except (Unauthenticated, TooManyRequests) as exc:
             errors["email"] = exc.detail
             status = exc.status_code
@@ -74,10 +84,10 @@ def login(
 
 
 @router.post("/logout", response_class=HTMLResponse)
-def logout(session: SessionDep, user: OptionalWebUser) -> Response:
-    """End the cookie session."""
+def logout(request: Request, session: SessionDep, user: OptionalWebUser) -> Response:
+    """End the cookie session, on the server too: a copy of the cookie stops working."""
     if user is not None:
-        audit.record(session, user, action="user.signed_out", object_type="user", object_id=user.id)
+        sessions.sign_out(session, user, sid=session_id(request))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

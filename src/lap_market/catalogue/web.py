@@ -15,6 +15,7 @@ from lap_market.catalogue import browse, quotes, reference, service
 from lap_market.catalogue.schemas import MAX_TIERS, OfferCreate, OfferUpdate
 from lap_market.db import SessionDep
 from lap_market.errors import Conflict, DomainError, Invalid
+from lap_market.primitives import Id
 from lap_market.templating import render
 from lap_market.web.deps import web_router
 from lap_market.web.forms import domain_form_errors, validation_messages
@@ -108,7 +109,7 @@ def _parse_date(value: str, field: str, errors: dict[str, str]) -> date | None:
 
 
 @router.get("/catalogue/offers/{offer_id}", response_class=HTMLResponse)
-def offer_page(request: Request, session: SessionDep, user: WebUser, offer_id: int) -> Response:
+def offer_page(request: Request, session: SessionDep, user: WebUser, offer_id: Id) -> Response:
     """An offer, its tiers and versions, and a price calculator (quantity and term)."""
     offer = browse.get_offer_for_read(session, user, offer_id)
     form = {name: _text(request, name, 20) for name in ("quantity", "start_date", "end_date")}
@@ -328,7 +329,7 @@ def _own_offer(session: SessionDep, user: User, offer_id: int) -> Any:
 
 @router.get("/my-offers/{offer_id}/edit", response_class=HTMLResponse)
 def edit_offer_page(
-    request: Request, session: SessionDep, user: ProviderPage, offer_id: int
+    request: Request, session: SessionDep, user: ProviderPage, offer_id: Id
 ) -> Response:
     """The form to change an offer."""
     offer = _own_offer(session, user, offer_id)
@@ -337,7 +338,7 @@ def edit_offer_page(
 
 @router.post("/my-offers/{offer_id}/edit", response_class=HTMLResponse)
 async def edit_offer(
-    request: Request, session: SessionDep, user: ProviderPage, offer_id: int
+    request: Request, session: SessionDep, user: ProviderPage, offer_id: Id
 ) -> Response:
     """Save changes; new rates on a published offer make a new version."""
     offer = _own_offer(session, user, offer_id)
@@ -359,7 +360,7 @@ async def edit_offer(
 
 @router.post("/my-offers/{offer_id}/publish", response_class=HTMLResponse)
 def publish_offer(
-    request: Request, session: SessionDep, user: ProviderPage, offer_id: int
+    request: Request, session: SessionDep, user: ProviderPage, offer_id: Id
 ) -> Response:
     """Publish a draft; a refusal is shown on the offer's row of the list."""
     try:
@@ -372,7 +373,7 @@ def publish_offer(
 
 @router.post("/my-offers/{offer_id}/withdraw", response_class=HTMLResponse)
 def withdraw_offer(
-    request: Request, session: SessionDep, user: ProviderPage, offer_id: int
+    request: Request, session: SessionDep, user: ProviderPage, offer_id: Id
 ) -> Response:
     """Withdraw an offer; a refusal is shown on the offer's row of the list."""
     try:

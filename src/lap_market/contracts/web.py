@@ -16,6 +16,7 @@ from lap_market.contracts.models import ContractKind, ContractStatus
 from lap_market.contracts.schemas import DirectCommissionCreate
 from lap_market.db import SessionDep
 from lap_market.errors import DomainError, Invalid
+from lap_market.primitives import Id, Line
 from lap_market.templating import is_htmx, render
 from lap_market.web.deps import web_router
 from lap_market.web.forms import FormErrors, domain_form_errors, parse_form
@@ -43,8 +44,8 @@ def contracts_page(
     request: Request,
     session: SessionDep,
     user: PartyPage,
-    status: Annotated[str | None, Query(max_length=20)] = None,
-    kind: Annotated[str | None, Query(max_length=20)] = None,
+    status: Annotated[Line | None, Query(max_length=20)] = None,
+    kind: Annotated[Line | None, Query(max_length=20)] = None,
 ) -> Response:
     """Your organisation's contracts (officers: all), filtered by status and kind."""
     status = status if status in {s for s, _ in STATUS_OPTIONS} else None
@@ -92,7 +93,7 @@ def contract_page(
     request: Request,
     session: SessionDep,
     user: PartyPage,
-    contract_id: int,
+    contract_id: Id,
     accepted: Annotated[bool, Query()] = False,
 ) -> Response:
     """One contract: parties, charges, acceptance, the PDF."""
@@ -101,7 +102,7 @@ def contract_page(
 
 @router.post("/contracts/{contract_id}/accept", response_class=HTMLResponse)
 def accept_contract(
-    request: Request, session: SessionDep, user: PartyPage, contract_id: int
+    request: Request, session: SessionDep, user: PartyPage, contract_id: Id
 ) -> Response:
     """Accept for your party, then back to the contract."""
     try:
@@ -116,7 +117,7 @@ def accept_contract(
 
 @router.get("/contracts/{contract_id}/pdf", response_class=Response)
 def contract_pdf(
-    session: SessionDep, user: WebUser, contract_id: int, version: int | None = None
+    session: SessionDep, user: WebUser, contract_id: Id, version: Id | None = None
 ) -> Response:
     """Download the stored PDF (parties and officers only)."""
     return contracts_api.pdf_response(session, user, contract_id, version=version)
@@ -155,7 +156,7 @@ def _call_offs_page(
 
 @router.get("/tenders/{tender_id}/lots/{lot_id}/call-offs", response_class=HTMLResponse)
 def call_offs_page(
-    request: Request, session: SessionDep, officer: OfficerPage, tender_id: int, lot_id: int
+    request: Request, session: SessionDep, officer: OfficerPage, tender_id: Id, lot_id: Id
 ) -> Response:
     """A lot's call-offs: issue them and watch the progress."""
     return _call_offs_page(request, session, officer, tender_id, lot_id)
@@ -163,7 +164,7 @@ def call_offs_page(
 
 @router.get("/tenders/{tender_id}/lots/{lot_id}/call-offs/progress", response_class=HTMLResponse)
 def call_offs_progress(
-    request: Request, session: SessionDep, officer: OfficerPage, tender_id: int, lot_id: int
+    request: Request, session: SessionDep, officer: OfficerPage, tender_id: Id, lot_id: Id
 ) -> Response:
     """The progress block, polled by the page every second while a batch runs."""
     return _call_offs_page(request, session, officer, tender_id, lot_id)
@@ -171,7 +172,7 @@ def call_offs_progress(
 
 @router.post("/tenders/{tender_id}/lots/{lot_id}/call-offs", response_class=HTMLResponse)
 def start_call_offs(
-    request: Request, session: SessionDep, officer: OfficerPage, tender_id: int, lot_id: int
+    request: Request, session: SessionDep, officer: OfficerPage, tender_id: Id, lot_id: Id
 ) -> Response:
     """Start issuing in the background; the page then follows the batch."""
     try:
@@ -261,10 +262,10 @@ def commission_page(
     session: SessionDep,
     settings: SettingsDep,
     manager: ManagerPage,
-    offer_id: int,
-    quantity: Annotated[str | None, Query(max_length=30)] = None,
-    start_date: Annotated[str | None, Query(max_length=10)] = None,
-    end_date: Annotated[str | None, Query(max_length=10)] = None,
+    offer_id: Id,
+    quantity: Annotated[Line | None, Query(max_length=30)] = None,
+    start_date: Annotated[Line | None, Query(max_length=10)] = None,
+    end_date: Annotated[Line | None, Query(max_length=10)] = None,
 ) -> Response:
     """Check the price of commissioning an offer directly (the confirmation page)."""
     form = {"quantity": quantity or "", "start_date": start_date or "", "end_date": end_date or ""}
@@ -277,7 +278,7 @@ async def commission(
     session: SessionDep,
     settings: SettingsDep,
     manager: ManagerPage,
-    offer_id: int,
+    offer_id: Id,
 ) -> Response:
     """Commission the offer; on 422 say why and offer to raise it as demand instead."""
     raw = await request.form()

@@ -17,6 +17,7 @@ from lap_market.demand.csv_import import CsvInvalid
 from lap_market.demand.models import DemandStatus
 from lap_market.demand.schemas import DemandCreate, DemandFilters
 from lap_market.errors import DomainError, PayloadTooLarge
+from lap_market.primitives import Id
 from lap_market.templating import render
 from lap_market.web.deps import web_router
 from lap_market.web.forms import FormErrors, domain_form_errors, parse_form
@@ -140,7 +141,7 @@ async def import_needs(
 
 @router.post("/needs/{demand_id}/withdraw", response_class=HTMLResponse)
 def withdraw_need(
-    request: Request, session: SessionDep, manager: Manager, demand_id: int
+    request: Request, session: SessionDep, manager: Manager, demand_id: Id
 ) -> Response:
     """Withdraw one of the borough's submitted needs."""
     service.withdraw_demand(session, manager, demand_id)

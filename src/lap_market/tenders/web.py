@@ -13,6 +13,7 @@ from lap_market.clock import clock
 from lap_market.config import Settings
 from lap_market.db import SessionDep
 from lap_market.money import from_pence
+from lap_market.primitives import Id
 from lap_market.templating import is_htmx, render
 from lap_market.tenders import cancellation, evaluation, questions, service
 from lap_market.tenders.models import TenderStatus
@@ -121,7 +122,7 @@ def _workspace(
 
 @router.get("/tenders/{tender_id}", response_class=HTMLResponse)
 def workspace(
-    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: int
+    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: Id
 ) -> Response:
     """The officer's workspace, or a borough's read-only view."""
     if user.role == Role.PROVIDER:
@@ -163,7 +164,7 @@ def _officer_action(
 
 @router.post("/tenders/{tender_id}/edit", response_class=HTMLResponse)
 async def edit_tender(
-    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: int
+    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: Id
 ) -> Response:
     """Save the draft's details."""
     form = dict(await request.form())
@@ -190,7 +191,7 @@ async def edit_tender(
 
 @router.post("/tenders/{tender_id}/publish", response_class=HTMLResponse)
 def publish(
-    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: int
+    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: Id
 ) -> Response:
     """Publish the draft."""
     return _officer_action(
@@ -206,7 +207,7 @@ def publish(
 
 @router.post("/tenders/{tender_id}/amendments", response_class=HTMLResponse)
 async def amend(
-    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: int
+    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: Id
 ) -> Response:
     """Issue an amendment."""
     form = dict(await request.form())
@@ -239,8 +240,8 @@ async def answer(
     session: SessionDep,
     settings: SettingsDep,
     user: WebUser,
-    tender_id: int,
-    question_id: int,
+    tender_id: Id,
+    question_id: Id,
 ) -> Response:
     """Answer a clarification question."""
     form = dict(await request.form())
@@ -265,8 +266,8 @@ async def score(
     session: SessionDep,
     settings: SettingsDep,
     user: WebUser,
-    tender_id: int,
-    bid_id: int,
+    tender_id: Id,
+    bid_id: Id,
 ) -> Response:
     """Score a bid in place (HTMX swaps the evaluation section)."""
     form = dict(await request.form())
@@ -301,8 +302,8 @@ async def award(
     session: SessionDep,
     settings: SettingsDep,
     user: WebUser,
-    tender_id: int,
-    lot_id: int,
+    tender_id: Id,
+    lot_id: Id,
 ) -> Response:
     """Award a lot."""
     form = dict(await request.form())
@@ -359,8 +360,8 @@ async def unsuccessful(
     session: SessionDep,
     settings: SettingsDep,
     user: WebUser,
-    tender_id: int,
-    lot_id: int,
+    tender_id: Id,
+    lot_id: Id,
 ) -> Response:
     """Mark a lot with no bids unsuccessful."""
     return await _reason_action(
@@ -383,8 +384,8 @@ async def cancel_lot(
     session: SessionDep,
     settings: SettingsDep,
     user: WebUser,
-    tender_id: int,
-    lot_id: int,
+    tender_id: Id,
+    lot_id: Id,
 ) -> Response:
     """Cancel one lot."""
     return await _reason_action(
@@ -401,7 +402,7 @@ async def cancel_lot(
 
 @router.post("/tenders/{tender_id}/cancel", response_class=HTMLResponse)
 async def cancel_tender(
-    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: int
+    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: Id
 ) -> Response:
     """Cancel the whole tender."""
     return await _reason_action(
@@ -417,7 +418,7 @@ async def cancel_tender(
 
 @router.post("/awards/{award_id}/revoke", response_class=HTMLResponse)
 async def revoke(
-    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, award_id: int
+    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, award_id: Id
 ) -> Response:
     """Revoke an award during standstill."""
     award_row = evaluation.get_award(session, user, award_id)
@@ -434,7 +435,7 @@ async def revoke(
 
 
 @router.get("/tenders/{tender_id}/lots/{lot_id}/evaluation.csv")
-def evaluation_csv(session: SessionDep, user: WebUser, tender_id: int, lot_id: int) -> Response:
+def evaluation_csv(session: SessionDep, user: WebUser, tender_id: Id, lot_id: Id) -> Response:
     """Every bid of the lot with its scores, for the record."""
     body = evaluation.evaluation_csv(session, user, tender_id, lot_id)
     return Response(

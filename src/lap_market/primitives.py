@@ -68,7 +68,8 @@ Line = Annotated[str, AfterValidator(_single_line)]
 LongText = Annotated[str, Multiline(), AfterValidator(_multiline)]
 
 
-def _business_date(value: date) -> date:
+def business_date(value: date) -> date:
+    """``value`` when it lies in 2000-01-01 … 2100-12-31, else ValueError saying so."""
     if not FIRST_DAY <= value <= LAST_DAY:
         raise ValueError(f"must be between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}")
     return value
@@ -86,7 +87,7 @@ def _business_datetime(value: datetime) -> datetime:
 
 
 # A day the business can mean (offers, demand, reports): 2000-01-01 … 2100-12-31.
-BusinessDate = Annotated[date, AfterValidator(_business_date)]
+BusinessDate = Annotated[date, AfterValidator(business_date)]
 # A moment in the same years, whose conversion to UTC cannot overflow.
 BusinessDateTime = Annotated[datetime, AfterValidator(_business_datetime)]
 

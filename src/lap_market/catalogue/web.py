@@ -15,7 +15,7 @@ from lap_market.catalogue import browse, quotes, reference, service
 from lap_market.catalogue.schemas import MAX_TIERS, OfferCreate, OfferUpdate
 from lap_market.db import SessionDep
 from lap_market.errors import Conflict, DomainError, Invalid
-from lap_market.primitives import Id
+from lap_market.primitives import Id, business_date
 from lap_market.templating import render
 from lap_market.web.deps import web_router
 from lap_market.web.forms import domain_form_errors, validation_messages
@@ -102,9 +102,9 @@ def _parse_date(value: str, field: str, errors: dict[str, str]) -> date | None:
         errors.setdefault(field, "Enter a date")
         return None
     try:
-        return date.fromisoformat(value)
+        return business_date(date.fromisoformat(value))
     except ValueError:
-        errors.setdefault(field, "Enter a real date, such as 2027-01-01")
+        errors.setdefault(field, "Enter a real date from 2000 to 2100, such as 2027-01-01")
         return None
 
 

@@ -11,7 +11,7 @@ from lap_market.accounts.deps import WebUser
 from lap_market.accounts.models import Organisation
 from lap_market.db import SessionDep
 from lap_market.errors import Invalid
-from lap_market.primitives import Line
+from lap_market.primitives import Line, business_date
 from lap_market.reports import service
 from lap_market.reports.api import csv_response
 from lap_market.reports.charts import savings_chart
@@ -35,9 +35,11 @@ def _parse_date(value: str, name: str, errors: dict[str, str]) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        return business_date(date.fromisoformat(value))
     except ValueError:
-        errors[name] = f"{DATE_LABELS[name]} must be a real date, for example 2026-04-01"
+        errors[name] = (
+            f"{DATE_LABELS[name]} must be a real date from 2000 to 2100, for example 2026-04-01"
+        )
         return None
 
 

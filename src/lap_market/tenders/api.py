@@ -10,7 +10,7 @@ from lap_market.accounts.models import Organisation, Role, User
 from lap_market.clock import as_utc
 from lap_market.db import SessionDep
 from lap_market.money import from_pence
-from lap_market.primitives import Id
+from lap_market.primitives import Id, Line
 from lap_market.tenders import bids, cancellation, evaluation, notifications, questions, service
 from lap_market.tenders.models import Award, Notification
 from lap_market.tenders.read import lot_reads
@@ -52,7 +52,7 @@ def _notification_read(n: Notification) -> NotificationRead:
 
 @router.get("/tenders", response_model=list[TenderRead])
 def list_tenders(
-    session: SessionDep, settings: SettingsDep, user: CurrentUser, status: str | None = None
+    session: SessionDep, settings: SettingsDep, user: CurrentUser, status: Line | None = None
 ) -> list[TenderRead]:
     """Tenders the caller may see: officers all, providers published ones, boroughs theirs."""
     return service.view_tenders(

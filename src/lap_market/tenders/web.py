@@ -24,6 +24,7 @@ from lap_market.tenders.schemas import (
     AmendmentCreate,
     AnswerCreate,
     AwardIn,
+    ReasonIn,
     ScoreIn,
     TenderUpdate,
 )
@@ -342,15 +343,14 @@ async def _reason_action(
     """A workspace form that gives one written reason (cancel, revoke, unsuccessful)."""
     form = dict(await request.form())
     reason = str(form.get(prefix + "reason", ""))
+
+    def checked() -> Any:
+        if reason.strip():  # a blank reason gets the service's own message
+            validate_form(ReasonIn, {"reason": reason}, prefix)
+        return run_action(session, prefix, lambda: act(reason))
+
     return _officer_action(
-        request,
-        session,
-        settings,
-        user,
-        tender_id,
-        form,
-        lambda: run_action(session, prefix, lambda: act(reason)),
-        anchor=anchor,
+        request, session, settings, user, tender_id, form, checked, anchor=anchor
     )
 
 

@@ -75,3 +75,28 @@ def test_api_conforms_to_its_openapi_document(app, seeded) -> None:  # type: ign
         for operation in operations:
             failures += _failures(operation, seeded[role])
     assert not failures, "\n\n".join(failures[:20])
+
+
+def test_error_bodies_are_the_documented_ones(app, client, seeded) -> None:  # type: ignore[no-untyped-def]
+    """The CSV import's row errors, a domain error and a validation error, each checked against
+    the schema its operation declares (FastAPI's validation-error array is gone)."""
+    schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
+    csv = df.csv_text([["storage", "linear_metre_year", "-1", "2027-04-01", "2028-03-31", "", "", ""]])
+    bad_rows = client.post(
+        "/api/v1/demands/import", content=csv.encode(),
+        headers={**seeded["manager"], "Content-Type": "text/csv"},
+    )
+    assert bad_rows.status_code == 422 and bad_rows.json()["errors"][0]["field"] == "quantity"
+    schema["/api/v1/demands/import"]["POST"].validate_response(bad_rows)
+
+    missing = client.get("/api/v1/tenders/999999", headers=seeded["officer"])
+    assert missing.status_code == 404 and missing.json()["code"] == "not_found"
+    schema["/api/v1/tenders/{tender_id}"]["GET"].validate_response(missing)
+
+    invalid = client.patch("/api/v1/tenders/1", json={"price_weight": "many"}, headers=seeded["officer"])
+    assert invalid.status_code == 422 and invalid.json()["field"] == "price_weight"
+    schema["/api/v1/tenders/{tender_id}"]["PATCH"].validate_response(invalid)
+
+    document = client.get("/api/v1/openapi.json").json()
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+    assert all(path.startswith("/api/") or path == "/healthz" for path in document["paths"])

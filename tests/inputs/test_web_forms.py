@@ -132,3 +132,43 @@ def test_every_web_form_error_path_renders_without_a_server_error(app, client) -
     for pattern in MUST_REACH:
         assert any(re.fullmatch(pattern, a) for a in reached), (pattern, sorted(reached))
     assert len(reached) >= 15, sorted(reached)
+
+
+PAGE_QUERIES = [
+    ("officer@lap.example", "/catalogue?q=box%00"),
+    ("officer@lap.example", "/catalogue?page=99999999999999999999999"),
+    ("officer@lap.example", "/catalogue?category=%07&quantity=1e999999"),
+    ("officer@lap.example", "/pipeline?category=stor%00age"),
+    ("officer@lap.example", "/pipeline?page=99999999999999999999999"),
+    ("officer@lap.example", "/pipeline?borough=%1b"),
+    ("officer@lap.example", "/audit?action=%00&page=99999999999999999999999"),
+    ("officer@lap.example", "/contracts?status=%00"),
+    ("officer@lap.example", "/tenders?status=%00"),
+    ("officer@lap.example", "/savings?from=0001-01-01&to=9999-12-31"),
+    ("officer@lap.example", "/savings?from=%00"),
+    ("camden@lap.example", "/needs?page=99999999999999999999999"),
+    ("camden@lap.example", "/catalogue/offers/1?quantity=%00&start_date=0001-01-01&end_date=9999-12-31"),
+    ("camden@lap.example", "/catalogue/offers/1/commission?quantity=1&start_date=0001-01-01&end_date=9999-12-31"),
+    ("officer@lap.example", f"/tenders/{2**64}"),
+    ("officer@lap.example", "/contracts/99999999999999999999999/pdf"),
+]
+
+
+def test_page_filters_with_bad_values_never_answer_5xx(app, client, session) -> None:  # type: ignore[no-untyped-def]
+    """GET pages whose filters come from the query string (not posted forms)."""
+    from tests.factories import accounts as acc
+    from tests.factories import catalogue as cf
+
+    people = {"officer@lap.example": acc.officer(session), "camden@lap.example": acc.manager(session)}
+    cf.make_offer(session, acc.contractor(session))
+    session.commit()
+    secret = app.state.settings.secret_key
+    tokens = {e: create_access_token(user_id=u.id, secret=secret, now=clock.now(), minutes=60) for e, u in people.items()}
+    answers = {}
+    for email, url in PAGE_QUERIES:
+        client.cookies.clear()
+        client.cookies.set(SESSION_COOKIE, tokens[email])
+        answers[url] = client.get(url, follow_redirects=False).status_code
+    assert all(status < 500 for status in answers.values()), answers
+    assert answers["/catalogue?q=box%00"] == 422 and answers["/pipeline?category=stor%00age"] == 422
+    assert answers[f"/tenders/{2**64}"] == 404

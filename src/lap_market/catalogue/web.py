@@ -18,7 +18,12 @@ from lap_market.errors import Conflict, DomainError, Invalid
 from lap_market.primitives import Id, business_date
 from lap_market.templating import render
 from lap_market.web.deps import web_router
-from lap_market.web.forms import domain_form_errors, validation_messages
+from lap_market.web.forms import (
+    domain_form_errors,
+    page_number,
+    query_text,
+    validation_messages,
+)
 
 router = web_router()
 ProviderPage = Annotated[User, Depends(web_role(Role.PROVIDER))]
@@ -29,7 +34,7 @@ COMMISSIONED = [("yes", "LMA commissioned services only"), ("no", "Contractors o
 
 
 def _text(request: Request, name: str, limit: int = 200) -> str:
-    return (request.query_params.get(name) or "").strip()[:limit]
+    return query_text(request, name, limit)
 
 
 def _reference_context(session: SessionDep) -> dict[str, Any]:
@@ -52,10 +57,7 @@ def catalogue_page(request: Request, session: SessionDep, user: WebUser) -> Resp
         name: _text(request, name)
         for name in ("q", "category", "unit", "commissioned", "quantity", "sort")
     }
-    try:
-        page = max(1, int(request.query_params.get("page") or 1))
-    except ValueError:
-        page = 1
+    page = page_number(request)
     errors: dict[str, str] = {}
     result = None
     try:

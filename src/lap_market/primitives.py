@@ -1,7 +1,7 @@
 """Bounded input types shared by every schema, query and form, so no input reaches the
 database that it cannot store (ids past 2^31−1, years near 1 or 9999, NUL characters)."""
 
-import unicodedata
+import re
 from datetime import UTC, date, datetime
 from functools import cache
 from typing import Annotated, Any
@@ -15,8 +15,9 @@ FIRST_DAY = date(2000, 1, 1)
 LAST_DAY = date(2100, 12, 31)
 _FIRST_MOMENT = datetime(2000, 1, 1, tzinfo=UTC)
 _END_MOMENT = datetime(2101, 1, 1, tzinfo=UTC)
-# Characters that long text may keep; everything else in Unicode category Cc is refused.
-_LONG_TEXT_ALLOWED = frozenset("\t\n\r")
+# Unicode category Cc (C0, DEL, C1); long text may keep tab, line feed and carriage return.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROL_EXCEPT_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 # A database id (path, query or body). A path id out of range answers 404 (see main.py).
 Id = Annotated[int, Interval(ge=1, le=MAX_ID)]
@@ -26,10 +27,8 @@ PageNumber = Annotated[int, Interval(ge=1, le=MAX_ID)]
 
 def control_character(value: str, *, multiline: bool) -> str | None:
     """The first control character in ``value`` (as ``U+0000``), or None when it has none."""
-    for char in value:
-        if unicodedata.category(char) == "Cc" and not (multiline and char in _LONG_TEXT_ALLOWED):
-            return f"U+{ord(char):04X}"
-    return None
+    found = (_CONTROL_EXCEPT_LINES if multiline else _CONTROL).search(value)
+    return f"U+{ord(found.group()):04X}" if found else None
 
 
 def _refuse_controls(value: Any, *, multiline: bool) -> None:

@@ -17,12 +17,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from swagger_ui_bundle import swagger_ui_path
 
+from lap_market import openapi
 from lap_market.accounts.deps import CSRF_COOKIE, SESSION_COOKIE, LoginRequired
 from lap_market.config import Settings, get_settings
 from lap_market.db import make_engine
-from lap_market.errors import DomainError
+from lap_market.errors import DomainError, NotFound
 from lap_market.registry import import_all_models
 from lap_market.templating import is_htmx, render
 
@@ -105,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _add_routes(app)
     _add_middleware(app, settings)
     _add_error_handlers(app)
+    openapi.install(app)
     return app
 
 
@@ -229,8 +232,14 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         errors = [_clean_error(e) for e in exc.errors()]
+        path_errors = [e for e in errors if e["loc"][:1] == ["path"]]
+        if path_errors:
+            # No resource has an id outside 1 … 2^31−1 (or one that is not a number).
+            return await not_found(request, NotFound("Not found.", field=path_errors[0]["field"]))
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": errors, "code": "invalid"}, status_code=422)
+            first = errors[0]["field"] if errors else None
+            body = {"detail": errors, "code": "invalid", "field": first}
+            return JSONResponse(body, status_code=422)
         message = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in errors)
         return _web_error(request, 422, message or "The request was not valid.")
 
@@ -238,8 +247,17 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def not_found(request: Request, exc: Exception) -> Response:
         if request.url.path.startswith("/api/"):
             detail = getattr(exc, "detail", "Not found.")
-            return JSONResponse({"detail": detail, "code": "not_found"}, status_code=404)
+            body = {"detail": detail, "code": "not_found", "field": getattr(exc, "field", None)}
+            return JSONResponse(body, status_code=404)
         return _web_error(request, 404, "We could not find that page.")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # Starlette's own refusals (405 and the like) in the same body as every other error.
+        if request.url.path.startswith("/api/"):
+            body = {"detail": str(exc.detail), "code": HTTP_CODES.get(exc.status_code, "error")}
+            return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+        return _web_error(request, exc.status_code, str(exc.detail))
 
     @app.exception_handler(500)
     async def server_error(request: Request, exc: Exception) -> Response:
@@ -251,10 +269,13 @@ def _add_error_handlers(app: FastAPI) -> None:
 
 def _clean_error(error: dict[str, Any]) -> dict[str, Any]:
     cleaned: dict[str, Any] = {k: error[k] for k in ("loc", "msg", "type") if k in error}
+    cleaned["loc"] = list(cleaned.get("loc", ()))
+    cleaned["msg"] = str(cleaned.get("msg", "")).removeprefix("Value error, ")
     cleaned["field"] = ".".join(str(p) for p in error.get("loc", ())[1:]) or None
     return cleaned
 
 
+HTTP_CODES = {405: "method_not_allowed", 406: "not_acceptable", 415: "unsupported_media_type"}
 TITLES = {
     401: "Please sign in",
     403: "You do not have access",

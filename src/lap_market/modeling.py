@@ -1,6 +1,6 @@
 """Column helpers shared by every domain's tables."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -23,11 +23,24 @@ def fk(target: str, *, nullable: bool = False, index: bool = True) -> Any:
     )
 
 
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    """``DateTime(timezone=True)`` that reads back aware UTC values on SQLite too (which
+    stores no zone), so the API never emits a date-time without its offset."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
 def timestamp(*, nullable: bool = False) -> Any:
     """A timezone-aware timestamp column."""
     return Field(
         default=None if nullable else ...,
-        sa_type=sa.DateTime(timezone=True),  # type: ignore[call-overload]
+        sa_type=UtcDateTime,  # type: ignore[call-overload]
         nullable=nullable,
     )
 

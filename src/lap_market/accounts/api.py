@@ -28,6 +28,7 @@ from lap_market.accounts.schemas import (
     UserUpdate,
 )
 from lap_market.db import SessionDep
+from lap_market.primitives import Id, Line, PageNumber
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 AdminUser = Annotated[User, Depends(require_role(Role.ADMIN))]
@@ -53,7 +54,7 @@ def issue_token(
     session: SessionDep,
     settings: SettingsDep,
     address: ClientAddress,
-    username: Annotated[str, Form(max_length=254)],
+    username: Annotated[Line, Form(max_length=254)],
     password: Annotated[str, Form(max_length=200)],
 ) -> Token:
     """Exchange an email and password for a bearer token (OAuth2 password flow).
@@ -101,7 +102,7 @@ def me(session: SessionDep, user: CurrentUser) -> MeRead:
 
 @router.get("/organisations", response_model=list[OrganisationRead])
 def list_organisations(
-    session: SessionDep, _admin: AdminUser, kind: Annotated[str | None, Query()] = None
+    session: SessionDep, _admin: AdminUser, kind: Annotated[Line | None, Query()] = None
 ) -> list[OrganisationRead]:
     """Every organisation (admin)."""
     return [organisation_read(o) for o in service.list_organisations(session, kind=kind)]
@@ -119,9 +120,9 @@ def create_organisation(
 def list_users(
     session: SessionDep,
     admin: AdminUser,
-    organisation_id: int | None = None,
+    organisation_id: Id | None = None,
     role: Role | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNumber = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Page[UserRead]:
     """Users (admin)."""
@@ -148,6 +149,6 @@ def end_user_sessions(
 
 
 @router.patch("/users/{user_id}", response_model=UserRead)
-def update_user(session: SessionDep, admin: AdminUser, user_id: int, data: UserUpdate) -> UserRead:
+def update_user(session: SessionDep, admin: AdminUser, user_id: Id, data: UserUpdate) -> UserRead:
     """Rename, change role, or deactivate a user (admin)."""
     return user_read(session, service.update_user(session, admin, user_id, data=data))

@@ -15,6 +15,7 @@ from pydantic import (
 )
 
 from lap_market.accounts.models import OrgKind, Role
+from lap_market.primitives import Id, Input
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
@@ -31,7 +32,7 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Password = Annotated[str, Field(min_length=12, max_length=200)]
 
 
-class Strict(BaseModel):
+class Strict(Input):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -52,7 +53,7 @@ class UserCreate(Strict):
     email: Email
     name: Name
     role: Role
-    organisation_id: int
+    organisation_id: Id
     password: Password
 
 

@@ -22,6 +22,7 @@ from lap_market.accounts.schemas import (
 )
 from lap_market.db import SessionDep
 from lap_market.errors import DomainError
+from lap_market.primitives import Id
 from lap_market.templating import render
 from lap_market.web.deps import web_router
 from lap_market.web.forms import FormErrors, domain_form_errors, parse_form
@@ -66,7 +67,7 @@ async def add_user(request: Request, session: SessionDep, admin: AdminPage) -> R
 
 @router.post("/admin/users/{user_id}/active", response_class=HTMLResponse)
 async def set_active(
-    request: Request, session: SessionDep, admin: AdminPage, user_id: int
+    request: Request, session: SessionDep, admin: AdminPage, user_id: Id
 ) -> Response:
     """Activate or deactivate a user."""
     form = await request.form()

@@ -10,6 +10,7 @@ from lap_market.accounts.models import Role, User
 from lap_market.aggregation import service
 from lap_market.aggregation.schemas import AggregateRequest, LotEdit
 from lap_market.db import SessionDep
+from lap_market.primitives import Id
 from lap_market.tenders.read import tender_read
 from lap_market.tenders.schemas import TenderRead
 
@@ -32,7 +33,7 @@ def aggregate(
 
 @router.patch("/tenders/{tender_id}/lots", response_model=TenderRead)
 def edit_lots(
-    session: SessionDep, settings: SettingsDep, officer: CurrentUser, tender_id: int, data: LotEdit
+    session: SessionDep, settings: SettingsDep, officer: CurrentUser, tender_id: Id, data: LotEdit
 ) -> TenderRead:
     """Move demand lines of a draft: ``to_lot`` is a lot number, ``"new"``, or null (out of
     the draft, back to ``submitted``). Only to a lot of the same category and unit."""
@@ -41,7 +42,7 @@ def edit_lots(
 
 
 @router.delete("/tenders/{tender_id}", status_code=204)
-def delete_draft(session: SessionDep, officer: CurrentUser, tender_id: int) -> Response:
+def delete_draft(session: SessionDep, officer: CurrentUser, tender_id: Id) -> Response:
     """Delete a draft tender; its demand returns to ``submitted``. 409 once published."""
     service.delete_draft(session, officer, tender_id)
     return Response(status_code=204)

@@ -69,6 +69,8 @@ class LotPlan:
 
     @property
     def title(self) -> str:
+        if not self.lines:  # a cancelled lot has given its demand back: no term to show
+            return f"{self.unit.category_code.capitalize()} – {self.unit.name}"
         return lot_title(self.unit, self.start_date, self.end_date)
 
     @property

@@ -1,15 +1,16 @@
 """API models for pooling demand into a draft tender and editing its lots."""
 
-from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
+
+from lap_market.primitives import BusinessDate, Id, Input
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
-class Strict(BaseModel):
+class Strict(Input):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -18,16 +19,16 @@ class AggregateRequest(Strict):
 
     category: Code | None = None
     unit: Code | None = None
-    needed_by_from: date | None = None
-    needed_by_to: date | None = None
+    needed_by_from: BusinessDate | None = None
+    needed_by_to: BusinessDate | None = None
     title: Title | None = None
 
 
 class LotMove(Strict):
     """Move one demand line: to lot ``to_lot`` (a number), to a ``"new"`` lot, or out (null)."""
 
-    demand_id: int
-    to_lot: Annotated[int, Field(ge=1)] | Literal["new"] | None
+    demand_id: Id
+    to_lot: Id | Literal["new"] | None
 
 
 class LotEdit(Strict):

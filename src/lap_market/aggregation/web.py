@@ -14,6 +14,7 @@ from lap_market.aggregation.schemas import AggregateRequest, LotEdit, LotMove
 from lap_market.db import SessionDep
 from lap_market.demand import service as demand_service
 from lap_market.errors import DomainError
+from lap_market.primitives import Id
 from lap_market.templating import is_htmx, render
 from lap_market.tenders.models import Tender, TenderStatus
 from lap_market.web.deps import web_router
@@ -127,14 +128,14 @@ def _editor(
 
 
 @router.get("/tenders/{tender_id}/lots", response_class=HTMLResponse)
-def lot_editor(request: Request, session: SessionDep, officer: Officer, tender_id: int) -> Response:
+def lot_editor(request: Request, session: SessionDep, officer: Officer, tender_id: Id) -> Response:
     """A draft's lots, each demand line with a choice of where it goes."""
     return _editor(request, session, officer, service.get_draft(session, officer, tender_id))
 
 
 @router.post("/tenders/{tender_id}/lots", response_class=HTMLResponse)
 async def save_lots(
-    request: Request, session: SessionDep, officer: Officer, tender_id: int
+    request: Request, session: SessionDep, officer: Officer, tender_id: Id
 ) -> Response:
     """Apply the moves chosen in the editor; figures are recomputed."""
     tender = service.get_draft(session, officer, tender_id)
@@ -176,7 +177,7 @@ async def save_lots(
 
 
 @router.post("/tenders/{tender_id}/lots/delete", response_class=HTMLResponse)
-def delete_draft(session: SessionDep, officer: Officer, tender_id: int) -> Response:
+def delete_draft(session: SessionDep, officer: Officer, tender_id: Id) -> Response:
     """Delete the draft; its demand goes back to the pipeline."""
     service.delete_draft(session, officer, tender_id)
     return RedirectResponse("/pipeline?status=submitted", status_code=303)

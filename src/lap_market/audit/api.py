@@ -1,6 +1,5 @@
 """JSON routes for the audit trail (read only: there is no update or delete path)."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -10,6 +9,7 @@ from lap_market.accounts.schemas import Page
 from lap_market.audit import service
 from lap_market.audit.schemas import AuditEventRead
 from lap_market.db import SessionDep
+from lap_market.primitives import BusinessDateTime, Id, Line, PageNumber
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
 
@@ -18,14 +18,14 @@ router = APIRouter(prefix="/api/v1", tags=["audit"])
 def list_audit(
     session: SessionDep,
     user: CurrentUser,
-    action: str | None = None,
-    object_type: str | None = None,
-    object_id: str | None = None,
-    actor_id: int | None = None,
-    organisation_id: int | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    action: Line | None = None,
+    object_type: Line | None = None,
+    object_id: Line | None = None,
+    actor_id: Id | None = None,
+    organisation_id: Id | None = None,
+    since: BusinessDateTime | None = None,
+    until: BusinessDateTime | None = None,
+    page: PageNumber = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[AuditEventRead]:
     """Audit events, newest first (officers and admins)."""

@@ -1,13 +1,12 @@
 """The audit log page for officers and admins."""
 
-from typing import Annotated
-
-from fastapi import Query, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from lap_market.accounts.deps import WebUser
 from lap_market.audit import service
 from lap_market.db import SessionDep
+from lap_market.primitives import Line, PageNumber
 from lap_market.templating import render
 from lap_market.web.deps import web_router
 
@@ -19,9 +18,9 @@ def audit_page(
     request: Request,
     session: SessionDep,
     user: WebUser,
-    action: str | None = None,
-    object_type: str | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    action: Line | None = None,
+    object_type: Line | None = None,
+    page: PageNumber = 1,
 ) -> Response:
     """Audit events, newest first, filterable in place."""
     events, total = service.list_events(

@@ -1,7 +1,6 @@
 """JSON routes: categories, offers, browsing and quotes."""
 
 from dataclasses import asdict
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -20,6 +19,7 @@ from lap_market.catalogue.schemas import (
 )
 from lap_market.db import SessionDep
 from lap_market.paging import Paged, PageNumber, PageSize
+from lap_market.primitives import BusinessDate, Id, Line
 
 router = APIRouter(prefix="/api/v1", tags=["catalogue"])
 ProviderUser = Annotated[User, Depends(require_role(Role.PROVIDER))]
@@ -42,14 +42,14 @@ def create_offer(session: SessionDep, user: ProviderUser, data: OfferCreate) -> 
 def browse_offers(
     session: SessionDep,
     user: CurrentUser,
-    category: Annotated[str | None, Query(max_length=40)] = None,
-    unit: Annotated[str | None, Query(max_length=40)] = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    provider_id: int | None = None,
+    category: Annotated[Line | None, Query(max_length=40)] = None,
+    unit: Annotated[Line | None, Query(max_length=40)] = None,
+    q: Annotated[Line | None, Query(max_length=200)] = None,
+    provider_id: Id | None = None,
     commissioned: bool | None = None,
-    quantity: Annotated[str | None, Query(max_length=20)] = None,
+    quantity: Annotated[Line | None, Query(max_length=20)] = None,
     sort: Annotated[browse.SortKey, Query()] = "name",
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page: PageNumber = 1,
     page_size: Annotated[int, Query(ge=1, le=browse.MAX_PAGE_SIZE)] = 20,
 ) -> OfferPage:
     """Published, currently valid offers (and your own drafts); with ``quantity`` each item
@@ -79,14 +79,14 @@ def list_own_offers(
 
 
 @router.get("/offers/{offer_id}", response_model=OfferRead)
-def read_offer(session: SessionDep, user: CurrentUser, offer_id: int) -> OfferRead:
+def read_offer(session: SessionDep, user: CurrentUser, offer_id: Id) -> OfferRead:
     """One offer with its current tiers and version history."""
     return browse.get_offer_for_read(session, user, offer_id)
 
 
 @router.patch("/offers/{offer_id}", response_model=OfferRead)
 def update_offer(
-    session: SessionDep, user: CurrentUser, offer_id: int, data: OfferUpdate
+    session: SessionDep, user: CurrentUser, offer_id: Id, data: OfferUpdate
 ) -> OfferRead:
     """Change an offer; new rates or unit on a published offer make a new version."""
     offer = service.update_offer(session, user, offer_id, data=data)
@@ -94,14 +94,14 @@ def update_offer(
 
 
 @router.post("/offers/{offer_id}/publish", response_model=OfferRead)
-def publish_offer(session: SessionDep, user: CurrentUser, offer_id: int) -> OfferRead:
+def publish_offer(session: SessionDep, user: CurrentUser, offer_id: Id) -> OfferRead:
     """Publish a draft offer."""
     offer = service.publish_offer(session, user, offer_id)
     return browse.offer_read(session, offer)
 
 
 @router.post("/offers/{offer_id}/withdraw", response_model=OfferRead)
-def withdraw_offer(session: SessionDep, user: CurrentUser, offer_id: int) -> OfferRead:
+def withdraw_offer(session: SessionDep, user: CurrentUser, offer_id: Id) -> OfferRead:
     """Withdraw an offer from the catalogue."""
     offer = service.withdraw_offer(session, user, offer_id)
     return browse.offer_read(session, offer)
@@ -111,10 +111,10 @@ def withdraw_offer(session: SessionDep, user: CurrentUser, offer_id: int) -> Off
 def quote_offer(
     session: SessionDep,
     user: CurrentUser,
-    offer_id: int,
-    quantity: Annotated[str, Query(max_length=20)],
-    start_date: date,
-    end_date: date,
+    offer_id: Id,
+    quantity: Annotated[Line, Query(max_length=20)],
+    start_date: BusinessDate,
+    end_date: BusinessDate,
 ) -> QuoteRead:
     """Price a quantity over a term (start to end inclusive) at the offer's current rates."""
     quote = quotes.quote_for(

@@ -15,6 +15,7 @@ from pydantic import (
 )
 
 from lap_market.money import Money, parse_decimal
+from lap_market.primitives import BusinessDate, Input, Multiline
 
 MAX_QUANTITY = Decimal("1000000000")
 MAX_UNIT_PRICE = Decimal("1000000.00")
@@ -53,12 +54,14 @@ Quantity = Annotated[
 ]
 UnitPrice = Annotated[Money, AfterValidator(_positive_price)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
+Description = Annotated[
+    str, Multiline(), StringConstraints(strip_whitespace=True, max_length=5000)
+]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 LeadTime = Annotated[int, Field(ge=0, le=365)]
 
 
-class Strict(BaseModel):
+class Strict(Input):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -77,8 +80,8 @@ class OfferCreate(Strict):
     tiers: Annotated[list[TierIn], Field(min_length=1, max_length=MAX_TIERS)]
     capacity: Quantity | None = None
     lead_time_days: LeadTime
-    valid_from: date
-    valid_until: date | None = None
+    valid_from: BusinessDate
+    valid_until: BusinessDate | None = None
 
 
 class OfferUpdate(Strict):
@@ -91,8 +94,8 @@ class OfferUpdate(Strict):
     tiers: Annotated[list[TierIn], Field(min_length=1, max_length=MAX_TIERS)] | None = None
     capacity: Quantity | None = None
     lead_time_days: LeadTime | None = None
-    valid_from: date | None = None
-    valid_until: date | None = None
+    valid_from: BusinessDate | None = None
+    valid_until: BusinessDate | None = None
 
 
 class UnitRead(BaseModel):

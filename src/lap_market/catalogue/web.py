@@ -16,9 +16,15 @@ from lap_market.catalogue.schemas import MAX_TIERS, OfferCreate, OfferUpdate
 from lap_market.db import SessionDep
 from lap_market.errors import Conflict, DomainError, Invalid
 from lap_market.paging import PageNumber, page_count
+from lap_market.primitives import Id, business_date
 from lap_market.templating import render
 from lap_market.web.deps import web_router
-from lap_market.web.forms import domain_form_errors, validation_messages
+from lap_market.web.forms import (
+    domain_form_errors,
+    page_number,
+    query_text,
+    validation_messages,
+)
 
 router = web_router()
 ProviderPage = Annotated[User, Depends(web_role(Role.PROVIDER))]
@@ -30,7 +36,7 @@ COMMISSIONED = [("yes", "LMA commissioned services only"), ("no", "Contractors o
 
 
 def _text(request: Request, name: str, limit: int = 200) -> str:
-    return (request.query_params.get(name) or "").strip()[:limit]
+    return query_text(request, name, limit)
 
 
 def _reference_context(session: SessionDep) -> dict[str, Any]:
@@ -53,10 +59,7 @@ def catalogue_page(request: Request, session: SessionDep, user: WebUser) -> Resp
         name: _text(request, name)
         for name in ("q", "category", "unit", "commissioned", "quantity", "sort")
     }
-    try:
-        page = max(1, int(request.query_params.get("page") or 1))
-    except ValueError:
-        page = 1
+    page = page_number(request)
     errors: dict[str, str] = {}
     result = None
     try:
@@ -103,14 +106,14 @@ def _parse_date(value: str, field: str, errors: dict[str, str]) -> date | None:
         errors.setdefault(field, "Enter a date")
         return None
     try:
-        return date.fromisoformat(value)
+        return business_date(date.fromisoformat(value))
     except ValueError:
-        errors.setdefault(field, "Enter a real date, such as 2027-01-01")
+        errors.setdefault(field, "Enter a real date from 2000 to 2100, such as 2027-01-01")
         return None
 
 
 @router.get("/catalogue/offers/{offer_id}", response_class=HTMLResponse)
-def offer_page(request: Request, session: SessionDep, user: WebUser, offer_id: int) -> Response:
+def offer_page(request: Request, session: SessionDep, user: WebUser, offer_id: Id) -> Response:
     """An offer, its tiers and versions, and a price calculator (quantity and term)."""
     offer = browse.get_offer_for_read(session, user, offer_id)
     form = {name: _text(request, name, 20) for name in ("quantity", "start_date", "end_date")}
@@ -337,7 +340,7 @@ def _own_offer(session: SessionDep, user: User, offer_id: int) -> Any:
 
 @router.get("/my-offers/{offer_id}/edit", response_class=HTMLResponse)
 def edit_offer_page(
-    request: Request, session: SessionDep, user: ProviderPage, offer_id: int
+    request: Request, session: SessionDep, user: ProviderPage, offer_id: Id
 ) -> Response:
     """The form to change an offer."""
     offer = _own_offer(session, user, offer_id)
@@ -346,7 +349,7 @@ def edit_offer_page(
 
 @router.post("/my-offers/{offer_id}/edit", response_class=HTMLResponse)
 async def edit_offer(
-    request: Request, session: SessionDep, user: ProviderPage, offer_id: int
+    request: Request, session: SessionDep, user: ProviderPage, offer_id: Id
 ) -> Response:
     """Save changes; new rates on a published offer make a new version."""
     offer = _own_offer(session, user, offer_id)
@@ -368,7 +371,7 @@ async def edit_offer(
 
 @router.post("/my-offers/{offer_id}/publish", response_class=HTMLResponse)
 def publish_offer(
-    request: Request, session: SessionDep, user: ProviderPage, offer_id: int
+    request: Request, session: SessionDep, user: ProviderPage, offer_id: Id
 ) -> Response:
     """Publish a draft; a refusal is shown on the offer's row of the list."""
     try:
@@ -381,7 +384,7 @@ def publish_offer(
 
 @router.post("/my-offers/{offer_id}/withdraw", response_class=HTMLResponse)
 def withdraw_offer(
-    request: Request, session: SessionDep, user: ProviderPage, offer_id: int
+    request: Request, session: SessionDep, user: ProviderPage, offer_id: Id
 ) -> Response:
     """Withdraw an offer; a refusal is shown on the offer's row of the list."""
     try:

@@ -18,6 +18,7 @@ from lap_market.contracts.schemas import (
 )
 from lap_market.db import SessionDep
 from lap_market.paging import Paged, PageNumber, PageSize
+from lap_market.primitives import Id
 
 router = APIRouter(prefix="/api/v1", tags=["contracts"])
 Officer = Annotated[User, Depends(require_role(Role.PROCUREMENT_OFFICER))]
@@ -34,7 +35,7 @@ BoroughManager = Annotated[User, Depends(require_role(Role.BOROUGH_MANAGER))]
 )
 def issue_call_offs(
     request: Request, session: SessionDep, settings: SettingsDep, officer: Officer,
-    tender_id: int, lot_id: int,
+    tender_id: Id, lot_id: Id,
 ) -> Response:
     """Issue one call-off contract per demand in an awarded lot once its standstill has ended.
 
@@ -59,7 +60,7 @@ def issue_call_offs(
     "/tenders/{tender_id}/lots/{lot_id}/call-offs/progress", response_model=CallOffProgressRead
 )
 def call_off_progress(
-    session: SessionDep, officer: Officer, tender_id: int, lot_id: int
+    session: SessionDep, officer: Officer, tender_id: Id, lot_id: Id
 ) -> CallOffProgressRead:
     """Progress of the latest call-off batch of a lot ("12 of 33")."""
     batch = callofs_batch.latest_batch(session, officer, tender_id=tender_id, lot_id=lot_id)
@@ -116,8 +117,8 @@ def list_contracts(
     user: CurrentUser,
     status: Annotated[ContractStatus | None, Query()] = None,
     kind: Annotated[ContractKind | None, Query()] = None,
-    tender_id: Annotated[int | None, Query()] = None,
-    lot_id: Annotated[int | None, Query()] = None,
+    tender_id: Annotated[Id | None, Query()] = None,
+    lot_id: Annotated[Id | None, Query()] = None,
     page: PageNumber = 1,
     page_size: PageSize = 50,
 ) -> Paged[ContractRead]:
@@ -135,13 +136,13 @@ def list_contracts(
 
 
 @router.get("/contracts/{contract_id}", response_model=ContractRead)
-def get_contract(session: SessionDep, user: CurrentUser, contract_id: int) -> ContractRead:
+def get_contract(session: SessionDep, user: CurrentUser, contract_id: Id) -> ContractRead:
     """One contract (its parties and officers only)."""
     return service.contract_read(session, service.get_contract(session, user, contract_id))
 
 
 @router.post("/contracts/{contract_id}/accept", response_model=ContractRead)
-def accept(session: SessionDep, user: CurrentUser, contract_id: int) -> ContractRead:
+def accept(session: SessionDep, user: CurrentUser, contract_id: Id) -> ContractRead:
     """Accept for your party: the buyer's borough manager or the supplier's provider."""
     contract = acceptance.accept_contract(session, user, contract_id)
     return service.contract_read(session, contract)
@@ -155,8 +156,8 @@ def accept(session: SessionDep, user: CurrentUser, contract_id: int) -> Contract
 def contract_pdf(
     session: SessionDep,
     user: CurrentUser,
-    contract_id: int,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    contract_id: Id,
+    version: Annotated[Id | None, Query()] = None,
 ) -> Response:
     """The contract PDF, byte for byte as stored; the latest version's SHA-256 is on the
     record. ``version=1`` is the document as issued; each acceptance adds a version."""

@@ -3,20 +3,21 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ValidationInfo, field_validator
 
 from lap_market.money import Money
+from lap_market.primitives import BusinessDate, Id, Input
 
 MAX_QUANTITY = Decimal("1000000000")
 
 
-class DirectCommissionCreate(BaseModel):
+class DirectCommissionCreate(Input):
     """A borough manager commissioning a published catalogue offer directly."""
 
-    offer_id: int = Field(gt=0)
+    offer_id: Id
     quantity: Decimal
-    start_date: date
-    end_date: date
+    start_date: BusinessDate
+    end_date: BusinessDate
 
     @field_validator("quantity", mode="before")
     @classmethod

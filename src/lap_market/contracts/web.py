@@ -18,6 +18,7 @@ from lap_market.contracts.schemas import DirectCommissionCreate
 from lap_market.db import SessionDep
 from lap_market.errors import DomainError, Invalid
 from lap_market.paging import PageNumber, page_count
+from lap_market.primitives import Id, Line
 from lap_market.templating import is_htmx, render
 from lap_market.web.deps import web_router
 from lap_market.web.forms import FormErrors, domain_form_errors, parse_form
@@ -46,8 +47,8 @@ def contracts_page(
     request: Request,
     session: SessionDep,
     user: PartyPage,
-    status: Annotated[str | None, Query(max_length=20)] = None,
-    kind: Annotated[str | None, Query(max_length=20)] = None,
+    status: Annotated[Line | None, Query(max_length=20)] = None,
+    kind: Annotated[Line | None, Query(max_length=20)] = None,
     page: PageNumber = 1,
 ) -> Response:
     """Your organisation's contracts (officers: all), filtered by status and kind, paged."""
@@ -107,7 +108,7 @@ def contract_page(
     request: Request,
     session: SessionDep,
     user: PartyPage,
-    contract_id: int,
+    contract_id: Id,
     accepted: Annotated[bool, Query()] = False,
     done: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
@@ -119,7 +120,7 @@ def contract_page(
 
 @router.post("/contracts/{contract_id}/accept", response_class=HTMLResponse)
 def accept_contract(
-    request: Request, session: SessionDep, user: PartyPage, contract_id: int
+    request: Request, session: SessionDep, user: PartyPage, contract_id: Id
 ) -> Response:
     """Accept for your party, then back to the contract."""
     try:
@@ -134,7 +135,7 @@ def accept_contract(
 
 @router.get("/contracts/{contract_id}/pdf", response_class=Response)
 def contract_pdf(
-    session: SessionDep, user: WebUser, contract_id: int, version: int | None = None
+    session: SessionDep, user: WebUser, contract_id: Id, version: Id | None = None
 ) -> Response:
     """Download the stored PDF (parties and officers only)."""
     return contracts_api.pdf_response(session, user, contract_id, version=version)
@@ -173,7 +174,7 @@ def _call_offs_page(
 
 @router.get("/tenders/{tender_id}/lots/{lot_id}/call-offs", response_class=HTMLResponse)
 def call_offs_page(
-    request: Request, session: SessionDep, officer: OfficerPage, tender_id: int, lot_id: int
+    request: Request, session: SessionDep, officer: OfficerPage, tender_id: Id, lot_id: Id
 ) -> Response:
     """A lot's call-offs: issue them and watch the progress."""
     return _call_offs_page(request, session, officer, tender_id, lot_id)
@@ -181,7 +182,7 @@ def call_offs_page(
 
 @router.get("/tenders/{tender_id}/lots/{lot_id}/call-offs/progress", response_class=HTMLResponse)
 def call_offs_progress(
-    request: Request, session: SessionDep, officer: OfficerPage, tender_id: int, lot_id: int
+    request: Request, session: SessionDep, officer: OfficerPage, tender_id: Id, lot_id: Id
 ) -> Response:
     """The progress block, polled by the page every second while a batch runs."""
     return _call_offs_page(request, session, officer, tender_id, lot_id)
@@ -189,7 +190,7 @@ def call_offs_progress(
 
 @router.post("/tenders/{tender_id}/lots/{lot_id}/call-offs", response_class=HTMLResponse)
 def start_call_offs(
-    request: Request, session: SessionDep, officer: OfficerPage, tender_id: int, lot_id: int
+    request: Request, session: SessionDep, officer: OfficerPage, tender_id: Id, lot_id: Id
 ) -> Response:
     """Queue the issuing job; the page then follows the batch."""
     try:
@@ -277,10 +278,10 @@ def commission_page(
     session: SessionDep,
     settings: SettingsDep,
     manager: ManagerPage,
-    offer_id: int,
-    quantity: Annotated[str | None, Query(max_length=30)] = None,
-    start_date: Annotated[str | None, Query(max_length=10)] = None,
-    end_date: Annotated[str | None, Query(max_length=10)] = None,
+    offer_id: Id,
+    quantity: Annotated[Line | None, Query(max_length=30)] = None,
+    start_date: Annotated[Line | None, Query(max_length=10)] = None,
+    end_date: Annotated[Line | None, Query(max_length=10)] = None,
 ) -> Response:
     """Check the price of commissioning an offer directly (the confirmation page)."""
     form = {"quantity": quantity or "", "start_date": start_date or "", "end_date": end_date or ""}
@@ -293,7 +294,7 @@ async def commission(
     session: SessionDep,
     settings: SettingsDep,
     manager: ManagerPage,
-    offer_id: int,
+    offer_id: Id,
 ) -> Response:
     """Commission the offer; on 422 say why and offer to raise it as demand instead."""
     raw = await request.form()

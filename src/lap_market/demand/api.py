@@ -14,9 +14,10 @@ from lap_market.demand.schemas import (
     DemandRead,
     DemandUpdate,
     ImportResult,
-    RowError,
 )
 from lap_market.errors import Invalid, PayloadTooLarge
+from lap_market.openapi import CsvImportError
+from lap_market.primitives import Id, Line, PageNumber
 
 router = APIRouter(prefix="/api/v1", tags=["demand"])
 
@@ -35,11 +36,11 @@ def create_demand(session: SessionDep, user: CurrentUser, data: DemandCreate) ->
 def list_demands(
     session: SessionDep,
     user: CurrentUser,
-    category: Annotated[str | None, Query(max_length=40)] = None,
-    unit: Annotated[str | None, Query(max_length=40)] = None,
-    status: Annotated[str | None, Query(max_length=20)] = None,
-    borough: Annotated[str | None, Query(max_length=20, description="id or GSS code")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    category: Annotated[Line | None, Query(max_length=40)] = None,
+    unit: Annotated[Line | None, Query(max_length=40)] = None,
+    status: Annotated[Line | None, Query(max_length=20)] = None,
+    borough: Annotated[Line | None, Query(max_length=20, description="id or GSS code")] = None,
+    page: PageNumber = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> DemandPage:
     """Demand you may see: your borough's own, or (officers) everyone's, newest first."""
@@ -60,7 +61,7 @@ def list_demands(
         413: {"description": "More than the row limit, or a body over the upload limit."},
         422: {
             "description": "Bad rows: `errors` lists `{row, field, message}` for each.",
-            "model": list[RowError],
+            "model": CsvImportError,
         },
     },
     openapi_extra={
@@ -105,20 +106,20 @@ async def import_demands(
 
 
 @router.get("/demands/{demand_id}", response_model=DemandRead)
-def get_demand(session: SessionDep, user: CurrentUser, demand_id: int) -> DemandRead:
+def get_demand(session: SessionDep, user: CurrentUser, demand_id: Id) -> DemandRead:
     """One demand line (your borough's own, or any for officers)."""
     return _one(session, service.get_demand(session, user, demand_id))
 
 
 @router.patch("/demands/{demand_id}", response_model=DemandRead)
 def update_demand(
-    session: SessionDep, user: CurrentUser, demand_id: int, data: DemandUpdate
+    session: SessionDep, user: CurrentUser, demand_id: Id, data: DemandUpdate
 ) -> DemandRead:
     """Change your borough's demand while it is ``submitted``."""
     return _one(session, service.update_demand(session, user, demand_id, data=data))
 
 
 @router.post("/demands/{demand_id}/withdraw", response_model=DemandRead)
-def withdraw_demand(session: SessionDep, user: CurrentUser, demand_id: int) -> DemandRead:
+def withdraw_demand(session: SessionDep, user: CurrentUser, demand_id: Id) -> DemandRead:
     """Withdraw your borough's demand while it is ``submitted``."""
     return _one(session, service.withdraw_demand(session, user, demand_id))

@@ -32,6 +32,7 @@ from lap_market.demand.service import (
 )
 from lap_market.errors import Invalid, PayloadTooLarge
 from lap_market.money import to_pence
+from lap_market.primitives import business_date, control_character
 
 HEADER = [
     "category",
@@ -78,9 +79,21 @@ def decode(body: bytes) -> str:
 
 def _date(value: str) -> date:
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise ValueError("must be a date written as YYYY-MM-DD") from None
+    return business_date(day)
+
+
+def _control_problems(raw: dict[str, str]) -> list[tuple[str, str]]:
+    """Cells holding control characters (the specification may hold tabs and line breaks):
+    NUL cannot be stored by PostgreSQL, and none of them belongs in a demand line."""
+    problems = []
+    for name, cell in raw.items():
+        found = control_character(cell, multiline=name == "specification")
+        if found:
+            problems.append((name, f"must not contain control characters (found {found})"))
+    return problems
 
 
 def _message(exc: Exception) -> str:
@@ -134,6 +147,9 @@ def parse(text: str, index: UnitIndex, *, max_rows: int) -> list[ParsedRow]:
             )
             continue
         raw = {name: cell.strip() for name, cell in zip(HEADER, cells, strict=True)}
+        if controls := _control_problems(raw):
+            errors.extend({"row": number, "field": f, "message": m} for f, m in controls)
+            continue
         for name in REQUIRED:
             if not raw[name]:
                 problems.append((name, "is required"))

@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from lap_market.money import PENNY, Money, parse_money
+from lap_market.primitives import BusinessDate, Id, Input, Multiline
 
 MAX_QUANTITY = Decimal(10) ** 9
 MAX_SPECIFICATION = 5000
@@ -54,11 +55,11 @@ def clean_budget(value: object) -> Decimal:
 
 
 Quantity = Annotated[Decimal, BeforeValidator(clean_quantity)]
-Specification = Annotated[str, BeforeValidator(clean_specification)]
+Specification = Annotated[str, Multiline(), BeforeValidator(clean_specification)]
 Budget = Annotated[Money, BeforeValidator(clean_budget)]
 
 
-class Strict(BaseModel):
+class Strict(Input):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -68,13 +69,13 @@ class DemandCreate(Strict):
     category: CODE
     unit: CODE
     quantity: Quantity
-    start_date: date
-    end_date: date
-    needed_by: date | None = None
+    start_date: BusinessDate
+    end_date: BusinessDate
+    needed_by: BusinessDate | None = None
     specification: Specification = ""
     budget_ceiling: Budget | None = None
     # Only the manager's own borough is accepted; present so acting for another is refused.
-    borough_id: int | None = None
+    borough_id: Id | None = None
 
 
 class DemandUpdate(Strict):
@@ -83,16 +84,16 @@ class DemandUpdate(Strict):
     category: CODE | None = None
     unit: CODE | None = None
     quantity: Quantity | None = None
-    start_date: date | None = None
-    end_date: date | None = None
-    needed_by: date | None = None
+    start_date: BusinessDate | None = None
+    end_date: BusinessDate | None = None
+    needed_by: BusinessDate | None = None
     specification: Specification | None = None
     budget_ceiling: Budget | None = None
     # Demand cannot change hands: present so moving it to another borough is refused (403).
-    borough_id: int | None = None
+    borough_id: Id | None = None
 
 
-class DemandFilters(BaseModel):
+class DemandFilters(Input):
     """What an officer (or a borough, within its own) narrows a demand list by."""
 
     category: str | None = None

@@ -17,9 +17,16 @@ from lap_market.demand.csv_import import CsvInvalid
 from lap_market.demand.models import DemandStatus
 from lap_market.demand.schemas import DemandCreate, DemandFilters
 from lap_market.errors import DomainError, PayloadTooLarge
+from lap_market.primitives import Id
 from lap_market.templating import render
 from lap_market.web.deps import web_router
-from lap_market.web.forms import FormErrors, domain_form_errors, parse_form
+from lap_market.web.forms import (
+    FormErrors,
+    domain_form_errors,
+    page_number,
+    parse_form,
+    parse_query,
+)
 
 router = web_router()
 Manager = Annotated[User, Depends(web_role(Role.BOROUGH_MANAGER))]
@@ -41,15 +48,10 @@ def service_options(index: service.UnitIndex) -> list[tuple[str, str]]:
     ]
 
 
-def _page_number(request: Request) -> int:
-    raw = request.query_params.get("page", "1")
-    return max(int(raw), 1) if raw.isdigit() else 1
-
-
 def _needs_page(
     request: Request, session: Session, manager: User, *, status_code: int = 200, **extra: Any
 ) -> Response:
-    page = _page_number(request)
+    page = page_number(request)
     demands, total = service.list_demands(
         session, manager, filters=DemandFilters(), page=page, page_size=PAGE_SIZE
     )
@@ -140,7 +142,7 @@ async def import_needs(
 
 @router.post("/needs/{demand_id}/withdraw", response_class=HTMLResponse)
 def withdraw_need(
-    request: Request, session: SessionDep, manager: Manager, demand_id: int
+    request: Request, session: SessionDep, manager: Manager, demand_id: Id
 ) -> Response:
     """Withdraw one of the borough's submitted needs."""
     service.withdraw_demand(session, manager, demand_id)
@@ -151,11 +153,11 @@ def withdraw_need(
 def pipeline(request: Request, session: SessionDep, officer: Officer) -> Response:
     """Every borough's demand: filters, totals per category and unit, the lines."""
     params = request.query_params
-    filters = DemandFilters(
-        category=params.get("category") or None, unit=params.get("unit") or None,
-        status=params.get("status") or None, borough=params.get("borough") or None,
-    )
-    page = _page_number(request)
+    filters = parse_query(DemandFilters, {
+        "category": params.get("category") or None, "unit": params.get("unit") or None,
+        "status": params.get("status") or None, "borough": params.get("borough") or None,
+    })
+    page = page_number(request)
     errors: dict[str, str] = {}
     try:
         summary = service.pipeline_summary(session, officer, filters=filters)

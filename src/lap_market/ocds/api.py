@@ -1,6 +1,5 @@
 """Open data routes: OCDS release packages, readable without signing in."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -9,6 +8,7 @@ from lap_market.accounts.deps import SettingsDep
 from lap_market.db import SessionDep
 from lap_market.ocds import service
 from lap_market.ocds.schemas import ReleasePackage
+from lap_market.primitives import BusinessDateTime, Id
 
 router = APIRouter(prefix="/api/v1", tags=["open data"])
 
@@ -30,7 +30,7 @@ _PACKAGE_DOC = (
     ),
 )
 def tender_release_package(
-    tender_id: int, session: SessionDep, settings: SettingsDep
+    tender_id: Id, session: SessionDep, settings: SettingsDep
 ) -> ReleasePackage:
     uri = service.package_uri(settings, tender_id=tender_id)
     return service.release_package_for_tender(
@@ -55,7 +55,7 @@ def release_packages(
     session: SessionDep,
     settings: SettingsDep,
     since: Annotated[
-        datetime | None,
+        BusinessDateTime | None,
         Query(description="ISO 8601 date-time; without a zone it is read as UTC."),
     ] = None,
 ) -> ReleasePackage | Response:

@@ -1,6 +1,5 @@
 """JSON (and CSV) routes for the savings report."""
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query
@@ -8,6 +7,7 @@ from fastapi.responses import Response
 
 from lap_market.accounts.deps import CurrentUser
 from lap_market.db import SessionDep
+from lap_market.primitives import BusinessDate
 from lap_market.reports import service
 from lap_market.reports.schemas import GroupBy, SavingsReport
 
@@ -67,10 +67,10 @@ def savings(
         ),
     ] = "borough",
     from_date: Annotated[
-        date | None, Query(alias="from", description="issued on or after (YYYY-MM-DD)")
+        BusinessDate | None, Query(alias="from", description="issued on or after (YYYY-MM-DD)")
     ] = None,
     to_date: Annotated[
-        date | None, Query(alias="to", description="issued on or before (YYYY-MM-DD)")
+        BusinessDate | None, Query(alias="to", description="issued on or before (YYYY-MM-DD)")
     ] = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> Response | SavingsReport:

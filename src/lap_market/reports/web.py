@@ -11,6 +11,7 @@ from lap_market.accounts.deps import WebUser
 from lap_market.accounts.models import Organisation
 from lap_market.db import SessionDep
 from lap_market.errors import Invalid
+from lap_market.primitives import Line, business_date
 from lap_market.reports import service
 from lap_market.reports.api import csv_response
 from lap_market.reports.charts import savings_chart
@@ -24,9 +25,9 @@ GROUP_LABELS = {GroupBy.BOROUGH: "By borough", GroupBy.CATEGORY: "By category",
                 GroupBy.PROVIDER: "By provider"}
 DATE_LABELS = {"from": "Issued from", "to": "Issued to"}
 
-FromQuery = Annotated[str, Query(alias="from", max_length=20)]
-ToQuery = Annotated[str, Query(alias="to", max_length=20)]
-GroupQuery = Annotated[str, Query(max_length=20)]
+FromQuery = Annotated[Line, Query(alias="from", max_length=20)]
+ToQuery = Annotated[Line, Query(alias="to", max_length=20)]
+GroupQuery = Annotated[Line, Query(max_length=20)]
 
 
 def _parse_date(value: str, name: str, errors: dict[str, str]) -> date | None:
@@ -34,9 +35,11 @@ def _parse_date(value: str, name: str, errors: dict[str, str]) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        return business_date(date.fromisoformat(value))
     except ValueError:
-        errors[name] = f"{DATE_LABELS[name]} must be a real date, for example 2026-04-01"
+        errors[name] = (
+            f"{DATE_LABELS[name]} must be a real date from 2000 to 2100, for example 2026-04-01"
+        )
         return None
 
 

@@ -11,6 +11,7 @@ from lap_market.clock import as_utc
 from lap_market.db import SessionDep
 from lap_market.money import from_pence
 from lap_market.paging import Paged, PageNumber, PageSize
+from lap_market.primitives import Id, Line
 from lap_market.tenders import bids, cancellation, evaluation, notifications, questions, service
 from lap_market.tenders.models import Award, Bid, Notification
 from lap_market.tenders.read import lot_reads
@@ -55,7 +56,7 @@ def list_tenders(
     session: SessionDep,
     settings: SettingsDep,
     user: CurrentUser,
-    status: str | None = None,
+    status: Line | None = None,
     page: PageNumber = 1,
     page_size: PageSize = 50,
 ) -> Paged[TenderRead]:
@@ -74,7 +75,7 @@ def list_tenders(
 
 @router.get("/tenders/{tender_id}", response_model=TenderRead)
 def get_tender(
-    session: SessionDep, settings: SettingsDep, user: CurrentUser, tender_id: int
+    session: SessionDep, settings: SettingsDep, user: CurrentUser, tender_id: Id
 ) -> TenderRead:
     """One tender with its lots, deadlines, status and amendment history."""
     return service.view_tender(
@@ -87,7 +88,7 @@ def update_tender(
     session: SessionDep,
     settings: SettingsDep,
     user: CurrentUser,
-    tender_id: int,
+    tender_id: Id,
     data: TenderUpdate,
 ) -> TenderRead:
     """Edit a draft: title, description, weights (sum 100), deadlines (future, in order)."""
@@ -97,7 +98,7 @@ def update_tender(
 
 @router.post("/tenders/{tender_id}/publish", response_model=TenderRead)
 def publish_tender(
-    session: SessionDep, settings: SettingsDep, user: CurrentUser, tender_id: int
+    session: SessionDep, settings: SettingsDep, user: CurrentUser, tender_id: Id
 ) -> TenderRead:
     """Publish a complete draft."""
     tender = service.publish_tender(session, user, tender_id)
@@ -106,7 +107,7 @@ def publish_tender(
 
 @router.post("/tenders/{tender_id}/amendments", response_model=AmendmentRead, status_code=201)
 def amend_tender(
-    session: SessionDep, user: CurrentUser, tender_id: int, data: AmendmentCreate
+    session: SessionDep, user: CurrentUser, tender_id: Id, data: AmendmentCreate
 ) -> AmendmentRead:
     """Extend deadlines or change the description before the submission deadline."""
     a = service.amend_tender(session, user, tender_id, data=data)
@@ -117,7 +118,7 @@ def amend_tender(
 
 @router.post("/tenders/{tender_id}/cancel", response_model=TenderRead)
 def cancel_tender(
-    session: SessionDep, settings: SettingsDep, user: CurrentUser, tender_id: int, data: ReasonIn
+    session: SessionDep, settings: SettingsDep, user: CurrentUser, tender_id: Id, data: ReasonIn
 ) -> TenderRead:
     """Cancel the whole tender before award; its demand returns to submitted."""
     tender = cancellation.cancel_tender(session, user, tender_id, reason=data.reason)
@@ -126,7 +127,7 @@ def cancel_tender(
 
 @router.post("/tenders/{tender_id}/lots/{lot_id}/cancel", response_model=LotRead)
 def cancel_lot(
-    session: SessionDep, user: CurrentUser, tender_id: int, lot_id: int, data: ReasonIn
+    session: SessionDep, user: CurrentUser, tender_id: Id, lot_id: Id, data: ReasonIn
 ) -> LotRead:
     """Cancel one lot before its award; its demand returns to submitted."""
     lot = cancellation.cancel_lot(session, user, tender_id, lot_id, reason=data.reason)
@@ -134,14 +135,14 @@ def cancel_lot(
 
 
 @router.get("/tenders/{tender_id}/questions", response_model=list[QuestionRead])
-def list_questions(session: SessionDep, user: CurrentUser, tender_id: int) -> list[QuestionRead]:
+def list_questions(session: SessionDep, user: CurrentUser, tender_id: Id) -> list[QuestionRead]:
     """Answered questions (askers unnamed), plus a provider's own unanswered ones."""
     return questions.list_questions(session, user, tender_id)
 
 
 @router.post("/tenders/{tender_id}/questions", response_model=QuestionRead, status_code=201)
 def ask_question(
-    session: SessionDep, user: CurrentUser, tender_id: int, data: QuestionCreate
+    session: SessionDep, user: CurrentUser, tender_id: Id, data: QuestionCreate
 ) -> QuestionRead:
     """A provider's clarification question, before the clarification deadline."""
     q = questions.ask_question(session, user, tender_id, data=data)
@@ -158,7 +159,7 @@ def ask_question(
 
 @router.post("/tenders/{tender_id}/questions/{question_id}/answer", response_model=QuestionRead)
 def answer_question(
-    session: SessionDep, user: CurrentUser, tender_id: int, question_id: int, data: AnswerCreate
+    session: SessionDep, user: CurrentUser, tender_id: Id, question_id: Id, data: AnswerCreate
 ) -> QuestionRead:
     """The officer's answer, published to every provider."""
     q = questions.answer_question(session, user, tender_id, question_id, data=data)
@@ -169,8 +170,8 @@ def answer_question(
 def put_bid(
     session: SessionDep,
     user: CurrentUser,
-    tender_id: int,
-    lot_id: int,
+    tender_id: Id,
+    lot_id: Id,
     data: BidIn,
     response: Response,
 ) -> BidRead:
@@ -181,7 +182,7 @@ def put_bid(
 
 
 @router.delete("/tenders/{tender_id}/lots/{lot_id}/bid", status_code=204)
-def withdraw_bid(session: SessionDep, user: CurrentUser, tender_id: int, lot_id: int) -> Response:
+def withdraw_bid(session: SessionDep, user: CurrentUser, tender_id: Id, lot_id: Id) -> Response:
     """Withdraw the caller's bid for a lot, before the deadline."""
     bids.withdraw_bid(session, user, tender_id, lot_id)
     return Response(status_code=204)
@@ -193,7 +194,7 @@ def _org_name(session: SessionDep, user: User) -> str:
 
 
 @router.get("/tenders/{tender_id}/bids", response_model=TenderBids)
-def list_bids(session: SessionDep, user: CurrentUser, tender_id: int) -> TenderBids:
+def list_bids(session: SessionDep, user: CurrentUser, tender_id: Id) -> TenderBids:
     """A provider sees its own bids; an officer only counts per lot until the deadline."""
     return bids.tender_bids(session, user, tender_id)
 
@@ -217,7 +218,7 @@ def score_bid(
     responses={200: {"content": {"text/csv": {}}}},
 )
 def lot_evaluation(
-    request: Request, session: SessionDep, user: CurrentUser, tender_id: int, lot_id: int
+    request: Request, session: SessionDep, user: CurrentUser, tender_id: Id, lot_id: Id
 ) -> list[EvaluationRow] | Response:
     """Bids ranked by total score; ``Accept: text/csv`` gives every bid for the record."""
     if "text/csv" in request.headers.get("accept", ""):
@@ -236,8 +237,8 @@ def award_lot(
     session: SessionDep,
     settings: SettingsDep,
     user: CurrentUser,
-    tender_id: int,
-    lot_id: int,
+    tender_id: Id,
+    lot_id: Id,
     data: AwardIn,
 ) -> AwardRead:
     """Award a scored lot; a reason is required unless the bid is ranked first."""
@@ -247,7 +248,7 @@ def award_lot(
 
 @router.post("/tenders/{tender_id}/lots/{lot_id}/unsuccessful", response_model=LotRead)
 def lot_unsuccessful(
-    session: SessionDep, user: CurrentUser, tender_id: int, lot_id: int, data: ReasonIn
+    session: SessionDep, user: CurrentUser, tender_id: Id, lot_id: Id, data: ReasonIn
 ) -> LotRead:
     """Mark a lot that drew no bids unsuccessful."""
     lot = evaluation.mark_unsuccessful(session, user, tender_id, lot_id, reason=data.reason)
@@ -274,13 +275,13 @@ def _award_detail(session: SessionDep, award: Award) -> AwardDetail:
 
 
 @router.get("/awards/{award_id}", response_model=AwardDetail)
-def get_award(session: SessionDep, user: CurrentUser, award_id: int) -> AwardDetail:
+def get_award(session: SessionDep, user: CurrentUser, award_id: Id) -> AwardDetail:
     """An award (anyone who may see the tender; awards are public once made)."""
     return _award_detail(session, evaluation.get_award(session, user, award_id))
 
 
 @router.post("/awards/{award_id}/revoke", response_model=AwardDetail)
-def revoke_award(session: SessionDep, user: Officer, award_id: int, data: ReasonIn) -> AwardDetail:
+def revoke_award(session: SessionDep, user: Officer, award_id: Id, data: ReasonIn) -> AwardDetail:
     """Revoke an award during standstill; the lot's evaluation reopens."""
     return _award_detail(
         session, evaluation.revoke_award(session, user, award_id, reason=data.reason)
@@ -295,7 +296,7 @@ def list_notifications(session: SessionDep, user: CurrentUser) -> list[Notificat
 
 @router.post("/notifications/{notification_id}/read", response_model=NotificationRead)
 def read_notification(
-    session: SessionDep, user: CurrentUser, notification_id: int
+    session: SessionDep, user: CurrentUser, notification_id: Id
 ) -> NotificationRead:
     """Mark a notification read."""
     return _notification_read(notifications.mark_read(session, user, notification_id))

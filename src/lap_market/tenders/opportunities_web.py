@@ -14,6 +14,7 @@ from lap_market.config import Settings
 from lap_market.db import SessionDep
 from lap_market.money import from_pence
 from lap_market.paging import PageNumber, page_count
+from lap_market.primitives import Id
 from lap_market.templating import is_htmx, render
 from lap_market.tenders import bids, evaluation, notifications, questions, service
 from lap_market.tenders.models import Tender, TenderStatus
@@ -109,7 +110,7 @@ def _opportunity(
 
 @router.get("/opportunities/{tender_id}", response_class=HTMLResponse)
 def opportunity(
-    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: int
+    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: Id
 ) -> Response:
     """A tender as providers see it: lots, bid forms, amendments and answers."""
     if user.role != Role.PROVIDER:
@@ -146,7 +147,7 @@ def _provider_action(
 
 @router.post("/opportunities/{tender_id}/questions", response_class=HTMLResponse)
 async def ask(
-    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: int
+    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: Id
 ) -> Response:
     """Ask a clarification question."""
     form = dict(await request.form())
@@ -164,8 +165,8 @@ async def put_bid(
     session: SessionDep,
     settings: SettingsDep,
     user: WebUser,
-    tender_id: int,
-    lot_id: int,
+    tender_id: Id,
+    lot_id: Id,
 ) -> Response:
     """Submit or replace the organisation's bid for a lot."""
     form = dict(await request.form())
@@ -195,8 +196,8 @@ async def withdraw(
     session: SessionDep,
     settings: SettingsDep,
     user: WebUser,
-    tender_id: int,
-    lot_id: int,
+    tender_id: Id,
+    lot_id: Id,
 ) -> Response:
     """Withdraw the organisation's bid for a lot."""
     form = dict(await request.form())
@@ -233,7 +234,7 @@ def notification_list(request: Request, session: SessionDep, user: WebUser) -> R
 
 @router.post("/notifications/{notification_id}/read", response_class=HTMLResponse)
 def notification_read(
-    request: Request, session: SessionDep, user: WebUser, notification_id: int
+    request: Request, session: SessionDep, user: WebUser, notification_id: Id
 ) -> Response:
     """Mark a notification read."""
     notifications.mark_read(session, user, notification_id)

@@ -6,6 +6,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field
 
 from lap_market.money import Money
+from lap_market.primitives import BusinessDateTime, Input, LongText
 
 
 class LotRead(BaseModel):
@@ -58,44 +59,44 @@ REASON_MAX = 2_000
 TEXT_MAX = 5_000
 
 
-class TenderUpdate(BaseModel):
+class TenderUpdate(Input):
     """Editable fields of a draft tender (all optional; checked together with the stored ones)."""
 
     model_config = ConfigDict(extra="forbid")
 
     title: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=20_000)
+    description: LongText | None = Field(default=None, max_length=20_000)
     price_weight: int | None = Field(default=None, ge=0, le=100)
     quality_weight: int | None = Field(default=None, ge=0, le=100)
-    clarification_deadline: datetime | None = None
-    submission_deadline: datetime | None = None
+    clarification_deadline: BusinessDateTime | None = None
+    submission_deadline: BusinessDateTime | None = None
 
 
-class AmendmentCreate(BaseModel):
+class AmendmentCreate(Input):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=REASON_MAX)
-    submission_deadline: datetime | None = None
-    clarification_deadline: datetime | None = None
-    description: str | None = Field(default=None, max_length=20_000)
+    reason: LongText = Field(min_length=1, max_length=REASON_MAX)
+    submission_deadline: BusinessDateTime | None = None
+    clarification_deadline: BusinessDateTime | None = None
+    description: LongText | None = Field(default=None, max_length=20_000)
 
 
-class ReasonIn(BaseModel):
+class ReasonIn(Input):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=REASON_MAX)
+    reason: LongText = Field(min_length=1, max_length=REASON_MAX)
 
 
-class QuestionCreate(BaseModel):
+class QuestionCreate(Input):
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(min_length=1, max_length=TEXT_MAX)
+    question: LongText = Field(min_length=1, max_length=TEXT_MAX)
 
 
-class AnswerCreate(BaseModel):
+class AnswerCreate(Input):
     model_config = ConfigDict(extra="forbid")
 
-    answer: str = Field(min_length=1, max_length=TEXT_MAX)
+    answer: LongText = Field(min_length=1, max_length=TEXT_MAX)
 
 
 class QuestionRead(BaseModel):
@@ -110,11 +111,11 @@ class QuestionRead(BaseModel):
     asked_by: str | None = None
 
 
-class BidIn(BaseModel):
+class BidIn(Input):
     model_config = ConfigDict(extra="forbid")
 
     unit_price: Money
-    quality_statement: str = Field(min_length=1, max_length=QUALITY_STATEMENT_MAX)
+    quality_statement: LongText = Field(min_length=1, max_length=QUALITY_STATEMENT_MAX)
 
 
 class BidRead(BaseModel):
@@ -143,7 +144,7 @@ class TenderBids(BaseModel):
     bids: list[BidRead]
 
 
-class ScoreIn(BaseModel):
+class ScoreIn(Input):
     model_config = ConfigDict(extra="forbid")
 
     quality_score: Decimal = Field(ge=0, le=100, decimal_places=2)
@@ -159,11 +160,11 @@ class EvaluationRow(BaseModel):
     rank: int | None
 
 
-class AwardIn(BaseModel):
+class AwardIn(Input):
     model_config = ConfigDict(extra="forbid")
 
     bid_id: str = Field(min_length=1, max_length=32, description="The bid's public id")
-    reason: str | None = Field(default=None, max_length=REASON_MAX)
+    reason: LongText | None = Field(default=None, max_length=REASON_MAX)
 
 
 class AwardRead(BaseModel):

@@ -15,6 +15,7 @@ from lap_market.config import Settings
 from lap_market.db import SessionDep
 from lap_market.money import from_pence
 from lap_market.paging import PageNumber, page_count
+from lap_market.primitives import Id
 from lap_market.templating import is_htmx, render
 from lap_market.tenders import cancellation, evaluation, questions, service
 from lap_market.tenders.models import TenderStatus
@@ -25,6 +26,7 @@ from lap_market.tenders.schemas import (
     AmendmentCreate,
     AnswerCreate,
     AwardIn,
+    ReasonIn,
     ScoreIn,
     TenderUpdate,
 )
@@ -137,7 +139,7 @@ def _workspace(
 
 @router.get("/tenders/{tender_id}", response_class=HTMLResponse)
 def workspace(
-    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: int
+    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: Id
 ) -> Response:
     """The officer's workspace, or a borough's read-only view."""
     if user.role == Role.PROVIDER:
@@ -179,7 +181,7 @@ def _officer_action(
 
 @router.post("/tenders/{tender_id}/edit", response_class=HTMLResponse)
 async def edit_tender(
-    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: int
+    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: Id
 ) -> Response:
     """Save the draft's details."""
     form = dict(await request.form())
@@ -206,7 +208,7 @@ async def edit_tender(
 
 @router.post("/tenders/{tender_id}/publish", response_class=HTMLResponse)
 def publish(
-    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: int
+    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: Id
 ) -> Response:
     """Publish the draft."""
     return _officer_action(
@@ -222,7 +224,7 @@ def publish(
 
 @router.post("/tenders/{tender_id}/amendments", response_class=HTMLResponse)
 async def amend(
-    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: int
+    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: Id
 ) -> Response:
     """Issue an amendment."""
     form = dict(await request.form())
@@ -255,8 +257,8 @@ async def answer(
     session: SessionDep,
     settings: SettingsDep,
     user: WebUser,
-    tender_id: int,
-    question_id: int,
+    tender_id: Id,
+    question_id: Id,
 ) -> Response:
     """Answer a clarification question."""
     form = dict(await request.form())
@@ -281,7 +283,7 @@ async def score(
     session: SessionDep,
     settings: SettingsDep,
     user: WebUser,
-    tender_id: int,
+    tender_id: Id,
     bid_id: Annotated[str, Path(max_length=64)],
 ) -> Response:
     """Score a bid in place (HTMX swaps the evaluation section)."""
@@ -317,8 +319,8 @@ async def award(
     session: SessionDep,
     settings: SettingsDep,
     user: WebUser,
-    tender_id: int,
-    lot_id: int,
+    tender_id: Id,
+    lot_id: Id,
 ) -> Response:
     """Award a lot."""
     form = dict(await request.form())
@@ -357,15 +359,14 @@ async def _reason_action(
     """A workspace form that gives one written reason (cancel, revoke, unsuccessful)."""
     form = dict(await request.form())
     reason = str(form.get(prefix + "reason", ""))
+
+    def checked() -> Any:
+        if reason.strip():  # a blank reason gets the service's own message
+            validate_form(ReasonIn, {"reason": reason}, prefix)
+        return run_action(session, prefix, lambda: act(reason))
+
     return _officer_action(
-        request,
-        session,
-        settings,
-        user,
-        tender_id,
-        form,
-        lambda: run_action(session, prefix, lambda: act(reason)),
-        anchor=anchor,
+        request, session, settings, user, tender_id, form, checked, anchor=anchor
     )
 
 
@@ -375,8 +376,8 @@ async def unsuccessful(
     session: SessionDep,
     settings: SettingsDep,
     user: WebUser,
-    tender_id: int,
-    lot_id: int,
+    tender_id: Id,
+    lot_id: Id,
 ) -> Response:
     """Mark a lot with no bids unsuccessful."""
     return await _reason_action(
@@ -399,8 +400,8 @@ async def cancel_lot(
     session: SessionDep,
     settings: SettingsDep,
     user: WebUser,
-    tender_id: int,
-    lot_id: int,
+    tender_id: Id,
+    lot_id: Id,
 ) -> Response:
     """Cancel one lot."""
     return await _reason_action(
@@ -417,7 +418,7 @@ async def cancel_lot(
 
 @router.post("/tenders/{tender_id}/cancel", response_class=HTMLResponse)
 async def cancel_tender(
-    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: int
+    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: Id
 ) -> Response:
     """Cancel the whole tender."""
     return await _reason_action(
@@ -433,7 +434,7 @@ async def cancel_tender(
 
 @router.post("/awards/{award_id}/revoke", response_class=HTMLResponse)
 async def revoke(
-    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, award_id: int
+    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, award_id: Id
 ) -> Response:
     """Revoke an award during standstill."""
     award_row = evaluation.get_award(session, user, award_id)
@@ -450,7 +451,7 @@ async def revoke(
 
 
 @router.get("/tenders/{tender_id}/lots/{lot_id}/evaluation.csv")
-def evaluation_csv(session: SessionDep, user: WebUser, tender_id: int, lot_id: int) -> Response:
+def evaluation_csv(session: SessionDep, user: WebUser, tender_id: Id, lot_id: Id) -> Response:
     """Every bid of the lot with its scores, for the record."""
     body = evaluation.evaluation_csv(session, user, tender_id, lot_id)
     return Response(

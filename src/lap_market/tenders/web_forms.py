@@ -33,7 +33,10 @@ def parse_local(value: str) -> str | None:
         return value  # the schema names the field and the problem
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=LONDON)
-    return moment.astimezone(UTC).isoformat()
+    try:
+        return moment.astimezone(UTC).isoformat()
+    except OverflowError:
+        return value  # near year 1 or 9999: the schema's range check names the field
 
 
 def validate_form(model: type[BaseModel], data: dict[str, Any], prefix: str) -> Any:

@@ -30,5 +30,6 @@ async def verify_csrf(request: Request) -> None:
 
 
 def web_router() -> APIRouter:
-    """A router for HTML pages; every state-changing route on it is CSRF-checked."""
-    return APIRouter(dependencies=[Depends(verify_csrf)], tags=["web"])
+    """A router for HTML pages; every state-changing route on it is CSRF-checked. Pages are
+    left out of the OpenAPI document, which describes the JSON API only."""
+    return APIRouter(dependencies=[Depends(verify_csrf)], tags=["web"], include_in_schema=False)

@@ -2,9 +2,11 @@
 
 from typing import Any, TypeVar
 
+from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
-from lap_market.errors import DomainError
+from lap_market.errors import DomainError, Invalid
+from lap_market.primitives import MAX_ID, control_character
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -42,3 +44,26 @@ def validation_messages(exc: ValidationError) -> dict[str, str]:
 def domain_form_errors(exc: DomainError) -> dict[str, str]:
     """A domain error as a form error on its field (or on the form as a whole)."""
     return {exc.field or "form": exc.detail}
+
+
+def page_number(request: Request) -> int:
+    """The ``page`` query parameter, 1 when absent or not a number, at most 2^31−1."""
+    raw = request.query_params.get("page", "1").strip()
+    return min(max(int(raw), 1), MAX_ID) if raw.isdigit() and len(raw) <= 10 else 1
+
+
+def query_text(request: Request, name: str, limit: int = 200) -> str:
+    """A free-text query parameter, trimmed; Invalid (422) when it holds a control character."""
+    value = (request.query_params.get(name) or "").strip()[:limit]
+    if found := control_character(value, multiline=False):
+        raise Invalid(f"must not contain control characters (found {found})", field=name)
+    return value
+
+
+def parse_query(model: type[M], data: dict[str, Any]) -> M:
+    """Filters from a page's query string as ``model``; Invalid (422) naming the first bad one."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        field, message = next(iter(validation_messages(exc).items()))
+        raise Invalid(f"{field.replace('_', ' ').capitalize()} {message}", field=field) from exc

@@ -17,6 +17,7 @@ from lap_market.accounts.deps import (
 )
 from lap_market.db import SessionDep
 from lap_market.errors import TooManyRequests, Unauthenticated
+from lap_market.primitives import Line
 from lap_market.templating import render
 from lap_market.web.dashboard import build_dashboard
 from lap_market.web.deps import web_router
@@ -51,9 +52,9 @@ def login(
     session: SessionDep,
     settings: SettingsDep,
     address: ClientAddress,
-    email: Annotated[str, Form(max_length=254)] = "",
+    email: Annotated[Line, Form(max_length=254)] = "",
     password: Annotated[str, Form(max_length=200)] = "",
-    next: Annotated[str, Form(max_length=500)] = "/dashboard",
+    next: Annotated[Line, Form(max_length=500)] = "/dashboard",
 ) -> Response:
     """Check the credentials and start a cookie session."""
     errors: dict[str, str] = {}

@@ -24,6 +24,7 @@ from lap_market.contract_management.schemas import (
     TerminationRead,
 )
 from lap_market.db import SessionDep
+from lap_market.primitives import Id, PageNumber
 from lap_market.reports.api import CSV_MEDIA_TYPE, wants_csv
 
 router = APIRouter(prefix="/api/v1", tags=["contract management"])
@@ -34,7 +35,7 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
 
 @router.post("/contracts/{contract_id}/invoices", response_model=InvoiceRead, status_code=201)
 def submit_invoice(
-    session: SessionDep, user: CurrentUser, contract_id: int, data: InvoiceCreate
+    session: SessionDep, user: CurrentUser, contract_id: Id, data: InvoiceCreate
 ) -> InvoiceRead:
     """The supplier's invoice (amounts as decimal strings); due 30 days after receipt."""
     invoice = invoices.submit_invoice(session, user, contract_id, data)
@@ -44,7 +45,7 @@ def submit_invoice(
 
 @router.get("/contracts/{contract_id}/invoices", response_model=list[InvoiceRead])
 def contract_invoices(
-    session: SessionDep, user: CurrentUser, contract_id: int
+    session: SessionDep, user: CurrentUser, contract_id: Id
 ) -> list[InvoiceRead]:
     """Every invoice on the contract, newest first (its parties and officers)."""
     contract = invoices.contract_for(session, user, contract_id)
@@ -57,7 +58,7 @@ def list_invoices(
     user: CurrentUser,
     status: Annotated[InvoiceStatus | None, Query()] = None,
     overdue: Annotated[bool | None, Query()] = None,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page: Annotated[PageNumber, Query()] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> InvoicePage:
     """Invoices your organisation sends or pays (officers: all), the soonest due first."""
@@ -67,20 +68,20 @@ def list_invoices(
 
 
 @router.get("/invoices/{invoice_id}", response_model=InvoiceRead)
-def get_invoice(session: SessionDep, user: CurrentUser, invoice_id: int) -> InvoiceRead:
+def get_invoice(session: SessionDep, user: CurrentUser, invoice_id: Id) -> InvoiceRead:
     invoice, _contract = invoices.get_invoice(session, user, invoice_id)
     return read.invoice_reads(session, [invoice])[0]
 
 
 @router.post("/invoices/{invoice_id}/approve", response_model=InvoiceRead)
-def approve(session: SessionDep, user: CurrentUser, invoice_id: int) -> InvoiceRead:
+def approve(session: SessionDep, user: CurrentUser, invoice_id: Id) -> InvoiceRead:
     """The buyer approves the invoice for payment."""
     return read.invoice_reads(session, [invoices.approve_invoice(session, user, invoice_id)])[0]
 
 
 @router.post("/invoices/{invoice_id}/dispute", response_model=InvoiceRead)
 def dispute(
-    session: SessionDep, user: CurrentUser, invoice_id: int, data: DisputeCreate
+    session: SessionDep, user: CurrentUser, invoice_id: Id, data: DisputeCreate
 ) -> InvoiceRead:
     """The buyer disputes the invoice, with a reason the supplier sees."""
     invoice = invoices.dispute_invoice(session, user, invoice_id, data)
@@ -89,7 +90,7 @@ def dispute(
 
 @router.post("/invoices/{invoice_id}/paid", response_model=InvoiceRead)
 def paid(
-    session: SessionDep, user: CurrentUser, invoice_id: int, data: PaymentCreate
+    session: SessionDep, user: CurrentUser, invoice_id: Id, data: PaymentCreate
 ) -> InvoiceRead:
     """The buyer records the date an approved invoice was paid."""
     invoice = invoices.record_payment(session, user, invoice_id, data)
@@ -97,21 +98,21 @@ def paid(
 
 
 @router.post("/invoices/{invoice_id}/withdraw", response_model=InvoiceRead)
-def withdraw(session: SessionDep, user: CurrentUser, invoice_id: int) -> InvoiceRead:
+def withdraw(session: SessionDep, user: CurrentUser, invoice_id: Id) -> InvoiceRead:
     """The supplier withdraws an invoice not yet approved; it no longer counts."""
     invoice = invoices.withdraw_invoice(session, user, invoice_id)
     return read.invoice_reads(session, [invoice])[0]
 
 
 @router.get("/contracts/{contract_id}/spend", response_model=SpendRead)
-def spend(session: SessionDep, user: CurrentUser, contract_id: int) -> SpendRead:
+def spend(session: SessionDep, user: CurrentUser, contract_id: Id) -> SpendRead:
     """Value (after changes), invoiced, approved, paid and remaining; warnings at 80 %/100 %."""
     return read.spend(session, invoices.contract_for(session, user, contract_id))
 
 
 @router.post("/contracts/{contract_id}/changes", response_model=ChangeRead, status_code=201)
 def propose_change(
-    session: SessionDep, user: CurrentUser, contract_id: int, data: ChangeCreate
+    session: SessionDep, user: CurrentUser, contract_id: Id, data: ChangeCreate
 ) -> ChangeRead:
     """Propose a change; the response gives the cumulative change in value and whether it is
     substantial (over 10 %) and so needs a change notice."""
@@ -120,20 +121,20 @@ def propose_change(
 
 
 @router.get("/contracts/{contract_id}/changes", response_model=list[ChangeRead])
-def list_changes(session: SessionDep, user: CurrentUser, contract_id: int) -> list[ChangeRead]:
+def list_changes(session: SessionDep, user: CurrentUser, contract_id: Id) -> list[ChangeRead]:
     contract = invoices.contract_for(session, user, contract_id)
     return read.change_reads(session, read.changes_of(session, contract))
 
 
 @router.post("/contract-changes/{change_id}/accept", response_model=ChangeRead)
-def accept_change(session: SessionDep, user: CurrentUser, change_id: int) -> ChangeRead:
+def accept_change(session: SessionDep, user: CurrentUser, change_id: Id) -> ChangeRead:
     """Accept for your party; the change takes effect once both parties have."""
     return read.change_reads(session, [changes.accept_change(session, user, change_id)])[0]
 
 
 @router.post("/contract-changes/{change_id}/reject", response_model=ChangeRead)
 def reject_change(
-    session: SessionDep, user: CurrentUser, change_id: int, data: RejectCreate
+    session: SessionDep, user: CurrentUser, change_id: Id, data: RejectCreate
 ) -> ChangeRead:
     change = changes.reject_change(session, user, change_id, data)
     return read.change_reads(session, [change])[0]
@@ -141,7 +142,7 @@ def reject_change(
 
 @router.post("/contracts/{contract_id}/terminate", response_model=TerminationRead)
 def terminate(
-    session: SessionDep, user: CurrentUser, contract_id: int, data: TerminationCreate
+    session: SessionDep, user: CurrentUser, contract_id: Id, data: TerminationCreate
 ) -> TerminationRead:
     """End the contract with effect from a date; invoices for later periods are refused."""
     contract = termination.terminate(session, user, contract_id, data)

@@ -8,31 +8,23 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from lap_market.contract_management.models import ChangeKind, ChangeReason, TerminationReason
 from lap_market.money import Money, parse_decimal
+from lap_market.primitives import BusinessDate, Input, Line, LongText
 
 MAX_QUANTITY = Decimal("1000000000")
-EARLIEST = date(2000, 1, 1)
-LATEST = date(2100, 12, 31)
 
 
-class _Strict(BaseModel):
+class _Strict(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-def _business_date(value: date | None) -> date | None:
-    if value is not None and not EARLIEST <= value <= LATEST:
-        raise ValueError("must be between 2000-01-01 and 2100-12-31")
-    return value
-
-
 class InvoiceCreate(_Strict):
-    number: str = Field(min_length=1, max_length=60)
-    issued_on: date
-    period_start: date
-    period_end: date
+    number: Line = Field(min_length=1, max_length=60)
+    issued_on: BusinessDate
+    period_start: BusinessDate
+    period_end: BusinessDate
     amount: Money
     vat: Money
 
-    _dates = field_validator("issued_on", "period_start", "period_end")(_business_date)
 
     @field_validator("amount")
     @classmethod
@@ -50,13 +42,12 @@ class InvoiceCreate(_Strict):
 
 
 class DisputeCreate(_Strict):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: LongText = Field(min_length=1, max_length=2000)
 
 
 class PaymentCreate(_Strict):
-    paid_on: date
+    paid_on: BusinessDate
 
-    _dates = field_validator("paid_on")(_business_date)
 
 
 class InvoiceRead(BaseModel):
@@ -113,12 +104,11 @@ class SpendRead(BaseModel):
 class ChangeCreate(_Strict):
     kind: ChangeKind
     new_value: Money | None = None
-    new_end_date: date | None = None
+    new_end_date: BusinessDate | None = None
     new_quantity: Decimal | None = None
     reason_code: ChangeReason
-    explanation: str = Field(min_length=1, max_length=4000)
+    explanation: LongText = Field(min_length=1, max_length=4000)
 
-    _dates = field_validator("new_end_date")(_business_date)
 
     @field_validator("new_quantity", mode="before")
     @classmethod
@@ -139,7 +129,7 @@ class ChangeCreate(_Strict):
 
 
 class RejectCreate(_Strict):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: LongText = Field(min_length=1, max_length=2000)
 
 
 class AcceptanceRead(BaseModel):
@@ -174,18 +164,17 @@ class ChangeRead(BaseModel):
 
 
 class TerminationCreate(_Strict):
-    effective_on: date
+    effective_on: BusinessDate
     reason_code: TerminationReason
-    explanation: str = Field(min_length=1, max_length=4000)
+    explanation: LongText = Field(min_length=1, max_length=4000)
 
-    _dates = field_validator("effective_on")(_business_date)
 
 
 class TerminationRead(BaseModel):
     contract_id: int
     reference: str
     status: str
-    effective_on: date
+    effective_on: BusinessDate
     reason_code: str
     explanation: str
 

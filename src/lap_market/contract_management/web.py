@@ -25,6 +25,7 @@ from lap_market.contract_management.schemas import (
 from lap_market.contracts.models import Contract
 from lap_market.db import SessionDep
 from lap_market.errors import DomainError, Forbidden, Invalid, NotFound
+from lap_market.primitives import Id, PageNumber
 from lap_market.reports.api import CSV_MEDIA_TYPE
 from lap_market.templating import render
 from lap_market.web.deps import web_router
@@ -99,7 +100,7 @@ def _invoice_form(
     request: Request,
     session: Session,
     user: User,
-    contract_id: int,
+    contract_id: Id,
     form: dict[str, str],
     errors: dict[str, str],
 ) -> Response:
@@ -121,7 +122,7 @@ def _invoice_form(
 
 @router.get("/contracts/{contract_id}/invoices/new", response_class=HTMLResponse)
 def invoice_form(
-    request: Request, session: SessionDep, user: PartyPage, contract_id: int
+    request: Request, session: SessionDep, user: PartyPage, contract_id: Id
 ) -> Response:
     """The supplier's invoice form."""
     today = clock.today().isoformat()
@@ -130,7 +131,7 @@ def invoice_form(
 
 @router.post("/contracts/{contract_id}/invoices/new", response_class=HTMLResponse)
 async def send_invoice(
-    request: Request, session: SessionDep, user: PartyPage, contract_id: int
+    request: Request, session: SessionDep, user: PartyPage, contract_id: Id
 ) -> Response:
     form = await _form(request)
     errors = _run(
@@ -146,7 +147,7 @@ def _invoice_page(
     request: Request,
     session: Session,
     user: User,
-    invoice_id: int,
+    invoice_id: Id,
     errors: dict[str, str] | None = None,
     done: str | None = None,
 ) -> Response:
@@ -172,7 +173,7 @@ def invoice_page(
     request: Request,
     session: SessionDep,
     user: PartyPage,
-    invoice_id: int,
+    invoice_id: Id,
     done: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
     """One invoice and what its buyer (approve, dispute, paid) or supplier may do with it."""
@@ -195,7 +196,7 @@ ACTION_DONE = {
 
 @router.post("/invoices/{invoice_id}/{action}", response_class=HTMLResponse)
 async def invoice_action(
-    request: Request, session: SessionDep, user: PartyPage, invoice_id: int, action: str
+    request: Request, session: SessionDep, user: PartyPage, invoice_id: Id, action: str
 ) -> Response:
     """Approve, dispute (with a reason), record payment, or withdraw."""
     if action not in INVOICE_ACTIONS:
@@ -216,7 +217,7 @@ def invoices_page(
     user: PartyPage,
     status: Annotated[str | None, Query(max_length=20)] = None,
     overdue: Annotated[bool | None, Query()] = None,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page: Annotated[PageNumber, Query()] = 1,
 ) -> Response:
     """The approval queue: invoices the borough pays (or the supplier sent), soonest due."""
     status = status if status in {"submitted", "approved", "disputed", "paid"} else None
@@ -237,7 +238,7 @@ def _change_form(
     request: Request,
     session: Session,
     user: User,
-    contract_id: int,
+    contract_id: Id,
     form: dict[str, str],
     errors: dict[str, str],
 ) -> Response:
@@ -261,14 +262,14 @@ def _change_form(
 
 @router.get("/contracts/{contract_id}/changes/new", response_class=HTMLResponse)
 def change_form(
-    request: Request, session: SessionDep, user: PartyPage, contract_id: int
+    request: Request, session: SessionDep, user: PartyPage, contract_id: Id
 ) -> Response:
     return _change_form(request, session, user, contract_id, {"kind": "value"}, {})
 
 
 @router.post("/contracts/{contract_id}/changes/new", response_class=HTMLResponse)
 async def propose_change(
-    request: Request, session: SessionDep, user: PartyPage, contract_id: int
+    request: Request, session: SessionDep, user: PartyPage, contract_id: Id
 ) -> Response:
     form = await _form(request)
     errors = _run(
@@ -284,7 +285,7 @@ def _change_page(
     request: Request,
     session: Session,
     user: User,
-    change_id: int,
+    change_id: Id,
     errors: dict[str, str] | None = None,
 ) -> Response:
     change, contract = changes.get_change(session, user, change_id)
@@ -307,14 +308,14 @@ def _change_page(
 
 
 @router.get("/contract-changes/{change_id}", response_class=HTMLResponse)
-def change_page(request: Request, session: SessionDep, user: PartyPage, change_id: int) -> Response:
+def change_page(request: Request, session: SessionDep, user: PartyPage, change_id: Id) -> Response:
     """One proposed change: what it does, the 10 % test, and accept or reject."""
     return _change_page(request, session, user, change_id)
 
 
 @router.post("/contract-changes/{change_id}/{action}", response_class=HTMLResponse)
 async def change_action(
-    request: Request, session: SessionDep, user: PartyPage, change_id: int, action: str
+    request: Request, session: SessionDep, user: PartyPage, change_id: Id, action: str
 ) -> Response:
     """Accept or reject a proposed change, then back to the contract."""
     _change, contract = changes.get_change(session, user, change_id)
@@ -340,7 +341,7 @@ def _termination_form(
     request: Request,
     session: Session,
     user: User,
-    contract_id: int,
+    contract_id: Id,
     form: dict[str, str],
     errors: dict[str, str],
 ) -> Response:
@@ -357,7 +358,7 @@ def _termination_form(
 
 @router.get("/contracts/{contract_id}/terminate", response_class=HTMLResponse)
 def termination_form(
-    request: Request, session: SessionDep, user: PartyPage, contract_id: int
+    request: Request, session: SessionDep, user: PartyPage, contract_id: Id
 ) -> Response:
     """Confirm a termination: effective date, reason and explanation."""
     return _termination_form(request, session, user, contract_id, {}, {})
@@ -365,7 +366,7 @@ def termination_form(
 
 @router.post("/contracts/{contract_id}/terminate", response_class=HTMLResponse)
 async def terminate(
-    request: Request, session: SessionDep, user: PartyPage, contract_id: int
+    request: Request, session: SessionDep, user: PartyPage, contract_id: Id
 ) -> Response:
     form = await _form(request)
     errors = _run(

@@ -130,7 +130,7 @@ CASES = [
     Case("officer", "PATCH", "/api/v1/tenders/{draft}", 422, "price_weight", json={"price_weight": "abc"}),
     Case("officer", "PATCH", "/api/v1/tenders/{draft}", 422, "title", json={"title": ["a"]}),
     Case("manager", "POST", "/api/v1/demands", 422, "quantity", json=df.payload(quantity=[])),
-    Case("officer", "POST", "/api/v1/tenders/{published}/lots/{lot}/award", 422, "bid_id", json={"bid_id": "x"}),
+    Case("officer", "POST", "/api/v1/tenders/{published}/lots/{lot}/award", 422, "bid_id", json={"bid_id": "x" * 40}),  # public ids are at most 32 characters
     Case("officer", "POST", "/api/v1/tenders/{published}/lots/{lot}/award", 422, "bid_id", json={"bid_id": 1.5}),
     Case("officer", "PATCH", "/api/v1/tenders/{draft}/lots", 422, "moves", json={"moves": "all"}),
 ]

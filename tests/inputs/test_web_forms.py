@@ -7,17 +7,17 @@ from __future__ import annotations
 import re
 from collections import deque
 from html.parser import HTMLParser
+from types import SimpleNamespace
 
 from sqlmodel import Session, select
 
 from lap_market.accounts.deps import SESSION_COOKIE
 from lap_market.accounts.models import User
-from lap_market.accounts.security import create_access_token
-from lap_market.clock import clock
 from lap_market.demo import load_demo
 from lap_market.tenders import questions
 from lap_market.tenders.models import Tender, TenderStatus
 from lap_market.tenders.schemas import QuestionCreate
+from tests.factories import accounts as acc
 
 ROLES = ["officer@lap.example", "camden@lap.example", "thames@lap.example", "admin@lap.example"]
 MAX_PAGES = 80  # per role: enough to reach every kind of page the demo data has
@@ -117,11 +117,10 @@ def test_every_web_form_error_path_renders_without_a_server_error(app, client) -
         session.commit()
         published_id = published.id
         user_ids = {email: users[email].id for email in ROLES}
-    secret = app.state.settings.secret_key
     problems: list[str] = []
     reached: set[str] = set()
     for email in ROLES:
-        token = create_access_token(user_id=user_ids[email], secret=secret, now=clock.now(), minutes=60)
+        token = acc.session_token(app, SimpleNamespace(id=user_ids[email]))
         client.cookies.clear()
         client.cookies.set(SESSION_COOKIE, token)
         forms = _crawl(client, ["/dashboard", f"/tenders/{published_id}", f"/opportunities/{published_id}"])
@@ -156,14 +155,12 @@ PAGE_QUERIES = [
 
 def test_page_filters_with_bad_values_never_answer_5xx(app, client, session) -> None:  # type: ignore[no-untyped-def]
     """GET pages whose filters come from the query string (not posted forms)."""
-    from tests.factories import accounts as acc
     from tests.factories import catalogue as cf
 
     people = {"officer@lap.example": acc.officer(session), "camden@lap.example": acc.manager(session)}
     cf.make_offer(session, acc.contractor(session))
     session.commit()
-    secret = app.state.settings.secret_key
-    tokens = {e: create_access_token(user_id=u.id, secret=secret, now=clock.now(), minutes=60) for e, u in people.items()}
+    tokens = {e: acc.session_token(app, u) for e, u in people.items()}
     answers = {}
     for email, url in PAGE_QUERIES:
         client.cookies.clear()

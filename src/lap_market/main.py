@@ -38,6 +38,7 @@ DOMAINS = [
     "contracts",
     "reports",
     "ocds",
+    "notifications",
     "web",
 ]
 CSP = (

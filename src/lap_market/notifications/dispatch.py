@@ -1,0 +1,54 @@
+"""Delivery by each person's choice: an email now (through the outbox), a line in tomorrow's
+07:00 digest, or nothing. Everything is written in the caller's transaction."""
+
+from collections.abc import Iterable
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from lap_market import mail
+from lap_market.accounts.models import User
+from lap_market.clock import clock
+from lap_market.modeling import row_id
+from lap_market.notifications.kinds import Mode
+from lap_market.notifications.messages import Rendered
+from lap_market.notifications.models import DigestItem, NotificationMark
+from lap_market.notifications.preferences import modes
+
+
+def send(session: Session, message: Rendered, users: Iterable[User], *,
+         key: str | None = None) -> int:
+    """Send ``message`` to each user as they chose; returns how many emails were queued.
+
+    ``key`` (when given) makes re-sending the same message to the same person a no-op."""
+    recipients = {row_id(user): user for user in users}
+    chosen = modes(session, recipients, message.kind)
+    queued = 0
+    now = clock.now()
+    for user_id, user in recipients.items():
+        mode = chosen[user_id]
+        if mode == Mode.OFF:
+            continue
+        if mode == Mode.DAILY:
+            session.add(DigestItem(user_id=user_id, kind=message.kind, subject=message.subject,
+                                   text=message.text, link_path=message.link_path,
+                                   created_at=now))
+            continue
+        mail.queue_email(
+            session, to_user=user, kind=message.kind, subject=message.subject,
+            text=message.text, html=message.html, link_path=message.link_path,
+            key=f"{key}:user:{user_id}" if key else None,
+        )
+        queued += 1
+    return queued
+
+
+def claim(session: Session, key: str) -> bool:
+    """Mark a scheduled message as sent; False if it already was (by this or another worker)."""
+    try:
+        with session.begin_nested():
+            session.add(NotificationMark(key=key, created_at=clock.now()))
+            session.flush()
+    except IntegrityError:
+        return False
+    return True

@@ -1,7 +1,7 @@
 """notification preferences, daily digest items, scheduled-message marks
 
 Revision ID: 0002_notify
-Revises: 0001
+Revises: 0002_jobs (this branch merged jobs; the lead re-chains at merge)
 Create Date: 2026-12-01 12:20:00
 """
 
@@ -12,7 +12,8 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0002_notify"
-down_revision: str | None = "0001"
+# Chained after the jobs migration because this branch merged jobs; it depends only on 0001.
+down_revision: str | None = "0002_jobs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -73,11 +73,12 @@ def _bids_to_score(session: Session) -> list[ActionItem]:
 
 def _call_offs_ready(session: Session) -> list[ActionItem]:
     # A standstill is over from midnight London time after its last day (workdays rule).
-    rows = session.exec(
-        select(Tender.id, Tender.reference, Lot.id, Lot.number, Award.standstill_ends)
+    rows = session.execute(
+        sa.select(col(Tender.id), col(Tender.reference), col(Lot.id), col(Lot.number),
+                  col(Award.standstill_ends))
         .join(Lot, col(Lot.id) == Award.lot_id)
         .join(Tender, col(Tender.id) == Award.tender_id)
-        .where(Award.status == AwardStatus.STANDSTILL, Lot.status == LotStatus.AWARDED,
+        .where(col(Award.status) == AwardStatus.STANDSTILL, col(Lot.status) == LotStatus.AWARDED,
                col(Award.standstill_ends) < london_date(clock.now()))
         .order_by(col(Award.standstill_ends), col(Lot.id))
         .limit(MAX_ITEMS)
@@ -100,7 +101,8 @@ def _contracts_waiting(session: Session) -> list[ActionItem]:
         return []
     return [ActionItem(f"{_plural(int(total), 'contract')} waiting on a party's acceptance",
                        "/contracts?status=issued",
-                       f"{int(buyers or 0)} on the borough, {int(suppliers or 0)} on the supplier.")]
+                       f"{int(buyers or 0)} on the borough, "
+                       f"{int(suppliers or 0)} on the supplier.")]
 
 
 def _contracts_to_accept(session: Session, user: User) -> list[ActionItem]:
@@ -135,7 +137,7 @@ def _closing_soon(session: Session, user: User) -> list[ActionItem]:
         .limit(MAX_ITEMS)
     ).all()
     return [ActionItem(f"Bid for {ref}: {title}", f"/opportunities/{tid}",
-                       f"Closes {london_time(as_utc(deadline))}.")
+                       f"Closes {london_time(as_utc(deadline))}." if deadline else "")
             for tid, ref, title, deadline in rows]
 
 

@@ -3,7 +3,7 @@
 
 from collections.abc import Iterable
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from lap_market import mail
@@ -44,11 +44,13 @@ def send(session: Session, message: Rendered, users: Iterable[User], *,
 
 
 def claim(session: Session, key: str) -> bool:
-    """Mark a scheduled message as sent; False if it already was (by this or another worker)."""
-    try:
-        with session.begin_nested():
-            session.add(NotificationMark(key=key, created_at=clock.now()))
-            session.flush()
-    except IntegrityError:
-        return False
-    return True
+    """Mark a scheduled message as sent; False if it already was (by this or another worker).
+
+    ``INSERT … ON CONFLICT DO NOTHING`` rather than a savepoint: a second worker waits for the
+    first one's commit and inserts nothing, and SQLite's driver would commit a savepoint
+    opened as the transaction's first statement."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(NotificationMark).values(key=key, created_at=clock.now())
+    result = session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
+    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -11,11 +11,12 @@ from lap_market import mail
 from lap_market.accounts.models import Role, User
 from lap_market.clock import as_utc, clock
 from lap_market.contracts.models import Contract, ContractStatus
+from lap_market.mail.service import absolute_url
 from lap_market.notifications import events
 from lap_market.notifications import recipients as who
 from lap_market.notifications.dispatch import claim, send
 from lap_market.notifications.kinds import Kind
-from lap_market.notifications.messages import public_url, render
+from lap_market.notifications.messages import render
 from lap_market.notifications.models import DigestItem
 from lap_market.tenders import notifications as in_app
 from lap_market.tenders.models import Award, AwardStatus, Lot, LotStatus, Tender, TenderStatus
@@ -150,7 +151,7 @@ def send_daily_digests(session: Session) -> int:
         if user is None or not user.is_active or not claim(session,
                                                            f"digest:{user_id}:{today}"):
             continue
-        listed = [{"subject": i.subject, "link": public_url(i.link_path or "/dashboard")}
+        listed = [{"subject": i.subject, "link": absolute_url(i.link_path or "/dashboard")}
                   for i in pending]
         message = render(Kind.DIGEST, "/dashboard", items=listed)
         mail.queue_email(session, to_user=user, kind=Kind.DIGEST, subject=message.subject,

@@ -15,11 +15,16 @@ import pytest
 from sqlmodel import Session
 
 from lap_market import jobs
+from lap_market.accounts import service as accounts
 from lap_market.accounts.models import User
+from lap_market.accounts.schemas import UserUpdate
 from lap_market.clock import clock
 from lap_market.config import get_settings
 from lap_market.contracts import acceptance, call_offs
 from lap_market.jobs.registry import PERIODICS, discover
+from lap_market.notifications import preferences
+from lap_market.notifications.kinds import Mode
+from lap_market.notifications.schemas import PreferenceIn
 from lap_market.tenders import bids, evaluation, questions, service
 from lap_market.tenders.schemas import AmendmentCreate, AnswerCreate, AwardIn, BidIn, QuestionCreate
 from tests.factories import accounts as acc
@@ -281,3 +286,17 @@ def test_the_scheduled_scans_are_registered_as_periodic_jobs() -> None:
     assert {"notifications.deadline_reminders", "notifications.standstill_ended",
             "notifications.acceptance_outstanding", "notifications.daily_digest"} <= set(PERIODICS)
 
+
+
+def test_account_changes_reach_their_owner_whatever_they_chose(app, session, smtp_server) -> None:  # type: ignore[no-untyped-def]
+    clock.set(utc(2, 11, 9))
+    admin = acc.admin(session)
+    provider = acc.provider(session)
+    preferences.set_preferences(session, provider, [
+        PreferenceIn(kind="account_security", mode=Mode.DAILY)])
+    accounts.update_user(session, admin, provider.id,  # type: ignore[arg-type]
+                         data=UserUpdate(is_active=False))
+    mails = Inbox(app, smtp_server).new(session)
+    assert pairs(mails) == {(provider.email, "Your LAP Market account has changed")}
+    assert "deactivated: you can no longer sign in" in mails[0].text
+    check_message(mails[0], "/account/notifications")

@@ -17,12 +17,15 @@ from lap_market.notifications.preferences import modes
 
 
 def send(session: Session, message: Rendered, users: Iterable[User], *,
-         key: str | None = None) -> int:
+         key: str | None = None, now_only: bool = False) -> int:
     """Send ``message`` to each user as they chose; returns how many emails were queued.
 
-    ``key`` (when given) makes re-sending the same message to the same person a no-op."""
+    ``key`` (when given) makes re-sending the same message to the same person a no-op;
+    ``now_only`` ignores the choice (a deactivated account gets no digest, so it is told
+    at once)."""
     recipients = {row_id(user): user for user in users}
-    chosen = modes(session, recipients, message.kind)
+    chosen = {user_id: Mode.IMMEDIATE for user_id in recipients} if now_only else modes(
+        session, recipients, message.kind)
     queued = 0
     now = clock.now()
     for user_id, user in recipients.items():

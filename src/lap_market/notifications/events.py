@@ -182,3 +182,17 @@ def acceptance_outstanding(session: Session, contract: Contract, side: str) -> N
     send(session, render(Kind.ACCEPTANCE_OUTSTANDING, f"/contracts/{_id(contract)}",
                          contract=contract), who.people(session, {org_id}, role),
          key=f"acceptance:{contract.id}:{side}")
+
+
+def account_changed(session: Session, user: User, changes: dict[str, object]) -> None:
+    """The person whose role or access an admin changed (account security: always sent,
+    even to a deactivated account, so its owner learns of it)."""
+    lines = []
+    if "role" in changes:
+        lines.append(f"Your role is now {str(changes['role']).replace('_', ' ')}.")
+    if "is_active" in changes:
+        lines.append("Your account has been reactivated." if changes["is_active"]
+                     else "Your account has been deactivated: you can no longer sign in.")
+    if lines:
+        send(session, render(Kind.ACCOUNT_SECURITY, "/account/notifications", user=user,
+                             changes=lines), [user], now_only=True)

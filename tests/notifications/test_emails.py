@@ -256,14 +256,16 @@ def _contracts(session: Session, inbox: Inbox, c: Cast, ref: str, tid: int, lot_
     result = call_offs.issue_call_offs(session, c.officer, tender_id=tid, lot_id=lot_id)
     by_buyer = {contract.buyer_id: contract for contract in result.issued}
     mails = inbox.new(session)
-    expected = set()
+    expected = {(c.winner.email, "2 contracts issued to you: please accept them")}
     for manager in (c.camden, c.hackney):
         contract = by_buyer[manager.organisation_id]
-        subject = f"Contract {contract.reference} issued: please accept it"
-        expected |= {(manager.email, subject), (c.winner.email, subject)}
+        expected.add((manager.email, f"Contract {contract.reference} issued: please accept it"))
     assert pairs(mails) == expected
     check_message(next(m for m in mails if m.to == c.camden.email),
                   f"/contracts/{by_buyer[c.camden.organisation_id].id}")
+    supplier = next(m for m in mails if m.to == c.winner.email)
+    check_message(supplier, "/contracts?status=issued")
+    assert all(contract.reference in supplier.text for contract in result.issued)
 
     clock.set(utc(4, 12, 10))
     acceptance.accept_contract(session, c.camden, by_buyer[c.camden.organisation_id].id)  # type: ignore[arg-type]

@@ -16,16 +16,30 @@ from lap_market.notifications.models import DigestItem, NotificationMark
 from lap_market.notifications.preferences import modes
 
 
+def send_many(session: Session, sends: list[tuple[Rendered, list[User], str]]) -> int:
+    """Several messages of one kind, each to its own people (with its key), reading
+    everyone's choices in one query."""
+    if not sends:
+        return 0
+    everyone = {row_id(user) for _m, users, _k in sends for user in users}
+    chosen = modes(session, everyone, sends[0][0].kind)
+    return sum(send(session, message, users, key=key, chosen=chosen)
+               for message, users, key in sends)
+
+
 def send(session: Session, message: Rendered, users: Iterable[User], *,
-         key: str | None = None, now_only: bool = False) -> int:
+         key: str | None = None, now_only: bool = False,
+         chosen: dict[int, Mode] | None = None) -> int:
     """Send ``message`` to each user as they chose; returns how many emails were queued.
 
     ``key`` (when given) makes re-sending the same message to the same person a no-op;
-    ``now_only`` ignores the choice (a deactivated account gets no digest, so it is told
-    at once)."""
+    ``chosen`` are the modes when already loaded; ``now_only`` ignores the choice (a
+    deactivated account gets no digest, so it is told at once)."""
     recipients = {row_id(user): user for user in users}
-    chosen = {user_id: Mode.IMMEDIATE for user_id in recipients} if now_only else modes(
-        session, recipients, message.kind)
+    if now_only:
+        chosen = {user_id: Mode.IMMEDIATE for user_id in recipients}
+    elif chosen is None:
+        chosen = modes(session, recipients, message.kind)
     queued = 0
     now = clock.now()
     for user_id, user in recipients.items():

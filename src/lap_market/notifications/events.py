@@ -8,6 +8,7 @@ and carries no price.
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 
@@ -15,7 +16,7 @@ from lap_market.accounts.models import Organisation, Role, User
 from lap_market.clock import as_utc
 from lap_market.contracts.models import Contract
 from lap_market.notifications import recipients as who
-from lap_market.notifications.dispatch import send
+from lap_market.notifications.dispatch import send, send_many
 from lap_market.notifications.kinds import Kind
 from lap_market.notifications.messages import london_time, render
 from lap_market.tenders import notifications as in_app
@@ -115,7 +116,8 @@ def lot_awarded(session: Session, tender: Tender, lot: Lot, award: Award,
     in_app.notify(session, boroughs, tender_id=tender_id, kind=Kind.AWARD,
                   message=f"Lot {lot.number} of {tender.reference}, which holds your demand, "
                   f"is to be awarded to {supplier_name}. The standstill period ends on {ends}.")
-    common = {"tender": tender, "lot": lot, "standstill_ends": award.standstill_ends}
+    common: dict[str, Any] = {"tender": tender, "lot": lot,
+                              "standstill_ends": award.standstill_ends}
     link = f"/opportunities/{tender_id}"
     send(session, render(Kind.AWARD, link, headline="awarded to you",
                          sentence="Your bid has been chosen: the lot is to be awarded to you.",
@@ -154,22 +156,29 @@ def standstill_ended(session: Session, tender: Tender, lot: Lot, award: Award) -
          officers, key=f"standstill:{award.id}")
 
 
-def _party_people(session: Session, contract: Contract) -> list[User]:
-    return who.people(session, {contract.buyer_id}, Role.BOROUGH_MANAGER) + who.people(
-        session, {contract.supplier_id}, Role.PROVIDER)
-
-
 def call_offs_issued(session: Session, contracts: list[Contract]) -> None:
-    """Both parties to each call-off: the borough manager(s) and the supplier's people."""
+    """Both parties: each borough about its call-off, the supplier once about them all (a
+    lot may hold hundreds), with recipients and choices loaded in a fixed number of queries."""
+    if not contracts:
+        return
+    buyers = who.people_by_org(session, {c.buyer_id for c in contracts}, Role.BOROUGH_MANAGER)
     for contract in contracts:
-        contract_id = _id(contract)
-        in_app.notify(session, {contract.buyer_id, contract.supplier_id},
-                      tender_id=contract.tender_id, kind=Kind.CONTRACT_ISSUED,
-                      message=f"Contract {contract.reference} has been issued: please read and "
-                      "accept it.")
-        send(session, render(Kind.CONTRACT_ISSUED, f"/contracts/{contract_id}", contract=contract,
-                             buyer_name=None, supplier_name=None),
-             _party_people(session, contract), key=f"contract_issued:{contract_id}")
+        in_app.notify(session, {contract.buyer_id}, tender_id=contract.tender_id,
+                      kind=Kind.CONTRACT_ISSUED, message=f"Contract {contract.reference} has "
+                      "been issued: please read and accept it.")
+    sends = [(render(Kind.CONTRACT_ISSUED, f"/contracts/{_id(c)}", contract=c),
+              buyers.get(c.buyer_id, []), f"contract_issued:{_id(c)}") for c in contracts]
+    send_many(session, sends)
+    first = contracts[0]
+    supplier_ids = {c.supplier_id for c in contracts}
+    assert len(supplier_ids) == 1, "one lot's call-offs have one supplier"
+    in_app.notify(session, supplier_ids, tender_id=first.tender_id, kind=Kind.CONTRACT_ISSUED,
+                  message=f"{len(contracts)} contract(s) issued to you, {first.reference} "
+                  "onwards: please read and accept them.")
+    send(session, render(Kind.CONTRACT_ISSUED, "/contracts?status=issued",
+                         template="contracts_issued_supplier", contracts=contracts),
+         who.people(session, supplier_ids, Role.PROVIDER),
+         key=f"contracts_issued:{'-'.join(str(_id(c)) for c in contracts[:5])}")
 
 
 def acceptance_outstanding(session: Session, contract: Contract, side: str) -> None:

@@ -51,9 +51,11 @@ def _block(template: Template, name: str, context: dict[str, Any]) -> str:
     return "".join(template.blocks[name](template.new_context(context))).strip()
 
 
-def render(kind: str, link_path: str, **context: Any) -> Rendered:
-    """The message of ``kind`` about ``context``, linking to ``link_path``."""
-    name = f"notifications/email/{kind}.jinja"
+def render(kind: str, link_path: str, *, template: str | None = None,
+           **context: Any) -> Rendered:
+    """The message of ``kind`` about ``context``, linking to ``link_path`` (from the kind's
+    template unless another is named)."""
+    name = f"notifications/email/{template or kind}.jinja"
     subject = " ".join(_block(_plain.get_template(name), "subject", context).split())
     return Rendered(
         kind=kind,

@@ -25,6 +25,15 @@ def people(session: Session, organisation_ids: Iterable[int], role: Role) -> lis
     )
 
 
+def people_by_org(session: Session, organisation_ids: Iterable[int],
+                  role: Role) -> dict[int, list[User]]:
+    """``people`` grouped by organisation, in one query."""
+    grouped: dict[int, list[User]] = {}
+    for user in people(session, organisation_ids, role):
+        grouped.setdefault(user.organisation_id, []).append(user)
+    return grouped
+
+
 def officers(session: Session) -> list[User]:
     """Every active procurement officer."""
     return list(

@@ -53,6 +53,9 @@ def worker(until_idle: bool, name: str | None) -> None:
         busy = run_until_idle(engine, settings)
         click.echo(f"Idle after {busy} rounds of work.")
         return
+    from lap_market.contracts import pdf
+
+    pdf.warm_pool()  # render processes ready before the first batch of call-offs
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

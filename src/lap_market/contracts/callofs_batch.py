@@ -90,7 +90,7 @@ def latest_batch(session: Session, actor: User, *, tender_id: int, lot_id: int) 
     ).first()
     if batch is None:
         raise NotFound("No call-offs have been issued for this lot yet.")
-    return batch
+    return _as_seen(session, batch)
 
 
 def _message(exc: BaseException) -> str:
@@ -223,15 +223,28 @@ def _running(session: Session, batch: CallOffBatch | None) -> bool:
     return status is None or status in (jobs.JobStatus.QUEUED, jobs.JobStatus.RUNNING)
 
 
+GIVEN_UP = ("The workers issuing this lot kept stopping before they finished, so nothing was "
+            "issued. Issue the call-offs again.")
+
+
+def _as_seen(session: Session, batch: CallOffBatch) -> CallOffBatch:
+    """The batch as people should see it: one whose job was given up shows as failed
+    (a copy, not saved: reading a page changes nothing)."""
+    if batch.status != RUNNING or _running(session, batch):
+        return batch
+    return CallOffBatch(**{**batch.model_dump(), "status": FAILED, "error": GIVEN_UP})
+
+
 def call_off_view(session: Session, actor: User, *, tender_id: int, lot_id: int) -> CallOffView:
     """A lot's award, standstill, pending call-offs, latest batch and contracts, for officers."""
     if not service.is_officer(actor):
         raise Forbidden("Only procurement officers may issue call-off contracts.")
     tender, lot = call_offs.load_lot(session, tender_id=tender_id, lot_id=lot_id)
     award = call_offs.current_award(session, lot_id)
-    batch = _latest(session, lot_id)
+    latest = _latest(session, lot_id)
+    batch = _as_seen(session, latest) if latest is not None else None
     pending = call_offs.pending_call_offs(session, lot_id)
-    running = _running(session, batch)
+    running = batch is not None and batch.status == RUNNING
     return CallOffView(
         tender=tender, lot=lot, award=award,
         supplier=session.get(Organisation, award.supplier_id) if award else None,

@@ -102,18 +102,28 @@ def _unknown(kind: str) -> Handler:
     return fail
 
 
-def schedule_periodic(engine: Engine) -> None:
-    """Enqueue each periodic job for the current time slot (a no-op if already there)."""
-    if not PERIODICS:
-        return
+def schedule_periodic(engine: Engine, seen: dict[str, int] | None = None) -> None:
+    """Enqueue each periodic job for the current time slot (a no-op if already there).
+
+    ``seen`` remembers the slots this worker scheduled, so an idle worker does not write
+    every tick (on SQLite every write takes the one write lock).
+    """
     now = clock.now()
+    due: list[tuple[str, int, float]] = []
+    for spec in PERIODICS.values():
+        period = spec.every.total_seconds()
+        slot = int((now - EPOCH).total_seconds() // period)
+        if seen is None or seen.get(spec.kind) != slot:
+            due.append((spec.kind, slot, period))
+    if not due:
+        return
     with Session(engine) as session:
-        for spec in PERIODICS.values():
-            period = spec.every.total_seconds()
-            slot = int((now - EPOCH).total_seconds() // period)
-            queue.enqueue(session, spec.kind, {"slot": slot}, key=f"{spec.kind}@{slot}",
+        for kind, slot, period in due:
+            queue.enqueue(session, kind, {"slot": slot}, key=f"{kind}@{slot}",
                           run_at=EPOCH + timedelta(seconds=slot * period))
         session.commit()
+    if seen is not None:
+        seen.update({kind: slot for kind, slot, _period in due})
 
 
 class Worker:
@@ -126,11 +136,12 @@ class Worker:
         self.settings = settings
         self.name = name or worker_name()
         self.periodic = periodic
+        self._slots: dict[str, int] = {}
 
     def tick(self) -> int:
         """Do one round of work: pollers, then at most one job. Returns how much was done."""
         if self.periodic:
-            schedule_periodic(self.engine)
+            schedule_periodic(self.engine, self._slots)
         done = 0
         for name, poll in POLLERS.items():
             try:

@@ -43,6 +43,7 @@ DOMAINS = [
     "ocds",
     "jobs",
     "mail",
+    "notifications",
     "web",
 ]
 CSP = (

@@ -7,9 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from lap_market.clock import clock
+from lap_market.tenders.models import Notification
 from lap_market.tenders.workdays import standstill_over, standstill_over_at
 from tests.factories import accounts as acc
 from tests.factories import tenders as tf
@@ -51,6 +52,8 @@ def test_call_offs_at_once_when_there_is_no_standstill(
     awarded = client.post(f"{base}/award", json={"bid_id": bid.public_id}, headers=h["officer"])
     assert awarded.status_code == 200, awarded.text
     assert awarded.json()["standstill_ends"] == "2026-12-03"
+    told = session.exec(select(Notification.message).where(Notification.kind == "award")).all()
+    assert told and all("There is no standstill period." in m for m in told), told
 
     # No standstill: nothing to revoke within, and the call-offs can go out this minute.
     revoke = client.post(f"/api/v1/awards/{awarded.json()['award_id']}/revoke",

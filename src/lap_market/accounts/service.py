@@ -23,6 +23,7 @@ from lap_market.errors import (
     NotFound,
     Unauthenticated,
 )
+from lap_market.notifications import events
 
 
 def require_admin(actor: User) -> None:
@@ -186,6 +187,7 @@ def update_user(session: Session, actor: User, user_id: int, *, data: UserUpdate
         # session get ended here) or see the deactivation. Re-activation reopens nothing.
         session.flush()
         sessions.end_sessions(session, actor, user, reason="deactivated")
+    events.account_changed(session, user, {k: v for k, v in changes.items() if v is not None})
     return user
 
 

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from sqlmodel import Session
 
 from lap_market.accounts import service, sessions
@@ -142,7 +142,7 @@ def create_user(session: SessionDep, admin: AdminUser, data: UserCreate) -> User
 def end_user_sessions(
     session: SessionDep,
     admin: AdminUser,
-    user_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    user_id: Id,
 ) -> SessionsEnded:
     """Sign a user out everywhere: all their tokens stop working (admin)."""
     return SessionsEnded(sessions_ended=service.end_user_sessions(session, admin, user_id))

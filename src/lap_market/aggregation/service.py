@@ -207,7 +207,17 @@ def _take_lines(
     return taken
 
 
-def aggregate_demand(session: Session, actor: User, *, filters: AggregateRequest) -> Tender:
+@dataclass
+class Pooling:
+    """A new draft tender with its stored lots and the plans they were made from (lines,
+    boroughs, figures), so the caller can answer without reading any of it back."""
+
+    tender: Tender
+    lots: list[Lot]
+    plans: list[LotPlan]
+
+
+def pool_demand(session: Session, actor: User, *, filters: AggregateRequest) -> Pooling:
     """Pool every matching ``submitted`` demand line into one new draft tender with lots."""
     require_officer(actor)
     index = unit_index(session)
@@ -220,21 +230,7 @@ def aggregate_demand(session: Session, actor: User, *, filters: AggregateRequest
         )
     plans = plan_lots(session, lines, index)
     tender = _new_tender(session, actor, filters.title or _default_title(plans))
-    lots = [
-        Lot(
-            tender_id=tender.id,  # type: ignore[arg-type]
-            number=plan.number,
-            title=plan.title,
-            category_id=plan.unit.category_id,
-            unit_id=plan.unit.id,
-            total_quantity=plan.total_quantity,
-            estimated_value_pence=plan.estimated_pence,
-            standalone_value_pence=plan.standalone_pence,
-        )
-        for plan in plans
-    ]
-    session.add_all(lots)
-    session.flush()
+    lots = _add_lots(session, tender, plans)
     taken = _take_lines(session, tender, plans, lots)
     if taken != len(lines):
         raise Conflict(
@@ -242,6 +238,7 @@ def aggregate_demand(session: Session, actor: User, *, filters: AggregateRequest
             "nothing was created. Please try again.",
             field="demand",
         )
+    _borough_names(session, plans)
     audit.record(
         session,
         actor,
@@ -257,7 +254,33 @@ def aggregate_demand(session: Session, actor: User, *, filters: AggregateRequest
             ],
         },
     )
-    return tender
+    return Pooling(tender=tender, lots=lots, plans=plans)
+
+
+def aggregate_demand(session: Session, actor: User, *, filters: AggregateRequest) -> Tender:
+    """Pool matching ``submitted`` demand (see ``pool_demand``); the new draft tender."""
+    return pool_demand(session, actor, filters=filters).tender
+
+
+def _add_lots(session: Session, tender: Tender, plans: Sequence[LotPlan]) -> list[Lot]:
+    lots = [
+        Lot(
+            tender_id=tender.id,  # type: ignore[arg-type]
+            number=plan.number,
+            title=plan.title,
+            category_id=plan.unit.category_id,
+            unit_id=plan.unit.id,
+            total_quantity=plan.total_quantity,
+            estimated_value_pence=plan.estimated_pence,
+            standalone_value_pence=plan.standalone_pence,
+        )
+        for plan in plans
+    ]
+    session.add_all(lots)
+    session.flush()
+    for plan, lot in zip(plans, lots, strict=True):
+        plan.id = lot.id
+    return lots
 
 
 def get_draft(session: Session, actor: User, tender_id: int) -> Tender:

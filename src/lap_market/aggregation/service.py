@@ -62,7 +62,8 @@ def _matching_lines(session: Session, index: UnitIndex, filters: AggregateReques
         query = query.where(col(Demand.needed_by) >= filters.needed_by_from)
     if filters.needed_by_to:
         query = query.where(col(Demand.needed_by) <= filters.needed_by_to)
-    # Core rows, not ORM ones: tens of thousands of tuples without the ORM's per-row work.
+    # Core rows, not ORM ones, each made a Line as it is fetched (not all kept as Rows
+    # first): tens of thousands of tuples without the ORM's per-row work.
     return list(map(Line._make, session.connection().execute(query)))
 
 

@@ -328,7 +328,9 @@ def tender_lot_plans(
         select(Lot).where(Lot.tender_id == tender.id).order_by(col(Lot.number))
     ).all()
     columns = (*_line_columns(), Demand.lot_id)
-    rows = session.execute(sa.select(*columns).where(col(Demand.tender_id) == tender.id)).all()
+    rows = session.connection().execute(  # Core rows: a draft can hold 33,000 lines
+        sa.select(*columns).where(col(Demand.tender_id) == tender.id)
+    )
     by_lot: dict[int, list[Line]] = defaultdict(list)
     for row in rows:
         by_lot[row[6]].append(_as_line(row))

@@ -4,7 +4,7 @@ Not a test. Run it with ``.venv/bin/python bench/aggregate_bench.py``. For each 
 (SQLite, then PostgreSQL) and each size (``--per 100,1000,10000`` lines per borough: 3,300,
 33,000 and 330,000 lines) it seeds a fresh database and times
 
-- ``service``: ``pool_demand`` and the commit, in this process;
+- ``service``: ``aggregate_demand`` and the commit, in this process;
 - ``http``: ``POST /api/v1/tenders/aggregate`` against the app served by one uvicorn worker in
   a subprocess (``lap-market serve``) on a free port, response read in full — ``--repeat``
   times, the draft deleted (and its lines released) between runs;
@@ -42,7 +42,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+# LAP_BENCH_SRC times another checkout's code (e.g. an export of main: before and after).
+SRC = Path(os.environ.get("LAP_BENCH_SRC", ROOT / "src")).resolve()
+sys.path[:0] = [str(SRC), str(ROOT)]
 
 from tests.postgres_cluster import PostgresCluster, free_port  # noqa: E402
 
@@ -56,6 +58,7 @@ from lap_market.db import make_engine, run_migrations  # noqa: E402
 from lap_market.demand.models import Demand  # noqa: E402
 from lap_market.demand.service import unit_index  # noqa: E402
 from lap_market.registry import import_all_models  # noqa: E402
+from lap_market.tenders.models import Lot  # noqa: E402
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 EMAIL, PASSWORD = "bench@lap.example", "bench-password-2026"
@@ -223,18 +226,19 @@ class Result:
 
 
 def time_service(url: str) -> tuple[float, int]:
-    """Seconds for ``pool_demand`` and its commit; the draft is then deleted again."""
+    """Seconds for ``aggregate_demand`` and its commit; the draft is then deleted again."""
     engine = make_engine(url)
     try:
         with Session(engine) as session:
             officer = session.exec(select(User).where(User.email == EMAIL)).one()
             started = time.perf_counter()
-            pooling = service.pool_demand(session, officer, filters=AggregateRequest())
+            tender = service.aggregate_demand(session, officer, filters=AggregateRequest())
             session.commit()
             elapsed = time.perf_counter() - started
-            service.delete_draft(session, officer, pooling.tender.id)  # type: ignore[arg-type]
+            lots = session.exec(select(Lot).where(Lot.tender_id == tender.id)).all()
+            service.delete_draft(session, officer, tender.id)  # type: ignore[arg-type]
             session.commit()
-        return elapsed, len(pooling.lots)
+        return elapsed, len(lots)
     finally:
         engine.dispose()
 
@@ -249,7 +253,7 @@ def served(url: str) -> Iterator[tuple[str, int]]:
         "LAP_DATABASE_URL": url,
         "LAP_DATA_DIR": data,
         "LAP_SECRET_KEY": "bench-" + "k" * 40,
-        "PYTHONPATH": str(ROOT / "src"),
+        "PYTHONPATH": str(SRC),
     }
     command = [sys.executable, "-m", "lap_market.cli", "serve", "--port", str(port)]
     server = subprocess.Popen(  # noqa: S603
@@ -429,7 +433,7 @@ def main() -> int:
     import_all_models()
     clock.set(NOW)
     sizes = [int(n) for n in args.per.split(",")]
-    print(f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at the start")
+    print(f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at the start; code {SRC}")
     print(HEADER, flush=True)
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="lap-bench-") as tmp:

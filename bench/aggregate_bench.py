@@ -405,11 +405,13 @@ def report(results: list[Result]) -> bool:
         rows = sorted((r for r in results if r.backend == backend), key=lambda r: r.lines)
         for small, large in zip(rows, rows[1:], strict=False):
             growth = statistics.median(large.http) / statistics.median(small.http)
+            cpu_growth = statistics.median(large.cpu) / statistics.median(small.cpu)
             ok = growth <= GOAL_GROWTH * large.lines / small.lines / 10
             met &= ok
             print(
                 f"{backend}: {small.lines:,} → {large.lines:,} lines: request ×{growth:.1f} "
-                f"(goal ≤ ×{GOAL_GROWTH:.0f} per ×10 lines: {'met' if ok else 'NOT met'})"
+                f"(goal ≤ ×{GOAL_GROWTH:.0f} per ×10 lines: {'met' if ok else 'NOT met'}); "
+                f"its CPU ×{cpu_growth:.1f}"
             )
         for r in rows:
             if r.lines == 33_000:

@@ -220,8 +220,8 @@ class Result:
     # CPU seconds the server process and its database backends spent on each request: what
     # the request costs whatever else the machine is doing (wall time ≈ this when idle).
     cpu: list[float] = field(default_factory=list)
-    preview: float | None = None
-    editor: float | None = None
+    preview: tuple[float, float] | None = None  # (seconds, CPU seconds)
+    editor: tuple[float, float] | None = None
     load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average before and after
 
 
@@ -292,15 +292,6 @@ def _web_login(client: httpx.Client) -> None:
         raise RuntimeError(f"web sign-in failed: {signed_in.status_code}")
 
 
-def _timed_get(client: httpx.Client, path: str) -> float:
-    started = time.perf_counter()
-    response = client.get(path)
-    elapsed = time.perf_counter() - started
-    if response.status_code != 200:
-        raise RuntimeError(f"GET {path}: {response.status_code}")
-    return elapsed
-
-
 @dataclass
 class Server:
     base: str  # http://127.0.0.1:port
@@ -309,6 +300,16 @@ class Server:
 
     def cpu_seconds(self) -> float:
         return _cpu_seconds([self.pid, *_database_pids(self.database_url)])
+
+
+def _timed_get(client: httpx.Client, server: Server, path: str) -> tuple[float, float]:
+    cpu = server.cpu_seconds()
+    started = time.perf_counter()
+    response = client.get(path)
+    elapsed = time.perf_counter() - started
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {path}: {response.status_code}")
+    return elapsed, server.cpu_seconds() - cpu
 
 
 def time_http(server: Server, result: Result, repeat: int, pages: bool) -> None:
@@ -322,7 +323,7 @@ def time_http(server: Server, result: Result, repeat: int, pages: bool) -> None:
         api.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
         if pages:
             _web_login(web)
-            result.preview = _timed_get(web, "/pipeline/aggregate")
+            result.preview = _timed_get(web, server, "/pipeline/aggregate")
         for run in range(repeat):
             cpu = server.cpu_seconds()
             started = time.perf_counter()
@@ -334,7 +335,7 @@ def time_http(server: Server, result: Result, repeat: int, pages: bool) -> None:
             if response.status_code != 201 or pooled != result.lines:
                 raise RuntimeError(f"aggregate: {response.status_code}, {pooled} lines pooled")
             if pages and run == repeat - 1:
-                result.editor = _timed_get(web, f"/tenders/{body['id']}/lots")
+                result.editor = _timed_get(web, server, f"/tenders/{body['id']}/lots")
             api.delete(f"/api/v1/tenders/{body['id']}").raise_for_status()
 
 
@@ -381,19 +382,23 @@ def _ms(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds * 1000:,.0f}"
 
 
+def _page(timing: tuple[float, float] | None) -> str:
+    return "-" if timing is None else f"{_ms(timing[0])}/{_ms(timing[1])}"
+
+
 def _row(r: Result) -> str:
     runs = " ".join(f"{s:.3f}" for s in r.http)
     return (
         f"{r.backend:<10} {r.lines:>8,} {r.lots:>4} {_ms(r.service):>8} "
-        f"{_ms(statistics.median(r.http)):>8} {_ms(min(r.http)):>8} {_ms(r.preview):>8} "
-        f"{_ms(r.editor):>8} {_ms(statistics.median(r.cpu)):>8}"
+        f"{_ms(statistics.median(r.http)):>8} {_ms(min(r.http)):>8} "
+        f"{_ms(statistics.median(r.cpu)):>8} {_page(r.preview):>13} {_page(r.editor):>13}"
         f"   load {r.load[0]:.1f}→{r.load[1]:.1f}  runs {runs}"
     )
 
 
 HEADER = (
     f"{'backend':<10} {'lines':>8} {'lots':>4} {'service':>8} {'http med':>8} {'http min':>8} "
-    f"{'preview':>8} {'editor':>8} {'http cpu':>8}   (milliseconds)"
+    f"{'http cpu':>8} {'preview/cpu':>13} {'editor/cpu':>13}   (milliseconds)"
 )
 
 

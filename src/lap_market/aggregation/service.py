@@ -183,7 +183,8 @@ def _take_lines(
 _TAKE_SQLITE = sa.text(
     "UPDATE demand SET status = :status, tender_id = :tender_id, updated_at = :updated_at,"
     " lot_id = taken.lot_id"
-    " FROM (SELECT value ->> 0 AS id, value ->> 1 AS lot_id FROM json_each(:pairs)) AS taken"
+    " FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS lot_id"
+    " FROM json_each(:pairs)) AS taken"
     " WHERE demand.id = taken.id AND +demand.status = :submitted"
 ).bindparams(sa.bindparam("updated_at", type_=Demand.__table__.c.updated_at.type))  # type: ignore[attr-defined]
 

@@ -25,13 +25,14 @@ import argparse
 import os
 import random
 import re
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -256,8 +257,13 @@ def served(url: str) -> Iterator[tuple[str, int]]:
         "PYTHONPATH": str(SRC),
     }
     command = [sys.executable, "-m", "lap_market.cli", "serve", "--port", str(port)]
+    # A session of its own, so the PDF render pool it starts ends with it (see finally).
     server = subprocess.Popen(  # noqa: S603
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        command,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -278,6 +284,8 @@ def served(url: str) -> Iterator[tuple[str, int]]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        with suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGTERM)
 
 
 def _web_login(client: httpx.Client) -> None:

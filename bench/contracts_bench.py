@@ -45,14 +45,16 @@ def bench_database(url: str, label: str) -> tuple[float, float]:
     try:
         with Session(engine, expire_on_commit=False) as session:
             awarded = cf.awarded_lot(
-                session, demands=[(gss, str(50 + n)) for n, (gss, _name) in
-                                  enumerate(LONDON_AUTHORITIES)],
+                session,
+                demands=[(gss, str(50 + n)) for n, (gss, _name) in enumerate(LONDON_AUTHORITIES)],
             )
             session.commit()
             awarded.after_standstill()
             started = time.perf_counter()
             result = call_offs.issue_call_offs(
-                session, awarded.officer, tender_id=awarded.tender.id,  # type: ignore[arg-type]
+                session,
+                awarded.officer,
+                tender_id=awarded.tender.id,  # type: ignore[arg-type]
                 lot_id=awarded.lot.id,  # type: ignore[arg-type]
             )
             session.commit()
@@ -66,8 +68,10 @@ def bench_database(url: str, label: str) -> tuple[float, float]:
             pdf.render_contract_pdf(context)
             timings.append((time.perf_counter() - began) * 1000)
         median = statistics.median(timings)
-        print(f"{label:<11} PDF median {median:6.1f} ms (min {min(timings):.1f}, max "
-              f"{max(timings):.1f}, n=20) | 33 call-offs issued in {issue_seconds:.2f} s")
+        print(
+            f"{label:<11} PDF median {median:6.1f} ms (min {min(timings):.1f}, max "
+            f"{max(timings):.1f}, n=20) | 33 call-offs issued in {issue_seconds:.2f} s"
+        )
         return median, issue_seconds
     finally:
         engine.dispose()
@@ -119,8 +123,10 @@ def main() -> int:
         with postgres_database("lap_bench") as url:
             results.append(bench_database(url, "PostgreSQL"))
     ok = all(m <= PDF_GOAL_MS and s <= ISSUE_GOAL_S for m, s in results)
-    print(f"goals: PDF median ≤ {PDF_GOAL_MS:.0f} ms, 33 call-offs ≤ {ISSUE_GOAL_S:.0f} s: "
-          + ("met" if ok else "MISSED"))
+    print(
+        f"goals: PDF median ≤ {PDF_GOAL_MS:.0f} ms, 33 call-offs ≤ {ISSUE_GOAL_S:.0f} s: "
+        + ("met" if ok else "MISSED")
+    )
     return 0 if ok else 1
 
 

@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from lap_market.accounts.deps import CurrentUser, SettingsDep, require_role
 from lap_market.accounts.models import Role, User
 from lap_market.aggregation import service
+from lap_market.aggregation.read import pooling_read
 from lap_market.aggregation.schemas import AggregateRequest, LotEdit
 from lap_market.db import SessionDep
 from lap_market.primitives import Id
@@ -27,8 +28,7 @@ def aggregate(
     A lot groups demand of one category and unit whose service terms overlap. 422 when no
     submitted demand matches (for instance when it has all been pooled already).
     """
-    tender = service.aggregate_demand(session, officer, filters=data)
-    return tender_read(session, tender, settings)
+    return pooling_read(service.pool_demand(session, officer, filters=data), settings)
 
 
 @router.patch("/tenders/{tender_id}/lots", response_model=TenderRead)

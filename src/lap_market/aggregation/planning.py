@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import cached_property
+from operator import itemgetter
 from typing import NamedTuple
 
 from sqlmodel import Session
@@ -100,6 +101,9 @@ def lot_title(unit: UnitInfo, start: date, end: date) -> str:
     )
 
 
+_TERM_ORDER = itemgetter(4, 5, 0)  # start_date, end_date, id of a Line
+
+
 def group_lines(lines: Iterable[Line], index: UnitIndex) -> list[tuple[UnitInfo, list[Line]]]:
     """Lots: lines of the same category and unit whose terms overlap, directly or through
     other lines (connected groups). Ordered by category, unit, then earliest start."""
@@ -109,7 +113,7 @@ def group_lines(lines: Iterable[Line], index: UnitIndex) -> list[tuple[UnitInfo,
     groups: list[tuple[UnitInfo, list[Line]]] = []
     for unit_id, unit_lines in by_unit.items():
         unit = index.by_id[unit_id]
-        unit_lines.sort(key=lambda x: (x.start_date, x.end_date, x.id))
+        unit_lines.sort(key=_TERM_ORDER)
         current: list[Line] = []
         reach = date.min
         for line in unit_lines:
@@ -137,8 +141,9 @@ def price_lot(
     if pooled is None:  # no offer has capacity for the pooled quantity
         return None, None
 
+    # An offer with room for the total has room for any one line of it: every line has a price.
+    own_price = card.lowest_prices_pence({line.quantity for line in lines})
     days: dict[tuple[date, date], int] = {}
-    own_price: dict[Decimal, int] = {}
     pooled_weight = Decimal(0)
     standalone_pence_weight = Decimal(0)  # Σ own unit price (pence) × weight
     for line in lines:
@@ -152,13 +157,7 @@ def price_lot(
                 n = days[term] = term_days(*term)
             w = w * n
         pooled_weight += w
-        price = own_price.get(line.quantity)
-        if price is None:
-            rate = card.best(line.quantity)
-            # An offer with room for the total has room for any one line of it.
-            assert rate is not None
-            price = own_price[line.quantity] = rate.unit_price_pence
-        standalone_pence_weight += price * w
+        standalone_pence_weight += own_price[line.quantity] * w  # type: ignore[operator]
     divisor = Decimal(100) * (DAYS_PER_YEAR if per_year else 1)
     estimated = round_pennies(pooled.unit_price_pence * pooled_weight / divisor)
     standalone = round_pennies(standalone_pence_weight / divisor)

@@ -5,8 +5,9 @@ The grouping and pricing rules are in ``planning``.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -27,9 +28,6 @@ from lap_market.demand.service import UnitIndex, filter_by_service, unit_index
 from lap_market.errors import Conflict, Forbidden, Invalid
 from lap_market.tenders.models import Amendment, Lot, Notification, Question, Tender, TenderStatus
 from lap_market.tenders.service import get_tender_for_officer
-
-CHUNK = 5000  # ids per UPDATE … IN (…), well inside both databases' parameter limits
-
 
 # --- policy and loading -----------------------------------------------------------------------
 
@@ -65,7 +63,9 @@ def _matching_lines(session: Session, index: UnitIndex, filters: AggregateReques
         query = query.where(col(Demand.needed_by) >= filters.needed_by_from)
     if filters.needed_by_to:
         query = query.where(col(Demand.needed_by) <= filters.needed_by_to)
-    return [Line._make(row) for row in session.execute(query).all()]
+    # Core rows, not ORM ones, each made a Line as it is fetched (not all kept as Rows
+    # first): tens of thousands of tuples without the ORM's per-row work.
+    return list(map(Line._make, session.connection().execute(query)))
 
 
 def _borough_names(session: Session, plans: Sequence[LotPlan]) -> None:
@@ -125,11 +125,6 @@ def preview_aggregation(session: Session, actor: User, *, filters: AggregateRequ
 # --- use cases ----------------------------------------------------------------------------------
 
 
-def _chunks(ids: Sequence[int], size: int) -> Iterator[Sequence[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
-
-
 def _default_title(plans: Sequence[LotPlan]) -> str:
     categories = list(dict.fromkeys(p.unit.category_code for p in plans))
     return f"Joint procurement: {', '.join(categories)} ({clock.today().strftime('%b %Y')})"
@@ -169,46 +164,70 @@ def _take_lines(
 
     Conditional on ``submitted``: of two aggregations racing for a line, exactly one takes it.
     """
-    now = clock.now()
-    values = {"status": DemandStatus.IN_TENDER, "tender_id": tender.id, "updated_at": now}
+    values = {"status": DemandStatus.IN_TENDER, "tender_id": tender.id, "updated_at": clock.now()}
     if session.get_bind().dialect.name == "postgresql":
-        # One statement joining two array parameters on the primary key: no per-lot
-        # statements re-scanning the table, no thousands of bind parameters to parse.
-        ids: list[int] = []
-        lot_ids: list[int] = []
-        for plan, lot in zip(plans, lots, strict=True):
-            ids.extend(line.id for line in plan.lines)
-            lot_ids.extend([lot.id] * len(plan.lines))  # type: ignore[list-item]
-        pairs = (
-            sa.func.unnest(
-                sa.bindparam("ids", ids, type_=ARRAY(sa.Integer)),
-                sa.bindparam("lot_ids", lot_ids, type_=ARRAY(sa.Integer)),
-            )
-            .table_valued("id", "lot_id")
-            .render_derived(name="taken")
-        )
-        result = session.execute(
-            sa.update(Demand)
-            .where(col(Demand.id) == pairs.c.id, col(Demand.status) == DemandStatus.SUBMITTED)
-            .values(lot_id=pairs.c.lot_id, **values)
-            .execution_options(synchronize_session=False)
-        )
-        return int(result.rowcount)  # type: ignore[attr-defined]
-    taken = 0
+        return _take_lines_postgresql(session, values, plans, lots)
+    # SQLite: one statement, its (id, lot) pairs in one JSON parameter read inside the engine
+    # in id order; "+" keeps SQLite from walking the status index instead of looking each
+    # line up by id. Per-lot statements each walked every page of the table.
+    pairs = sorted(
+        (line.id, lot_id)
+        for plan, lot_id in zip(plans, [lot.id for lot in lots], strict=True)
+        for line in plan.lines
+    )
+    result = session.execute(
+        _TAKE_SQLITE, {**values, "pairs": json.dumps(pairs), "submitted": DemandStatus.SUBMITTED}
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+_TAKE_SQLITE = sa.text(
+    "UPDATE demand SET status = :status, tender_id = :tender_id, updated_at = :updated_at,"
+    " lot_id = taken.lot_id"
+    " FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS lot_id"
+    " FROM json_each(:pairs)) AS taken"
+    " WHERE demand.id = taken.id AND +demand.status = :submitted"
+).bindparams(sa.bindparam("updated_at", type_=Demand.__table__.c.updated_at.type))  # type: ignore[attr-defined]
+
+
+def _take_lines_postgresql(
+    session: Session, values: dict[str, Any], plans: Sequence[LotPlan], lots: Sequence[Lot]
+) -> int:
+    # One statement joining two array parameters on the primary key: no per-lot statements
+    # re-scanning the table, no thousands of bind parameters to parse.
+    ids: list[int] = []
+    lot_ids: list[int] = []
     for plan, lot in zip(plans, lots, strict=True):
-        ids = [line.id for line in plan.lines]
-        for chunk in _chunks(ids, CHUNK):
-            result = session.execute(
-                sa.update(Demand)
-                .where(col(Demand.id).in_(chunk), col(Demand.status) == DemandStatus.SUBMITTED)
-                .values(lot_id=lot.id, **values)
-                .execution_options(synchronize_session=False)
-            )
-            taken += result.rowcount  # type: ignore[attr-defined]
-    return taken
+        ids.extend(line.id for line in plan.lines)
+        lot_ids.extend([lot.id] * len(plan.lines))  # type: ignore[list-item]
+    pairs = (
+        sa.func.unnest(
+            sa.bindparam("ids", ids, type_=ARRAY(sa.Integer)),
+            sa.bindparam("lot_ids", lot_ids, type_=ARRAY(sa.Integer)),
+        )
+        .table_valued("id", "lot_id")
+        .render_derived(name="taken")
+    )
+    result = session.execute(
+        sa.update(Demand)
+        .where(col(Demand.id) == pairs.c.id, col(Demand.status) == DemandStatus.SUBMITTED)
+        .values(lot_id=pairs.c.lot_id, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def aggregate_demand(session: Session, actor: User, *, filters: AggregateRequest) -> Tender:
+@dataclass
+class Pooling:
+    """A new draft tender with its stored lots and the plans they were made from (lines,
+    boroughs, figures), so the caller can answer without reading any of it back."""
+
+    tender: Tender
+    lots: list[Lot]
+    plans: list[LotPlan]
+
+
+def pool_demand(session: Session, actor: User, *, filters: AggregateRequest) -> Pooling:
     """Pool every matching ``submitted`` demand line into one new draft tender with lots."""
     require_officer(actor)
     index = unit_index(session)
@@ -221,21 +240,7 @@ def aggregate_demand(session: Session, actor: User, *, filters: AggregateRequest
         )
     plans = plan_lots(session, lines, index)
     tender = _new_tender(session, actor, filters.title or _default_title(plans))
-    lots = [
-        Lot(
-            tender_id=tender.id,  # type: ignore[arg-type]
-            number=plan.number,
-            title=plan.title,
-            category_id=plan.unit.category_id,
-            unit_id=plan.unit.id,
-            total_quantity=plan.total_quantity,
-            estimated_value_pence=plan.estimated_pence,
-            standalone_value_pence=plan.standalone_pence,
-        )
-        for plan in plans
-    ]
-    session.add_all(lots)
-    session.flush()
+    lots = _add_lots(session, tender, plans)
     taken = _take_lines(session, tender, plans, lots)
     if taken != len(lines):
         raise Conflict(
@@ -243,6 +248,7 @@ def aggregate_demand(session: Session, actor: User, *, filters: AggregateRequest
             "nothing was created. Please try again.",
             field="demand",
         )
+    _borough_names(session, plans)
     audit.record(
         session,
         actor,
@@ -258,7 +264,33 @@ def aggregate_demand(session: Session, actor: User, *, filters: AggregateRequest
             ],
         },
     )
-    return tender
+    return Pooling(tender=tender, lots=lots, plans=plans)
+
+
+def aggregate_demand(session: Session, actor: User, *, filters: AggregateRequest) -> Tender:
+    """Pool matching ``submitted`` demand (see ``pool_demand``); the new draft tender."""
+    return pool_demand(session, actor, filters=filters).tender
+
+
+def _add_lots(session: Session, tender: Tender, plans: Sequence[LotPlan]) -> list[Lot]:
+    lots = [
+        Lot(
+            tender_id=tender.id,  # type: ignore[arg-type]
+            number=plan.number,
+            title=plan.title,
+            category_id=plan.unit.category_id,
+            unit_id=plan.unit.id,
+            total_quantity=plan.total_quantity,
+            estimated_value_pence=plan.estimated_pence,
+            standalone_value_pence=plan.standalone_pence,
+        )
+        for plan in plans
+    ]
+    session.add_all(lots)
+    session.flush()
+    for plan, lot in zip(plans, lots, strict=True):
+        plan.id = lot.id
+    return lots
 
 
 def get_draft(session: Session, actor: User, tender_id: int) -> Tender:
@@ -294,7 +326,9 @@ def tender_lot_plans(
         select(Lot).where(Lot.tender_id == tender.id).order_by(col(Lot.number))
     ).all()
     columns = (*_line_columns(), Demand.lot_id)
-    rows = session.execute(sa.select(*columns).where(col(Demand.tender_id) == tender.id)).all()
+    rows = session.connection().execute(  # Core rows: a draft can hold 33,000 lines
+        sa.select(*columns).where(col(Demand.tender_id) == tender.id)
+    )
     by_lot: dict[int, list[Line]] = defaultdict(list)
     for row in rows:
         by_lot[row[6]].append(_as_line(row))

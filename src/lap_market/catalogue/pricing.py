@@ -108,6 +108,28 @@ class RateCard:
                 )
         return best
 
+    def lowest_prices_pence(self, quantities: Iterable[Decimal]) -> dict[Decimal, int | None]:
+        """``best(q).unit_price_pence`` (None: no offer has room) for many quantities at once.
+
+        The lowest price only changes where a tier starts or an offer's capacity ends, so
+        it is worked out once per step between those points and once at each point, not
+        once per quantity: pooling prices tens of thousands of distinct quantities.
+        """
+        points = sorted(
+            {tier.min_quantity for c in self._candidates for tier in c.tiers}
+            | {c.available for c in self._candidates if c.available is not None}
+        )
+        by_step: dict[tuple[int, bool], int | None] = {}
+        prices: dict[Decimal, int | None] = {}
+        for quantity in quantities:
+            index = bisect_right(points, quantity)
+            step = (index, index > 0 and points[index - 1] == quantity)
+            if step not in by_step:
+                rate = self.best(quantity)
+                by_step[step] = rate.unit_price_pence if rate else None
+            prices[quantity] = by_step[step]
+        return prices
+
 
 def load_rate_cards(
     session: Session, *, keys: Iterable[tuple[int, int]], on: date

@@ -25,7 +25,9 @@ class Demand(SQLModel, table=True):
         # A pooled line points at its lot *and* that lot's tender through one composite key:
         # the line's tender is always its lot's tender, and pooling 33,000 lines pays for one
         # referential check per line instead of two. MATCH FULL (and, for SQLite, which
-        # ignores MATCH, the check) means both are set or neither.
+        # ignores MATCH, the check) means both are set or neither. On PostgreSQL, migration
+        # 0002_pooling replaces this key by statement-level triggers that check the distinct
+        # keys a statement wrote, once each (same locks, same refusals), not once per line.
         sa.ForeignKeyConstraint(
             ["tender_id", "lot_id"],
             ["lot.tender_id", "lot.id"],

@@ -2,6 +2,7 @@
 
 from collections import defaultdict
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -123,39 +124,51 @@ def tender_reads(session: Session, tenders: list[Tender], settings: Settings) ->
     reads = []
     for tender in tenders:
         lots = sorted(lots_by_tender.get(tender.id, []), key=lambda x: x.number)  # type: ignore[arg-type]
-        priced = [v for v in (lot.estimated_value_pence for lot in lots) if v is not None]
-        estimated = from_pence(sum(priced)) if priced else None
-        incl_vat = round_pennies(estimated * (1 + VAT_RATE)) if estimated is not None else None
-        reads.append(
-            TenderRead(
-                id=tender.id,  # type: ignore[arg-type]
-                reference=tender.reference,
-                title=tender.title,
-                description=tender.description,
-                status=effective_status(tender, now),
-                price_weight=tender.price_weight,
-                quality_weight=tender.quality_weight,
-                clarification_deadline=as_utc(tender.clarification_deadline)
-                if tender.clarification_deadline
-                else None,
-                submission_deadline=as_utc(tender.submission_deadline)
-                if tender.submission_deadline
-                else None,
-                estimated_value=estimated,
-                estimated_value_incl_vat=incl_vat,
-                above_threshold=incl_vat is not None and incl_vat >= settings.procurement_threshold,
-                lots=[lot_views[lot.id] for lot in lots],  # type: ignore[index]
-                amendments=[
-                    AmendmentRead(
-                        number=a.number,
-                        reason=a.reason,
-                        changes=a.changes,
-                        created_at=as_utc(a.created_at),
-                    )
-                    for a in amendments_by_tender.get(tender.id, [])  # type: ignore[arg-type]
-                ],
-                created_at=as_utc(tender.created_at),
-                published_at=as_utc(tender.published_at) if tender.published_at else None,
+        amendments = [
+            AmendmentRead(
+                number=a.number,
+                reason=a.reason,
+                changes=a.changes,
+                created_at=as_utc(a.created_at),
             )
-        )
+            for a in amendments_by_tender.get(tender.id, [])  # type: ignore[arg-type]
+        ]
+        lot_list = [lot_views[lot.id] for lot in lots]  # type: ignore[index]
+        reads.append(tender_view(tender, lot_list, amendments, settings, now))
     return reads
+
+
+def tender_view(
+    tender: Tender,
+    lots: list[LotRead],
+    amendments: list[AmendmentRead],
+    settings: Settings,
+    now: datetime,
+) -> TenderRead:
+    """The API view of one tender from the views of its lots (by number) and amendments,
+    so a caller that has just computed the lots need not read them back."""
+    priced = [lot.estimated_value for lot in lots if lot.estimated_value is not None]
+    estimated = sum(priced, Decimal("0.00")) if priced else None
+    incl_vat = round_pennies(estimated * (1 + VAT_RATE)) if estimated is not None else None
+    return TenderRead(
+        id=tender.id,  # type: ignore[arg-type]
+        reference=tender.reference,
+        title=tender.title,
+        description=tender.description,
+        status=effective_status(tender, now),
+        price_weight=tender.price_weight,
+        quality_weight=tender.quality_weight,
+        clarification_deadline=as_utc(tender.clarification_deadline)
+        if tender.clarification_deadline
+        else None,
+        submission_deadline=as_utc(tender.submission_deadline)
+        if tender.submission_deadline
+        else None,
+        estimated_value=estimated,
+        estimated_value_incl_vat=incl_vat,
+        above_threshold=incl_vat is not None and incl_vat >= settings.procurement_threshold,
+        lots=lots,
+        amendments=amendments,
+        created_at=as_utc(tender.created_at),
+        published_at=as_utc(tender.published_at) if tender.published_at else None,
+    )

@@ -1,0 +1,34 @@
+"""The API view of a freshly pooled draft, built from the figures pooling computed."""
+
+from lap_market.aggregation.planning import LotPlan
+from lap_market.aggregation.service import Pooling
+from lap_market.clock import clock
+from lap_market.config import Settings
+from lap_market.tenders.models import Lot
+from lap_market.tenders.read import tender_view
+from lap_market.tenders.schemas import LotRead, TenderRead
+
+
+def _lot_read(lot: Lot, plan: LotPlan) -> LotRead:
+    return LotRead(
+        id=lot.id,  # type: ignore[arg-type]
+        number=lot.number,
+        title=lot.title,
+        status=lot.status,
+        category=plan.unit.category_code,
+        unit=plan.unit.code,
+        total_quantity=lot.total_quantity,
+        boroughs=plan.boroughs,
+        # As every other tender view lists them: by id.
+        demand_ids=sorted(line.id for line in plan.lines),
+        estimated_value=plan.estimated_value,
+        standalone_value=plan.standalone_value,
+        estimated_saving=plan.estimated_saving,
+        no_reference_rate=plan.no_reference_rate,
+    )
+
+
+def pooling_read(pooling: Pooling, settings: Settings) -> TenderRead:
+    """What ``tender_read`` would return for the new draft, without reading it back."""
+    lots = [_lot_read(lot, plan) for lot, plan in zip(pooling.lots, pooling.plans, strict=True)]
+    return tender_view(pooling.tender, lots, [], settings, clock.now())

@@ -12,6 +12,7 @@ Fixtures
 ``postgres_url_base`` (session) server URL without a database name
 ``live_server``       (module) uvicorn in a thread on SQLite + demo data: ``.url .app .settings``
 ``browser``/``page``  (session/function) Playwright's sync API driving Debian's Chromium
+``smtp_server``       a real SMTP server (aiosmtpd) on a free port: ``.url .messages()``
 
 Markers: ``postgres_only`` tests keep only their ``[postgresql]`` case; tests that use
 ``page`` or ``browser`` are marked ``browser`` automatically (``-m "not browser"``).
@@ -534,7 +535,10 @@ def live_server(
     directory = tmp_path_factory.mktemp("live")
     database = directory / "lap_market.db"
     shutil.copyfile(_sqlite_template, database)
-    live_settings = _settings(f"sqlite:///{database}", directory / "data")
+    # Like `make run`: the server works its own jobs (issuing call-offs, email).
+    live_settings = _settings(f"sqlite:///{database}", directory / "data").model_copy(
+        update={"embedded_worker": True, "job_poll_seconds": 0.2}
+    )
     application = create_app(live_settings)
     _load_demo(application)
 
@@ -606,3 +610,61 @@ def page(browser: Browser) -> Iterator[Page]:
         yield context.new_page()
     finally:
         context.close()
+
+
+# --- SMTP ------------------------------------------------------------------------------------
+
+
+class SmtpSink:
+    """An aiosmtpd server on a free port that keeps every message it accepts."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.delay = delay
+        self._lock = threading.Lock()
+        self._received: list[tuple[list[str], bytes]] = []
+        self.port = _free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802
+        import asyncio
+
+        if self.delay:
+            await asyncio.sleep(self.delay)  # a slow real server, so tests can act mid-batch
+        with self._lock:
+            self._received.append((list(envelope.rcpt_tos), bytes(envelope.content)))
+        return "250 Message accepted for delivery"
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self._received)
+
+    def messages(self) -> list[Any]:
+        """The received messages, parsed (``email.message.EmailMessage``), with ``rcpt_tos``."""
+        from email import policy
+        from email.parser import BytesParser
+
+        with self._lock:
+            received = list(self._received)
+        parsed = []
+        for rcpt_tos, content in received:
+            message = BytesParser(policy=policy.default).parsebytes(content)
+            message.rcpt_tos = rcpt_tos  # type: ignore[attr-defined]
+            parsed.append(message)
+        return parsed
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpSink]:
+    """A real SMTP server for this test; set ``.delay`` to slow each message down."""
+    sink = SmtpSink()
+    sink.controller.start()
+    try:
+        yield sink
+    finally:
+        sink.controller.stop()

@@ -1,4 +1,4 @@
-"""The ``lap-market`` command: serve, migrate, create users, load demo data."""
+"""The ``lap-market`` command: serve, work jobs, migrate, create users, load demo data."""
 
 import sys
 from datetime import datetime
@@ -31,6 +31,37 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
         "lap_market.main:create_app", factory=True, host=host, port=port, workers=workers,
         reload=reload, log_level="info", access_log=False,
     )
+
+
+@main.command()
+@click.option("--until-idle", is_flag=True, help="Stop once nothing is due (scripts, tests).")
+@click.option("--name", default=None, help="Worker name shown on the jobs it holds.")
+def worker(until_idle: bool, name: str | None) -> None:
+    """Work durable jobs and deliver email until stopped (SIGTERM or Ctrl-C)."""
+    import logging
+    import signal
+    import threading
+
+    from lap_market.db import make_engine
+    from lap_market.jobs import Worker, run_until_idle
+    from lap_market.registry import import_all_models
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    settings = get_settings()
+    import_all_models()
+    engine = make_engine(settings.database_url)
+    if until_idle:
+        busy = run_until_idle(engine, settings)
+        click.echo(f"Idle after {busy} rounds of work.")
+        return
+    from lap_market.contracts import pdf
+
+    pdf.warm_pool()  # render processes ready before the first batch of call-offs
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    Worker(engine, settings, name=name).run(stop)
+    engine.dispose()
 
 
 @main.group()

@@ -34,6 +34,22 @@ class Settings(BaseSettings):
     log_requests: bool = True
     max_csv_rows: int = 100_000
     max_upload_bytes: int = Field(default=20 * 1024 * 1024)
+    # Durable jobs: a worker holds a job for job_lease_seconds and renews the lease while it
+    # runs; a killed worker's job is taken over once the lease lapses.
+    job_lease_seconds: float = 60.0
+    job_poll_seconds: float = 1.0
+    job_retry_seconds: float = 10.0
+    # Run a worker thread inside `lap-market serve`: None means on SQLite only (one command
+    # serves and works jobs; with PostgreSQL run `lap-market worker` processes instead).
+    embedded_worker: bool | None = None
+    # Email: smtp://user:pass@host:587?starttls=1 (smtps:// for TLS from the start). Empty:
+    # messages wait in the outbox, readable by admins at /admin/outbox.
+    smtp_url: str = ""
+    mail_from: str = "LAP Market <no-reply@lap-market.example>"
+    mail_max_attempts: int = 8
+    mail_retry_seconds: float = 30.0
+    mail_batch_size: int = 50
+    smtp_timeout_seconds: float = 30.0
     # Where the public reaches the service: the base of every absolute link we publish (OCDS
     # uri fields, emails, PDFs), never the request's Host header, which a client chooses.
     public_url: str = "http://127.0.0.1:8000"
@@ -62,6 +78,12 @@ class Settings(BaseSettings):
         elif not self.secret_key:
             self.secret_key = _development_secret(self.data_dir)
         return self
+
+    def runs_embedded_worker(self) -> bool:
+        """Whether `serve` works jobs in-process (default: on SQLite, outside tests)."""
+        if self.embedded_worker is not None:
+            return self.embedded_worker
+        return self.database_url.startswith("sqlite") and self.env != "test"
 
 
 def _development_secret(data_dir: Path) -> str:

@@ -38,6 +38,8 @@ DOMAINS = [
     "contracts",
     "reports",
     "ocds",
+    "jobs",
+    "mail",
     "web",
 ]
 CSP = (
@@ -69,7 +71,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             from lap_market.contracts import pdf
 
             pdf.warm_pool()  # render workers ready before the first large batch of call-offs
+        stop_worker = None
+        if settings.runs_embedded_worker():
+            from lap_market.jobs import start_embedded
+
+            stop_worker = start_embedded(engine, settings)
         yield
+        if stop_worker is not None:
+            stop_worker()
         engine.dispose()
 
     app = FastAPI(

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from lap_market.accounts.deps import CurrentUser, SettingsDep, require_role
@@ -31,16 +31,22 @@ BoroughManager = Annotated[User, Depends(require_role(Role.BOROUGH_MANAGER))]
         409: {"description": "Not awarded, or standstill not over (body has standstill_ends)"},
     },
 )
-def issue_call_offs(session: SessionDep, officer: Officer, tender_id: int, lot_id: int) -> Response:
+def issue_call_offs(
+    request: Request, session: SessionDep, settings: SettingsDep, officer: Officer,
+    tender_id: int, lot_id: int,
+) -> Response:
     """Issue one call-off contract per demand in an awarded lot once its standstill has ended.
 
-    201 with the new contracts; 200 with the existing ones when they were issued before.
+    Runs the same durable job as the web page, and answers when it has finished: 201 with
+    the new contracts; 200 with the existing ones when they were issued before.
     """
-    result = callofs_batch.issue_tracked(session, officer, tender_id=tender_id, lot_id=lot_id)
+    result = callofs_batch.issue_now(
+        session, request.app.state.engine, settings, officer, tender_id=tender_id, lot_id=lot_id
+    )
     body = CallOffIssueRead(
         tender_id=tender_id,
         lot_id=lot_id,
-        issued=len(result.issued),
+        issued=result.issued,
         lot_status=result.lot.status,
         tender_status=result.tender.status,
         contracts=service.contract_reads(session, result.contracts),

@@ -1,4 +1,4 @@
-"""Issuing a lot's call-offs with visible progress.
+"""Issuing a lot's call-offs as a durable job, with visible progress.
 
 The issuing transaction stays open until every PDF is rendered, so progress is written
 to a ``CallOffBatch`` row through short sessions of its own that commit at once: pollers
@@ -6,19 +6,22 @@ to a ``CallOffBatch`` row through short sessions of its own that commit at once:
 """
 
 import logging
-import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from lap_market import jobs
 from lap_market.accounts.models import Organisation, User
+from lap_market.audit import service as audit
 from lap_market.clock import clock
+from lap_market.config import Settings
 from lap_market.contracts import call_offs, service
 from lap_market.contracts.models import CallOffBatch, Contract
 from lap_market.errors import DomainError, Forbidden, NotFound
+from lap_market.modeling import row_id
 from lap_market.money import from_pence
 from lap_market.tenders.models import Award, Lot, Tender
 from lap_market.tenders.workdays import standstill_over
@@ -46,6 +49,13 @@ class BatchTracker:
             session.add(batch)
             session.commit()
             self.batch_id: int = batch.id  # type: ignore[assignment]
+
+    @classmethod
+    def of(cls, engine: Engine, batch_id: int) -> "BatchTracker":
+        """A tracker for an existing batch row."""
+        tracker = cls.__new__(cls)
+        tracker.engine, tracker.finished, tracker.batch_id = engine, False, batch_id
+        return tracker
 
     def _update(self, **values: Any) -> None:
         with Session(self.engine) as session:
@@ -80,7 +90,7 @@ def latest_batch(session: Session, actor: User, *, tender_id: int, lot_id: int) 
     ).first()
     if batch is None:
         raise NotFound("No call-offs have been issued for this lot yet.")
-    return batch
+    return _as_seen(session, batch)
 
 
 def _message(exc: BaseException) -> str:
@@ -89,71 +99,97 @@ def _message(exc: BaseException) -> str:
     return f"Issuing failed and nothing was issued: {type(exc).__name__}: {exc}"
 
 
-def issue_tracked(
-    session: Session, actor: User, *, tender_id: int, lot_id: int
-) -> call_offs.CallOffResult:
-    """Issue a lot's call-offs in the caller's transaction, recording progress.
+# --- the job -----------------------------------------------------------------------------
+# Issuing runs as a durable job (lap_market.jobs), whether the page or the API asked: the
+# batch row and its job are written together, a worker renders every PDF and writes the
+# whole lot in one transaction that also marks the job done. A worker killed midway leaves
+# nothing written; once its lease lapses the next worker issues the lot from the start.
 
-    The batch is marked done when that transaction commits and failed if it rolls back.
-    """
-    call_offs.check_call_offs(session, actor, tender_id=tender_id, lot_id=lot_id)
-    tracker = BatchTracker(
-        engine_of(session), lot_id=lot_id, started_by_id=actor.id,  # type: ignore[arg-type]
-        total=call_offs.pending_call_offs(session, lot_id),
-    )
+ISSUE_JOB = "contracts.issue_call_offs"
 
-    def committed(_session: Session) -> None:
-        event.remove(session, "after_rollback", rolled_back)
-        tracker.finish(DONE)
 
-    def rolled_back(_session: Session) -> None:
-        event.remove(session, "after_commit", committed)
-        tracker.finish(FAILED, tracker_error[0] or "Issuing was rolled back; nothing was issued.")
+def job_key(batch_id: int) -> str:
+    """The job key of a batch (one job per batch)."""
+    return f"call-offs:batch:{batch_id}"
 
-    tracker_error: list[str | None] = [None]
-    event.listen(session, "after_commit", committed, once=True)
-    event.listen(session, "after_rollback", rolled_back, once=True)
+
+def _new_batch(session: Session, actor: User, *, tender_id: int, lot_id: int,
+               total: int) -> CallOffBatch:
+    """Add a running batch and its job to ``session`` (committed by the caller)."""
+    batch = CallOffBatch(lot_id=lot_id, started_by_id=actor.id, started_at=clock.now(),  # type: ignore[arg-type]
+                         status=RUNNING, total=total)
+    session.add(batch)
+    session.flush()
+    payload = {"batch_id": batch.id, "tender_id": tender_id, "lot_id": lot_id,
+               "actor_id": actor.id}
+    jobs.enqueue(session, ISSUE_JOB, payload, key=job_key(batch.id))  # type: ignore[arg-type]
+    audit.record(session, actor, action="call_offs.requested", object_type="lot",
+                 object_id=lot_id, details={"tender_id": tender_id, "batch_id": batch.id,
+                                            "pending": total})
+    return batch
+
+
+def run_issue(session: Session, payload: dict[str, Any]) -> None:
+    """Issue a batch's lot and mark the batch done in the job's transaction (the handler
+    in ``contracts.tasks``); a refusal or failure ends the batch ``failed`` with the reason."""
+    tracker = BatchTracker.of(engine_of(session), payload["batch_id"])
     try:
-        return call_offs.issue_call_offs(
-            session, actor, tender_id=tender_id, lot_id=lot_id, progress=tracker
+        actor = session.get(User, payload["actor_id"])
+        if actor is None:
+            raise NotFound("The issuing officer no longer exists.")
+        result = call_offs.issue_call_offs(
+            session, actor, tender_id=payload["tender_id"], lot_id=payload["lot_id"],
+            progress=tracker,
         )
-    except BaseException as exc:
-        tracker_error[0] = _message(exc)
+    except Exception as exc:
+        session.rollback()  # first: on SQLite the batch update would wait for our write lock
+        tracker.finish(FAILED, _message(exc))
         raise
+    batch = session.get(CallOffBatch, payload["batch_id"])
+    if batch is not None:
+        issued = len(result.issued)
+        batch.status, batch.done, batch.total = DONE, issued, issued
+        batch.finished_at = clock.now()
+        session.add(batch)
 
 
-def start_background_issue(
-    engine: Engine, actor: User, *, tender_id: int, lot_id: int, total: int = 0
-) -> int:
-    """Start issuing a lot's call-offs in a thread with its own session; returns the batch id.
+@dataclass
+class IssueOutcome:
+    """What the API reports after issuing: the batch, how many were new, all contracts."""
 
-    The caller checks ``call_offs.check_call_offs`` first so refusals show at once.
-    """
-    tracker = BatchTracker(
-        engine, lot_id=lot_id, started_by_id=actor.id, total=total  # type: ignore[arg-type]
-    )
-    actor_id = actor.id
+    tender: Tender
+    lot: Lot
+    batch: CallOffBatch
+    issued: int
+    contracts: list[Contract]
 
-    def work() -> None:
-        with Session(engine, expire_on_commit=False) as session:
-            try:
-                user = session.get(User, actor_id)
-                if user is None:
-                    raise NotFound("The issuing officer no longer exists.")
-                call_offs.issue_call_offs(
-                    session, user, tender_id=tender_id, lot_id=lot_id, progress=tracker
-                )
-                session.commit()
-            except Exception as exc:  # noqa: BLE001 - any failure ends the batch as failed
-                session.rollback()
-                if not isinstance(exc, DomainError):
-                    log.exception("call-off batch %s failed", tracker.batch_id)
-                tracker.finish(FAILED, _message(exc))
-                return
-        tracker.finish(DONE)
 
-    threading.Thread(target=work, name=f"call-offs-{lot_id}", daemon=True).start()
-    return tracker.batch_id
+def issue_now(session: Session, engine: Engine, settings: Settings, actor: User, *,
+              tender_id: int, lot_id: int) -> IssueOutcome:
+    """Issue through the job and wait for it (the API): this process runs the job itself
+    unless a worker was quicker. Refusals (403/404/409) come first and write nothing."""
+    tender, lot, _award = call_offs.check_call_offs(session, actor, tender_id=tender_id,
+                                                    lot_id=lot_id)
+    pending = call_offs.pending_call_offs(session, lot_id)
+    with Session(engine, expire_on_commit=False) as own:
+        batch_id = row_id(_new_batch(own, actor, tender_id=tender_id, lot_id=lot_id,
+                                     total=pending))
+        own.commit()
+    job_id = jobs.job_id_for_key(engine, job_key(batch_id))
+    claimed = jobs.claim(engine, f"{jobs.worker_name()}:api", jobs.lease_of(settings),
+                         job_id=job_id)
+    if claimed is not None:
+        jobs.run_claimed(engine, settings, claimed, reraise=True)
+    else:
+        jobs.wait_for(engine, job_id, timeout=settings.job_lease_seconds * 10)
+    session.expire_all()
+    batch = session.get(CallOffBatch, batch_id)
+    if batch is None or batch.status != DONE:
+        raise RuntimeError(batch.error if batch else "The call-off batch vanished.")
+    session.refresh(lot)
+    session.refresh(tender)
+    return IssueOutcome(tender=tender, lot=lot, batch=batch, issued=batch.done,
+                        contracts=service.list_contracts(session, actor, lot_id=lot_id))
 
 
 @dataclass
@@ -179,13 +215,34 @@ def _latest(session: Session, lot_id: int) -> CallOffBatch | None:
     ).first()
 
 
+def _running(session: Session, batch: CallOffBatch | None) -> bool:
+    """A batch runs while its job may still run; one whose job was given up does not."""
+    if batch is None or batch.status != RUNNING:
+        return False
+    status = jobs.status_for_key(session, job_key(row_id(batch)))
+    return status is None or status in (jobs.JobStatus.QUEUED, jobs.JobStatus.RUNNING)
+
+
+GIVEN_UP = ("The workers issuing this lot kept stopping before they finished, so nothing was "
+            "issued. Issue the call-offs again.")
+
+
+def _as_seen(session: Session, batch: CallOffBatch) -> CallOffBatch:
+    """The batch as people should see it: one whose job was given up shows as failed
+    (a copy, not saved: reading a page changes nothing)."""
+    if batch.status != RUNNING or _running(session, batch):
+        return batch
+    return CallOffBatch(**{**batch.model_dump(), "status": FAILED, "error": GIVEN_UP})
+
+
 def call_off_view(session: Session, actor: User, *, tender_id: int, lot_id: int) -> CallOffView:
     """A lot's award, standstill, pending call-offs, latest batch and contracts, for officers."""
     if not service.is_officer(actor):
         raise Forbidden("Only procurement officers may issue call-off contracts.")
     tender, lot = call_offs.load_lot(session, tender_id=tender_id, lot_id=lot_id)
     award = call_offs.current_award(session, lot_id)
-    batch = _latest(session, lot_id)
+    latest = _latest(session, lot_id)
+    batch = _as_seen(session, latest) if latest is not None else None
     pending = call_offs.pending_call_offs(session, lot_id)
     running = batch is not None and batch.status == RUNNING
     return CallOffView(
@@ -201,14 +258,12 @@ def call_off_view(session: Session, actor: User, *, tender_id: int, lot_id: int)
     )
 
 
-def start_issue(session: Session, engine: Engine, actor: User, *, tender_id: int,
-                lot_id: int) -> int | None:
-    """Check the lot may be called off (409 if not) and start issuing in the background,
-    unless a batch is already running or nothing is pending; returns the new batch id."""
+def start_issue(session: Session, actor: User, *, tender_id: int, lot_id: int) -> int | None:
+    """Check the lot may be called off (409 if not) and queue the issuing job in the
+    caller's transaction, unless a batch is already running or nothing is pending;
+    returns the new batch id."""
     call_offs.check_call_offs(session, actor, tender_id=tender_id, lot_id=lot_id)
-    latest = _latest(session, lot_id)
     pending = call_offs.pending_call_offs(session, lot_id)
-    if (latest is not None and latest.status == RUNNING) or not pending:
+    if _running(session, _latest(session, lot_id)) or not pending:
         return None
-    return start_background_issue(engine, actor, tender_id=tender_id, lot_id=lot_id,
-                                  total=pending)
+    return row_id(_new_batch(session, actor, tender_id=tender_id, lot_id=lot_id, total=pending))

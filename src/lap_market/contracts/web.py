@@ -173,11 +173,9 @@ def call_offs_progress(
 def start_call_offs(
     request: Request, session: SessionDep, officer: OfficerPage, tender_id: int, lot_id: int
 ) -> Response:
-    """Start issuing in the background; the page then follows the batch."""
+    """Queue the issuing job; the page then follows the batch."""
     try:
-        callofs_batch.start_issue(
-            session, request.app.state.engine, officer, tender_id=tender_id, lot_id=lot_id
-        )
+        callofs_batch.start_issue(session, officer, tender_id=tender_id, lot_id=lot_id)
     except DomainError as exc:
         if exc.status_code != 409:
             raise

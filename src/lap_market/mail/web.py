@@ -1,0 +1,40 @@
+"""Admin page: the email outbox, readable when no SMTP server is configured."""
+
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from lap_market.accounts.deps import web_role
+from lap_market.accounts.models import Role, User
+from lap_market.db import SessionDep
+from lap_market.mail import service
+from lap_market.templating import render
+from lap_market.web.deps import web_router
+
+router = web_router()
+AdminPage = Annotated[User, Depends(web_role(Role.ADMIN))]
+
+
+@router.get("/admin/outbox", response_class=HTMLResponse)
+def outbox_page(
+    request: Request,
+    session: SessionDep,
+    admin: AdminPage,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    """The newest emails with their status and bodies."""
+    messages, counts = service.list_outbox(session, admin, status=status or None)
+    return render(
+        request, "mail/pages/outbox.html",
+        {"messages": messages, "counts": counts, "status": status or "",
+         "smtp_configured": bool(request.app.state.settings.smtp_url)},
+    )
+
+
+@router.post("/admin/outbox/{message_id}/resend", response_class=HTMLResponse)
+def resend_message(request: Request, session: SessionDep, admin: AdminPage,
+                   message_id: int) -> Response:
+    """Send a message again, with the same Message-ID."""
+    service.resend(session, admin, message_id)
+    return RedirectResponse("/admin/outbox", status_code=303)

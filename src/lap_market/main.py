@@ -40,6 +40,7 @@ DOMAINS = [
     "ocds",
     "jobs",
     "mail",
+    "notifications",
     "web",
 ]
 CSP = (

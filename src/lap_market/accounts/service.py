@@ -26,6 +26,7 @@ from lap_market.errors import (
     TooManyRequests,
     Unauthenticated,
 )
+from lap_market.notifications import events
 
 
 def require_admin(actor: User) -> None:
@@ -184,6 +185,7 @@ def update_user(session: Session, actor: User, user_id: int, *, data: UserUpdate
         session, actor, action="user.updated", object_type="user", object_id=user.id,
         details={k: v for k, v in changes.items()},
     )
+    events.account_changed(session, user, {k: v for k, v in changes.items() if v is not None})
     return user
 
 

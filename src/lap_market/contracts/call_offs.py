@@ -29,6 +29,7 @@ from lap_market.contracts.service import (
 from lap_market.demand.models import Demand, DemandStatus
 from lap_market.errors import Conflict, NotFound
 from lap_market.money import from_pence, to_pence
+from lap_market.notifications import events
 from lap_market.tenders.models import Award, AwardStatus, Lot, LotStatus, Tender, TenderStatus
 from lap_market.tenders.workdays import standstill_over
 
@@ -279,6 +280,7 @@ def issue_call_offs(
         details={"tender_id": tender.id, "issued": len(issued), "demand_ids": demand_ids},
     )
     _maybe_contract_tender(session, actor, tender)
+    events.call_offs_issued(session, issued)
     return CallOffResult(tender, lot, issued, existing + issued)
 
 

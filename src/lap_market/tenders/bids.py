@@ -14,6 +14,7 @@ from lap_market.audit import service as audit
 from lap_market.clock import as_utc, clock
 from lap_market.errors import Conflict, Forbidden, Invalid, NotFound
 from lap_market.money import from_pence, to_pence
+from lap_market.notifications import events
 from lap_market.tenders.models import Bid, BidStatus, Lot, LotStatus, Tender, TenderStatus
 from lap_market.tenders.policy import is_officer, require_provider
 from lap_market.tenders.read import effective_status
@@ -105,6 +106,8 @@ def submit_bid(
         ) from exc
     _still_open(tender)
     _sealed_event(session, lot, "submitted" if created else "replaced")
+    events.bid_received(session, tender, lot, provider_id=actor.organisation_id,
+                        received_at=now, replaced=not created)
     return bid, created
 
 

@@ -24,6 +24,7 @@ from lap_market.clock import clock, format_london
 from lap_market.config import Settings
 from lap_market.errors import Conflict, Invalid, NotFound
 from lap_market.money import from_pence
+from lap_market.notifications import events
 from lap_market.tenders import notifications
 from lap_market.tenders.models import (
     Award,
@@ -362,24 +363,8 @@ def award_lot(
             "standstill_ends": award.standstill_ends,
         },
     )
-    ends = (f"The standstill period ends on {award.standstill_ends:%-d %b %Y}."
-            if settings.standstill_working_days else "There is no standstill period.")
-    notifications.notify(
-        session,
-        {bid.provider_id},
-        tender_id=tender.id,
-        kind="award",
-        message=f"Lot {lot.number} of {tender.reference} is to be awarded to you. "
-        f"{ends}",
-    )
-    notifications.notify(
-        session,
-        {r_bid.provider_id for r_bid in active_bids(session, lot)} - {bid.provider_id},
-        tender_id=tender.id,
-        kind="award",
-        message=f"Your bid for lot {lot.number} of {tender.reference} was not successful. "
-        f"{ends}",
-    )
+    events.lot_awarded(session, tender, lot, award,
+                       {r_bid.provider_id for r_bid in active_bids(session, lot)})
     settle_tender(session, tender)
     return award
 
@@ -470,6 +455,7 @@ def mark_unsuccessful(
         object_id=lot.id,
         details={"tender_id": tender.id, "reason": reason},
     )
+    events.lot_unsuccessful(session, tender, lot, reason)
     settle_tender(session, tender)
     return lot
 

@@ -6,7 +6,7 @@ from lap_market.accounts.models import Organisation, Role, User
 from lap_market.audit import service as audit
 from lap_market.clock import as_utc, clock
 from lap_market.errors import Conflict, Invalid, NotFound
-from lap_market.tenders import notifications
+from lap_market.notifications import events
 from lap_market.tenders.models import Question, Tender, TenderStatus
 from lap_market.tenders.policy import is_officer, require_officer, require_provider
 from lap_market.tenders.read import effective_status
@@ -48,6 +48,7 @@ def ask_question(
         object_id=question.id,
         details={"tender_id": tender.id},
     )
+    events.question_asked(session, tender, question)
     return question
 
 
@@ -79,14 +80,7 @@ def answer_question(
         object_id=question.id,
         details={"tender_id": tender.id},
     )
-    notifications.notify(
-        session,
-        notifications.asker_org_ids(session, tender.id)  # type: ignore[arg-type]
-        | notifications.bidder_org_ids(session, tender.id),  # type: ignore[arg-type]
-        tender_id=tender.id,
-        kind="answer",
-        message=f"A clarification question on {tender.reference} has been answered.",
-    )
+    events.question_answered(session, tender, question)
     return question
 
 

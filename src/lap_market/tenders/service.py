@@ -10,11 +10,10 @@ from sqlmodel import Session, col, func, select
 
 from lap_market.accounts.models import User
 from lap_market.audit import service as audit
-from lap_market.clock import as_utc, clock, format_london
+from lap_market.clock import as_utc, clock
 from lap_market.config import Settings
-from lap_market.demand.models import Demand
 from lap_market.errors import Conflict, Invalid, NotFound
-from lap_market.tenders import notifications
+from lap_market.notifications import events
 from lap_market.tenders.models import (
     Amendment,
     Bid,
@@ -306,25 +305,7 @@ def publish_tender(session: Session, actor: User, tender_id: int) -> Tender:
             "submission_deadline": tender.submission_deadline,
         },
     )
-    boroughs = set(
-        session.exec(select(Demand.borough_id).where(Demand.tender_id == tender.id)).all()
-    )
-    notifications.notify(
-        session,
-        boroughs,
-        tender_id=tender.id,
-        kind="tender_published",
-        message=f"{tender.reference} “{tender.title}”, which holds your demand, "
-        "has been published.",
-    )
-    notifications.notify(
-        session,
-        notifications.provider_org_ids(session),
-        tender_id=tender.id,
-        kind="opportunity",
-        message=f"New opportunity {tender.reference} “{tender.title}”: bids are due by "
-        f"{format_london(tender.submission_deadline)}.",
-    )
+    events.tender_published(session, tender)
     return tender
 
 
@@ -434,12 +415,5 @@ def amend_tender(
         object_id=tender.id,
         details={"number": number, "reason": reason, "changes": changes},
     )
-    notifications.notify(
-        session,
-        notifications.bidder_org_ids(session, tender.id)  # type: ignore[arg-type]
-        | notifications.asker_org_ids(session, tender.id),  # type: ignore[arg-type]
-        tender_id=tender.id,
-        kind="amendment",
-        message=f"Amendment {number} to {tender.reference}: {reason}",
-    )
+    events.tender_amended(session, tender, amendment)
     return amendment

@@ -9,6 +9,7 @@ from sqlmodel import Session
 from lap_market.accounts.models import Organisation, User
 from lap_market.audit import service as audit
 from lap_market.audit.models import AuditEvent
+from lap_market.notifications.actions import ActionItem, needs_action
 
 PANEL_DOMAINS = ["catalogue", "demand", "tenders", "contracts", "reports", "accounts"]
 
@@ -35,6 +36,7 @@ class Dashboard:
     organisation: Organisation
     panels: list[Panel]
     activity: list[AuditEvent]
+    actions: list[ActionItem] = field(default_factory=list)
 
 
 def build_dashboard(session: Session, user: User) -> Dashboard:
@@ -51,4 +53,5 @@ def build_dashboard(session: Session, user: User) -> Dashboard:
         if panel is not None:
             panels.append(panel)
     activity = audit.recent_for_organisation(session, user.organisation_id, limit=10)
-    return Dashboard(organisation=organisation, panels=panels, activity=activity)
+    return Dashboard(organisation=organisation, panels=panels, activity=activity,
+                     actions=needs_action(session, user))

@@ -33,6 +33,7 @@ DOMAINS = [
     "audit",
     "catalogue",
     "demand",
+    "rounds",
     "aggregation",
     "tenders",
     "contracts",

@@ -16,6 +16,7 @@ from lap_market import jobs
 from lap_market.audit.models import AuditEvent
 from lap_market.clock import clock
 from lap_market.demand.models import Demand
+from lap_market.ocds import validation
 from lap_market.tenders.models import Lot, Notification, Tender
 from tests.factories import accounts as f
 from tests.factories.catalogue import make_offer
@@ -245,3 +246,16 @@ def test_a_round_from_opening_to_tender(app, client, session: Session, smtp_serv
                    "round.nil_return", "round.reminded", "round.extended", "round.closed",
                    "round.tendered"):
         assert action in actions, action
+
+    # --- the tender names its round: its page and, once published, its OCDS release -----------
+    response = client.patch(f"/api/v1/tenders/{tender.id}", headers=officer, json={
+        "price_weight": 60, "quality_weight": 40,
+        "clarification_deadline": "2027-02-15T12:00:00Z",
+        "submission_deadline": "2027-02-26T12:00:00Z"})
+    assert response.status_code == 200, response.text
+    response = client.post(f"/api/v1/tenders/{tender.id}/publish", headers=officer)
+    assert response.status_code == 200, response.text
+    package = client.get(f"/api/v1/ocds/release-packages/{tender.id}").json()
+    assert package["releases"][0]["planning"] == {
+        "rationale": "Pooled from demand round RND-2027-001 “Storage 2027 to 2030”."}
+    assert validation.problems(package) == []

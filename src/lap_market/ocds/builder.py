@@ -113,6 +113,8 @@ class TenderFacts:
     released_demands: list[Demand] = field(default_factory=list)
     # Providers with an active bid: filled only once the submission deadline has passed.
     tenderer_ids: list[int] = field(default_factory=list)
+    # The demand round the tender was pooled from, as the tender names it.
+    demand_round: str | None = None
 
 
 def ocid_for(prefix: str, tender: Tender) -> str:
@@ -203,6 +205,7 @@ def _release(
         date=at,
         tag=[stage.tag],
         parties=parties,
+        planning=o.Planning(rationale=facts.demand_round) if facts.demand_round else None,
         tender=_tender(facts, ocid, at, bidding_closed, all_stages),
         awards=[_award(facts, award, at) for award in awards] or None,
     )

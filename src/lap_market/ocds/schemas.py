@@ -142,6 +142,10 @@ class Award(OcdsModel):
     related_lots: list[str]
 
 
+class Planning(OcdsModel):
+    rationale: str | None = None
+
+
 class Release(OcdsModel):
     ocid: str
     id: str
@@ -150,6 +154,7 @@ class Release(OcdsModel):
     initiation_type: str = "tender"
     language: str = "en"
     parties: list[Organization]
+    planning: Planning | None = None
     tender: Tender
     awards: list[Award] | None = None
 

@@ -194,3 +194,16 @@ def own_lines(session: Session, actor: User, round_id: int) -> list[Demand]:
                              col(Demand.status) != DemandStatus.WITHDRAWN)
         .order_by(col(Demand.id))
     ).all())
+
+
+def rounds_for_tenders(session: Session, tender_ids: list[int]) -> dict[int, DemandRound]:
+    """The round each tender was pooled from, by tender id (one query for many tenders)."""
+    if not tender_ids:
+        return {}
+    found = session.exec(select(DemandRound).where(col(DemandRound.tender_id).in_(tender_ids)))
+    return {r.tender_id: r for r in found.all() if r.tender_id is not None}
+
+
+def origin(round_: DemandRound) -> str:
+    """How a tender names the round it came from (its page and its OCDS release)."""
+    return f"Pooled from demand round {round_.reference} “{round_.title}”."

@@ -14,6 +14,7 @@ from lap_market.demand.models import Demand, DemandStatus
 from lap_market.errors import Conflict
 from lap_market.modeling import row_id
 from lap_market.rounds import policy
+from lap_market.rounds.grid import origin
 from lap_market.rounds.models import DemandRound, ReturnStatus, RoundReturn, RoundStatus
 from lap_market.rounds.service import get_round, persist_closed
 from lap_market.tenders.models import Tender
@@ -62,7 +63,7 @@ def aggregate_round(session: Session, actor: User, round_id: int) -> Tender:
                        "is nothing to pool.", field="responses")
     tender = pool_lines(session, actor, lines=lines, title=round_.title,
                         source={"round_id": round_id, "round": round_.reference})
-    tender.description = f"Pooled from demand round {round_.reference} “{round_.title}”."
+    tender.description = origin(round_)
     session.add(tender)
     session.execute(
         sa.update(DemandRound).where(col(DemandRound.id) == round_id)

@@ -13,6 +13,7 @@ from lap_market.clock import clock
 from lap_market.config import Settings
 from lap_market.db import SessionDep
 from lap_market.money import from_pence
+from lap_market.rounds.grid import rounds_for_tenders
 from lap_market.templating import is_htmx, render
 from lap_market.tenders import cancellation, evaluation, questions, service
 from lap_market.tenders.models import TenderStatus
@@ -113,6 +114,7 @@ def _workspace(
             "form": form or {},
             "clar_input": london_input(tender.clarification_deadline),
             "sub_input": london_input(tender.submission_deadline),
+            "demand_round": rounds_for_tenders(session, [tender.id]).get(tender.id),  # type: ignore[list-item, arg-type]
         },
         block=block,
         status_code=status_code,

@@ -100,6 +100,9 @@ def test_a_round_from_opening_to_tender(app, client, session: Session, smtp_serv
     assert response.status_code == 201, response.text
     camden_line = response.json()["id"]
     assert response.json()["round_id"] == rid
+    # Boxes too: no offer prices them, so their lot has no reference rate.
+    assert client.post("/api/v1/demands", headers=camden, json={
+        **line, "unit": "box_year", "quantity": "300"}).status_code == 201
     csv = HEADER + "storage,linear_metre_year,50,2027-04-01,2028-03-31,,,\n"
     response = client.post(f"/api/v1/demands/import?round_id={rid}", content=csv,
                            headers={**hackney, "Content-Type": "text/csv"})
@@ -107,7 +110,7 @@ def test_a_round_from_opening_to_tender(app, client, session: Session, smtp_serv
     assert client.post("/api/v1/demands", headers=lambeth,
                        json={**line, "quantity": "10"}).status_code == 201
     body = client.get(f"/api/v1/demand-rounds/{rid}", headers=officer).json()
-    assert row(body, CAMDEN)["status"] == "in_progress" and row(body, CAMDEN)["lines"] == 1
+    assert row(body, CAMDEN)["status"] == "in_progress" and row(body, CAMDEN)["lines"] == 2
 
     # --- confirm (with a budget reference), then a change un-confirms ----------------------
     response = client.post(f"/api/v1/demand-rounds/{rid}/confirm", headers=camden,
@@ -191,9 +194,11 @@ def test_a_round_from_opening_to_tender(app, client, session: Session, smtp_serv
     body = client.get(f"/api/v1/demand-rounds/{rid}", headers=officer).json()
     assert body["status"] == "closed"
     assert [(r["gss_code"], r["lines"]) for r in body["excluded"]] == [(LAMBETH, 1)]
-    assert body["totals"] == [{"category": "storage", "unit": "linear_metre_year", "lines": 3,
-                               "boroughs": 3, "quantity": "140.00",
-                               "confirmed_quantity": "130.00"}]
+    assert body["totals"] == [
+        {"category": "storage", "unit": "box_year", "lines": 1, "boroughs": 1,
+         "quantity": "300.00", "confirmed_quantity": "300.00"},
+        {"category": "storage", "unit": "linear_metre_year", "lines": 3, "boroughs": 3,
+         "quantity": "140.00", "confirmed_quantity": "130.00"}]
 
     # --- the estimate, worked by hand -------------------------------------------------------
     # Confirmed: Camden 80 m, Hackney 50 m, each for 366 days; pooled 130 m.
@@ -204,7 +209,8 @@ def test_a_round_from_opening_to_tender(app, client, session: Session, smtp_serv
     estimate = client.get(f"/api/v1/demand-rounds/{rid}/estimate", headers=officer).json()
     assert estimate["basis"] == "confirmed returns"
     figures = {b["gss_code"]: b for b in estimate["boroughs"]}
-    camden_est = figures[CAMDEN]["lines"][0]
+    boxes, camden_est = sorted(figures[CAMDEN]["lines"], key=lambda x: x["unit"])
+    assert (boxes["unit"], boxes["standalone_value"], boxes["saving"]) == ("box_year", None, None)
     assert (camden_est["standalone_unit_price"], camden_est["pooled_unit_price"]) == (
         "11.00", "10.00")
     assert (camden_est["quantity"], camden_est["pooled_quantity"]) == ("80.00", "130.00")
@@ -229,16 +235,18 @@ def test_a_round_from_opening_to_tender(app, client, session: Session, smtp_serv
     assert tender is not None and tender.status == "draft"
     assert tender.title == "Storage 2027 to 2030" and "RND-2027-001" in tender.description
     lots = session.exec(select(Lot).where(Lot.tender_id == tender.id)).all()
-    # One lot: storage by the linear metre, 130 m; pooled at £10.00 = 1,303.56 (130 × 10 ×
+    # Lot 1: storage by the linear metre, 130 m; pooled at £10.00 = 1,303.56 (130 × 10 ×
     # 366/365); each line at its own rate £11.00 = 1,433.92 (130 × 11 × 366/365).
-    assert [(lot.number, Decimal(lot.total_quantity), lot.estimated_value_pence,
-             lot.standalone_value_pence) for lot in lots] == [
-        (1, Decimal("130.00"), 130356, 143392)]
-    statuses = dict(session.exec(select(Demand.borough_id, Demand.status).where(
+    # Lot 2: Camden's 300 boxes, with no offer to price them.
+    assert sorted((lot.number, lot.title.split(" (")[0], Decimal(lot.total_quantity),
+                   lot.estimated_value_pence, lot.standalone_value_pence) for lot in lots) == [
+        (1, "Storage – linear metre per year", Decimal("130.00"), 130356, 143392),
+        (2, "Storage – box per year", Decimal("300.00"), None, None)]
+    statuses = sorted(session.exec(select(Demand.borough_id, Demand.status).where(
         col(Demand.round_id) == rid)).all())
     borough = {g: f.borough(session, g).id for g in (CAMDEN, HACKNEY, LAMBETH)}
-    assert statuses == {borough[CAMDEN]: "in_tender", borough[HACKNEY]: "in_tender",
-                        borough[LAMBETH]: "submitted"}
+    assert statuses == sorted([(borough[CAMDEN], "in_tender"), (borough[CAMDEN], "in_tender"),
+                               (borough[HACKNEY], "in_tender"), (borough[LAMBETH], "submitted")])
 
     actions = session.exec(select(AuditEvent.action).where(
         AuditEvent.object_type == "demand_round")).all()

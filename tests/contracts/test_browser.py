@@ -75,8 +75,10 @@ def test_call_offs_acceptance_and_download(page, live_server) -> None:
     assert saved > 0
     savings = page.get_by_role("region", name="Savings")
     assert savings.get_by_text(format_gbp(from_pence(saved)), exact=False).is_visible()
-    # The dashboard lists the new contract; the list filters to those awaiting acceptance.
-    assert page.get_by_text(f"{tender_ref}-L1-C01").is_visible()
+    # The dashboard lists the new contract (in its panel, and as an action at the top);
+    # the list filters to those awaiting acceptance.
+    assert page.get_by_text(f"{tender_ref}-L1-C01", exact=True).is_visible()
+    assert page.get_by_role("link", name=f"Accept contract {tender_ref}-L1-C01").is_visible()
     page.goto(f"{base}/contracts?status=issued")
     assert_accessible(page)
     page.get_by_role("link", name=f"{tender_ref}-L1-C01").click()

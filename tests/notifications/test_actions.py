@@ -12,7 +12,7 @@ from sqlmodel import Session
 from lap_market.accounts.models import Organisation, User
 from lap_market.clock import clock
 from lap_market.notifications.actions import needs_action
-from lap_market.tenders.models import Question
+from lap_market.tenders.models import Question, TenderStatus
 from tests.factories import accounts as acc
 from tests.factories import catalogue as cf
 from tests.factories import contracts as cof
@@ -56,6 +56,10 @@ def test_officer_sees_questions_bids_to_score_call_offs_and_waiting_contracts(se
     clock.advance(timedelta(hours=2))  # past the closed tender's deadline
     assert _labels(session, officer)[f"Score 1 bid on {closed.reference}"] == (
         f"/tenders/{closed.id}#evaluation")
+    closed.status = TenderStatus.CLOSED  # as the scheduled close job stores it
+    session.add(closed)
+    session.commit()
+    assert f"Score 1 bid on {closed.reference}" in _labels(session, officer)
     awarded.after_standstill()
     ready = f"Issue the call-offs for {awarded.tender.reference} lot 1"
     assert _labels(session, officer)[ready] == (

@@ -41,7 +41,8 @@ class _Heartbeat:
         while not self._stop.wait(interval):
             try:
                 if not queue.extend_lease(engine, claim, lease):
-                    log.warning("job %s: lease lost to another worker", claim.id)
+                    # Finished meanwhile, or taken over after a stall: nothing to renew.
+                    log.info("job %s: lease no longer ours", claim.id)
                     return
             except Exception:  # noqa: BLE001 - a missed beat is retried; the lease has slack
                 log.exception("job %s: could not extend the lease", claim.id)

@@ -29,6 +29,9 @@ from lap_market.tenders.workdays import london_date
 
 MAX_ITEMS = 8  # per group: the list is a prompt, the linked pages hold the rest
 CLOSING_SOON = timedelta(days=7)
+# A tender past its deadline may still read "published" until the scheduled job stores
+# "closed", so both count as closed once the deadline has passed.
+OPEN_OR_CLOSED = (TenderStatus.PUBLISHED, TenderStatus.CLOSED)
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,7 @@ def _unanswered_questions(session: Session) -> list[ActionItem]:
     rows = session.exec(
         select(Tender.id, Tender.reference, func.count(col(Question.id)))
         .join(Question, col(Question.tender_id) == Tender.id)
-        .where(col(Question.answer).is_(None), Tender.status == TenderStatus.PUBLISHED)
+        .where(col(Question.answer).is_(None), col(Tender.status).in_(OPEN_OR_CLOSED))
         .group_by(col(Tender.id), col(Tender.reference))
         .order_by(col(Tender.reference))
         .limit(MAX_ITEMS)
@@ -60,7 +63,7 @@ def _bids_to_score(session: Session) -> list[ActionItem]:
         select(Tender.id, Tender.reference, func.count(col(Bid.id)))
         .join(Bid, col(Bid.tender_id) == Tender.id)
         .join(Lot, col(Lot.id) == Bid.lot_id)
-        .where(Tender.status == TenderStatus.PUBLISHED,
+        .where(col(Tender.status).in_(OPEN_OR_CLOSED),
                col(Tender.submission_deadline) <= clock.now(),
                Bid.status == BidStatus.ACTIVE, col(Bid.quality_score).is_(None),
                Lot.status == LotStatus.OPEN)

@@ -68,6 +68,10 @@ def claim(session: Session, key: str) -> bool:
     opened as the transaction's first statement."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(NotificationMark).values(key=key, created_at=clock.now())
-    result = session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    table = NotificationMark.__table__  # type: ignore[attr-defined]
+    statement = (
+        insert(table).values(key=key, created_at=clock.now())
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(table.c.id)
+    )
+    return session.execute(statement).first() is not None

@@ -137,3 +137,14 @@ def test_officer_only_actions_and_an_open_round_cannot_be_pooled(client, world: 
     assert early.status_code == 409 and early.json()["field"] == "closes_at"
     rounds = client.get("/api/v1/demand-rounds", headers=camden).json()
     assert [r["own_status"] for r in rounds] == ["not_responded", "not_responded"]
+
+
+def test_withdrawing_a_line_unconfirms_the_return(client, world: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
+    rid, camden = world["rid"], world["h"][CAMDEN]
+    line = client.post("/api/v1/demands", headers=camden, json={
+        "category": "storage", "unit": "linear_metre_year", "quantity": "10",
+        "start_date": "2027-04-01", "end_date": "2028-03-31", "round_id": rid}).json()
+    assert client.post(f"/api/v1/demand-rounds/{rid}/confirm", headers=camden).status_code == 200
+    assert client.post(f"/api/v1/demands/{line['id']}/withdraw", headers=camden).status_code == 200
+    mine = client.get(f"/api/v1/demand-rounds/{rid}", headers=camden).json()["responses"][0]
+    assert (mine["status"], mine["lines"]) == ("in_progress", 0)

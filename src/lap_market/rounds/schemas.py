@@ -118,15 +118,6 @@ class ReminderResult(BaseModel):
     boroughs: list[str]
 
 
-class ReturnRead(BaseModel):
-    round_id: int
-    borough_id: int
-    status: str
-    confirmed_by: PersonRef | None
-    confirmed_at: datetime | None
-    budget_reference: str | None
-
-
 class EstimateLine(BaseModel):
     """What joining is worth to one borough for one category and unit."""
 

@@ -16,6 +16,8 @@ from lap_market.accounts.models import Organisation, OrgKind, User
 from lap_market.audit import service as audit
 from lap_market.catalogue.models import Category
 from lap_market.clock import as_utc, clock
+from lap_market.demand import service as demand_service
+from lap_market.demand.models import Demand
 from lap_market.errors import Conflict, Invalid, NotFound
 from lap_market.modeling import row_id
 from lap_market.rounds import notices, policy
@@ -26,7 +28,7 @@ from lap_market.rounds.models import (
     RoundReturn,
     RoundStatus,
 )
-from lap_market.rounds.returns import invitation, round_categories
+from lap_market.rounds.returns import invitation
 from lap_market.rounds.schemas import RoundCreate, RoundExtend
 
 # --- reading -------------------------------------------------------------------------------
@@ -240,5 +242,10 @@ def persist_closed(session: Session, round_: DemandRound) -> bool:
     return True
 
 
-def categories_of(session: Session, round_: DemandRound) -> list[str]:
-    return sorted(round_categories(session, row_id(round_)).values())
+def withdraw_line(session: Session, actor: User, round_id: int, demand_id: int) -> Demand:
+    """Withdraw one of the borough's lines of this round (404 for a line of anything else)."""
+    line = demand_service.get_demand(session, actor, demand_id)
+    if line.round_id != round_id:
+        raise NotFound("That line is not part of this round's return.", field="demand_id")
+    return demand_service.withdraw_demand(session, actor, demand_id)
+

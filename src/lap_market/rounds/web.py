@@ -232,7 +232,7 @@ async def import_lines(request: Request, session: SessionDep, manager: Manager,
 def withdraw_line(request: Request, session: SessionDep, manager: Manager, round_id: int,
                   demand_id: int) -> Response:
     return _act(request, session, manager, round_id, "withdrawn",
-                lambda: demand_service.withdraw_demand(session, manager, demand_id))
+                lambda: service.withdraw_line(session, manager, round_id, demand_id))
 
 
 @router.post("/rounds/{round_id}/confirm", response_class=HTMLResponse)

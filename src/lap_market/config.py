@@ -47,20 +47,6 @@ class Settings(BaseSettings):
     # Where the public reaches the service: the base of every absolute link we publish (OCDS
     # uri fields, emails, PDFs), never the request's Host header, which a client chooses.
     public_url: str = "http://127.0.0.1:8000"
-
-    @field_validator("public_url")
-    @classmethod
-    def _check_public_url(cls, value: str) -> str:
-        parts = urlsplit(value.strip())
-        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
-            raise ValueError(
-                "LAP_PUBLIC_URL must be an http(s) URL such as https://market.example.org"
-            )
-        return value.strip().rstrip("/")
-
-    def absolute_url(self, path: str) -> str:
-        """``path`` (``/api/v1/...``, with any query) as an absolute URL under ``public_url``."""
-        return f"{self.public_url}/{path.lstrip('/')}"
     # Durable jobs: a worker holds a job for job_lease_seconds and renews the lease while it
     # runs; a killed worker's job is taken over once the lease lapses.
     job_lease_seconds: float = 60.0
@@ -77,6 +63,20 @@ class Settings(BaseSettings):
     mail_retry_seconds: float = 30.0
     mail_batch_size: int = 50
     smtp_timeout_seconds: float = 30.0
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            raise ValueError(
+                "LAP_PUBLIC_URL must be an http(s) URL such as https://market.example.org"
+            )
+        return value.strip().rstrip("/")
+
+    def absolute_url(self, path: str) -> str:
+        """``path`` (``/api/v1/...``, with any query) as an absolute URL under ``public_url``."""
+        return f"{self.public_url}/{path.lstrip('/')}"
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -35,6 +35,7 @@ DOMAINS = [
     "audit",
     "catalogue",
     "demand",
+    "rounds",
     "aggregation",
     "tenders",
     "contracts",

@@ -12,4 +12,5 @@ def import_all_models() -> None:
     from lap_market.jobs import models as _jobs  # noqa: F401
     from lap_market.mail import models as _mail  # noqa: F401
     from lap_market.notifications import models as _notifications  # noqa: F401
+    from lap_market.rounds import models as _rounds  # noqa: F401
     from lap_market.tenders import models as _tenders  # noqa: F401

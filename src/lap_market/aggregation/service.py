@@ -55,6 +55,8 @@ def _as_line(row: Any) -> Line:
 
 def _matching_lines(session: Session, index: UnitIndex, filters: AggregateRequest) -> list[Line]:
     query = sa.select(*_line_columns()).where(col(Demand.status) == DemandStatus.SUBMITTED)
+    # A demand round's lines are pooled by the round, once it closes, and nowhere else.
+    query = query.where(col(Demand.round_id).is_(None))
     query = filter_by_service(query, index, category=filters.category, unit=filters.unit)
     start, end = filters.needed_by_from, filters.needed_by_to
     if start and end and end < start:
@@ -489,3 +491,40 @@ def delete_draft(session: Session, actor: User, tender_id: int) -> None:
         object_id=tender_id,
         details={"reference": reference, "released_demand": released},
     )
+
+
+def pool_lines(
+    session: Session, actor: User, *, lines: Sequence[Line], title: str, source: dict[str, Any]
+) -> Tender:
+    """Pool exactly these ``submitted`` lines (a demand round's confirmed returns) into a new
+    draft tender, by the same lot and pricing rules as ``aggregate_demand``; ``source`` says
+    where they came from in the audit trail. 409 if any was taken meanwhile."""
+    require_officer(actor)
+    index = unit_index(session)
+    plans = plan_lots(session, lines, index)
+    tender = _new_tender(session, actor, title)
+    lots = [
+        Lot(
+            tender_id=tender.id,  # type: ignore[arg-type]
+            number=plan.number,
+            title=plan.title,
+            category_id=plan.unit.category_id,
+            unit_id=plan.unit.id,
+            total_quantity=plan.total_quantity,
+            estimated_value_pence=plan.estimated_pence,
+            standalone_value_pence=plan.standalone_pence,
+        )
+        for plan in plans
+    ]
+    session.add_all(lots)
+    session.flush()
+    if _take_lines(session, tender, plans, lots) != len(lines):
+        raise Conflict("Some of these lines were pooled or withdrawn at the same moment; "
+                       "nothing was created. Please try again.", field="demand")
+    audit.record(
+        session, actor, action="tender.aggregated", object_type="tender", object_id=tender.id,
+        details={"reference": tender.reference, **source, "demand_count": len(lines),
+                 "lots": [{"number": p.number, "title": p.title, "demand_count": len(p.lines)}
+                          for p in plans]},
+    )
+    return tender

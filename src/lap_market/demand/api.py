@@ -81,7 +81,13 @@ def list_demands(
     },
 )
 async def import_demands(
-    request: Request, session: SessionDep, user: CurrentUser, settings: SettingsDep
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    settings: SettingsDep,
+    round_id: Annotated[
+        int | None, Query(description="Lines of your borough's return to this demand round")
+    ] = None,
 ) -> ImportResult:
     """Raise many lines at once from a CSV body (``Content-Type: text/csv``): all or none."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -101,7 +107,9 @@ async def import_demands(
             raise PayloadTooLarge(
                 f"The file is over the {settings.max_upload_bytes:,}-byte limit.", field="file"
             )
-    ids = csv_import.import_demands(session, user, body=bytes(body), settings=settings)
+    ids = csv_import.import_demands(
+        session, user, body=bytes(body), settings=settings, round_id=round_id
+    )
     return ImportResult(imported=len(ids), demand_ids=ids)
 
 

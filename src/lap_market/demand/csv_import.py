@@ -33,6 +33,7 @@ from lap_market.demand.service import (
 from lap_market.errors import Invalid, PayloadTooLarge
 from lap_market.money import to_pence
 from lap_market.primitives import business_date, control_character
+from lap_market.rounds import returns as round_returns
 
 HEADER = [
     "category",
@@ -102,9 +103,11 @@ def _message(exc: Exception) -> str:
     return str(exc)
 
 
-def parse(text: str, index: UnitIndex, *, max_rows: int) -> list[ParsedRow]:
+def parse(
+    text: str, index: UnitIndex, *, max_rows: int, rules: round_returns.LineRules | None = None
+) -> list[ParsedRow]:
     """Every row of the file, or CsvInvalid listing every problem; PayloadTooLarge past
-    ``max_rows`` data rows."""
+    ``max_rows`` data rows. With ``rules``, every row must also fit that demand round."""
     try:
         records = list(csv.reader(io.StringIO(text)))
     except csv.Error as exc:
@@ -180,6 +183,12 @@ def parse(text: str, index: UnitIndex, *, max_rows: int) -> list[ParsedRow]:
             end_date=values.get("end_date"),  # type: ignore[arg-type]
             needed_by=values.get("needed_by"),  # type: ignore[arg-type]
         )
+        if rules is not None:
+            problems += rules.problems(
+                unit.category_id if unit else None,
+                values.get("start_date"),  # type: ignore[arg-type]
+                values.get("end_date"),  # type: ignore[arg-type]
+            )
         if problems:
             errors.extend({"row": number, "field": f, "message": m} for f, m in problems)
             continue
@@ -210,8 +219,11 @@ def parse(text: str, index: UnitIndex, *, max_rows: int) -> list[ParsedRow]:
     return rows
 
 
-def import_demands(session: Session, actor: User, *, body: bytes, settings: Settings) -> list[int]:
+def import_demands(
+    session: Session, actor: User, *, body: bytes, settings: Settings, round_id: int | None = None
+) -> list[int]:
     """Raise every row of a CSV file as demand of the manager's borough: all rows or none.
+    With ``round_id`` the rows are lines of the borough's return to that demand round.
 
     Rows go in with one bulk INSERT, so a file of 100,000 lines takes seconds, not minutes.
     """
@@ -221,7 +233,10 @@ def import_demands(session: Session, actor: User, *, body: bytes, settings: Sett
             f"The file is {len(body):,} bytes; at most {settings.max_upload_bytes:,} are accepted.",
             field="file",
         )
-    rows = parse(decode(body), unit_index(session), max_rows=settings.max_csv_rows)
+    rules = round_returns.rules_for_lines(session, actor, round_id) if round_id else None
+    rows = parse(decode(body), unit_index(session), max_rows=settings.max_csv_rows, rules=rules)
+    if round_id is not None:
+        round_returns.line_changed(session, actor, round_id)
     now = clock.now()
     values = [
         {
@@ -238,6 +253,7 @@ def import_demands(session: Session, actor: User, *, body: bytes, settings: Sett
                 to_pence(row.budget_ceiling) if row.budget_ceiling is not None else None
             ),
             "status": DemandStatus.SUBMITTED.value,
+            "round_id": round_id,
             "created_at": now,
             "updated_at": now,
         }
@@ -254,6 +270,7 @@ def import_demands(session: Session, actor: User, *, body: bytes, settings: Sett
         action="demand.imported",
         object_type="demand",
         object_id=ids[0] if ids else None,
-        details={"rows": len(ids), "first_id": ids[0], "last_id": ids[-1]},
+        details={"rows": len(ids), "first_id": ids[0], "last_id": ids[-1],
+                 "round_id": round_id},
     )
     return ids

@@ -54,5 +54,7 @@ class Demand(SQLModel, table=True):
     status: str = Field(default=DemandStatus.SUBMITTED, max_length=20)
     tender_id: int | None = Field(default=None, nullable=True)  # with lot_id: see above
     lot_id: int | None = Field(default=None, index=True, nullable=True)
+    # A line of a borough's return to a demand round (pooled only through the round).
+    round_id: int | None = fk("demand_round.id", nullable=True)
     created_at: datetime = timestamp()
     updated_at: datetime = timestamp()

@@ -76,6 +76,8 @@ class DemandCreate(Strict):
     budget_ceiling: Budget | None = None
     # Only the manager's own borough is accepted; present so acting for another is refused.
     borough_id: Id | None = None
+    # A line of the borough's return to this demand round (its categories and term apply).
+    round_id: Id | None = None
 
 
 class DemandUpdate(Strict):
@@ -122,6 +124,7 @@ class DemandRead(BaseModel):
     status: str
     tender_id: int | None
     lot_id: int | None
+    round_id: int | None = None
     created_at: datetime
     updated_at: datetime
 

@@ -28,6 +28,7 @@ from lap_market.demand.schemas import (
 )
 from lap_market.errors import Conflict, Forbidden, Invalid, NotFound
 from lap_market.money import from_pence, to_pence
+from lap_market.rounds import returns as round_returns
 
 _GSS = re.compile(r"^E\d{8}$")
 
@@ -169,8 +170,14 @@ def create_demand(
         end_date=data.end_date,
         needed_by=data.needed_by,
     )
+    if data.round_id is not None:
+        rules = round_returns.rules_for_lines(session, actor, data.round_id)
+        problems += rules.problems(unit.category_id if unit else None,
+                                   data.start_date, data.end_date)
     _raise_first(problems)
     assert unit is not None
+    if data.round_id is not None:
+        round_returns.line_changed(session, actor, data.round_id)
     now = clock.now()
     demand = Demand(
         borough_id=actor.organisation_id,
@@ -184,6 +191,7 @@ def create_demand(
         specification=data.specification,
         budget_ceiling_pence=to_pence(data.budget_ceiling) if data.budget_ceiling else None,
         status=DemandStatus.SUBMITTED,
+        round_id=data.round_id,
         created_at=now,
         updated_at=now,
     )
@@ -201,6 +209,7 @@ def create_demand(
             "quantity": demand.quantity,
             "start_date": demand.start_date,
             "end_date": demand.end_date,
+            "round_id": demand.round_id,
         },
     )
     return demand
@@ -314,8 +323,14 @@ def update_demand(session: Session, actor: User, demand_id: int, *, data: Demand
         "needed_by": changes.get("needed_by", demand.needed_by),
     }
     problems += rule_problems(unit, **merged)
+    if demand.round_id is not None:
+        rules = round_returns.rules_for_lines(session, actor, demand.round_id)
+        problems += rules.problems(unit.category_id if unit else None,
+                                   merged["start_date"], merged["end_date"])
     _raise_first(problems)
     assert unit is not None
+    if demand.round_id is not None:
+        round_returns.line_changed(session, actor, demand.round_id)
     budget = (
         changes["budget_ceiling"]
         if "budget_ceiling" in changes
@@ -361,6 +376,9 @@ def withdraw_demand(session: Session, actor: User, demand_id: int) -> Demand:
     """Withdraw a borough's own demand while it is still ``submitted``."""
     require_manager(actor)
     demand = _own(session, actor, demand_id)
+    if demand.round_id is not None:
+        round_returns.rules_for_lines(session, actor, demand.round_id)
+        round_returns.line_changed(session, actor, demand.round_id)
     result = session.execute(
         sa.update(Demand)
         .where(col(Demand.id) == demand.id, col(Demand.status) == DemandStatus.SUBMITTED)
@@ -416,6 +434,7 @@ def demand_reads(session: Session, demands: Sequence[Demand]) -> list[DemandRead
                 status=d.status,
                 tender_id=d.tender_id,
                 lot_id=d.lot_id,
+                round_id=d.round_id,
                 created_at=as_utc(d.created_at),
                 updated_at=as_utc(d.updated_at),
             )

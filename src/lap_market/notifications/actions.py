@@ -13,6 +13,7 @@ from lap_market.catalogue.models import Offer, OfferStatus
 from lap_market.clock import as_utc, clock
 from lap_market.contracts.models import Contract, ContractStatus
 from lap_market.notifications.messages import london_time
+from lap_market.rounds.models import DemandRound, ReturnStatus, RoundReturn, RoundStatus
 from lap_market.tenders.models import (
     Award,
     AwardStatus,
@@ -144,13 +145,41 @@ def _closing_soon(session: Session, user: User) -> list[ActionItem]:
             for tid, ref, title, deadline in rows]
 
 
+def _round_returns_due(session: Session, user: User) -> list[ActionItem]:
+    """Open demand rounds still waiting for the borough's confirmed (or nil) return."""
+    rows = session.exec(
+        select(DemandRound.id, DemandRound.reference, DemandRound.title, DemandRound.closes_at)
+        .join(RoundReturn, col(RoundReturn.round_id) == DemandRound.id)
+        .where(RoundReturn.borough_id == user.organisation_id,
+               col(RoundReturn.status).in_([ReturnStatus.NOT_RESPONDED, ReturnStatus.IN_PROGRESS]),
+               DemandRound.status == RoundStatus.OPEN, col(DemandRound.closes_at) > clock.now())
+        .order_by(col(DemandRound.closes_at)).limit(MAX_ITEMS)
+    ).all()
+    return [ActionItem(f"Confirm your return to {ref}: {title}", f"/rounds/{rid}#return",
+                       f"Closes {london_time(as_utc(closes))}.")
+            for rid, ref, title, closes in rows]
+
+
+def _rounds_to_pool(session: Session) -> list[ActionItem]:
+    """Demand rounds past their close and not yet pooled into a tender."""
+    rows = session.exec(
+        select(DemandRound.id, DemandRound.reference)
+        .where(col(DemandRound.status).in_([RoundStatus.OPEN, RoundStatus.CLOSED]),
+               col(DemandRound.closes_at) <= clock.now())
+        .order_by(col(DemandRound.closes_at)).limit(MAX_ITEMS)
+    ).all()
+    return [ActionItem(f"Pool demand round {ref} into a tender", f"/rounds/{rid}#pool")
+            for rid, ref in rows]
+
+
 def needs_action(session: Session, user: User) -> list[ActionItem]:
     """What is waiting on ``user``, most pressing kinds first."""
     if user.role == Role.PROCUREMENT_OFFICER:
         return (_bids_to_score(session) + _call_offs_ready(session)
-                + _unanswered_questions(session) + _contracts_waiting(session))
+                + _unanswered_questions(session) + _rounds_to_pool(session)
+                + _contracts_waiting(session))
     if user.role == Role.BOROUGH_MANAGER:
-        return _contracts_to_accept(session, user)
+        return _round_returns_due(session, user) + _contracts_to_accept(session, user)
     if user.role == Role.PROVIDER:
         return _contracts_to_accept(session, user) + _closing_soon(session, user)
     return []

@@ -20,6 +20,7 @@ class Kind(StrEnum):
     CONTRACT_ISSUED = "contract_issued"
     ACCEPTANCE_OUTSTANDING = "acceptance_outstanding"
     ACCOUNT_SECURITY = "account_security"
+    DEMAND_ROUND = "demand_round"
     DIGEST = "digest"
 
 
@@ -60,6 +61,9 @@ KINDS: dict[Kind, KindInfo] = {
         "Contracts waiting for your acceptance", PARTIES, can_turn_off=False
     ),
     Kind.ACCOUNT_SECURITY: KindInfo("Your account's security", ALL_ROLES, can_turn_off=False),
+    Kind.DEMAND_ROUND: KindInfo(
+        "Demand rounds: invitations, reminders and extensions", BOROUGH
+    ),
 }
 
 

@@ -117,6 +117,8 @@ class TenderFacts:
     tenderer_ids: list[int] = field(default_factory=list)
     # Call-off contracts with their changes in effect and paid invoices.
     contracts: list[ContractFacts] = field(default_factory=list)
+    # The demand round the tender was pooled from, as the tender names it.
+    demand_round: str | None = None
 
 
 def ocid_for(prefix: str, tender: Tender) -> str:
@@ -212,6 +214,7 @@ def _release(
         date=at,
         tag=[stage.tag],
         parties=parties,
+        planning=o.Planning(rationale=facts.demand_round) if facts.demand_round else None,
         tender=_tender(facts, ocid, at, bidding_closed, all_stages),
         awards=[_award(facts, award, at) for award in awards] or None,
         contracts=[

@@ -167,6 +167,10 @@ class Contract(OcdsModel):
     implementation: Implementation | None = None
 
 
+class Planning(OcdsModel):
+    rationale: str | None = None
+
+
 class Release(OcdsModel):
     ocid: str
     id: str
@@ -175,6 +179,7 @@ class Release(OcdsModel):
     initiation_type: str = "tender"
     language: str = "en"
     parties: list[Organization]
+    planning: Planning | None = None
     tender: Tender
     awards: list[Award] | None = None
     contracts: list[Contract] | None = None

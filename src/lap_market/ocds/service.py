@@ -31,6 +31,7 @@ from lap_market.ocds import builder
 from lap_market.ocds.contracts import ContractFacts
 from lap_market.ocds.schemas import Publisher, Release, ReleasePackage
 from lap_market.reference import PARTNERSHIP_NAME
+from lap_market.rounds.grid import origin, rounds_for_tenders
 from lap_market.tenders.models import Amendment, Award, Bid, BidStatus, Lot, Question, Tender
 
 _Row = TypeVar("_Row", Lot, Amendment, Award)
@@ -174,6 +175,7 @@ def _facts(
     categories = {c.id: c for c in session.exec(select(Category)).all()}
     units = {u.id: u for u in session.exec(select(CategoryUnit)).all()}
 
+    pooled_from = rounds_for_tenders(session, ids)  # type: ignore[arg-type]
     result = []
     for tender in tenders:
         tender_lots = lots[tender.id]  # type: ignore[index]
@@ -194,6 +196,7 @@ def _facts(
                 for lot in tender_lots if lot.id in history.lot_changed_at
             },
             released_demands=history.tender_demands[tender.id],  # type: ignore[index]
+            demand_round=origin(pooled_from[tender.id]) if tender.id in pooled_from else None,
         ))
     return result
 

@@ -16,6 +16,7 @@ from lap_market.db import SessionDep
 from lap_market.money import from_pence
 from lap_market.paging import PageNumber, page_count
 from lap_market.primitives import Id
+from lap_market.rounds.grid import rounds_for_tenders
 from lap_market.templating import is_htmx, render
 from lap_market.tenders import cancellation, evaluation, questions, service
 from lap_market.tenders.models import TenderStatus
@@ -131,6 +132,7 @@ def _workspace(
             "form": form or {},
             "clar_input": london_input(tender.clarification_deadline),
             "sub_input": london_input(tender.submission_deadline),
+            "demand_round": rounds_for_tenders(session, [tender.id]).get(tender.id),  # type: ignore[list-item, arg-type]
         },
         block=block,
         status_code=status_code,

@@ -3,9 +3,9 @@
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import and_
+from sqlalchemy import ColumnElement, and_, column, literal_column, table
 from sqlmodel import Session, col, func, or_, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -13,6 +13,7 @@ from lap_market.accounts.models import Organisation, Role, User
 from lap_market.catalogue.models import (
     Category,
     Offer,
+    OfferPriceBand,
     OfferStatus,
     OfferTier,
     OfferVersion,
@@ -128,14 +129,19 @@ def _summaries(
         .where(col(Offer.id).in_(offer_ids))
     ).all()
     typed: list[tuple[Offer, int, str]] = [(r[0], r[1] or 0, r[2]) for r in rows]
-    tiers = _tiers_by_version(session, [r[1] for r in typed])
-    by_id = {
-        row_id(offer): _summary(
-            offer, version_id, name, ref.units[offer.unit_id], tiers[version_id], quantity
-        )
-        for offer, version_id, name in typed
-    }
+    by_id = {row_id(s): s for s in _summaries_of_rows(session, ref, typed, quantity)}
     return [by_id[i] for i in offer_ids if i in by_id]
+
+
+def _summaries_of_rows(
+    session: Session, ref: Reference, rows: list[tuple[Offer, int, str]], quantity: Decimal | None
+) -> list[OfferSummary]:
+    """Summaries of (offer, current version id, provider name) rows, with one tiers query."""
+    tiers = _tiers_by_version(session, [r[1] for r in rows])
+    return [
+        _summary(offer, version_id, name, ref.units[offer.unit_id], tiers[version_id], quantity)
+        for offer, version_id, name in rows
+    ]
 
 
 def get_offer_for_read(session: Session, actor: User, offer_id: int) -> OfferRead:
@@ -209,7 +215,8 @@ def browse_offers(
     """Published, currently valid offers (plus the caller's own drafts), filtered and sorted.
 
     With ``quantity`` every item carries its unit price at that quantity, and ``sort=price``
-    orders by it; without, ``sort=price`` orders by the lowest tier price.
+    orders by it; without, ``sort=price`` orders by the lowest tier price. Prices in different
+    units cannot be ranked together, so ``sort=price`` needs the filters to name one unit.
     """
     if page < 1:
         raise Invalid("Page must be 1 or more.", field="page")
@@ -218,7 +225,8 @@ def browse_offers(
     if sort not in ("name", "price"):
         raise Invalid("Sort by price or name.", field="sort")
     ref = load_reference(session)
-    query = _browse_query(
+    filters = _filters(
+        session,
         actor,
         ref,
         category=category,
@@ -227,32 +235,111 @@ def browse_offers(
         provider_id=provider_id,
         commissioned=commissioned,
     )
-    unit_info = None
-    if category and unit:
-        unit_info = ref.unit(ref.category(category), unit)
+    price_unit = _price_unit(ref, category, unit) if sort == "price" else None
+    if price_unit is None and category and unit:
+        price_unit_or_filter: UnitInfo | None = ref.unit(ref.category(category), unit)
+    else:
+        price_unit_or_filter = price_unit
     amount = (
-        check_quantity(quantity, field="quantity", unit=unit_info)
+        check_quantity(quantity, field="quantity", unit=price_unit_or_filter)
         if quantity not in (None, "")
         else None
     )
+    total = int(session.exec(select(func.count()).select_from(Offer).where(*filters)).one())
     start = (page - 1) * page_size
-    if sort == "price":
-        ranked = _rank_by_price(session, query, amount)
-        total = len(ranked)
-        page_ids = ranked[start : start + page_size]
+    if price_unit is not None:
+        query = _by_price(_offer_rows().where(*filters), price_unit, amount)
     else:
-        total = int(session.exec(select(func.count()).select_from(query.subquery())).one())
-        page_ids = list(
-            session.exec(
-                query.order_by(func.lower(col(Offer.title)), col(Offer.id))
-                .offset(start)
-                .limit(page_size)
-            ).all()
+        query = _offer_rows().where(*filters).order_by(*NAME_ORDER)
+    rows = _rows(session, query.offset(start).limit(page_size))
+    return OfferPage(items=_summaries_of_rows(session, ref, rows, amount), total=total)
+
+
+# Name order, with the id to keep offers of the same title in a stable order.
+NAME_ORDER = (func.lower(col(Offer.title)), col(Offer.id))
+OfferRow = tuple[Offer, int, str]
+
+
+def _offer_rows() -> SelectOfScalar[Any]:
+    """Offers with their current version's id and their provider's name, in one query."""
+    return (
+        select(Offer, OfferVersion.id, Organisation.name)  # type: ignore[return-value]
+        .join(
+            OfferVersion,
+            and_(
+                col(OfferVersion.offer_id) == col(Offer.id),
+                col(OfferVersion.number) == col(Offer.current_version),
+            ),
         )
-    return OfferPage(items=_summaries(session, ref, page_ids, amount), total=total)
+        .join(Organisation, col(Organisation.id) == col(Offer.provider_id))
+    )
 
 
-def _browse_query(
+def _rows(session: Session, query: SelectOfScalar[Any]) -> list[OfferRow]:
+    return [(r[0], r[1] or 0, r[2]) for r in session.exec(query).all()]
+
+
+def _by_price(
+    query: SelectOfScalar[Any], unit: UnitInfo, quantity: Decimal | None
+) -> SelectOfScalar[Any]:
+    """Ranked by the unit price at ``quantity`` (else the lowest tier), cheapest first.
+
+    Each offer has exactly one price band holding the quantity, so the database walks the
+    unit's bands in price order and stops at the page instead of pricing every offer.
+    """
+    band = OfferPriceBand
+    holds: ColumnElement[bool]
+    if quantity is None:
+        # Prices never rise with volume, so the open-ended last tier is the lowest.
+        holds = col(band.upper_quantity).is_(None)
+    else:
+        holds = and_(
+            col(band.lower_quantity) <= quantity,
+            or_(col(band.upper_quantity).is_(None), col(band.upper_quantity) > quantity),
+        )
+    return (
+        query.join(band, col(band.offer_id) == col(Offer.id))
+        .where(col(band.unit_id) == unit.id, holds)
+        .order_by(col(band.unit_price_pence), *NAME_ORDER)
+    )
+
+
+def _price_unit(ref: Reference, category: str | None, unit: str | None) -> UnitInfo:
+    """The one unit a price ranking is in; 422 naming the filter to add when it is not one."""
+    if category:
+        chosen = ref.category(category)
+        if unit:
+            return ref.unit(chosen, unit)
+        units = ref.units_of(chosen)
+        if len(units) == 1:
+            return units[0]
+        names = ", ".join(u.code for u in units)
+        raise Invalid(
+            f"Choose a unit to sort {chosen.code} by price ({names}): prices in different "
+            "units cannot be ranked together.",
+            field="unit",
+        )
+    if not unit:
+        raise Invalid(
+            "Choose a category and unit to sort by price: prices in different units "
+            "cannot be ranked together.",
+            field="unit",
+        )
+    matches = [u for u in ref.units.values() if u.code == unit]
+    if not matches:
+        raise Invalid(f"Unknown unit {unit!r}.", field="unit")
+    if len(matches) > 1:
+        names = ", ".join(u.category_code for u in matches)
+        raise Invalid(
+            f"Unit {unit!r} is used by several categories ({names}); choose one to sort "
+            "by price.",
+            field="category",
+        )
+    return matches[0]
+
+
+def _filters(
+    session: Session,
     actor: User,
     ref: Reference,
     *,
@@ -261,7 +348,8 @@ def _browse_query(
     q: str | None,
     provider_id: int | None,
     commissioned: bool | None,
-) -> SelectOfScalar[int]:
+) -> list[ColumnElement[bool]]:
+    """Conditions on ``offer`` for what the actor may see and what the filters ask for."""
     today = clock.today()
     live = and_(
         col(Offer.status) == OfferStatus.PUBLISHED,
@@ -274,63 +362,54 @@ def _browse_query(
             col(Offer.status) == OfferStatus.DRAFT, col(Offer.provider_id) == actor.organisation_id
         )
         visible = or_(live, own_drafts)
-    query = select(Offer.id).where(visible)
+    conditions: list[ColumnElement[bool]] = [visible]
     if category:
-        query = query.where(Offer.category_id == ref.category(category).id)
+        conditions.append(col(Offer.category_id) == ref.category(category).id)
     if unit:
         if unit not in ref.unit_codes():
             raise Invalid(f"Unknown unit {unit!r}.", field="unit")
         unit_ids = [u.id for u in ref.units.values() if u.code == unit]
         if category:
             unit_ids = [ref.unit(ref.category(category), unit).id]
-        query = query.where(col(Offer.unit_id).in_(unit_ids))
+        conditions.append(col(Offer.unit_id).in_(unit_ids))
     if provider_id is not None:
-        query = query.where(Offer.provider_id == provider_id)
+        conditions.append(col(Offer.provider_id) == provider_id)
     if commissioned is not None:
-        query = query.where(Offer.commissioned == commissioned)
-    for word in _search_words(q):
-        query = query.where(
-            or_(
-                func.lower(col(Offer.title)).contains(word, autoescape=True),
-                func.lower(col(Offer.description)).contains(word, autoescape=True),
-            )
+        conditions.append(col(Offer.commissioned) == commissioned)
+    conditions.extend(_word_conditions(session, _search_words(q)))
+    return conditions
+
+
+# Lower-cased title and description as one text: what the PostgreSQL trigram index covers.
+SEARCH_TEXT = func.lower(
+    col(Offer.title).concat(literal_column("' '")).concat(col(Offer.description))
+)
+FTS = table("offer_fts", column("rowid"))
+FTS_MIN_LENGTH = 3  # the trigram index cannot find shorter words
+
+
+def _word_conditions(session: Session, words: list[str]) -> list[ColumnElement[bool]]:
+    """Every word inside the title or the description, case-insensitively.
+
+    Words hold no spaces, so joining title and description with one cannot make a false
+    match. SQLite finds the longer words through FTS5 (trigram); PostgreSQL uses LIKE, which
+    its trigram GIN index serves.
+    """
+    fts_words: list[str] = []
+    conditions: list[ColumnElement[bool]] = []
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    for word in words:
+        if sqlite and len(word) >= FTS_MIN_LENGTH:
+            fts_words.append('"' + word.replace('"', '""') + '"')
+        else:
+            escaped = word.replace("/", "//").replace("%", "/%").replace("_", "/_")
+            conditions.append(SEARCH_TEXT.like(f"%{escaped}%", escape="/"))
+    if fts_words:
+        matching = select(FTS.c.rowid).where(
+            literal_column("offer_fts").op("MATCH")(" AND ".join(fts_words))
         )
-    return query  # type: ignore[return-value]
-
-
-def _rank_by_price(
-    session: Session, query: SelectOfScalar[int], quantity: Decimal | None
-) -> list[int]:
-    """Matching offers' ids, cheapest first at ``quantity`` (else by lowest price); one query."""
-    matching = query.subquery()
-    rows = session.exec(
-        select(  # type: ignore[call-overload]
-            Offer.id, Offer.title, OfferTier.min_quantity, OfferTier.unit_price_pence
-        )
-        .join(matching, matching.c.id == col(Offer.id))
-        .join(
-            OfferVersion,
-            and_(
-                col(OfferVersion.offer_id) == col(Offer.id),
-                col(OfferVersion.number) == col(Offer.current_version),
-            ),
-        )
-        .join(OfferTier, col(OfferTier.version_id) == col(OfferVersion.id))
-        .order_by(col(Offer.id), col(OfferTier.min_quantity))
-    ).all()
-    tiers: dict[int, list[Tier]] = defaultdict(list)
-    titles: dict[int, str] = {}
-    for offer_id, title, min_quantity, price in rows:
-        titles[offer_id] = title
-        tiers[offer_id].append(Tier(min_quantity=Decimal(min_quantity), unit_price_pence=price))
-
-    def price_of(offer_id: int) -> int:
-        offer_tiers = tiers[offer_id]
-        if quantity is None:
-            return min(t.unit_price_pence for t in offer_tiers)
-        return tier_for(offer_tiers, quantity).unit_price_pence
-
-    return sorted(titles, key=lambda i: (price_of(i), titles[i].lower(), i))
+        conditions.append(col(Offer.id).in_(matching))
+    return conditions
 
 
 def compare_offers(
@@ -340,11 +419,19 @@ def compare_offers(
     ref = load_reference(session)
     unit_info = ref.unit(ref.category(category), unit)
     amount = check_quantity(quantity, field="quantity", unit=unit_info)
-    query = _browse_query(
-        actor, ref, category=category, unit=unit, q=None, provider_id=None, commissioned=None
+    filters = _filters(
+        session,
+        actor,
+        ref,
+        category=category,
+        unit=unit,
+        q=None,
+        provider_id=None,
+        commissioned=None,
     )
-    query = query.where(col(Offer.status) == OfferStatus.PUBLISHED)
-    return _summaries(session, ref, _rank_by_price(session, query, amount), amount)
+    filters.append(col(Offer.status) == OfferStatus.PUBLISHED)
+    rows = _rows(session, _by_price(_offer_rows().where(*filters), unit_info, amount))
+    return _summaries_of_rows(session, ref, rows, amount)
 
 
 def list_own_offers(session: Session, actor: User) -> list[OfferSummary]:

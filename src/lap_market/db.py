@@ -23,8 +23,19 @@ SQLModel.metadata.naming_convention = {
 metadata: MetaData = SQLModel.metadata
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine tuned for the database behind ``url``."""
+def make_engine(
+    url: str, *, pool_size: int | None = None, pool_timeout: float | None = None, **kwargs: Any
+) -> Engine:
+    """An engine tuned for the database behind ``url``.
+
+    ``pool_size`` fixes the number of connections (no overflow) so that it matches the
+    requests the app lets in at once; ``pool_timeout`` bounds the wait for one.
+    """
+    in_memory = url in ("sqlite://", "sqlite:///") or ":memory:" in url
+    if pool_size is not None and "poolclass" not in kwargs and not in_memory:
+        kwargs.update(pool_size=pool_size, max_overflow=0)
+        if pool_timeout is not None:
+            kwargs["pool_timeout"] = pool_timeout
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -34,7 +45,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    if "poolclass" not in kwargs:
+    if "poolclass" not in kwargs and "pool_size" not in kwargs:
         kwargs.update(pool_size=10, max_overflow=10)
     return create_engine(url, pool_pre_ping=True, **kwargs)
 

@@ -225,7 +225,7 @@ def browse_offers(
     if sort not in ("name", "price"):
         raise Invalid("Sort by price or name.", field="sort")
     ref = load_reference(session)
-    filters = _filters(
+    scope, rest = _filters(
         session,
         actor,
         ref,
@@ -245,12 +245,15 @@ def browse_offers(
         if quantity not in (None, "")
         else None
     )
-    total = int(session.exec(select(func.count()).select_from(Offer).where(*filters)).one())
+    where = [*scope, *rest]
+    total = int(session.exec(select(func.count()).select_from(Offer).where(*where)).one())
     start = (page - 1) * page_size
     if price_unit is not None:
-        query = _by_price(_offer_rows().where(*filters), price_unit, amount)
+        # The bands' unit stands for the category and unit filters, so the database starts
+        # from the unit's bands in price order, not from every offer of the unit.
+        query = _by_price(_offer_rows().where(*rest), price_unit, amount)
     else:
-        query = _offer_rows().where(*filters).order_by(*NAME_ORDER)
+        query = _offer_rows().where(*where).order_by(*NAME_ORDER)
     rows = _rows(session, query.offset(start).limit(page_size))
     return OfferPage(items=_summaries_of_rows(session, ref, rows, amount), total=total)
 
@@ -348,8 +351,9 @@ def _filters(
     q: str | None,
     provider_id: int | None,
     commissioned: bool | None,
-) -> list[ColumnElement[bool]]:
-    """Conditions on ``offer`` for what the actor may see and what the filters ask for."""
+) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
+    """Conditions on ``offer``: the category and unit asked for, then what the actor may see
+    and the other filters."""
     today = clock.today()
     live = and_(
         col(Offer.status) == OfferStatus.PUBLISHED,
@@ -362,22 +366,24 @@ def _filters(
             col(Offer.status) == OfferStatus.DRAFT, col(Offer.provider_id) == actor.organisation_id
         )
         visible = or_(live, own_drafts)
-    conditions: list[ColumnElement[bool]] = [visible]
-    if category:
-        conditions.append(col(Offer.category_id) == ref.category(category).id)
+    scope: list[ColumnElement[bool]] = []
     if unit:
         if unit not in ref.unit_codes():
             raise Invalid(f"Unknown unit {unit!r}.", field="unit")
         unit_ids = [u.id for u in ref.units.values() if u.code == unit]
         if category:
+            # A unit belongs to one category: its id alone scopes both (a covering index).
             unit_ids = [ref.unit(ref.category(category), unit).id]
-        conditions.append(col(Offer.unit_id).in_(unit_ids))
+        scope.append(col(Offer.unit_id).in_(unit_ids))
+    elif category:
+        scope.append(col(Offer.category_id) == ref.category(category).id)
+    rest: list[ColumnElement[bool]] = [visible]
     if provider_id is not None:
-        conditions.append(col(Offer.provider_id) == provider_id)
+        rest.append(col(Offer.provider_id) == provider_id)
     if commissioned is not None:
-        conditions.append(col(Offer.commissioned) == commissioned)
-    conditions.extend(_word_conditions(session, _search_words(q)))
-    return conditions
+        rest.append(col(Offer.commissioned) == commissioned)
+    rest.extend(_word_conditions(session, _search_words(q)))
+    return scope, rest
 
 
 # Lower-cased title and description as one text: what the PostgreSQL trigram index covers.
@@ -419,7 +425,7 @@ def compare_offers(
     ref = load_reference(session)
     unit_info = ref.unit(ref.category(category), unit)
     amount = check_quantity(quantity, field="quantity", unit=unit_info)
-    filters = _filters(
+    _scope, rest = _filters(
         session,
         actor,
         ref,
@@ -429,8 +435,8 @@ def compare_offers(
         provider_id=None,
         commissioned=None,
     )
-    filters.append(col(Offer.status) == OfferStatus.PUBLISHED)
-    rows = _rows(session, _by_price(_offer_rows().where(*filters), unit_info, amount))
+    rest.append(col(Offer.status) == OfferStatus.PUBLISHED)
+    rows = _rows(session, _by_price(_offer_rows().where(*rest), unit_info, amount))
     return _summaries_of_rows(session, ref, rows, amount)
 
 

@@ -10,6 +10,8 @@ Create Date: 2026-12-01 12:30:00
   Price at a quantity is then a range condition, and ``(unit_id, unit_price_pence)`` an
   index the database walks in price order, stopping at the page.
 - Covering indexes for the live-offer filters (counts) and ``lower(title)`` for name order.
+- ``cataloguestate.generation``: bumped by triggers whenever an offer is added, removed, or
+  changes in anything a search filters on, so the app may keep counts until it moves.
 - Word search: FTS5 (trigram, so words still match inside longer words) on SQLite, kept by
   triggers; a pg_trgm GIN index over ``lower(title || ' ' || description)`` on PostgreSQL.
 
@@ -72,7 +74,22 @@ SQLITE_TRIGGERS = [
     " INSERT INTO offer_fts(rowid, title, description)"
     " VALUES (NEW.id, NEW.title, NEW.description); END",
 ]
+# What a search filters on: a change to any of these may change a count.
+COUNTED = (
+    "status, valid_from, valid_until, category_id, unit_id, provider_id, commissioned, "
+    "title, description"
+)
+BUMP = "UPDATE cataloguestate SET generation = generation + 1 WHERE id = 1;"
+SQLITE_TRIGGERS += [
+    f"CREATE TRIGGER cataloguestate_offer_insert AFTER INSERT ON offer BEGIN {BUMP} END",
+    f"CREATE TRIGGER cataloguestate_offer_delete AFTER DELETE ON offer BEGIN {BUMP} END",
+    f"CREATE TRIGGER cataloguestate_offer_update AFTER UPDATE OF {COUNTED} ON offer"
+    f" BEGIN {BUMP} END",
+]
 SQLITE_TRIGGER_NAMES = [
+    "cataloguestate_offer_insert",
+    "cataloguestate_offer_delete",
+    "cataloguestate_offer_update",
     "offerpriceband_tier_insert",
     "offerpriceband_tier_update",
     "offerpriceband_tier_delete",
@@ -101,6 +118,11 @@ BEGIN
     PERFORM lap_rebuild_price_bands(NEW.id);
     RETURN NULL;
 END $$""",
+    "CREATE FUNCTION lap_bump_catalogue() RETURNS trigger LANGUAGE plpgsql AS $$"
+    f" BEGIN {BUMP} RETURN NULL; END $$",
+    # Once per statement: a bulk load bumps it once.
+    f"CREATE TRIGGER cataloguestate_offer AFTER INSERT OR DELETE OR UPDATE OF {COUNTED}"
+    " ON offer FOR EACH STATEMENT EXECUTE FUNCTION lap_bump_catalogue()",
     "CREATE TRIGGER offerpriceband_tier AFTER INSERT OR UPDATE OR DELETE ON offertier"
     " FOR EACH ROW EXECUTE FUNCTION lap_offertier_bands()",
     "CREATE TRIGGER offerpriceband_offer AFTER UPDATE OF current_version, unit_id ON offer"
@@ -145,6 +167,13 @@ def upgrade() -> None:
     op.create_index(
         "ix_offerpriceband_unit_price", "offerpriceband", ["unit_id", "unit_price_pence"]
     )
+    state = op.create_table(
+        "cataloguestate",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("generation", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cataloguestate")),
+    )
+    op.bulk_insert(state, [{"id": 1, "generation": 0}])
     live = ["status", "valid_from", "valid_until"]
     op.create_index("ix_offer_live_category", "offer", ["category_id", *live])
     op.create_index("ix_offer_live_unit", "offer", ["unit_id", *live])
@@ -177,6 +206,8 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
         op.execute("DROP TABLE IF EXISTS offer_fts")
     else:
+        op.execute("DROP TRIGGER IF EXISTS cataloguestate_offer ON offer")
+        op.execute("DROP FUNCTION IF EXISTS lap_bump_catalogue()")
         op.execute("DROP TRIGGER IF EXISTS offerpriceband_offer ON offer")
         op.execute("DROP TRIGGER IF EXISTS offerpriceband_tier ON offertier")
         op.execute("DROP FUNCTION IF EXISTS lap_offer_bands()")
@@ -188,5 +219,6 @@ def downgrade() -> None:
     op.drop_index("ix_offer_title_key", table_name="offer")
     op.drop_index("ix_offer_live_unit", table_name="offer")
     op.drop_index("ix_offer_live_category", table_name="offer")
+    op.drop_table("cataloguestate")
     op.drop_index("ix_offerpriceband_unit_price", table_name="offerpriceband")
     op.drop_table("offerpriceband")

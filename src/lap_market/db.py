@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from fastapi import Depends, Request
 from sqlalchemy import Engine, MetaData, event
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel, create_engine
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -74,6 +75,12 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def engine_of(session: OrmSession) -> Engine:
+    """The engine a session works on (per-database caches are keyed by it)."""
+    bind = session.get_bind()
+    return bind if isinstance(bind, Engine) else bind.engine
 
 
 def alembic_config(url: str) -> Config:

@@ -49,7 +49,7 @@ def shelf(session: Session) -> dict[str, Any]:
         "expired": make_offer(session, north, title="Expired cheap",
                               valid_until=date(2026, 11, 29), tiers=[("1", "1.00")]),
         "future": make_offer(session, north, title="Future cheap",
-                             valid_from=date(2026, 12, 1), tiers=[("1", "1.00")]),
+                             valid_from=date(2026, 12, 2), tiers=[("1", "1.00")]),
         "boxes": make_offer(session, north, unit="box_year", title="Box cheap",
                             tiers=[("1", "1.00")]),
         "draft": make_offer(session, north, title="Draft cheap", publish=False,
@@ -292,3 +292,36 @@ def test_reference_data_is_read_once_and_refreshed_after_a_write(app, session) -
     refreshed = load_reference(session)
     assert refreshed is not first
     assert refreshed.categories["training"].name == "Training and events"
+
+
+def test_counts_follow_every_change_and_the_date(client, session, shelf) -> None:
+    manager = f.token_headers(client, shelf["manager"].email)
+    north = session.get(Organisation, shelf["alpha"].provider_id)
+    north_user = f.provider(session, north)
+    session.commit()
+    north_headers = f.token_headers(client, north_user.email)
+
+    def total(headers=manager, **params: Any) -> int:  # type: ignore[no-untyped-def]
+        response = client.get("/api/v1/offers", params={**LINEAR, **params}, headers=headers)
+        assert response.status_code == 200, response.text
+        return int(response.json()["total"])
+
+    assert total() == 5 and total() == 5  # the second answer is the kept count
+    assert total(north_headers) == 6  # the provider's own draft, counted for it alone
+    make_offer(session, north, title="Zebra racking", tiers=[("1", "5.00")])
+    session.commit()
+    assert total() == 6
+    assert total(q="zebra") == 1
+    offer = session.get(Offer, shelf["bravo"].id)
+    offer.status = "withdrawn"
+    session.add(offer)
+    session.commit()
+    assert total() == 5
+    offer = session.get(Offer, shelf["alpha"].id)
+    offer.title = "Zebra crossing racking"
+    session.add(offer)
+    session.commit()
+    assert total(q="zebra") == 2
+    # "Ending today" is valid until today: tomorrow it is gone without any write.
+    clock.set(datetime(2026, 12, 1, 10, 0, tzinfo=UTC))
+    assert total(f.token_headers(client, shelf["manager"].email)) == 4

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, func, or_, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from lap_market.accounts.models import Organisation, Role, User
+from lap_market.catalogue.counts import count_offers
 from lap_market.catalogue.models import (
     Category,
     Offer,
@@ -246,7 +247,9 @@ def browse_offers(
         else None
     )
     where = [*scope, *rest]
-    total = int(session.exec(select(func.count()).select_from(Offer).where(*where)).one())
+    viewer = actor.organisation_id if actor.role == Role.PROVIDER else None  # own drafts
+    search = (viewer, category, unit, tuple(_search_words(q)), provider_id, commissioned)
+    total = count_offers(session, search, where)
     start = (page - 1) * page_size
     if price_unit is not None:
         # The bands' unit stands for the category and unit filters, so the database starts

@@ -108,6 +108,14 @@ class OfferPriceBand(SQLModel, table=True):
     unit_price_pence: int = pence()
 
 
+class CatalogueState(SQLModel, table=True):
+    """One row whose ``generation`` database triggers bump on any change to what offers a
+    search can count (migration 0002_search), so counts can be kept until it moves."""
+
+    id: int = Field(primary_key=True)
+    generation: int = Field(sa_type=sa.BigInteger, default=0)  # type: ignore[call-overload]
+
+
 # Browsing walks these in order instead of sorting the catalogue (migration 0002_search).
 sa.Index(
     "ix_offer_live_category",

@@ -23,6 +23,7 @@ from lap_market.catalogue.schemas import (
     CategoryRead,
     UnitRead,
 )
+from lap_market.db import engine_of
 from lap_market.errors import Invalid
 from lap_market.modeling import row_id
 
@@ -87,7 +88,7 @@ _cache_lock = threading.Lock()
 
 def load_reference(session: Session) -> Reference:
     """Categories and units, by code and id: cached per engine, read on first use."""
-    engine = _engine_of(session)
+    engine = engine_of(session)
     cached = _cache.get(engine)
     if cached is None:
         cached = _read_reference(session)
@@ -95,10 +96,6 @@ def load_reference(session: Session) -> Reference:
             _cache[engine] = cached
     return cached
 
-
-def _engine_of(session: OrmSession) -> Engine:
-    bind = session.get_bind()
-    return bind if isinstance(bind, Engine) else bind.engine
 
 
 def forget_reference(engine: Engine | None = None) -> None:
@@ -120,7 +117,7 @@ def _note_reference_writes(session: OrmSession, _context: Any) -> None:
 @event.listens_for(OrmSession, "after_commit")
 def _refresh_after_commit(session: OrmSession) -> None:
     if session.info.pop("reference_written", False):
-        forget_reference(_engine_of(session))
+        forget_reference(engine_of(session))
 
 
 @event.listens_for(OrmSession, "after_rollback")

@@ -11,8 +11,9 @@ with wrk, alternating the endpoints round by round in the same run:
 - ``price``: one category and unit ranked by price at a quantity, a page of 20
 - ``words``: a place name (~1.7 % of offers) and a title word (~1 in 8)
 
-Throughput at 32 connections, latency (p50/p99) at 8. Then it adds 18,000 offers, restarts
-the worker and measures again.
+A second database holds 20,000 offers and its own worker; every endpoint is measured on
+both sizes in turn, so that both see the same load on a shared machine. Throughput at 32
+connections, latency (p50/p99) at 8.
 
 Goals: every search mode at least half the requests/s of ``me`` at 2,000 offers; at 20,000
 at least 80 % of its own rate at 2,000; p99 at most 50 ms at 8 connections.
@@ -31,7 +32,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -254,30 +255,40 @@ def run_wrk(wrk: str, url: str, token: str, *, connections: int, seconds: int) -
     }  # fmt: skip
 
 
-def measure(wrk: str, base: str, token: str, rounds: int, seconds: int) -> dict[str, dict]:
-    """Each endpoint ``rounds`` times, alternating: rate at 32 connections, latency at 8."""
-    for name, path in ENDPOINTS.items():  # each answers, and searches find a full page
+def check(base: str, token: str) -> None:
+    """Every endpoint answers, and the searches find what they should."""
+    for name, path in ENDPOINTS.items():
         response = httpx.get(base + path, headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 200, (name, response.text)
         if name in ("name", "price"):
             assert len(response.json()["items"]) == 20, (name, response.json()["total"])
         if name == "words":
             assert response.json()["items"], response.json()
-    runs: dict[str, list[dict[str, float]]] = {name: [] for name in ENDPOINTS}
+
+
+def measure(
+    wrk: str, bases: dict[int, str], token: str, rounds: int, seconds: int
+) -> dict[tuple[int, str], dict[str, float]]:
+    """Every endpoint on every catalogue size, ``rounds`` times, alternating so that all of
+    them see the same load on the machine: rate at 32 connections, latency at 8."""
+    runs: dict[tuple[int, str], list[dict[str, float]]] = {
+        (size, name): [] for size in bases for name in ENDPOINTS
+    }
     for _ in range(rounds):
         for name, path in ENDPOINTS.items():
-            rate = run_wrk(wrk, base + path, token, connections=32, seconds=seconds)
-            latency = run_wrk(wrk, base + path, token, connections=8, seconds=seconds)
-            runs[name].append({**latency, "rate": rate["rate"],
-                               "errors": rate["errors"] + latency["errors"]})  # fmt: skip
+            for size, base in bases.items():
+                rate = run_wrk(wrk, base + path, token, connections=32, seconds=seconds)
+                latency = run_wrk(wrk, base + path, token, connections=8, seconds=seconds)
+                errors = rate["errors"] + latency["errors"]
+                runs[(size, name)].append({**latency, "rate": rate["rate"], "errors": errors})
     return {
-        name: {
+        key: {
             "rate": mean(r["rate"] for r in results),
             "p50": median(r["p50"] for r in results),
             "p99": max(r["p99"] for r in results),
             "errors": sum(r["errors"] for r in results),
         }
-        for name, results in runs.items()
+        for key, results in runs.items()
     }
 
 
@@ -325,29 +336,37 @@ def scratch_database(server: str, name: str) -> str:
     return f"{server}/{name}"
 
 
-def bench_backend(backend: str, url: str, wrk: str, args: argparse.Namespace) -> list[tuple]:
+def load(backend: str, url: str, size: int) -> int:
+    """A migrated database with ``size`` offers; the manager's id."""
     run_migrations(url)
     engine = make_engine(url)
-    results = []
     try:
+        started = time.perf_counter()
         manager_id = seed_people(engine)
-        token = create_access_token(user_id=manager_id, secret=SECRET, now=NOW, minutes=600)
-        loaded = 0
-        for size in SIZES:
-            started = time.perf_counter()
-            add_offers(engine, size - loaded, seed=size)
-            loaded = size
-            print(f"{backend}: {size:,} offers loaded in {time.perf_counter() - started:.1f} s;"
-                  f" load average {os.getloadavg()[0]:.2f}", flush=True)  # fmt: skip
-            with worker(url) as base:
-                figures = measure(wrk, base, token, args.rounds, args.seconds)
-            for name, values in figures.items():
-                results.append((backend, size, name, values))
-                print(f"  {name:<6} {values['rate']:8.0f} req/s  p50 {values['p50']:6.2f} ms"
-                      f"  p99 {values['p99']:6.2f} ms  non-2xx {values['errors']:.0f}",
-                      flush=True)  # fmt: skip
+        add_offers(engine, size, seed=size)
+        print(f"{backend}: {size:,} offers loaded in {time.perf_counter() - started:.1f} s;"
+              f" load average {os.getloadavg()[0]:.2f}", flush=True)  # fmt: skip
+        return manager_id
     finally:
         engine.dispose()
+
+
+def bench_backend(backend: str, urls: dict[int, str], wrk: str, args: argparse.Namespace) -> list:
+    """Both catalogue sizes served at once (one worker each), measured turn by turn."""
+    manager_ids = {load(backend, url, size) for size, url in urls.items()}
+    assert len(manager_ids) == 1  # same id in both databases: one token serves both
+    token = create_access_token(user_id=manager_ids.pop(), secret=SECRET, now=NOW, minutes=600)
+    with ExitStack() as stack:
+        bases = {size: stack.enter_context(worker(url)) for size, url in urls.items()}
+        for base in bases.values():
+            check(base, token)
+        figures = measure(wrk, bases, token, args.rounds, args.seconds)
+    results = []
+    for (size, name), values in figures.items():
+        results.append((backend, size, name, values))
+        print(f"  {size:>6,} {name:<6} {values['rate']:8.0f} req/s  p50 {values['p50']:6.2f} ms"
+              f"  p99 {values['p99']:6.2f} ms  non-2xx {values['errors']:.0f}",
+              flush=True)  # fmt: skip
     return results
 
 
@@ -389,12 +408,12 @@ def main() -> None:
     results: list[tuple] = []
     with tempfile.TemporaryDirectory(prefix="lap-bench-") as tmp:
         if not args.skip_sqlite:
-            url = f"sqlite:///{Path(tmp) / 'catalogue.db'}"
-            results += bench_backend("sqlite", url, wrk, args)
+            urls = {size: f"sqlite:///{Path(tmp) / f'catalogue_{size}.db'}" for size in SIZES}
+            results += bench_backend("sqlite", urls, wrk, args)
         if not args.skip_postgres:
             with postgres_server() as server:
-                url = scratch_database(server, "lap_catalogue_bench")
-                results += bench_backend("postgresql", url, wrk, args)
+                urls = {size: scratch_database(server, f"lap_bench_{size}") for size in SIZES}
+                results += bench_backend("postgresql", urls, wrk, args)
     report(results)
 
 

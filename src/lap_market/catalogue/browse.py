@@ -2,12 +2,13 @@
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, cast
 
-from sqlalchemy import ColumnElement, and_, column, literal_column, table
+from sqlalchemy import ColumnElement, Select, and_, column, literal_column, table
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, or_, select
-from sqlmodel.sql.expression import SelectOfScalar
 
 from lap_market.accounts.models import Organisation, Role, User
 from lap_market.catalogue.counts import count_offers
@@ -44,13 +45,36 @@ MAX_SEARCH_WORDS = 10
 
 def _tier_reads(tiers: Sequence[Tier]) -> list[TierRead]:
     return [
-        TierRead(min_quantity=t.min_quantity, unit_price=from_pence(t.unit_price_pence))
+        TierRead.model_construct(
+            min_quantity=t.min_quantity, unit_price=from_pence(t.unit_price_pence)
+        )
         for t in tiers
     ]
 
 
+class OfferFields(Protocol):
+    """What a summary reads of an offer: an ``Offer`` or a row of its columns."""
+
+    id: int | None
+    title: str
+    provider_id: int
+    unit_id: int
+    status: str
+    commissioned: bool
+    current_version: int
+    capacity: Decimal | None
+    capacity_used: Decimal
+    lead_time_days: int
+    valid_from: date
+    valid_until: date | None
+
+
+# An offer's fields, its current version's id and its provider's name.
+OfferRow = tuple[OfferFields, int, str]
+
+
 def _summary(
-    offer: Offer,
+    offer: OfferFields,
     version_id: int,
     provider_name: str,
     unit: UnitInfo,
@@ -60,8 +84,10 @@ def _summary(
     available = (
         None if offer.capacity is None else Decimal(offer.capacity) - Decimal(offer.capacity_used)
     )
-    summary = OfferSummary(
-        id=offer.id,
+    # Built without validation: every value comes typed from the database, and validating a
+    # page of summaries and their tiers cost more than the queries that read them.
+    summary = OfferSummary.model_construct(
+        id=row_id(offer),
         title=offer.title,
         provider_id=offer.provider_id,
         provider_name=provider_name,
@@ -99,15 +125,15 @@ def _tiers_by_version(session: Session, version_ids: Iterable[int]) -> dict[int,
     by_version: dict[int, list[Tier]] = defaultdict(list)
     if not ids:
         return by_version
-    rows = session.exec(
-        select(OfferTier)
+    rows = session.execute(
+        sa_select(
+            col(OfferTier.version_id), col(OfferTier.min_quantity), col(OfferTier.unit_price_pence)
+        )
         .where(col(OfferTier.version_id).in_(ids))
         .order_by(col(OfferTier.version_id), col(OfferTier.min_quantity))
     ).all()
-    for tier in rows:
-        by_version[tier.version_id].append(
-            Tier(min_quantity=Decimal(tier.min_quantity), unit_price_pence=tier.unit_price_pence)
-        )
+    for version_id, minimum, price in rows:
+        by_version[version_id].append(Tier(min_quantity=Decimal(minimum), unit_price_pence=price))
     return by_version
 
 
@@ -135,7 +161,7 @@ def _summaries(
 
 
 def _summaries_of_rows(
-    session: Session, ref: Reference, rows: list[tuple[Offer, int, str]], quantity: Decimal | None
+    session: Session, ref: Reference, rows: Sequence[OfferRow], quantity: Decimal | None
 ) -> list[OfferSummary]:
     """Summaries of (offer, current version id, provider name) rows, with one tiers query."""
     tiers = _tiers_by_version(session, [r[1] for r in rows])
@@ -254,40 +280,45 @@ def browse_offers(
     if price_unit is not None:
         # The bands' unit stands for the category and unit filters, so the database starts
         # from the unit's bands in price order, not from every offer of the unit.
-        query = _by_price(_offer_rows().where(*rest), price_unit, amount)
+        query = _by_price(OFFER_ROWS.where(*rest), price_unit, amount)
     else:
-        query = _offer_rows().where(*where).order_by(*NAME_ORDER)
+        query = OFFER_ROWS.where(*where).order_by(*NAME_ORDER)
     rows = _rows(session, query.offset(start).limit(page_size))
     return OfferPage(items=_summaries_of_rows(session, ref, rows, amount), total=total)
 
 
 # Name order, with the id to keep offers of the same title in a stable order.
 NAME_ORDER = (func.lower(col(Offer.title)), col(Offer.id))
-OfferRow = tuple[Offer, int, str]
-
-
-def _offer_rows() -> SelectOfScalar[Any]:
-    """Offers with their current version's id and their provider's name, in one query."""
-    return (
-        select(Offer, OfferVersion.id, Organisation.name)  # type: ignore[return-value]
-        .join(
-            OfferVersion,
-            and_(
-                col(OfferVersion.offer_id) == col(Offer.id),
-                col(OfferVersion.number) == col(Offer.current_version),
-            ),
-        )
-        .join(Organisation, col(Organisation.id) == col(Offer.provider_id))
+# The columns a summary needs (not the description), the current version and the provider.
+OFFER_ROWS = (
+    sa_select(
+        *(
+            Offer.__table__.c[name]  # type: ignore[attr-defined]
+            for name in OfferFields.__annotations__
+        ),
+        col(OfferVersion.id).label("version_id"),
+        col(Organisation.name).label("provider_name"),
     )
+    .join(
+        OfferVersion,
+        and_(
+            col(OfferVersion.offer_id) == col(Offer.id),
+            col(OfferVersion.number) == col(Offer.current_version),
+        ),
+    )
+    .join(Organisation, col(Organisation.id) == col(Offer.provider_id))
+)
 
 
-def _rows(session: Session, query: SelectOfScalar[Any]) -> list[OfferRow]:
-    return [(r[0], r[1] or 0, r[2]) for r in session.exec(query).all()]
+def _rows(session: Session, query: Select[Any]) -> list[OfferRow]:
+    """Offer rows of a page: plain rows, never ORM objects."""
+    return [
+        (cast(OfferFields, r), int(r.version_id), str(r.provider_name))
+        for r in session.execute(query).all()
+    ]
 
 
-def _by_price(
-    query: SelectOfScalar[Any], unit: UnitInfo, quantity: Decimal | None
-) -> SelectOfScalar[Any]:
+def _by_price(query: Select[Any], unit: UnitInfo, quantity: Decimal | None) -> Select[Any]:
     """Ranked by the unit price at ``quantity`` (else the lowest tier), cheapest first.
 
     Each offer has exactly one price band holding the quantity, so the database walks the
@@ -439,7 +470,7 @@ def compare_offers(
         commissioned=None,
     )
     rest.append(col(Offer.status) == OfferStatus.PUBLISHED)
-    rows = _rows(session, _by_price(_offer_rows().where(*rest), unit_info, amount))
+    rows = _rows(session, _by_price(OFFER_ROWS.where(*rest), unit_info, amount))
     return _summaries_of_rows(session, ref, rows, amount)
 
 

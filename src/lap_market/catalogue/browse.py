@@ -6,12 +6,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal, Protocol, cast
 
-from sqlalchemy import ColumnElement, Select, and_, column, literal_column, table
+from sqlalchemy import ColumnElement, Select, and_, literal_column
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, or_, select
 
 from lap_market.accounts.models import Organisation, Role, User
-from lap_market.catalogue.counts import count_offers
+from lap_market.catalogue.counts import FTS, count_offers, fts_match, offers_with_word
 from lap_market.catalogue.models import (
     Category,
     Offer,
@@ -424,7 +424,6 @@ def _filters(
 SEARCH_TEXT = func.lower(
     col(Offer.title).concat(literal_column("' '")).concat(col(Offer.description))
 )
-FTS = table("offer_fts", column("rowid"))
 FTS_MIN_LENGTH = 3  # the trigram index cannot find shorter words
 
 
@@ -432,24 +431,21 @@ def _word_conditions(session: Session, words: list[str]) -> list[ColumnElement[b
     """Every word inside the title or the description, case-insensitively.
 
     Words hold no spaces, so joining title and description with one cannot make a false
-    match. SQLite finds the longer words through FTS5 (trigram); PostgreSQL uses LIKE, which
-    its trigram GIN index serves.
+    match. PostgreSQL serves LIKE from its trigram GIN index. SQLite looks up the rarest word
+    in its FTS5 trigram index and checks the others on those few offers with LIKE: looking
+    up a common word walks most of the index, whatever else the search asks for.
     """
-    fts_words: list[str] = []
-    conditions: list[ColumnElement[bool]] = []
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    for word in words:
-        if sqlite and len(word) >= FTS_MIN_LENGTH:
-            fts_words.append('"' + word.replace('"', '""') + '"')
-        else:
-            escaped = word.replace("/", "//").replace("%", "/%").replace("_", "/_")
-            conditions.append(SEARCH_TEXT.like(f"%{escaped}%", escape="/"))
-    if fts_words:
-        matching = select(FTS.c.rowid).where(
-            literal_column("offer_fts").op("MATCH")(" AND ".join(fts_words))
-        )
-        conditions.append(col(Offer.id).in_(matching))
-    return conditions
+    indexed = [w for w in words if len(w) >= FTS_MIN_LENGTH]
+    if session.get_bind().dialect.name != "sqlite" or not indexed:
+        return [_contains(word) for word in words]
+    rarest = min(indexed, key=lambda w: offers_with_word(session, w)) if indexed[1:] else indexed[0]
+    looked_up = select(FTS.c.rowid).where(fts_match(rarest))
+    return [col(Offer.id).in_(looked_up), *(_contains(w) for w in words if w != rarest)]
+
+
+def _contains(word: str) -> ColumnElement[bool]:
+    escaped = word.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return SEARCH_TEXT.like(f"%{escaped}%", escape="/")
 
 
 def compare_offers(

@@ -1,4 +1,5 @@
-"""How many offers a search matches, counted once per change of the catalogue.
+"""How many offers a search matches, counted once per change of the catalogue; and roughly
+how many contain a word, to choose which word the text index looks up.
 
 Counting is the one part of a search whose cost grows with the catalogue (every match is
 visited). Triggers bump ``cataloguestate.generation`` whenever an offer is added, removed or
@@ -12,10 +13,10 @@ the commit moved the generation.
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import ColumnElement, Engine
+from sqlalchemy import ColumnElement, Engine, column, literal_column, table
 from sqlmodel import Session, func, select
 
 from lap_market.catalogue.models import CatalogueState, Offer
@@ -35,16 +36,40 @@ def count_offers(
     generation = session.exec(
         select(CatalogueState.generation).where(CatalogueState.id == 1)
     ).one()
-    key = (generation, clock.today(), search)
-    engine = engine_of(session)
+
+    def count() -> int:
+        return int(session.exec(select(func.count()).select_from(Offer).where(*where)).one())
+
+    return _remembered(engine_of(session), (generation, clock.today(), search), count)
+
+
+FTS = table("offer_fts", column("rowid"))
+
+
+def fts_match(word: str) -> ColumnElement[bool]:
+    """The SQLite FTS5 (trigram) condition for text containing ``word``."""
+    return literal_column("offer_fts").op("MATCH")('"' + word.replace('"', '""') + '"')
+
+
+def offers_with_word(session: Session, word: str) -> int:
+    """About how many offers contain ``word`` (SQLite's text index; counted once per process:
+    it only chooses which word to look up, never what a search finds)."""
+
+    def count() -> int:
+        return int(session.exec(select(func.count()).select_from(FTS).where(fts_match(word))).one())
+
+    return _remembered(engine_of(session), ("word", word), count)
+
+
+def _remembered(engine: Engine, key: Hashable, compute: Callable[[], int]) -> int:
     with _lock:
         kept = _kept.setdefault(engine, OrderedDict())
         if key in kept:
             kept.move_to_end(key)
             return kept[key]
-    total = int(session.exec(select(func.count()).select_from(Offer).where(*where)).one())
+    value = compute()
     with _lock:
-        kept[key] = total
+        kept[key] = value
         if len(kept) > MAX_KEPT:
             kept.popitem(last=False)
-    return total
+    return value

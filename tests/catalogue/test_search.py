@@ -275,8 +275,9 @@ def test_queries_do_not_grow_with_the_catalogue(client, app, session) -> None:
     finally:
         event.remove(app.state.engine, "before_cursor_execute", count)
     assert small == large, (small, large)
-    # Token check and user, the count, the page, its tiers: reference data is not re-read.
-    assert max(large.values()) <= 5, large
+    # Token check and user; the page with its tiers and the catalogue's generation; the count
+    # (the catalogue changed since the last search). Reference data is not read again.
+    assert max(large.values()) <= 3, large
     assert page["total"] == 210 and len(page["items"]) == 20
     prices = [Decimal(i["unit_price_at_quantity"]) for i in page["items"]]
     assert prices == sorted(prices)

@@ -2,17 +2,20 @@
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any, Literal, Protocol, cast
 
-from sqlalchemy import ColumnElement, Select, and_, literal_column
+from sqlalchemy import ColumnElement, Select, String, and_, literal_column
+from sqlalchemy import cast as cast_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, or_, select
 
 from lap_market.accounts.models import Organisation, Role, User
 from lap_market.catalogue.counts import FTS, count_offers, fts_match, offers_with_word
 from lap_market.catalogue.models import (
+    CatalogueState,
     Category,
     Offer,
     OfferPriceBand,
@@ -161,10 +164,16 @@ def _summaries(
 
 
 def _summaries_of_rows(
-    session: Session, ref: Reference, rows: Sequence[OfferRow], quantity: Decimal | None
+    session: Session,
+    ref: Reference,
+    rows: Sequence[OfferRow],
+    quantity: Decimal | None,
+    tiers: dict[int, list[Tier]] | None = None,
 ) -> list[OfferSummary]:
-    """Summaries of (offer, current version id, provider name) rows, with one tiers query."""
-    tiers = _tiers_by_version(session, [r[1] for r in rows])
+    """Summaries of (offer, current version id, provider name) rows, with one tiers query
+    unless the rows came with their tiers."""
+    if tiers is None:
+        tiers = _tiers_by_version(session, [r[1] for r in rows])
     return [
         _summary(offer, version_id, name, ref.units[offer.unit_id], tiers[version_id], quantity)
         for offer, version_id, name in rows
@@ -263,19 +272,8 @@ def browse_offers(
         commissioned=commissioned,
     )
     price_unit = _price_unit(ref, category, unit) if sort == "price" else None
-    if price_unit is None and category and unit:
-        price_unit_or_filter: UnitInfo | None = ref.unit(ref.category(category), unit)
-    else:
-        price_unit_or_filter = price_unit
-    amount = (
-        check_quantity(quantity, field="quantity", unit=price_unit_or_filter)
-        if quantity not in (None, "")
-        else None
-    )
+    amount = _quantity(ref, quantity, price_unit, category=category, unit=unit)
     where = [*scope, *rest]
-    viewer = actor.organisation_id if actor.role == Role.PROVIDER else None  # own drafts
-    search = (viewer, category, unit, tuple(_search_words(q)), provider_id, commissioned)
-    total = count_offers(session, search, where)
     start = (page - 1) * page_size
     if price_unit is not None:
         # The bands' unit stands for the category and unit filters, so the database starts
@@ -283,8 +281,28 @@ def browse_offers(
         query = _by_price(OFFER_ROWS.where(*rest), price_unit, amount)
     else:
         query = OFFER_ROWS.where(*where).order_by(*NAME_ORDER)
-    rows = _rows(session, query.offset(start).limit(page_size))
-    return OfferPage(items=_summaries_of_rows(session, ref, rows, amount), total=total)
+    found = _page(session, query.offset(start).limit(page_size))
+    viewer = actor.organisation_id if actor.role == Role.PROVIDER else None  # own drafts
+    search = (viewer, category, unit, tuple(_search_words(q)), provider_id, commissioned)
+    total = count_offers(session, search, where, generation=found.generation)
+    items = _summaries_of_rows(session, ref, found.rows, amount, found.tiers)
+    return OfferPage(items=items, total=total)
+
+
+def _quantity(
+    ref: Reference,
+    quantity: Decimal | str | None,
+    price_unit: UnitInfo | None,
+    *,
+    category: str | None,
+    unit: str | None,
+) -> Decimal | None:
+    """The quantity to price at, checked against the unit when the search names one."""
+    if quantity in (None, ""):
+        return None
+    if price_unit is None and category and unit:
+        price_unit = ref.unit(ref.category(category), unit)
+    return check_quantity(quantity, field="quantity", unit=price_unit)
 
 
 # Name order, with the id to keep offers of the same title in a stable order.
@@ -298,6 +316,23 @@ OFFER_ROWS = (
         ),
         col(OfferVersion.id).label("version_id"),
         col(Organisation.name).label("provider_name"),
+        # The tiers as "minimum:pence,…", saving a query per page.
+        sa_select(
+            func.aggregate_strings(
+                cast_(col(OfferTier.min_quantity), String)
+                + ":"
+                + cast_(col(OfferTier.unit_price_pence), String),
+                ",",
+            )
+        )
+        .where(col(OfferTier.version_id) == col(OfferVersion.id))
+        .scalar_subquery()
+        .label("tiers"),
+        # Read with the page, so that keeping counts costs no query of its own.
+        sa_select(col(CatalogueState.generation))
+        .where(col(CatalogueState.id) == 1)
+        .scalar_subquery()
+        .label("generation"),
     )
     .join(
         OfferVersion,
@@ -310,12 +345,30 @@ OFFER_ROWS = (
 )
 
 
-def _rows(session: Session, query: Select[Any]) -> list[OfferRow]:
-    """Offer rows of a page: plain rows, never ORM objects."""
-    return [
-        (cast(OfferFields, r), int(r.version_id), str(r.provider_name))
-        for r in session.execute(query).all()
-    ]
+@dataclass(frozen=True)
+class _Page:
+    rows: list[OfferRow]
+    tiers: dict[int, list[Tier]]
+    generation: int | None  # None when the page is empty
+
+
+def _page(session: Session, query: Select[Any]) -> _Page:
+    """A page of offer rows (plain rows, never ORM objects) with their tiers."""
+    rows: list[OfferRow] = []
+    tiers: dict[int, list[Tier]] = {}
+    generation = None
+    for r in session.execute(query).all():
+        rows.append((cast(OfferFields, r), int(r.version_id), str(r.provider_name)))
+        tiers[r.version_id] = _parse_tiers(r.tiers or "")
+        generation = int(r.generation)
+    return _Page(rows=rows, tiers=tiers, generation=generation)
+
+
+def _parse_tiers(text: str) -> list[Tier]:
+    """Tiers from "minimum:pence,…" (in any order: string aggregation keeps none)."""
+    pairs = (item.split(":") for item in text.split(",") if item)
+    tiers = [Tier(min_quantity=Decimal(low), unit_price_pence=int(pence)) for low, pence in pairs]
+    return sorted(tiers, key=lambda t: t.min_quantity)
 
 
 def _by_price(query: Select[Any], unit: UnitInfo, quantity: Decimal | None) -> Select[Any]:
@@ -466,8 +519,8 @@ def compare_offers(
         commissioned=None,
     )
     rest.append(col(Offer.status) == OfferStatus.PUBLISHED)
-    rows = _rows(session, _by_price(OFFER_ROWS.where(*rest), unit_info, amount))
-    return _summaries_of_rows(session, ref, rows, amount)
+    found = _page(session, _by_price(OFFER_ROWS.where(*rest), unit_info, amount))
+    return _summaries_of_rows(session, ref, found.rows, amount, found.tiers)
 
 
 def list_own_offers(session: Session, actor: User) -> list[OfferSummary]:

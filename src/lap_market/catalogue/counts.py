@@ -30,12 +30,20 @@ _lock = threading.Lock()
 
 
 def count_offers(
-    session: Session, search: Hashable, where: Sequence[ColumnElement[bool]]
+    session: Session,
+    search: Hashable,
+    where: Sequence[ColumnElement[bool]],
+    *,
+    generation: int | None = None,
 ) -> int:
-    """Offers matching ``where``; ``search`` names those conditions (filters and viewer)."""
-    generation = session.exec(
-        select(CatalogueState.generation).where(CatalogueState.id == 1)
-    ).one()
+    """Offers matching ``where``; ``search`` names those conditions (filters and viewer).
+
+    ``generation``, when the caller read it earlier in this transaction, saves reading it.
+    """
+    if generation is None:
+        generation = session.exec(
+            select(CatalogueState.generation).where(CatalogueState.id == 1)
+        ).one()
 
     def count() -> int:
         return int(session.exec(select(func.count()).select_from(Offer).where(*where)).one())

@@ -13,7 +13,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, or_, select
 
 from lap_market.accounts.models import Organisation, Role, User
-from lap_market.catalogue.counts import FTS, count_offers, fts_match, offers_with_word
+from lap_market.catalogue.counts import FTS, count_offers, fts_match, offers_with_text
 from lap_market.catalogue.models import (
     CatalogueState,
     Category,
@@ -477,23 +477,24 @@ def _filters(
 SEARCH_TEXT = func.lower(
     col(Offer.title).concat(literal_column("' '")).concat(col(Offer.description))
 )
-FTS_MIN_LENGTH = 3  # the trigram index cannot find shorter words
+TRIGRAM = 3  # letters per entry of the text index; it cannot find shorter words
 
 
 def _word_conditions(session: Session, words: list[str]) -> list[ColumnElement[bool]]:
     """Every word inside the title or the description, case-insensitively.
 
     Words hold no spaces, so joining title and description with one cannot make a false
-    match. PostgreSQL serves LIKE from its trigram GIN index. SQLite looks up the rarest word
-    in its FTS5 trigram index and checks the others on those few offers with LIKE: looking
-    up a common word walks most of the index, whatever else the search asks for.
+    match. PostgreSQL serves LIKE from its trigram GIN index. On SQLite, the FTS5 trigram
+    index narrows the offers to those holding the rarest three letters of the words and LIKE
+    checks every word on those few: looking up whole words would walk the index entries of
+    their common letter triples (most offers) on every search.
     """
-    indexed = [w for w in words if len(w) >= FTS_MIN_LENGTH]
-    if session.get_bind().dialect.name != "sqlite" or not indexed:
+    pieces = {w[i : i + TRIGRAM] for w in words for i in range(len(w) - TRIGRAM + 1)}
+    if session.get_bind().dialect.name != "sqlite" or not pieces:
         return [_contains(word) for word in words]
-    rarest = min(indexed, key=lambda w: offers_with_word(session, w)) if indexed[1:] else indexed[0]
-    looked_up = select(FTS.c.rowid).where(fts_match(rarest))
-    return [col(Offer.id).in_(looked_up), *(_contains(w) for w in words if w != rarest)]
+    rarest = min(sorted(pieces), key=lambda piece: offers_with_text(session, piece))
+    narrowed = col(Offer.id).in_(select(FTS.c.rowid).where(fts_match(rarest)))
+    return [narrowed, *(_contains(word) for word in words)]
 
 
 def _contains(word: str) -> ColumnElement[bool]:

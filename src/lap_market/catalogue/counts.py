@@ -1,5 +1,5 @@
 """How many offers a search matches, counted once per change of the catalogue; and roughly
-how many contain a word, to choose which word the text index looks up.
+how many contain some letters, to choose what to look up in the text index.
 
 Counting is the one part of a search whose cost grows with the catalogue (every match is
 visited). Triggers bump ``cataloguestate.generation`` whenever an offer is added, removed or
@@ -54,19 +54,19 @@ def count_offers(
 FTS = table("offer_fts", column("rowid"))
 
 
-def fts_match(word: str) -> ColumnElement[bool]:
-    """The SQLite FTS5 (trigram) condition for text containing ``word``."""
-    return literal_column("offer_fts").op("MATCH")('"' + word.replace('"', '""') + '"')
+def fts_match(text: str) -> ColumnElement[bool]:
+    """The SQLite FTS5 (trigram) condition for offers containing ``text``."""
+    return literal_column("offer_fts").op("MATCH")('"' + text.replace('"', '""') + '"')
 
 
-def offers_with_word(session: Session, word: str) -> int:
-    """About how many offers contain ``word`` (SQLite's text index; counted once per process:
-    it only chooses which word to look up, never what a search finds)."""
+def offers_with_text(session: Session, text: str) -> int:
+    """About how many offers contain ``text`` (SQLite's text index), counted once per process:
+    it only chooses what to look up in the index, never what a search finds."""
 
     def count() -> int:
-        return int(session.exec(select(func.count()).select_from(FTS).where(fts_match(word))).one())
+        return int(session.exec(select(func.count()).select_from(FTS).where(fts_match(text))).one())
 
-    return _remembered(engine_of(session), ("word", word), count)
+    return _remembered(engine_of(session), ("text", text), count)
 
 
 def _remembered(engine: Engine, key: Hashable, compute: Callable[[], int]) -> int:

@@ -15,6 +15,10 @@ if config.config_file_name and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name)
 
 
+# Kept by hand-written SQL in 0002_search (FTS5 on SQLite, pg_trgm on PostgreSQL), not models.
+HAND_WRITTEN = ("offer_fts", "ix_offer_search_text")
+
+
 def _url() -> str:
     return config.get_main_option("sqlalchemy.url") or get_settings().database_url
 
@@ -22,9 +26,12 @@ def _url() -> str:
 def _include(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:
-    """Leave out of comparisons the demand → lot key on PostgreSQL: there migration
-    0002_pooling enforces it with statement-level triggers, not the foreign key the models
-    declare (and SQLite keeps)."""
+    """Leave out of autogenerate's comparisons what hand-written SQL keeps: the search
+    objects of 0002_search (FTS5 on SQLite, pg_trgm on PostgreSQL), and the demand → lot key
+    on PostgreSQL, which 0002_pooling enforces with statement-level triggers instead of the
+    foreign key the models declare (and SQLite keeps)."""
+    if reflected and name is not None and name.startswith(HAND_WRITTEN):
+        return False
     return not (
         type_ == "foreign_key_constraint"
         and name == "fk_demand_tender_id_lot_id_lot"

@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     log_requests: bool = True
     max_csv_rows: int = 100_000
     max_upload_bytes: int = Field(default=20 * 1024 * 1024)
+    # One database connection per request a worker serves at once (anyio's default of 40
+    # request threads); further requests wait in order up to ``db_pool_timeout`` seconds,
+    # then get 503 with Retry-After.
+    db_pool_size: int = Field(default=40, ge=1, le=500)
+    db_pool_timeout: float = Field(default=10.0, gt=0, le=300)
     # Where the public reaches the service: the base of every absolute link we publish (OCDS
     # uri fields, emails, PDFs), never the request's Host header, which a client chooses.
     public_url: str = "http://127.0.0.1:8000"

@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from fastapi import Depends, Request
 from sqlalchemy import Engine, MetaData, event
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel, create_engine
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -23,8 +24,19 @@ SQLModel.metadata.naming_convention = {
 metadata: MetaData = SQLModel.metadata
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine tuned for the database behind ``url``."""
+def make_engine(
+    url: str, *, pool_size: int | None = None, pool_timeout: float | None = None, **kwargs: Any
+) -> Engine:
+    """An engine tuned for the database behind ``url``.
+
+    ``pool_size`` fixes the number of connections (no overflow) so that it matches the
+    requests the app lets in at once; ``pool_timeout`` bounds the wait for one.
+    """
+    in_memory = url in ("sqlite://", "sqlite:///") or ":memory:" in url
+    if pool_size is not None and "poolclass" not in kwargs and not in_memory:
+        kwargs.update(pool_size=pool_size, max_overflow=0)
+        if pool_timeout is not None:
+            kwargs["pool_timeout"] = pool_timeout
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -34,7 +46,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    if "poolclass" not in kwargs:
+    if "poolclass" not in kwargs and "pool_size" not in kwargs:
         kwargs.update(pool_size=10, max_overflow=10)
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
@@ -63,6 +75,12 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def engine_of(session: OrmSession) -> Engine:
+    """The engine a session works on (per-database caches are keyed by it)."""
+    bind = session.get_bind()
+    return bind if isinstance(bind, Engine) else bind.engine
 
 
 def alembic_config(url: str) -> Config:

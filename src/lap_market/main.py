@@ -12,16 +12,19 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from swagger_ui_bundle import swagger_ui_path
 
 from lap_market import openapi
 from lap_market.accounts.deps import CSRF_COOKIE, SESSION_COOKIE, LoginRequired
+from lap_market.admission import BUSY_DETAIL, Admission, retry_after
 from lap_market.config import Settings, get_settings
 from lap_market.db import make_engine
 from lap_market.errors import DomainError, NotFound
@@ -75,10 +78,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for ``settings`` (the environment's when omitted)."""
     settings = settings or get_settings()
     import_all_models()
-    engine = make_engine(settings.database_url)
+    engine = make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        pool_timeout=settings.db_pool_timeout,
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):  # type: ignore[no-untyped-def]
+        # A request thread for every request let in (each holds one connection at most).
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = max(limiter.total_tokens, settings.db_pool_size)
         if settings.env != "test":
             from lap_market.contracts import pdf
 
@@ -107,6 +117,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/api/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
     _add_routes(app)
+    # Inside the shell middleware, so a 503 still gets its headers and log line.
+    app.add_middleware(Admission, limit=settings.db_pool_size, wait=settings.db_pool_timeout)
     _add_middleware(app, settings)
     _add_error_handlers(app)
     openapi.install(app)
@@ -261,6 +273,18 @@ def _add_error_handlers(app: FastAPI) -> None:
             return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
         return _web_error(request, exc.status_code, str(exc.detail))
 
+    @app.exception_handler(PoolTimeout)
+    async def pool_timeout(request: Request, _exc: PoolTimeout) -> Response:
+        # Every connection stayed busy for the whole bounded wait: overload, not a fault.
+        settings: Settings = request.app.state.settings
+        headers = {"Retry-After": retry_after(settings.db_pool_timeout)}
+        if request.url.path.startswith("/api/"):
+            body = {"detail": BUSY_DETAIL, "code": "busy"}
+            return JSONResponse(body, status_code=503, headers=headers)
+        response = _web_error(request, 503, BUSY_DETAIL)
+        response.headers.update(headers)
+        return response
+
     @app.exception_handler(500)
     async def server_error(request: Request, exc: Exception) -> Response:
         logging.getLogger("lap_market").exception("Unhandled error", exc_info=exc)
@@ -287,6 +311,7 @@ TITLES = {
     422: "There is a problem",
     429: "Too many attempts",
     500: "Sorry, there is a problem with the service",
+    503: "Service busy",
 }
 
 

@@ -53,7 +53,9 @@ def browse_offers(
     page_size: Annotated[int, Query(ge=1, le=browse.MAX_PAGE_SIZE)] = 20,
 ) -> OfferPage:
     """Published, currently valid offers (and your own drafts); with ``quantity`` each item
-    carries its unit price at that quantity and ``sort=price`` orders by it."""
+    carries its unit price at that quantity and ``sort=price`` orders by it. Prices in
+    different units are never ranked together: ``sort=price`` needs ``unit`` (and
+    ``category`` when that unit code belongs to several), else 422 naming the field."""
     return browse.browse_offers(
         session,
         user,

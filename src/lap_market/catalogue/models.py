@@ -81,3 +81,60 @@ class OfferTier(SQLModel, table=True):
     version_id: int = fk("offerversion.id")
     min_quantity: Decimal = quantity()
     unit_price_pence: int = pence()
+
+
+class OfferPriceBand(SQLModel, table=True):
+    """A tier of an offer's current version as the range of quantities it prices.
+
+    Kept by database triggers (migration 0002_search) from the tiers, so every writer keeps
+    it right. Price at a quantity becomes a range lookup rather than a calculation, which
+    lets the database walk ``(unit_id, unit_price_pence)`` in price order and stop at a page.
+    """
+
+    __table_args__ = (sa.Index("ix_offerpriceband_unit_price", "unit_id", "unit_price_pence"),)
+
+    offer_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("offer.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    tier_min_quantity: Decimal = Field(
+        sa_column=sa.Column(sa.Numeric(14, 2, asdecimal=True), primary_key=True)
+    )
+    unit_id: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    # The first tier also prices quantities below its minimum (fractions of a unit).
+    lower_quantity: Decimal = quantity()
+    upper_quantity: Decimal | None = quantity(nullable=True)  # exclusive; None: no limit
+    unit_price_pence: int = pence()
+
+
+class CatalogueState(SQLModel, table=True):
+    """One row whose ``generation`` database triggers bump on any change to what offers a
+    search can count (migration 0002_search), so counts can be kept until it moves."""
+
+    id: int = Field(primary_key=True)
+    generation: int = Field(sa_type=sa.BigInteger, default=0)  # type: ignore[call-overload]
+
+
+# Browsing walks these in order instead of sorting the catalogue (migration 0002_search).
+sa.Index(
+    "ix_offer_live_category",
+    Offer.category_id,  # type: ignore[arg-type]
+    Offer.status,  # type: ignore[arg-type]
+    Offer.valid_from,  # type: ignore[arg-type]
+    Offer.valid_until,  # type: ignore[arg-type]
+)
+sa.Index(
+    "ix_offer_live_unit",
+    Offer.unit_id,  # type: ignore[arg-type]
+    Offer.status,  # type: ignore[arg-type]
+    Offer.valid_from,  # type: ignore[arg-type]
+    Offer.valid_until,  # type: ignore[arg-type]
+)
+sa.Index("ix_offer_title_key", sa.func.lower(Offer.title), Offer.id)  # type: ignore[arg-type]
+sa.Index(
+    "ix_offer_category_title_key",
+    Offer.category_id,  # type: ignore[arg-type]
+    sa.func.lower(Offer.title),  # type: ignore[arg-type]
+    Offer.id,  # type: ignore[arg-type]
+)

@@ -31,7 +31,7 @@ ProviderPage = Annotated[User, Depends(web_role(Role.PROVIDER))]
 PAGE_SIZE = 20
 MY_OFFERS_PAGE_SIZE = 50
 TIER_ROWS = 4
-SORTS = [("name", "Name"), ("price", "Price (lowest first)")]
+SORTS = [("name", "Name"), ("price", "Price in the chosen unit (lowest first)")]
 COMMISSIONED = [("yes", "LMA commissioned services only"), ("no", "Contractors only")]
 
 
@@ -60,6 +60,7 @@ def catalogue_page(request: Request, session: SessionDep, user: WebUser) -> Resp
         for name in ("q", "category", "unit", "commissioned", "quantity", "sort")
     }
     page = page_number(request)
+    _default_price_unit(session, filters)
     errors: dict[str, str] = {}
     result = None
     try:
@@ -99,6 +100,17 @@ def catalogue_page(request: Request, session: SessionDep, user: WebUser) -> Resp
         },
         block="results",
     )
+
+
+def _default_price_unit(session: SessionDep, filters: dict[str, str]) -> None:
+    """Price ranks one unit at a time: with a category but no unit, take its first unit."""
+    if filters["sort"] != "price" or filters["unit"] or not filters["category"]:
+        return
+    ref = reference.load_reference(session)
+    category = ref.categories.get(filters["category"])
+    units = ref.units_of(category) if category else []
+    if units:
+        filters["unit"] = units[0].code
 
 
 def _parse_date(value: str, field: str, errors: dict[str, str]) -> date | None:

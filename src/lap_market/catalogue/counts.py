@@ -1,0 +1,83 @@
+"""How many offers a search matches, counted once per change of the catalogue; and roughly
+how many contain some letters, to choose what to look up in the text index.
+
+Counting is the one part of a search whose cost grows with the catalogue (every match is
+visited). Triggers bump ``cataloguestate.generation`` whenever an offer is added, removed or
+changes in anything a search filters on (migration 0002_search), so a count stays right for
+as long as the generation and the date stay the same; one indexed read checks that.
+
+Reading the generation before counting keeps this right under concurrent writes: a count
+taken after a commit but filed under the generation before it is never read again, because
+the commit moved the generation.
+"""
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import ColumnElement, Engine, column, literal_column, table
+from sqlmodel import Session, func, select
+
+from lap_market.catalogue.models import CatalogueState, Offer
+from lap_market.clock import clock
+from lap_market.db import engine_of
+
+MAX_KEPT = 4096  # searches remembered per database; the least recently used go first
+
+_kept: "WeakKeyDictionary[Engine, OrderedDict[Hashable, int]]" = WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def count_offers(
+    session: Session,
+    search: Hashable,
+    where: Sequence[ColumnElement[bool]],
+    *,
+    generation: int | None = None,
+) -> int:
+    """Offers matching ``where``; ``search`` names those conditions (filters and viewer).
+
+    ``generation``, when the caller read it earlier in this transaction, saves reading it.
+    """
+    if generation is None:
+        generation = session.exec(
+            select(CatalogueState.generation).where(CatalogueState.id == 1)
+        ).one()
+
+    def count() -> int:
+        return int(session.exec(select(func.count()).select_from(Offer).where(*where)).one())
+
+    return _remembered(engine_of(session), (generation, clock.today(), search), count)
+
+
+FTS = table("offer_fts", column("rowid"))
+
+
+def fts_match(text: str) -> ColumnElement[bool]:
+    """The SQLite FTS5 (trigram) condition for offers containing ``text``."""
+    return literal_column("offer_fts").op("MATCH")('"' + text.replace('"', '""') + '"')
+
+
+def offers_with_text(session: Session, text: str) -> int:
+    """About how many offers contain ``text`` (SQLite's text index), counted once per process:
+    it only chooses what to look up in the index, never what a search finds."""
+
+    def count() -> int:
+        return int(session.exec(select(func.count()).select_from(FTS).where(fts_match(text))).one())
+
+    return _remembered(engine_of(session), ("text", text), count)
+
+
+def _remembered(engine: Engine, key: Hashable, compute: Callable[[], int]) -> int:
+    with _lock:
+        kept = _kept.setdefault(engine, OrderedDict())
+        if key in kept:
+            kept.move_to_end(key)
+            return kept[key]
+    value = compute()
+    with _lock:
+        kept[key] = value
+        if len(kept) > MAX_KEPT:
+            kept.popitem(last=False)
+    return value

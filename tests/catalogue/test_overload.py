@@ -1,0 +1,128 @@
+"""Overload is never a 500 (issue 11): more concurrent requests than database connections
+either wait their turn or get 503 with Retry-After, against a live server on both databases."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import httpx
+import uvicorn
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from lap_market.clock import clock
+from lap_market.config import Settings
+from lap_market.main import create_app
+from tests.catalogue.test_web import _login
+from tests.conftest import _free_port
+from tests.factories import accounts as f
+from tests.factories.catalogue import make_offer
+
+CLIENTS = 24
+MANAGER = "manager@lap.example"
+SEARCH = {"category": "storage", "unit": "linear_metre_year", "sort": "price", "quantity": "50"}
+
+
+@contextmanager
+def serving(settings: Settings) -> Iterator[str]:
+    """Uvicorn in a thread with one catalogue offer and a manager; yields the base URL."""
+    app = create_app(settings)
+    with Session(app.state.engine) as session:
+        clock.set(datetime(2026, 11, 30, 10, 0, tzinfo=UTC))
+        make_offer(session, f.contractor(session), title="Racking")
+        f.manager(session).email = MANAGER
+        session.commit()
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
+            time.sleep(0.02)
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        app.state.engine.dispose()
+
+
+def burst(url: str, headers: dict[str, str]) -> list[httpx.Response]:
+    """CLIENTS threads, released together, each searching three times."""
+    start = threading.Barrier(CLIENTS)
+    responses: list[httpx.Response] = []
+    lock = threading.Lock()
+
+    def client() -> None:
+        with httpx.Client(base_url=url, timeout=30) as http:
+            start.wait()
+            for _ in range(3):
+                response = http.get("/api/v1/offers", params=SEARCH, headers=headers)
+                with lock:
+                    responses.append(response)
+
+    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(responses) == CLIENTS * 3
+    return responses
+
+
+def token(url: str) -> dict[str, str]:
+    with httpx.Client(base_url=url, timeout=30) as http:
+        return f.token_headers(http, MANAGER)
+
+
+def test_more_requests_than_connections_wait_in_order(settings: Settings) -> None:
+    patient = settings.model_copy(update={"db_pool_size": 2, "db_pool_timeout": 20.0})
+    with serving(patient) as url:
+        responses = burst(url, token(url))
+    assert [r.status_code for r in responses] == [200] * len(responses)
+    assert all(r.json()["items"][0]["title"] == "Racking" for r in responses)
+
+
+def test_past_the_bounded_wait_the_answer_is_503_with_retry_after(settings: Settings) -> None:
+    hurried = settings.model_copy(update={"db_pool_size": 2, "db_pool_timeout": 0.01})
+    with serving(hurried) as url:
+        responses = burst(url, token(url))
+    statuses = {r.status_code for r in responses}
+    assert statuses <= {200, 503}, statuses
+    assert 200 in statuses and 503 in statuses, statuses
+    for busy in (r for r in responses if r.status_code == 503):
+        assert busy.headers["Retry-After"] == "1"
+        assert busy.json()["code"] == "busy"
+
+
+def test_a_pool_timeout_is_a_503_not_a_500(settings: Settings) -> None:
+    hurried = settings.model_copy(update={"db_pool_size": 2, "db_pool_timeout": 0.05})
+    app = create_app(hurried)
+    try:
+        with Session(app.state.engine) as session:
+            f.manager(session).email = MANAGER
+            session.commit()
+        with TestClient(app) as client:
+            headers = f.token_headers(client, MANAGER)
+            _login(client, MANAGER)
+            # Something outside the request gate holds every connection of the pool.
+            held = [app.state.engine.connect() for _ in range(2)]
+            try:
+                api = client.get("/api/v1/offers", headers=headers)
+                page = client.get("/catalogue")
+            finally:
+                for connection in held:
+                    connection.close()
+            assert api.status_code == 503 and api.headers["Retry-After"] == "1"
+            assert api.json()["code"] == "busy"
+            assert page.status_code == 503 and page.headers["Retry-After"] == "1"
+            assert "busy" in page.text
+            assert client.get("/api/v1/offers", headers=headers).status_code == 200
+    finally:
+        app.state.engine.dispose()

@@ -50,6 +50,14 @@ def run_online() -> None:
         "sqlite"
     ) else make_engine(_url())
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite alters a table by copying it and dropping the old one, which fails while
+            # foreign keys are enforced and other rows refer to it. The pragma only takes
+            # effect outside a transaction, so it is set before any migration runs; the keys
+            # are checked once all have run.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=metadata,
@@ -59,6 +67,12 @@ def run_online() -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+            if broken:
+                raise RuntimeError(f"foreign keys broken by the migration: {broken[:5]}")
     engine.dispose()
 
 

@@ -134,6 +134,8 @@ def test_the_dashboard_takes_a_fixed_number_of_queries(client, session, app) -> 
         session.commit()
 
     add(1)
+    for who in headers:  # the first request of a process reads the cached reference data
+        queries(who)
     few = {who: queries(who) for who in headers}
     add(5)
     many = {who: queries(who) for who in headers}

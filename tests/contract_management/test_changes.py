@@ -160,3 +160,30 @@ def test_termination_refuses_later_invoices(client, app, active) -> None:
     assert twice.status_code == 409
     change_after = propose(client, app, active, new_value="10100.00")
     assert change_after.status_code == 409
+
+
+def test_termination_and_spend_warnings_reach_people_by_email(client, app, session, active,
+                                                               smtp_server) -> None:
+    from tests.notifications.test_emails import Inbox
+
+    inbox = Inbox(app, smtp_server)
+    inbox.new(session)  # whatever issuing and acceptance sent
+    officer_email, buyer_email = active.officer.email, active.buyer.email
+    supplier_email = active.supplier.email
+    sent = client.post(f"/api/v1/contracts/{active.contract.id}/invoices", json={
+        "number": "BIG", "issued_on": "2027-05-01", "period_start": "2027-04-01",
+        "period_end": "2027-04-30", "amount": "8000.00", "vat": "1600.00"},
+        headers=auth(app, active.supplier))
+    assert sent.status_code == 201
+    warned = inbox.new(session)
+    subject = f"Contract {active.contract.reference}: invoices at 80% of its value"
+    assert {(m.to, m.subject) for m in warned} >= {(buyer_email, subject),
+                                                    (officer_email, subject)}
+    ended = client.post(f"/api/v1/contracts/{active.contract.id}/terminate", json={
+        "effective_on": "2027-04-30", "reason_code": "mutual", "explanation": "Agreed"},
+        headers=auth(app, active.buyer))
+    assert ended.status_code == 200
+    told = {m.to for m in inbox.new(session)
+            if m.subject == f"Contract {active.contract.reference}: terminated"}
+    assert told == {buyer_email, supplier_email, officer_email}
+    assert all(f"/contracts/{active.contract.id}" in m.text for m in inbox.all[-3:])

@@ -5,12 +5,31 @@ from collections.abc import Iterable
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from lap_market.accounts.models import Organisation, OrgKind
+from lap_market.accounts.models import Organisation, OrgKind, Role
 from lap_market.clock import clock
 from lap_market.contract_management.models import ContractNotice
 from lap_market.contracts.models import Contract
 from lap_market.modeling import row_id
+from lap_market.notifications import recipients as who
+from lap_market.notifications.dispatch import send
+from lap_market.notifications.kinds import Kind
+from lap_market.notifications.messages import render
 from lap_market.tenders.notifications import notify
+
+# The subject line of each kind of message (the in-app kind names the event).
+HEADLINES = {
+    "invoice.submitted": "invoice received",
+    "invoice.approved": "invoice approved",
+    "invoice.disputed": "invoice disputed",
+    "invoice.paid": "invoice paid",
+    "contract.spend_80": "invoices at 80% of its value",
+    "contract.spend_100": "invoices at 100% of its value",
+    "contract.change_proposed": "change proposed",
+    "contract.changed": "change in effect",
+    "contract.change_rejected": "change rejected",
+    "contract.terminated": "terminated",
+    "contract.renewal_due": "renewal due",
+}
 
 
 def partnership_id(session: Session) -> int | None:
@@ -30,7 +49,8 @@ def tell(
     supplier: bool = False,
     officers: bool = False,
 ) -> None:
-    """An in-app notification to each named party of ``contract``."""
+    """An in-app notification to each named party of ``contract``, and an email to its people
+    (messages about a person's own contracts cannot be turned off)."""
     organisation_ids: list[int | None] = []
     if buyer:
         organisation_ids.append(contract.buyer_id)
@@ -45,6 +65,17 @@ def tell(
         kind=kind,
         message=message,
     )
+    people = []
+    if buyer:
+        people += who.people(session, {contract.buyer_id}, Role.BOROUGH_MANAGER)
+    if supplier:
+        people += who.people(session, {contract.supplier_id}, Role.PROVIDER)
+    if officers:
+        people += who.officers(session)
+    headline = HEADLINES.get(kind, kind.split(".")[-1].replace("_", " "))
+    send(session, render(Kind.CONTRACT_UPDATE, f"/contracts/{contract.id}",
+                         reference=contract.reference, headline=headline, message=message),
+         people)
 
 
 def once(session: Session, contract: Contract, kind: str) -> bool:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlmodel import Session
 
 from lap_market.accounts.models import Organisation, Role, User
-from lap_market.clock import as_utc, london_date
+from lap_market.clock import format_london, london_date
 from lap_market.contracts.models import Contract
 from lap_market.notifications import recipients as who
 from lap_market.notifications.dispatch import send, send_many
@@ -32,14 +32,14 @@ def tender_published(session: Session, tender: Tender) -> None:
     """Boroughs whose demand it holds, and providers offering any of its categories."""
     tender_id = _id(tender)
     boroughs = who.borough_ids_in(session, tender_id=tender_id)
-    deadline = as_utc(tender.submission_deadline) if tender.submission_deadline else None
+    deadline = tender.submission_deadline
+    due = f": bids are due by {format_london(deadline)}" if deadline else ""
     in_app.notify(session, boroughs, tender_id=tender_id, kind=Kind.TENDER_PUBLISHED,
                   message=f"{tender.reference} “{tender.title}”, which holds your demand, "
                   "has been published.")
     in_app.notify(session, in_app.provider_org_ids(session), tender_id=tender_id,
                   kind=Kind.OPPORTUNITY,
-                  message=f"New opportunity {tender.reference} “{tender.title}”: bids are due "
-                  f"by {deadline:%-d %b %Y %H:%M} UTC.")
+                  message=f"New opportunity {tender.reference} “{tender.title}”{due}.")
     send(session, render(Kind.TENDER_PUBLISHED, f"/tenders/{tender_id}", tender=tender),
          who.people(session, boroughs, Role.BOROUGH_MANAGER))
     offering = who.offering_org_ids(session, who.tender_category_ids(session, tender_id))

@@ -21,6 +21,7 @@ class Kind(StrEnum):
     ACCEPTANCE_OUTSTANDING = "acceptance_outstanding"
     ACCOUNT_SECURITY = "account_security"
     DEMAND_ROUND = "demand_round"
+    CONTRACT_UPDATE = "contract_update"
     DIGEST = "digest"
 
 
@@ -63,6 +64,10 @@ KINDS: dict[Kind, KindInfo] = {
     Kind.ACCOUNT_SECURITY: KindInfo("Your account's security", ALL_ROLES, can_turn_off=False),
     Kind.DEMAND_ROUND: KindInfo(
         "Demand rounds: invitations, reminders and extensions", BOROUGH
+    ),
+    Kind.CONTRACT_UPDATE: KindInfo(
+        "Invoices, changes, spend warnings, termination and renewal of your contracts",
+        PARTIES | OFFICER, can_turn_off=False,
     ),
 }
 

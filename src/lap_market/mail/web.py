@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lap_market.accounts.deps import web_role
@@ -34,7 +34,7 @@ def outbox_page(
 
 @router.post("/admin/outbox/{message_id}/resend", response_class=HTMLResponse)
 def resend_message(request: Request, session: SessionDep, admin: AdminPage,
-                   message_id: int) -> Response:
+                   message_id: Annotated[str, Path(max_length=32)]) -> Response:
     """Send a message again, with the same Message-ID."""
     service.resend(session, admin, message_id)
     return RedirectResponse("/admin/outbox", status_code=303)

@@ -1,4 +1,4 @@
-"""sealfix: random public ids for audit events and outbox messages; sealed outbox messages
+"""sealfix: random public ids (audit events, outbox messages, notifications); sealed emails
 
 Revision ID: 0003_sealfix
 Revises: 0002_search
@@ -64,6 +64,7 @@ def _drop_seal(table: str, *, index: bool) -> None:
 def upgrade() -> None:
     _add_public_id("auditevent")
     _add_public_id("outbox_message")
+    _add_public_id("notification")
     _add_seal("outbox_message", index=True)
     _add_seal("digestitem", index=False)
 
@@ -71,7 +72,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     _drop_seal("digestitem", index=False)
     _drop_seal("outbox_message", index=True)
-    for table in ("outbox_message", "auditevent"):
+    for table in ("notification", "outbox_message", "auditevent"):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_index(batch_op.f(f"ix_{table}_public_id"))
             batch_op.drop_column("public_id")

@@ -395,6 +395,14 @@ def assert_receipts_only_to_bidders(client: Any, h: Any, session: Any, bidders: 
         assert "was received at" not in _page(client, h[who], "/notifications")
     rival_own = client.get("/api/v1/notifications", headers=h["rival"]).json()
     assert [n["kind"] for n in rival_own].count("bid_receipt") == 1  # its own, not the other
+    # Notices are named by random ids: gaps in a global sequence between an organisation's
+    # own notices would count the receipts sent to others.
+    internal = {str(n.id) for n in session.exec(select(Notification)).all()}
+    for note in rival_own:
+        assert _PUBLIC_ID.fullmatch(note["id"]) and note["id"] not in internal, note
+    page = _page(client, h["rival"], "/notifications")
+    assert f'/notifications/{rival_own[0]["id"]}/read' in page
+    assert not re.search(r"/notifications/\d+/read", page)
 
 
 def test_a_daily_digest_holding_a_receipt_stays_out_of_the_outbox(  # type: ignore[no-untyped-def]

@@ -86,7 +86,7 @@ def mark_read(session: Session, actor: User, notification_id: str) -> Notificati
         select(Notification).where(Notification.public_id == notification_id)
     ).first()
     if notification is None or notification.organisation_id != actor.organisation_id:
-        raise NotFound("No such notification.")
+        raise NotFound("No such notification.", field="notification_id")
     if notification.read_at is None:
         notification.read_at = clock.now()
         session.add(notification)

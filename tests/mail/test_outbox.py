@@ -125,7 +125,7 @@ def test_an_unreachable_server_means_retries_with_backoff_then_failed(
     with client_session as client:
         page = client.get("/admin/outbox?status=failed")
         assert page.status_code == 200 and "New opportunity: LAP-2026-0042" in page.text
-        resent = client.post(f"/admin/outbox/{row.id}/resend",
+        resent = client.post(f"/admin/outbox/{row.public_id}/resend",
                              data={"csrf_token": csrf_token_for(app.state.settings.secret_key,
                                                                 "c" * 32)},
                              follow_redirects=False)
@@ -165,7 +165,7 @@ def test_without_smtp_messages_wait_in_the_outbox_for_admins(app, session) -> No
         assert client.get("/admin/outbox?status=bogus").status_code == 422
         # Nothing to re-send while it is still pending.
         row = _outbox(session)[0]
-        again = client.post(f"/admin/outbox/{row.id}/resend", data={
+        again = client.post(f"/admin/outbox/{row.public_id}/resend", data={
             "csrf_token": csrf_token_for(app.state.settings.secret_key, "c" * 32)})
         assert again.status_code == 409
     with _admin_client(app, provider) as client:

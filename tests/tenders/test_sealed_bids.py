@@ -15,11 +15,17 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlmodel import select
+import pytest
+from sqlmodel import col, select
 
 from lap_market.accounts.deps import SESSION_COOKIE
+from lap_market.accounts.models import User
 from lap_market.audit.models import AuditEvent
 from lap_market.clock import as_utc, clock
+from lap_market.errors import NotFound
+from lap_market.mail import service as mail_service
+from lap_market.mail.models import OutboxMessage
+from lap_market.notifications.periodic import send_daily_digests
 from lap_market.tenders.models import Notification
 from tests.factories import accounts as acc
 from tests.factories import tenders as tf
@@ -169,6 +175,12 @@ def test_nothing_sealed_leaks_before_the_deadline(client, session, app) -> None:
             # Recorded in full, but sealed to the tender (unlisted until its deadline).
             assert event.sealed_tender_id == tender.id, text
     assert_bid_events_unlisted(client, h, tender.id)
+    audit_before = audit_views(client, h)
+    assert_no_sequence(session, audit_before)
+    bidders = {people["bidder"].organisation_id, people["rival"].organisation_id}
+    addresses = bidder_addresses(session, bidders)
+    outbox_before = assert_outbox_hides_bidders(client, h, addresses)
+    assert_receipts_only_to_bidders(client, h, session, bidders)
     notes = session.exec(select(Notification)).all()
     assert notes
     for note in notes:
@@ -201,6 +213,8 @@ def test_nothing_sealed_leaks_before_the_deadline(client, session, app) -> None:
     # After the (amended) deadline the trail says in full who did what, in its place.
     clock.set(deadline + timedelta(days=2, minutes=1))
     assert_bid_events_listed(client, h, people, tender.id, bid_id)
+    assert_hidden_events_left_no_trace(audit_before, audit_views(client, h))
+    assert_outbox_shows_receipts_after_deadline(client, h, addresses, outbox_before)
     assert_only_public_bid_ids(client, h, base, f"/tenders/{tender.id}", lot.id, bid_id)
 
 
@@ -283,3 +297,143 @@ def assert_bid_events_listed(
     client.cookies.set(SESSION_COOKIE, h["officer"]["Authorization"].removeprefix("Bearer "))
     assert "bid.submitted" in client.get("/audit?object_type=bid").text
     client.cookies.clear()
+
+
+# --- audit ids and the outbox: nothing there lets a reader tell a hidden event happened -------
+
+_PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{16,}")
+_ROW = re.compile(r"<tr><td>.*?</tr>", re.S)
+
+
+def _page(client: Any, headers: dict[str, str], path: str) -> str:
+    client.cookies.set(SESSION_COOKIE, headers["Authorization"].removeprefix("Bearer "))
+    try:
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.text)
+        return str(response.text)
+    finally:
+        client.cookies.clear()
+
+
+def audit_views(client: Any, h: Any) -> dict[str, Any]:
+    """What officers and admins see of the trail: the API's items and the page's rows."""
+    return {
+        who: {"api": _listed(client, h[who]), "page": _ROW.findall(_page(client, h[who], "/audit"))}
+        for who in ("officer", "admin")
+    }
+
+
+def assert_no_sequence(session: Any, views: dict[str, Any]) -> None:
+    """Each listed event is named by a random id that counts nothing: no number, and not
+    its place in the database's sequence."""
+    internal = {str(e.id) for e in session.exec(select(AuditEvent)).all()}
+    for view in views.values():
+        ids = [e["id"] for e in view["api"]]
+        assert ids and len(set(ids)) == len(ids)
+        for public_id in ids:
+            assert isinstance(public_id, str) and _PUBLIC_ID.fullmatch(public_id), public_id
+            assert not public_id.isdigit() and public_id not in internal
+        # The page shows no id at all: only when, who, what.
+        assert not any(public_id in "".join(view["page"]) for public_id in ids)
+
+
+def assert_hidden_events_left_no_trace(before: dict[str, Any], after: dict[str, Any]) -> None:
+    """Once the seal lifts, the events listed before are exactly those listed now without
+    the bid events: same ids, same order, same content. So while they were hidden the bid
+    events changed nothing a reader could see (no gap, no renumbering, no count)."""
+    for who in before:
+        assert before[who]["api"] == [
+            e for e in after[who]["api"] if not e["action"].startswith("bid.")
+        ], who
+        assert before[who]["page"] == [r for r in after[who]["page"] if "bid." not in r], who
+        assert len(after[who]["api"]) == len(before[who]["api"]) + 3  # the three bid events
+
+
+def bidder_addresses(session: Any, organisation_ids: set[int]) -> set[str]:
+    users = session.exec(select(User).where(col(User.organisation_id).in_(organisation_ids)))
+    return {u.email for u in users.all()}
+
+
+def _outbox_problems(page: str, addresses: set[str]) -> list[str]:
+    found = [a for a in addresses if a.lower() in page.lower()]
+    found += [BIDDER_NAME] if BIDDER_NAME in page else []
+    return found + ([k for k in ("bid_receipt", "Bid received") if k in page])
+
+
+def assert_outbox_hides_bidders(client: Any, h: Any, addresses: set[str]) -> str:
+    """Before the deadline the admins' outbox names no bidder (by organisation or address),
+    lists no receipt, and counts only what it lists."""
+    page = _page(client, h["admin"], "/admin/outbox")
+    assert _outbox_problems(page, addresses) == []
+    listed = page.count('class="lap-outbox-message"')
+    counted = sum(int(n) for n in re.findall(r"\w+ \((\d+)\)</a>", page))
+    assert listed == counted, (listed, counted)
+    for status in ("pending", "sent", "failed"):
+        assert _outbox_problems(
+            _page(client, h["admin"], f"/admin/outbox?status={status}"), addresses) == []
+    return page
+
+
+def assert_outbox_shows_receipts_after_deadline(
+    client: Any, h: Any, addresses: set[str], before: str
+) -> None:
+    """The search is not blind: after the deadline the same page lists the receipts (and
+    the amendment and answer emails) to the bidders' addresses."""
+    page = _page(client, h["admin"], "/admin/outbox")
+    assert addresses and set(_outbox_problems(page, addresses)) >= addresses | {"bid_receipt"}
+    assert page.count('class="lap-outbox-message"') > before.count('class="lap-outbox-message"')
+    assert not re.search(r"/admin/outbox/\d+/", page)  # messages named by public id only
+
+
+def assert_receipts_only_to_bidders(client: Any, h: Any, session: Any, bidders: set[int]) -> None:
+    """A receipt is an in-app notice to its bidder alone: no other organisation's view holds it."""
+    receipts = session.exec(select(Notification).where(Notification.kind == "bid_receipt")).all()
+    assert receipts and {n.organisation_id for n in receipts} <= bidders
+    for who in ("officer", "admin", "camden"):
+        kinds = [n["kind"] for n in client.get("/api/v1/notifications", headers=h[who]).json()]
+        assert "bid_receipt" not in kinds, (who, kinds)
+        assert "was received at" not in _page(client, h[who], "/notifications")
+    rival_own = client.get("/api/v1/notifications", headers=h["rival"]).json()
+    assert [n["kind"] for n in rival_own].count("bid_receipt") == 1  # its own, not the other
+    # Notices are named by random ids: gaps in a global sequence between an organisation's
+    # own notices would count the receipts sent to others.
+    internal = {str(n.id) for n in session.exec(select(Notification)).all()}
+    for note in rival_own:
+        assert _PUBLIC_ID.fullmatch(note["id"]) and note["id"] not in internal, note
+    page = _page(client, h["rival"], "/notifications")
+    assert f'/notifications/{rival_own[0]["id"]}/read' in page
+    assert not re.search(r"/notifications/\d+/read", page)
+
+
+def test_a_daily_digest_holding_a_receipt_stays_out_of_the_outbox(  # type: ignore[no-untyped-def]
+    client, session, app
+) -> None:
+    """A receipt the bidder chose to get daily goes out in a digest of its own, sealed to the
+    tender: the admins' outbox shows it only after the deadline."""
+    clock.set(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
+    people = {"officer": acc.officer(session), "admin": acc.admin(session),
+              "bidder": acc.provider(session, acc.contractor(session, BIDDER_NAME))}
+    tender = tf.published_tender(session, people["officer"])
+    lot = tf.lots_of(session, tender)[0]
+    session.commit()
+    h = FreshTokens(app, people)
+    daily = {"preferences": [{"kind": "bid_receipt", "mode": "daily"}]}
+    assert client.put("/api/v1/me/notification-preferences", json=daily,
+                      headers=h["bidder"]).status_code == 200
+    bid = {"unit_price": PRICE, "quality_statement": "digest"}
+    assert client.put(f"/api/v1/tenders/{tender.id}/lots/{lot.id}/bid", json=bid,
+                      headers=h["bidder"]).status_code == 201
+    clock.set(datetime(2026, 11, 3, 7, 5, tzinfo=UTC))  # 07:05 London (GMT)
+    assert send_daily_digests(session) == 1
+    session.commit()
+    digest = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "digest")).one()
+    assert (digest.to_address, digest.sealed_tender_id) == (people["bidder"].email, tender.id)
+    addresses = {people["bidder"].email}
+    assert _outbox_problems(_page(client, h["admin"], "/admin/outbox"), addresses) == []
+    # Sealed, it is not there to send again either: 404, as a message that does not exist.
+    with pytest.raises(NotFound):
+        mail_service.resend(session, people["admin"], digest.public_id)
+    session.rollback()
+    assert tender.submission_deadline is not None
+    clock.set(as_utc(tender.submission_deadline) + timedelta(minutes=1))
+    assert people["bidder"].email in _page(client, h["admin"], "/admin/outbox")

@@ -35,5 +35,5 @@ def list_audit(
         page=page, page_size=page_size,
     )
     return Page[AuditEventRead](
-        items=[AuditEventRead.model_validate(e, from_attributes=True) for e in events], total=total
+        items=[AuditEventRead.of(e) for e in events], total=total
     )

@@ -1,5 +1,6 @@
 """The append-only audit trail."""
 
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -8,8 +9,17 @@ from sqlmodel import Field, SQLModel
 from lap_market.modeling import id_field, json_field, text, timestamp
 
 
+def new_public_id() -> str:
+    """22 random URL-safe characters (128 bits): they count nothing and order nothing."""
+    return secrets.token_urlsafe(16)
+
+
 class AuditEvent(SQLModel, table=True):
+    """One recorded action. ``id`` is one global sequence and stays internal: a gap in it
+    would show that a hidden (sealed) event happened. Readers see ``public_id`` only."""
+
     id: int | None = id_field()
+    public_id: str = Field(default_factory=new_public_id, max_length=32, unique=True, index=True)
     at: datetime = timestamp()
     actor_id: int | None = Field(default=None, foreign_key="user.id", index=True, nullable=True)
     organisation_id: int | None = Field(

@@ -27,6 +27,12 @@ def unsealed() -> ColumnElement[bool]:
     return or_(sealed_to.is_(None), sealed_to.in_(closed))
 
 
+def newest_first() -> tuple[ColumnElement[Any], ...]:
+    """Newest first: by time, then the internal id for events recorded in the same instant
+    (used for order only, never shown, so it cannot count hidden events)."""
+    return (col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
+
+
 def record(
     session: Session,
     actor: User | None,
@@ -103,7 +109,7 @@ def list_events(
         query = query.where(AuditEvent.at < until)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(
-        query.order_by(col(AuditEvent.id).desc()).offset((page - 1) * page_size).limit(page_size)
+        query.order_by(*newest_first()).offset((page - 1) * page_size).limit(page_size)
     ).all()
     return list(rows), int(total)
 
@@ -116,7 +122,7 @@ def recent_for_organisation(
         session.exec(
             select(AuditEvent)
             .where(AuditEvent.organisation_id == organisation_id, unsealed())
-            .order_by(col(AuditEvent.id).desc())
+            .order_by(*newest_first())
             .limit(limit)
         ).all()
     )

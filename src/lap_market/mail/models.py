@@ -6,6 +6,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from lap_market.audit.models import new_public_id
 from lap_market.modeling import id_field, long_text, text, timestamp
 
 
@@ -17,12 +18,16 @@ class OutboxStatus(StrEnum):
 
 
 class OutboxMessage(SQLModel, table=True):
-    """One email. Its ``message_id`` never changes, so a re-send is recognisably the same."""
+    """One email. Its ``message_id`` never changes, so a re-send is recognisably the same.
+
+    ``id`` stays internal (a gap in it would show a hidden message); pages use ``public_id``.
+    """
 
     __tablename__ = "outbox_message"
     __table_args__ = (sa.Index("ix_outbox_message_status_next", "status", "next_attempt_at"),)
 
     id: int | None = id_field()
+    public_id: str = Field(default_factory=new_public_id, max_length=32, unique=True, index=True)
     message_id: str = Field(max_length=200, unique=True)
     to_address: str = text(254)
     to_user_id: int | None = Field(default=None, foreign_key="user.id", index=True, nullable=True)
@@ -42,3 +47,8 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = timestamp(nullable=True)
     # The same notification is queued once: a second queue_email with the key is a no-op.
     dedupe_key: str | None = Field(default=None, max_length=200, unique=True, nullable=True)
+    # A bid receipt names who bid: hidden from the outbox until this tender's submission
+    # deadline has passed (read live, as for sealed audit events).
+    sealed_tender_id: int | None = Field(
+        default=None, foreign_key="tender.id", index=True, nullable=True
+    )

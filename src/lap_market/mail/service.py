@@ -11,10 +11,12 @@ from sqlmodel import Session, col, func, select
 
 from lap_market.accounts.models import Role, User
 from lap_market.audit import service as audit
+from lap_market.audit.models import new_public_id
 from lap_market.clock import clock
 from lap_market.config import get_settings
 from lap_market.errors import Conflict, Forbidden, Invalid, NotFound
 from lap_market.mail.models import OutboxMessage, OutboxStatus
+from lap_market.tenders.models import Tender
 
 PREFERENCES_PATH = "/account/notifications"
 OUTBOX: sa.Table = OutboxMessage.__table__  # type: ignore[attr-defined]
@@ -61,12 +63,15 @@ def queue_email(
     html: str,
     link_path: str | None = None,
     key: str | None = None,
+    sealed_tender_id: int | None = None,
 ) -> None:
     """Write one email to the outbox in the caller's transaction (sent after it commits).
 
     ``html`` is trusted markup (escape what you put in it); ``link_path`` becomes an
     absolute link to the page; the footer and ``List-Unsubscribe`` lead to the
     recipient's preferences. With ``key``, a message already queued under it is kept.
+    ``sealed_tender_id``: the message tells who bid, so admins do not see it in the outbox
+    until that tender's submission deadline has passed (it is delivered as usual).
     """
     address = to_address or (to_user.email if to_user else None)
     if not address:
@@ -75,6 +80,7 @@ def queue_email(
     preferences = absolute_url(PREFERENCES_PATH)
     now = clock.now()
     values: dict[str, Any] = {
+        "public_id": new_public_id(), "sealed_tender_id": sealed_tender_id,
         "message_id": new_message_id(), "to_address": address,
         "to_user_id": to_user.id if to_user else None, "kind": kind, "subject": subject,
         "text_body": _text_body(text, link, preferences),
@@ -99,6 +105,18 @@ def _require_admin(actor: User) -> None:
 STATUSES = [s.value for s in OutboxStatus]
 
 
+def unsealed() -> sa.ColumnElement[bool]:
+    """Messages admins may read now: not sealed, or sealed to a tender whose submission
+    deadline has passed. Sealed ones are left out of the list and the counts alike, and
+    nothing numeric is shown, so nothing on the page tells that one exists."""
+    closed = select(Tender.id).where(
+        col(Tender.submission_deadline).is_not(None),
+        col(Tender.submission_deadline) <= clock.now(),
+    )
+    sealed_to = col(OutboxMessage.sealed_tender_id)
+    return sa.or_(sealed_to.is_(None), sealed_to.in_(closed))
+
+
 def list_outbox(
     session: Session, actor: User, *, status: str | None = None, limit: int = 200
 ) -> tuple[list[OutboxMessage], dict[str, int]]:
@@ -106,24 +124,33 @@ def list_outbox(
     _require_admin(actor)
     if status and status not in STATUSES:
         raise Invalid(f"Status must be one of {', '.join(STATUSES)}.", field="status")
-    query = select(OutboxMessage).order_by(col(OutboxMessage.id).desc()).limit(limit)
+    query = (
+        select(OutboxMessage).where(unsealed())
+        .order_by(col(OutboxMessage.created_at).desc(), col(OutboxMessage.id).desc())
+        .limit(limit)
+    )
     if status:
         query = query.where(OutboxMessage.status == status)
     counts = dict(session.exec(
-        select(OutboxMessage.status, func.count()).group_by(col(OutboxMessage.status))
+        select(OutboxMessage.status, func.count()).where(unsealed())
+        .group_by(col(OutboxMessage.status))
     ).all())
     return list(session.exec(query).all()), {s: int(counts.get(s, 0)) for s in STATUSES}
 
 
-def resend(session: Session, actor: User, message_id: int) -> OutboxMessage:
-    """Queue a failed or sent message again, with the same Message-ID (admins)."""
+def resend(session: Session, actor: User, public_id: str) -> OutboxMessage:
+    """Queue a failed or sent message again, with the same Message-ID (admins).
+
+    A sealed message answers 404, as a message that does not exist."""
     _require_admin(actor)
-    message = session.get(OutboxMessage, message_id)
+    message = session.exec(
+        select(OutboxMessage).where(OutboxMessage.public_id == public_id, unsealed())
+    ).first()
     if message is None:
-        raise NotFound("No such message.")
+        raise NotFound("No such message.", field="message_id")
     changed = session.execute(
         sa.update(OUTBOX)
-        .where(OUTBOX.c.id == message_id,
+        .where(OUTBOX.c.id == message.id,
                OUTBOX.c.status.in_([OutboxStatus.FAILED.value, OutboxStatus.SENT.value]))
         .values(status=OutboxStatus.PENDING.value, next_attempt_at=clock.now(), attempts=0,
                 lease_until=None)
@@ -132,6 +159,6 @@ def resend(session: Session, actor: User, message_id: int) -> OutboxMessage:
         raise Conflict("This message is still waiting to be sent.", field="status")
     session.refresh(message)
     audit.record(session, actor, action="email.resend", object_type="outbox_message",
-                 object_id=message.id,
+                 object_id=message.public_id,
                  details={"message_id": message.message_id, "to": message.to_address})
     return message

@@ -2,13 +2,14 @@
 
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lap_market.accounts.deps import web_role
 from lap_market.accounts.models import Role, User
 from lap_market.db import SessionDep
 from lap_market.mail import service
+from lap_market.primitives import Line
 from lap_market.templating import render
 from lap_market.web.deps import web_router
 
@@ -34,7 +35,7 @@ def outbox_page(
 
 @router.post("/admin/outbox/{message_id}/resend", response_class=HTMLResponse)
 def resend_message(request: Request, session: SessionDep, admin: AdminPage,
-                   message_id: int) -> Response:
+                   message_id: Annotated[Line, Path(max_length=32)]) -> Response:
     """Send a message again, with the same Message-ID."""
     service.resend(session, admin, message_id)
     return RedirectResponse("/admin/outbox", status_code=303)

@@ -29,12 +29,14 @@ def send_many(session: Session, sends: list[tuple[Rendered, list[User], str]]) -
 
 def send(session: Session, message: Rendered, users: Iterable[User], *,
          key: str | None = None, now_only: bool = False,
-         chosen: dict[int, Mode] | None = None) -> int:
+         chosen: dict[int, Mode] | None = None, sealed_tender_id: int | None = None) -> int:
     """Send ``message`` to each user as they chose; returns how many emails were queued.
 
     ``key`` (when given) makes re-sending the same message to the same person a no-op;
     ``chosen`` are the modes when already loaded; ``now_only`` ignores the choice (a
-    deactivated account gets no digest, so it is told at once)."""
+    deactivated account gets no digest, so it is told at once); ``sealed_tender_id`` keeps
+    the email (or the digest carrying it) out of the admins' outbox until that tender's
+    submission deadline (a bid receipt tells who bid)."""
     recipients = {row_id(user): user for user in users}
     if now_only:
         chosen = {user_id: Mode.IMMEDIATE for user_id in recipients}
@@ -49,12 +51,12 @@ def send(session: Session, message: Rendered, users: Iterable[User], *,
         if mode == Mode.DAILY:
             session.add(DigestItem(user_id=user_id, kind=message.kind, subject=message.subject,
                                    text=message.text, link_path=message.link_path,
-                                   created_at=now))
+                                   created_at=now, sealed_tender_id=sealed_tender_id))
             continue
         mail.queue_email(
             session, to_user=user, kind=message.kind, subject=message.subject,
             text=message.text, html=message.html, link_path=message.link_path,
-            key=f"{key}:user:{user_id}" if key else None,
+            key=f"{key}:user:{user_id}" if key else None, sealed_tender_id=sealed_tender_id,
         )
         queued += 1
     return queued

@@ -3,7 +3,9 @@ in its own transaction, and the function writes the in-app notices and the email
 
 Nothing sealed is ever put in a message: no bid price, no quality statement, and no bidder
 named to anyone else before the submission deadline. A bid receipt goes only to the bidder
-and carries no price.
+and carries no price. Emails whose recipients tell who bid (receipts; amendments, answers
+and reminders, sent to bidders or to everyone but them) are sealed to the tender: admins
+see them in the outbox only after its submission deadline.
 """
 
 from collections.abc import Iterable
@@ -60,8 +62,10 @@ def tender_amended(session: Session, tender: Tender, amendment: Amendment) -> No
         clarification_changed="clarification_deadline" in changes,
         description_changed="description" in changes,
     )
+    # Bidders are among the recipients, so before the deadline the list itself says who bid.
     send(session, message,
-         who.people(session, who.interested_provider_ids(session, tender_id), Role.PROVIDER))
+         who.people(session, who.interested_provider_ids(session, tender_id), Role.PROVIDER),
+         sealed_tender_id=tender_id)
 
 
 def question_asked(session: Session, tender: Tender, question: Question) -> None:
@@ -83,7 +87,8 @@ def question_answered(session: Session, tender: Tender, question: Question) -> N
         message=f"A clarification question on {tender.reference} has been answered.")
     send(session, render(Kind.ANSWER, f"/opportunities/{tender_id}#questions", tender=tender,
                          question=question),
-         who.people(session, who.interested_provider_ids(session, tender_id), Role.PROVIDER))
+         who.people(session, who.interested_provider_ids(session, tender_id), Role.PROVIDER),
+         sealed_tender_id=tender_id)  # bidders among them: sealed as for amendments
 
 
 def bid_received(session: Session, tender: Tender, lot: Lot, *, provider_id: int,
@@ -95,7 +100,7 @@ def bid_received(session: Session, tender: Tender, lot: Lot, *, provider_id: int
                   f"at {london_time(received_at)}.")
     send(session, render(Kind.BID_RECEIPT, f"/opportunities/{tender_id}", tender=tender, lot=lot,
                          received_at=received_at, replaced=replaced),
-         who.people(session, {provider_id}, Role.PROVIDER))
+         who.people(session, {provider_id}, Role.PROVIDER), sealed_tender_id=tender_id)
 
 
 def lot_awarded(session: Session, tender: Tender, lot: Lot, award: Award,

@@ -34,6 +34,8 @@ class DigestItem(SQLModel, table=True):
     link_path: str | None = Field(default=None, max_length=500, nullable=True)
     created_at: datetime = timestamp()
     sent_at: datetime | None = timestamp(nullable=True)
+    # Carried to the digest email, which stays out of the admins' outbox while it is sealed.
+    sealed_tender_id: int | None = Field(default=None, foreign_key="tender.id", nullable=True)
 
 
 class NotificationMark(SQLModel, table=True):

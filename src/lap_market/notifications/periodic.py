@@ -82,7 +82,8 @@ def send_deadline_reminders(session: Session) -> int:
                       f"day{'s' if days != 1 else ''}; your organisation has not bid.")
         send(session, render(Kind.DEADLINE_REMINDER, f"/opportunities/{tender.id}",
                              tender=tender, days=days),
-             who.people(session, waiting, Role.PROVIDER), key=f"reminder:{days}:{tender.id}")
+             who.people(session, waiting, Role.PROVIDER), key=f"reminder:{days}:{tender.id}",
+             sealed_tender_id=tender.id)  # sent to everyone but the bidders
         sent += 1
     return sent
 
@@ -129,7 +130,10 @@ def send_acceptance_reminders(session: Session) -> int:
 
 def send_daily_digests(session: Session) -> int:
     """One email per person at 07:00 London time with everything they chose to get daily
-    since the last one. Returns how many digests were queued."""
+    since the last one. Returns how many digests were queued.
+
+    Items sealed to a tender (bid receipts) go in a digest of their own, sealed to that
+    tender, so the person's ordinary digest can show in the admins' outbox at once."""
     now = clock.now()
     today = london_date(now)
     cutoff = london_at(today, SEND_FROM)
@@ -148,17 +152,31 @@ def send_daily_digests(session: Session) -> int:
     sent = 0
     for user_id, pending in by_user.items():
         user = users.get(user_id)
-        if user is None or not user.is_active or not claim(session,
-                                                           f"digest:{user_id}:{today}"):
+        if user is None or not user.is_active:
             continue
-        listed = [{"subject": i.subject, "link": absolute_url(i.link_path or "/dashboard")}
-                  for i in pending]
-        message = render(Kind.DIGEST, "/dashboard", items=listed)
-        mail.queue_email(session, to_user=user, kind=Kind.DIGEST, subject=message.subject,
-                         text=message.text, html=message.html, link_path=message.link_path,
-                         key=f"digest:{user_id}:{today}")
+        by_seal: dict[int | None, list[DigestItem]] = defaultdict(list)
         for item in pending:
-            item.sent_at = now
-            session.add(item)
-        sent += 1
+            by_seal[item.sealed_tender_id].append(item)
+        for sealed_tender_id, held in by_seal.items():
+            sent += _send_digest(session, user, held, f"digest:{user_id}:{today}", now,
+                                 sealed_tender_id)
     return sent
+
+
+def _send_digest(session: Session, user: User, pending: list[DigestItem], key: str,
+                 now: datetime, sealed_tender_id: int | None) -> int:
+    """Queue one digest of ``pending`` (once per key); 1 if it was queued."""
+    if sealed_tender_id is not None:
+        key = f"{key}:sealed:{sealed_tender_id}"
+    if not claim(session, key):
+        return 0
+    listed = [{"subject": i.subject, "link": absolute_url(i.link_path or "/dashboard")}
+              for i in pending]
+    message = render(Kind.DIGEST, "/dashboard", items=listed)
+    mail.queue_email(session, to_user=user, kind=Kind.DIGEST, subject=message.subject,
+                     text=message.text, html=message.html, link_path=message.link_path,
+                     key=key, sealed_tender_id=sealed_tender_id)
+    for item in pending:
+        item.sent_at = now
+        session.add(item)
+    return 1

@@ -38,11 +38,14 @@ from lap_market.tenders.schemas import (
 
 router = APIRouter(prefix="/api/v1", tags=["tenders"])
 Officer = Annotated[User, Depends(require_role(Role.PROCUREMENT_OFFICER))]
+NotificationId = Annotated[
+    Line, Path(max_length=32, description="The notification's public id")
+]
 
 
 def _notification_read(n: Notification) -> NotificationRead:
     return NotificationRead(
-        id=n.id,  # type: ignore[arg-type]
+        id=n.public_id,
         tender_id=n.tender_id,
         kind=n.kind,
         message=n.message,
@@ -296,7 +299,7 @@ def list_notifications(session: SessionDep, user: CurrentUser) -> list[Notificat
 
 @router.post("/notifications/{notification_id}/read", response_model=NotificationRead)
 def read_notification(
-    session: SessionDep, user: CurrentUser, notification_id: Id
+    session: SessionDep, user: CurrentUser, notification_id: NotificationId
 ) -> NotificationRead:
     """Mark a notification read."""
     return _notification_read(notifications.mark_read(session, user, notification_id))

@@ -118,7 +118,13 @@ class Question(SQLModel, table=True):
 
 
 class Notification(SQLModel, table=True):
+    """An in-app notice to an organisation. ``id`` is one global sequence and stays internal:
+    gaps between an organisation's own ids would count notices sent to others (bid receipts
+    among them). Readers see ``public_id``."""
+
     id: int | None = id_field()
+    public_id: str = Field(default_factory=lambda: secrets.token_urlsafe(16), max_length=32,
+                           unique=True, index=True)
     organisation_id: int = fk("organisation.id")
     tender_id: int | None = Field(default=None, foreign_key="tender.id", nullable=True)
     kind: str = text(40)

@@ -79,11 +79,14 @@ def unread_count(session: Session, actor: User) -> int:
     )
 
 
-def mark_read(session: Session, actor: User, notification_id: int) -> Notification:
-    """Mark one of the organisation's notifications read (404 for another organisation's)."""
-    notification = session.get(Notification, notification_id)
+def mark_read(session: Session, actor: User, notification_id: str) -> Notification:
+    """Mark one of the organisation's notifications (by public id) read (404 for another
+    organisation's)."""
+    notification = session.exec(
+        select(Notification).where(Notification.public_id == notification_id)
+    ).first()
     if notification is None or notification.organisation_id != actor.organisation_id:
-        raise NotFound("No such notification.")
+        raise NotFound("No such notification.", field="notification_id")
     if notification.read_at is None:
         notification.read_at = clock.now()
         session.add(notification)
@@ -92,6 +95,6 @@ def mark_read(session: Session, actor: User, notification_id: int) -> Notificati
             actor,
             action="notification.read",
             object_type="notification",
-            object_id=notification.id,
+            object_id=notification.public_id,
         )
     return notification

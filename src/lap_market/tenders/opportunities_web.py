@@ -17,6 +17,7 @@ from lap_market.paging import PageNumber, page_count
 from lap_market.primitives import Id
 from lap_market.templating import is_htmx, render
 from lap_market.tenders import bids, evaluation, notifications, questions, service
+from lap_market.tenders.api import NotificationId
 from lap_market.tenders.models import Tender, TenderStatus
 from lap_market.tenders.read import effective_status
 from lap_market.tenders.schemas import (
@@ -234,7 +235,7 @@ def notification_list(request: Request, session: SessionDep, user: WebUser) -> R
 
 @router.post("/notifications/{notification_id}/read", response_class=HTMLResponse)
 def notification_read(
-    request: Request, session: SessionDep, user: WebUser, notification_id: Id
+    request: Request, session: SessionDep, user: WebUser, notification_id: NotificationId
 ) -> Response:
     """Mark a notification read."""
     notifications.mark_read(session, user, notification_id)

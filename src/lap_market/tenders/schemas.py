@@ -188,7 +188,7 @@ class AwardDetail(BaseModel):
 
 
 class NotificationRead(BaseModel):
-    id: int
+    id: str  # the public id: the internal sequence would count others' notices
     tender_id: int | None
     kind: str
     message: str

@@ -503,21 +503,7 @@ def pool_lines(
     index = unit_index(session)
     plans = plan_lots(session, lines, index)
     tender = _new_tender(session, actor, title)
-    lots = [
-        Lot(
-            tender_id=tender.id,  # type: ignore[arg-type]
-            number=plan.number,
-            title=plan.title,
-            category_id=plan.unit.category_id,
-            unit_id=plan.unit.id,
-            total_quantity=plan.total_quantity,
-            estimated_value_pence=plan.estimated_pence,
-            standalone_value_pence=plan.standalone_pence,
-        )
-        for plan in plans
-    ]
-    session.add_all(lots)
-    session.flush()
+    lots = _add_lots(session, tender, plans)
     if _take_lines(session, tender, plans, lots) != len(lines):
         raise Conflict("Some of these lines were pooled or withdrawn at the same moment; "
                        "nothing was created. Please try again.", field="demand")

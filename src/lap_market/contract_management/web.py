@@ -1,6 +1,8 @@
 """Pages after signature: a contract's invoices, changes and termination, the supplier's
 invoice form, the borough's approval queue, and the payments report."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
@@ -93,31 +95,62 @@ def _run(form: dict[str, str], model: type[BaseModel] | None, action: Any) -> di
     return {}
 
 
-# --- invoices --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ContractForm:
+    """A form page about one contract: its template, who may use it, and what it shows."""
+
+    template: str
+    may: Callable[[User, Contract], bool]
+    refusal: str
+    shows: Callable[[Session, Contract], dict[str, Any]]
 
 
-def _invoice_form(
+INVOICE_FORM = ContractForm(
+    "contract_management/pages/invoice_form.html",
+    policy.can_invoice,
+    "Only the supplier invoices against this contract.",
+    lambda session, contract: {"spend": read.spend(session, contract)},
+)
+CHANGE_FORM = ContractForm(
+    "contract_management/pages/change_form.html",
+    policy.can_propose_change,
+    "Only the buyer or a procurement officer proposes changes.",
+    lambda session, contract: {
+        "spend": read.spend(session, contract),
+        "kinds": CHANGE_KINDS,
+        "reasons": CHANGE_REASONS,
+    },
+)
+TERMINATION_FORM = ContractForm(
+    "contract_management/pages/terminate.html",
+    policy.can_terminate,
+    "Only the buyer or a procurement officer terminates a contract.",
+    lambda _session, _contract: {"reasons": TERMINATION_REASONS},
+)
+
+
+def _contract_form(
     request: Request,
     session: Session,
     user: User,
     contract_id: Id,
+    page: ContractForm,
     form: dict[str, str],
     errors: dict[str, str],
 ) -> Response:
     contract = invoices.contract_for(session, user, contract_id)
-    if not policy.can_invoice(user, contract):
-        raise Forbidden("Only the supplier invoices against this contract.")
-    return render(
-        request,
-        "contract_management/pages/invoice_form.html",
-        {
-            "contract": contract,
-            "spend": read.spend(session, contract),
-            "form": form,
-            "errors": errors,
-        },
-        status_code=422 if errors else 200,
-    )
+    if not page.may(user, contract):
+        raise Forbidden(page.refusal)
+    context = {
+        "contract": contract,
+        "form": form,
+        "errors": errors,
+        **page.shows(session, contract),
+    }
+    return render(request, page.template, context, status_code=422 if errors else 200)
+
+
+# --- invoices --------------------------------------------------------------------------------
 
 
 @router.get("/contracts/{contract_id}/invoices/new", response_class=HTMLResponse)
@@ -126,7 +159,9 @@ def invoice_form(
 ) -> Response:
     """The supplier's invoice form."""
     today = clock.today().isoformat()
-    return _invoice_form(request, session, user, contract_id, {"issued_on": today}, {})
+    return _contract_form(
+        request, session, user, contract_id, INVOICE_FORM, {"issued_on": today}, {}
+    )
 
 
 @router.post("/contracts/{contract_id}/invoices/new", response_class=HTMLResponse)
@@ -139,7 +174,7 @@ async def send_invoice(
     )
     if errors:
         session.rollback()
-        return _invoice_form(request, session, user, contract_id, form, errors)
+        return _contract_form(request, session, user, contract_id, INVOICE_FORM, form, errors)
     return _back(f"/contracts/{contract_id}", "invoice-sent")
 
 
@@ -234,37 +269,11 @@ def invoices_page(
 # --- changes ---------------------------------------------------------------------------------
 
 
-def _change_form(
-    request: Request,
-    session: Session,
-    user: User,
-    contract_id: Id,
-    form: dict[str, str],
-    errors: dict[str, str],
-) -> Response:
-    contract = invoices.contract_for(session, user, contract_id)
-    if not policy.can_propose_change(user, contract):
-        raise Forbidden("Only the buyer or a procurement officer proposes changes.")
-    return render(
-        request,
-        "contract_management/pages/change_form.html",
-        {
-            "contract": contract,
-            "spend": read.spend(session, contract),
-            "form": form,
-            "errors": errors,
-            "kinds": CHANGE_KINDS,
-            "reasons": CHANGE_REASONS,
-        },
-        status_code=422 if errors else 200,
-    )
-
-
 @router.get("/contracts/{contract_id}/changes/new", response_class=HTMLResponse)
 def change_form(
     request: Request, session: SessionDep, user: PartyPage, contract_id: Id
 ) -> Response:
-    return _change_form(request, session, user, contract_id, {"kind": "value"}, {})
+    return _contract_form(request, session, user, contract_id, CHANGE_FORM, {"kind": "value"}, {})
 
 
 @router.post("/contracts/{contract_id}/changes/new", response_class=HTMLResponse)
@@ -277,7 +286,7 @@ async def propose_change(
     )
     if errors:
         session.rollback()
-        return _change_form(request, session, user, contract_id, form, errors)
+        return _contract_form(request, session, user, contract_id, CHANGE_FORM, form, errors)
     return _back(f"/contracts/{contract_id}", "change-proposed")
 
 
@@ -337,31 +346,12 @@ async def change_action(
 # --- termination -----------------------------------------------------------------------------
 
 
-def _termination_form(
-    request: Request,
-    session: Session,
-    user: User,
-    contract_id: Id,
-    form: dict[str, str],
-    errors: dict[str, str],
-) -> Response:
-    contract = invoices.contract_for(session, user, contract_id)
-    if not policy.can_terminate(user, contract):
-        raise Forbidden("Only the buyer or a procurement officer terminates a contract.")
-    return render(
-        request,
-        "contract_management/pages/terminate.html",
-        {"contract": contract, "form": form, "errors": errors, "reasons": TERMINATION_REASONS},
-        status_code=422 if errors else 200,
-    )
-
-
 @router.get("/contracts/{contract_id}/terminate", response_class=HTMLResponse)
 def termination_form(
     request: Request, session: SessionDep, user: PartyPage, contract_id: Id
 ) -> Response:
     """Confirm a termination: effective date, reason and explanation."""
-    return _termination_form(request, session, user, contract_id, {}, {})
+    return _contract_form(request, session, user, contract_id, TERMINATION_FORM, {}, {})
 
 
 @router.post("/contracts/{contract_id}/terminate", response_class=HTMLResponse)
@@ -376,7 +366,7 @@ async def terminate(
     )
     if errors:
         session.rollback()
-        return _termination_form(request, session, user, contract_id, form, errors)
+        return _contract_form(request, session, user, contract_id, TERMINATION_FORM, form, errors)
     return _back(f"/contracts/{contract_id}", "terminated")
 
 

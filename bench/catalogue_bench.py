@@ -33,18 +33,20 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from statistics import mean, median
 
 import httpx
 import sqlalchemy as sa
+from sqlalchemy import Engine
+from sqlmodel import Session
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from lap_market.accounts.models import Organisation, Role, User  # noqa: E402
+from lap_market.accounts.models import AuthSession, Organisation, Role, User  # noqa: E402
 from lap_market.accounts.security import create_access_token  # noqa: E402
 from lap_market.catalogue.models import (  # noqa: E402
     Category,
@@ -59,6 +61,7 @@ from lap_market.registry import import_all_models  # noqa: E402
 PG_BIN = Path(os.environ.get("LAP_PG_BIN", "/usr/lib/postgresql/15/bin"))
 SECRET = "bench-secret-" + "x" * 40
 NOW = datetime.now(UTC)
+SID = "bench-session"
 SIZES = (2_000, 20_000)
 PROVIDERS = 25
 # One place per offer title (~1.7 % of offers each), a noun, and ten description words.
@@ -336,6 +339,15 @@ def scratch_database(server: str, name: str) -> str:
     return f"{server}/{name}"
 
 
+def open_session(engine: Engine, user_id: int) -> None:
+    """The bench's signed-in session (the same ``SID`` in every database, so one token
+    serves both catalogues), as a sign-in would store it."""
+    with Session(engine) as session:
+        session.add(AuthSession(sid=SID, user_id=user_id, client_address="bench",
+                                created_at=NOW, expires_at=NOW + timedelta(hours=10)))
+        session.commit()
+
+
 def load(backend: str, url: str, size: int) -> int:
     """A migrated database with ``size`` offers; the manager's id."""
     run_migrations(url)
@@ -343,6 +355,7 @@ def load(backend: str, url: str, size: int) -> int:
     try:
         started = time.perf_counter()
         manager_id = seed_people(engine)
+        open_session(engine, manager_id)
         add_offers(engine, size, seed=size)
         print(f"{backend}: {size:,} offers loaded in {time.perf_counter() - started:.1f} s;"
               f" load average {os.getloadavg()[0]:.2f}", flush=True)  # fmt: skip
@@ -355,7 +368,8 @@ def bench_backend(backend: str, urls: dict[int, str], wrk: str, args: argparse.N
     """Both catalogue sizes served at once (one worker each), measured turn by turn."""
     manager_ids = {load(backend, url, size) for size, url in urls.items()}
     assert len(manager_ids) == 1  # same id in both databases: one token serves both
-    token = create_access_token(user_id=manager_ids.pop(), secret=SECRET, now=NOW, minutes=600)
+    token = create_access_token(user_id=manager_ids.pop(), sid=SID, secret=SECRET, now=NOW,
+                                minutes=600)
     with ExitStack() as stack:
         bases = {size: stack.enter_context(worker(url)) for size, url in urls.items()}
         for base in bases.values():

@@ -44,9 +44,7 @@ def submit_invoice(
 
 
 @router.get("/contracts/{contract_id}/invoices", response_model=list[InvoiceRead])
-def contract_invoices(
-    session: SessionDep, user: CurrentUser, contract_id: Id
-) -> list[InvoiceRead]:
+def contract_invoices(session: SessionDep, user: CurrentUser, contract_id: Id) -> list[InvoiceRead]:
     """Every invoice on the contract, newest first (its parties and officers)."""
     contract = invoices.contract_for(session, user, contract_id)
     return read.invoice_reads(session, read.contract_invoices(session, contract))

@@ -170,10 +170,43 @@ def _transition(
         )
 
 
-def approve_invoice(session: Session, actor: User, invoice_id: int) -> Invoice:
+def _buyers_invoice(
+    session: Session, actor: User, invoice_id: int, doing: str
+) -> tuple[Invoice, Contract]:
+    """The invoice, if the actor is of the buyer that settles it (403 otherwise)."""
     invoice, contract = get_invoice(session, actor, invoice_id)
     if not policy.can_settle(actor, contract):
-        raise Forbidden("Only the buyer approves invoices on this contract.")
+        raise Forbidden(f"Only the buyer {doing} invoices on this contract.")
+    return invoice, contract
+
+
+def _settled(
+    session: Session,
+    actor: User,
+    invoice: Invoice,
+    contract: Contract,
+    *,
+    event: str,
+    message: str,
+    **details: object,
+) -> Invoice:
+    """Audit the buyer's step on an invoice and tell the supplier."""
+    audit.record(
+        session,
+        actor,
+        action=f"invoice.{event}",
+        object_type="invoice",
+        object_id=invoice.id,
+        details={"number": invoice.number, **details},
+    )
+    notices.tell(
+        session, contract, kind=f"invoice.{event}", buyer=False, supplier=True, message=message
+    )
+    return invoice
+
+
+def approve_invoice(session: Session, actor: User, invoice_id: int) -> Invoice:
+    invoice, contract = _buyers_invoice(session, actor, invoice_id, "approves")
     _transition(
         session,
         invoice,
@@ -182,29 +215,18 @@ def approve_invoice(session: Session, actor: User, invoice_id: int) -> Invoice:
         approved_by_id=actor.id,
         approved_at=clock.now(),
     )
-    audit.record(
+    return _settled(
         session,
         actor,
-        action="invoice.approved",
-        object_type="invoice",
-        object_id=invoice.id,
-        details={"number": invoice.number},
-    )
-    notices.tell(
-        session,
+        invoice,
         contract,
-        kind="invoice.approved",
-        buyer=False,
-        supplier=True,
+        event="approved",
         message=f"Invoice {invoice.number} on {contract.reference} was approved.",
     )
-    return invoice
 
 
 def dispute_invoice(session: Session, actor: User, invoice_id: int, data: DisputeCreate) -> Invoice:
-    invoice, contract = get_invoice(session, actor, invoice_id)
-    if not policy.can_settle(actor, contract):
-        raise Forbidden("Only the buyer disputes invoices on this contract.")
+    invoice, contract = _buyers_invoice(session, actor, invoice_id, "disputes")
     _transition(
         session,
         invoice,
@@ -214,62 +236,42 @@ def dispute_invoice(session: Session, actor: User, invoice_id: int, data: Disput
         disputed_at=clock.now(),
         dispute_reason=data.reason,
     )
-    audit.record(
+    return _settled(
         session,
         actor,
-        action="invoice.disputed",
-        object_type="invoice",
-        object_id=invoice.id,
-        details={"number": invoice.number, "reason": data.reason},
-    )
-    notices.tell(
-        session,
+        invoice,
         contract,
-        kind="invoice.disputed",
-        buyer=False,
-        supplier=True,
+        event="disputed",
+        reason=data.reason,
         message=f"Invoice {invoice.number} on {contract.reference} is disputed: {data.reason}",
     )
-    return invoice
 
 
 def record_payment(session: Session, actor: User, invoice_id: int, data: PaymentCreate) -> Invoice:
-    invoice, contract = get_invoice(session, actor, invoice_id)
-    if not policy.can_settle(actor, contract):
-        raise Forbidden("Only the buyer records payment of invoices on this contract.")
+    invoice, contract = _buyers_invoice(session, actor, invoice_id, "records payment of")
     _check_paid_on(invoice, data.paid_on)
+    days = (data.paid_on - invoice.received_on).days
     _transition(
         session,
         invoice,
         (InvoiceStatus.APPROVED,),
         status=InvoiceStatus.PAID,
         paid_on=data.paid_on,
-        days_to_pay=(data.paid_on - invoice.received_on).days,
+        days_to_pay=days,
         paid_recorded_by_id=actor.id,
         paid_recorded_at=clock.now(),
     )
-    audit.record(
+    return _settled(
         session,
         actor,
-        action="invoice.paid",
-        object_type="invoice",
-        object_id=invoice.id,
-        details={
-            "number": invoice.number,
-            "paid_on": data.paid_on,
-            "days_to_pay": (data.paid_on - invoice.received_on).days,
-        },
-    )
-    notices.tell(
-        session,
+        invoice,
         contract,
-        kind="invoice.paid",
-        buyer=False,
-        supplier=True,
-        message=f"Invoice {invoice.number} on {contract.reference} was paid on "
-        f"{data.paid_on:%d %B %Y}.",
+        event="paid",
+        paid_on=data.paid_on,
+        days_to_pay=days,
+        message=f"Invoice {invoice.number} on "
+        f"{contract.reference} was paid on {data.paid_on:%d %B %Y}.",
     )
-    return invoice
 
 
 def _check_paid_on(invoice: Invoice, paid_on: date) -> None:

@@ -73,9 +73,17 @@ def tell(
     if officers:
         people += who.officers(session)
     headline = HEADLINES.get(kind, kind.split(".")[-1].replace("_", " "))
-    send(session, render(Kind.CONTRACT_UPDATE, f"/contracts/{contract.id}",
-                         reference=contract.reference, headline=headline, message=message),
-         people)
+    send(
+        session,
+        render(
+            Kind.CONTRACT_UPDATE,
+            f"/contracts/{contract.id}",
+            reference=contract.reference,
+            headline=headline,
+            message=message,
+        ),
+        people,
+    )
 
 
 def once(session: Session, contract: Contract, kind: str) -> bool:

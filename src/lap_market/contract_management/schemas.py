@@ -25,7 +25,6 @@ class InvoiceCreate(_Strict):
     amount: Money
     vat: Money
 
-
     @field_validator("amount")
     @classmethod
     def _positive(cls, value: Decimal) -> Decimal:
@@ -47,7 +46,6 @@ class DisputeCreate(_Strict):
 
 class PaymentCreate(_Strict):
     paid_on: BusinessDate
-
 
 
 class InvoiceRead(BaseModel):
@@ -109,7 +107,6 @@ class ChangeCreate(_Strict):
     reason_code: ChangeReason
     explanation: LongText = Field(min_length=1, max_length=4000)
 
-
     @field_validator("new_quantity", mode="before")
     @classmethod
     def _quantity(cls, value: object) -> object:
@@ -167,7 +164,6 @@ class TerminationCreate(_Strict):
     effective_on: BusinessDate
     reason_code: TerminationReason
     explanation: LongText = Field(min_length=1, max_length=4000)
-
 
 
 class TerminationRead(BaseModel):

@@ -13,8 +13,7 @@ from sqlmodel import Session
 from lap_market.accounts.deps import web_role
 from lap_market.accounts.models import Role, User
 from lap_market.clock import clock
-from lap_market.contract_management import changes, invoices, policy, read, reports, termination
-from lap_market.contract_management.charts import payments_chart
+from lap_market.contract_management import changes, invoices, policy, read, reports_web, termination
 from lap_market.contract_management.models import ChangeKind, ChangeReason, TerminationReason
 from lap_market.contract_management.schemas import (
     ChangeCreate,
@@ -26,9 +25,8 @@ from lap_market.contract_management.schemas import (
 )
 from lap_market.contracts.models import Contract
 from lap_market.db import SessionDep
-from lap_market.errors import DomainError, Forbidden, Invalid, NotFound
+from lap_market.errors import DomainError, Forbidden, NotFound
 from lap_market.primitives import Id, PageNumber
-from lap_market.reports.api import CSV_MEDIA_TYPE
 from lap_market.templating import render
 from lap_market.web.deps import web_router
 from lap_market.web.forms import FormErrors, domain_form_errors, parse_form
@@ -370,52 +368,5 @@ async def terminate(
     return _back(f"/contracts/{contract_id}", "terminated")
 
 
-# --- payments report -------------------------------------------------------------------------
-
-
-@router.get("/reports/payments", response_class=HTMLResponse)
-def payments_page(
-    request: Request,
-    session: SessionDep,
-    user: PartyPage,
-    group_by: Annotated[str, Query(max_length=20)] = "borough",
-) -> Response:
-    """How promptly invoices are paid: a chart and its table, with a CSV download."""
-    group_by = group_by if group_by in ("borough", "provider") else "borough"
-    report = reports.payments_report(session, user, group_by=group_by)
-    return render(
-        request,
-        "contract_management/pages/payments.html",
-        {
-            "report": report,
-            "group_by": group_by,
-            "chart": payments_chart(report) if report.rows else None,
-        },
-    )
-
-
-@router.get("/reports/payments.csv")
-def payments_csv(
-    session: SessionDep,
-    user: PartyPage,
-    group_by: Annotated[str, Query(max_length=20)] = "borough",
-) -> Response:
-    if group_by not in ("borough", "provider"):
-        raise Invalid("Group by borough or provider.", field="group_by")
-    report = reports.payments_report(session, user, group_by=group_by)
-    return Response(
-        reports.payments_csv(report),
-        media_type=CSV_MEDIA_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="payments-by-{group_by}.csv"'},
-    )
-
-
-@router.get("/reports/contract-register.csv")
-def register_csv(session: SessionDep, user: PartyPage) -> Response:
-    """Every contract you may see, as CSV."""
-    body = reports.register_csv(reports.register_rows(session, user))
-    return Response(
-        body,
-        media_type=CSV_MEDIA_TYPE,
-        headers={"Content-Disposition": 'attachment; filename="contract-register.csv"'},
-    )
+# The payments report's pages live beside these, in their own module.
+router.include_router(reports_web.router)

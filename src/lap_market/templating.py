@@ -4,6 +4,7 @@ from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import unquote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -14,6 +15,9 @@ from lap_market.accounts.security import csrf_token_for
 from lap_market.clock import format_london
 from lap_market.db import REPO_ROOT
 from lap_market.money import format_gbp
+
+# Set by lap_market.web.actions.redirect; read here so every page shows it without asking.
+FLASH_COOKIE = "lap_flash"
 
 TEMPLATES_DIR = REPO_ROOT / "templates"
 
@@ -79,6 +83,8 @@ def render(
     """Render a page, or only ``block`` of it when HTMX asked."""
     ctx: dict[str, Any] = {"request": request, **(context or {})}
     ctx.setdefault("user", getattr(request.state, "user", None))
+    flash = request.cookies.get(FLASH_COOKIE)
+    ctx.setdefault("flash", unquote(flash) if flash else None)
     ctx["csrf_token"] = csrf_token_for(
         request.app.state.settings.secret_key, request.state.csrf_cookie
     )
@@ -91,4 +97,6 @@ def render(
     finally:
         _current_csrf_token.reset(reset)
     assert isinstance(response, HTMLResponse)
+    if flash and block_name is None:  # shown once, on the whole page it was meant for
+        response.delete_cookie(FLASH_COOKIE, path="/")
     return response

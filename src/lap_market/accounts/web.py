@@ -24,6 +24,7 @@ from lap_market.db import SessionDep
 from lap_market.errors import DomainError
 from lap_market.primitives import Id
 from lap_market.templating import render
+from lap_market.web.actions import FormAction, form_action
 from lap_market.web.deps import web_router
 from lap_market.web.forms import FormErrors, domain_form_errors, parse_form
 
@@ -53,16 +54,13 @@ def users_page(request: Request, session: SessionDep, admin: AdminPage) -> Respo
 @router.post("/admin/users", response_class=HTMLResponse)
 async def add_user(request: Request, session: SessionDep, admin: AdminPage) -> Response:
     """Add a user from the form."""
-    form = dict(await request.form())
-    try:
-        data = parse_form(UserCreate, form)
-        service.create_user(session, admin, data=data)
-    except FormErrors as exc:
-        return _users_page(request, session, admin, errors=exc.errors, form=form)
-    except DomainError as exc:
-        session.rollback()
-        return _users_page(request, session, admin, errors=domain_form_errors(exc), form=form)
-    return RedirectResponse("/admin/users", status_code=303)
+    return await form_action(request, session, FormAction(
+        model=UserCreate,
+        run=lambda data: service.create_user(session, admin, data=data),
+        page=lambda errors, form: _users_page(request, session, admin, errors=errors, form=form),
+        done=lambda _user: "/admin/users",
+        message=lambda user: f"{user.name} can now sign in as {user.email}.",
+    ))
 
 
 @router.post("/admin/users/{user_id}/active", response_class=HTMLResponse)

@@ -2,10 +2,22 @@
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlmodel import Field
+
+
+class Stored(Protocol):
+    id: int | None
+
+
+def pk(row: Stored) -> int:
+    """A stored row's id. Rows have one once flushed; the type says ``int | None`` only
+    because a new row has none yet, so this is where that is checked (not in 200 ignores)."""
+    if row.id is None:
+        raise RuntimeError(f"{type(row).__name__} has no id until it is flushed")
+    return row.id
 
 
 def id_field() -> Any:

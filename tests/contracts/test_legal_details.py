@@ -65,6 +65,13 @@ def test_admin_records_legal_details_through_the_api(session, client, app) -> No
     events = session.exec(select(AuditEvent).where(
         AuditEvent.action == "organisation.updated")).all()
     assert len(events) == 2 and events[0].details["vat_number"] == "GB123456789"
+    # Users carry a job title, set by an admin, printed under a signatory's name.
+    titled = client.patch(f"/api/v1/users/{officer.id}", headers=auth(app, admin),
+                          json={"job_title": "Senior Procurement Officer"})
+    assert titled.status_code == 200 and titled.json()["job_title"] == "Senior Procurement Officer"
+    untitled = client.patch(f"/api/v1/users/{officer.id}", headers=auth(app, admin),
+                            json={"job_title": ""})
+    assert untitled.json()["job_title"] is None
 
 
 def test_admin_edits_legal_details_and_job_titles_on_the_pages(session, client, app) -> None:

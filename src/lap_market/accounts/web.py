@@ -138,16 +138,13 @@ def organisations_page(request: Request, session: SessionDep, admin: AdminPage) 
 @router.post("/admin/organisations", response_class=HTMLResponse)
 async def add_organisation(request: Request, session: SessionDep, admin: AdminPage) -> Response:
     """Add an organisation from the form."""
-    form = dict(await request.form())
-    try:
-        data = parse_form(OrganisationCreate, form)
-        service.create_organisation(session, admin, data=data)
-    except FormErrors as exc:
-        return _organisations_page(request, session, errors=exc.errors, form=form)
-    except DomainError as exc:
-        session.rollback()
-        return _organisations_page(request, session, errors=domain_form_errors(exc), form=form)
-    return RedirectResponse("/admin/organisations", status_code=303)
+    return await form_action(request, session, FormAction(
+        model=OrganisationCreate,
+        run=lambda data: service.create_organisation(session, admin, data=data),
+        page=lambda errors, form: _organisations_page(request, session, errors=errors, form=form),
+        done=lambda org: f"/admin/organisations/{org.id}",
+        message=lambda org: f"{org.name} added. Record its legal details below.",
+    ))
 
 
 LEGAL_LABELS = {

@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 from lap_market.accounts.models import Role, User
 from lap_market.demand.models import Demand
 from lap_market.errors import Forbidden
-from lap_market.tenders.models import Tender
+from lap_market.tenders.models import LotStatus, Tender, TenderStatus
 
 # Admins may read tenders as officers do, but only officers act on them.
 READ_ALL_ROLES = frozenset({Role.PROCUREMENT_OFFICER, Role.ADMIN})
@@ -51,3 +51,23 @@ def can_see_tender(session: Session, user: User, tender: Tender) -> bool:
     """Whether ``user`` may see ``tender`` at all."""
     query = visible_tenders(select(Tender.id).where(Tender.id == tender.id), user)
     return session.exec(query).first() is not None
+
+
+def lot_display_status(tender_status: str, lot_status: str) -> str:
+    """A lot's status as people should read it: the lots of a draft are drafts too (stored
+    as ``open``, ready for bids once the tender is published)."""
+    if tender_status == TenderStatus.DRAFT and lot_status == LotStatus.OPEN:
+        return "draft"
+    return lot_status
+
+
+def can_edit_details(tender_status: str) -> bool:
+    """Only a draft's details are edited; a published tender is amended."""
+    return tender_status == TenderStatus.DRAFT
+
+
+def can_cancel(tender_status: str, has_awards: bool) -> bool:
+    """A tender is cancelled before any award, while it is a draft, open or closed."""
+    return not has_awards and tender_status in (
+        TenderStatus.DRAFT, TenderStatus.PUBLISHED, TenderStatus.CLOSED,
+    )

@@ -145,7 +145,8 @@ def lot_unsuccessful(session: Session, tender: Tender, lot: Lot, reason: str) ->
     tender_id = _id(tender)
     boroughs = who.borough_ids_in(session, tender_id=tender_id, lot_id=_id(lot))
     in_app.notify(session, boroughs, tender_id=tender_id, kind=Kind.LOT_UNSUCCESSFUL,
-                  message=f"Lot {lot.number} of {tender.reference} was unsuccessful: {reason}")
+                  message=f"Lot {lot.number} of {tender.reference} was unsuccessful: {reason} "
+                  "Your needs in it are back with you as submitted, free to be tendered again.")
     send(session, render(Kind.LOT_UNSUCCESSFUL, f"/tenders/{tender_id}", tender=tender, lot=lot,
                          reason=reason),
          who.people(session, boroughs, Role.BOROUGH_MANAGER))

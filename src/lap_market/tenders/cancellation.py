@@ -10,6 +10,7 @@ from lap_market.audit import service as audit
 from lap_market.clock import clock
 from lap_market.demand.models import Demand, DemandStatus
 from lap_market.errors import Conflict, Invalid
+from lap_market.modeling import pk
 from lap_market.tenders import notifications
 from lap_market.tenders.models import (
     Award,
@@ -50,6 +51,12 @@ def _has_award(session: Session, tender_id: int, lot_id: int | None = None) -> b
     if lot_id is not None:
         query = query.where(Award.lot_id == lot_id)
     return session.exec(query).first() is not None
+
+
+def release_lot_demand(session: Session, lot: Lot) -> list[Demand]:
+    """The needs pooled into a lot that closed without an award go back to ``submitted``,
+    free to be tendered again (their boroughs are told by the caller's event)."""
+    return _release_demand(session, [pk(lot)])
 
 
 def _borough_names(session: Session, demands: list[Demand]) -> list[str]:

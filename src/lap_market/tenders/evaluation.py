@@ -26,6 +26,7 @@ from lap_market.errors import Conflict, Invalid, InvalidFields, NotFound
 from lap_market.money import from_pence
 from lap_market.notifications import events
 from lap_market.tenders import notifications
+from lap_market.tenders.cancellation import release_lot_demand
 from lap_market.tenders.models import (
     Award,
     AwardStatus,
@@ -520,7 +521,17 @@ def mark_unsuccessful(
         object_id=lot.id,
         details={"tender_id": tender.id, "reason": reason},
     )
+    # Tell the boroughs before their needs leave the lot (the recipients are found through it).
     events.lot_unsuccessful(session, tender, lot, reason)
+    returned = release_lot_demand(session, lot)
+    audit.record(
+        session,
+        actor,
+        action="lot.demand_returned",
+        object_type="lot",
+        object_id=lot.id,
+        details={"tender_id": tender.id, "demand_ids": [d.id for d in returned]},
+    )
     settle_tender(session, tender)
     return lot
 

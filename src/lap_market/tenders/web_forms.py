@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from lap_market.accounts.models import Organisation
 from lap_market.clock import LONDON, format_london, in_london
+from lap_market.modeling import pk
 from lap_market.money import Money, from_pence
 from lap_market.primitives import BusinessDateTime, Input, LongText
 from lap_market.tenders.models import Award, Bid, Lot
@@ -251,7 +252,7 @@ def workspace_labels(
         labels[f"answer_{q.id}_answer"] = f"Answer to question {number}"
     for lot in lots:
         labels[f"unsuccessful_{lot.id}_reason"] = f"Why lot {lot.number} is unsuccessful"
-        for row in evaluations.get(lot.id, []):  # type: ignore[call-overload]
+        for row in evaluations.get(pk(lot), []):
             labels[f"quality_{row.bid_id}"] = f"Lot {lot.number}"
     return labels
 

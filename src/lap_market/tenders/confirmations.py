@@ -55,6 +55,12 @@ def _back(tender: Tender, anchor: str = "") -> Response:
     return RedirectResponse(f"/tenders/{tender.id}{anchor}", status_code=303)
 
 
+def _gone(errors: Errors | None) -> bool:
+    """Whether a step no longer applies and the page should send the officer back; a refused
+    post is shown here with its error even so (it says why: "already cancelled")."""
+    return errors is None
+
+
 def lot_of(session: Session, user: User, tender_id: int, lot_id: int) -> Lot:
     """A lot of a tender ``user`` may see (404 otherwise)."""
     return service.get_lot(session, service.get_tender(session, user, tender_id), lot_id)
@@ -138,8 +144,14 @@ def award_page(
     lot = service.get_lot(session, tender, lot_id)
     rows = evaluation.evaluate_lot(session, user, tender_id, lot_id)
     chosen = next((r for r in rows if r.bid_id == form.get("bid_id")), None)
-    if chosen is None or lot.status != LotStatus.OPEN:
+    if (chosen is None or lot.status != LotStatus.OPEN) and _gone(errors):
         return _back(tender, f"#lot-{lot_id}")
+    if chosen is None:
+        return _show(request, Confirmation(
+            tender=tender, heading=f"Award lot {lot.number}", facts=[("Lot", lot_label(lot))],
+            action=f"/tenders/{tender.id}/lots/{lot.id}/award", button=f"Award lot {lot.number}",
+            consequences=["Choose the bid to award on the tender's page."],
+        ), errors, form)
     first = next((r for r in rows if r.rank == 1), None)
     not_first = chosen.rank != 1
     total = "not scored" if chosen.total_score is None else f"total score {chosen.total_score}"
@@ -197,7 +209,7 @@ def revoke_page(
     award = evaluation.get_award(session, user, award_id)
     tender = service.get_tender_for_officer(session, user, award.tender_id)
     lot = service.get_lot(session, tender, award.lot_id)
-    if award.status != AwardStatus.STANDSTILL:
+    if award.status != AwardStatus.STANDSTILL and _gone(errors):
         return _back(tender, f"#lot-{lot.id}")
     supplier = _org_name(session, award.supplier_id)
     return _show(request, Confirmation(
@@ -247,9 +259,9 @@ def cancel_lot_page(
     """Cancelling one lot: bidders told, its needs back with the boroughs."""
     tender = service.get_tender_for_officer(session, user, tender_id)
     lot = service.get_lot(session, tender, lot_id)
-    if lot.status != LotStatus.OPEN or tender.status not in (
+    if _gone(errors) and (lot.status != LotStatus.OPEN or tender.status not in (
         TenderStatus.DRAFT, TenderStatus.PUBLISHED, TenderStatus.CLOSED,
-    ):
+    )):
         return _back(tender, "#lots")
     return _show(request, Confirmation(
         tender=tender,
@@ -281,7 +293,7 @@ def cancel_tender_page(
     """Cancelling the whole tender: everyone told, every need back with its borough."""
     tender = service.get_tender_for_officer(session, user, tender_id)
     awarded = bool(evaluation.lot_awards(session, tender))
-    if not can_cancel(tender.status, awarded):
+    if not can_cancel(tender.status, awarded) and _gone(errors):
         return _back(tender)
     facts: list[tuple[str, Any]] = [
         ("Tender", f"{tender.reference} {tender.title}"),

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lap_market.accounts.deps import SettingsDep, WebUser
 from lap_market.accounts.models import User
-from lap_market.accounts.policy import is_provider
+from lap_market.accounts.policy import is_borough_manager, is_provider
 from lap_market.clock import clock, format_london
 from lap_market.config import Settings
 from lap_market.db import SessionDep
@@ -76,6 +76,7 @@ def tender_list(
         "tenders/pages/list.html",
         {
             "tenders": tenders,
+            "borough": is_borough_manager(user),
             "page": page,
             "pages": page_count(total, PAGE_SIZE),
             "page_url": page_url,

@@ -152,6 +152,18 @@ def lot_unsuccessful(session: Session, tender: Tender, lot: Lot, reason: str) ->
          who.people(session, boroughs, Role.BOROUGH_MANAGER))
 
 
+def demand_returned(
+    session: Session, tender: Tender, borough_ids: set[int], *, lot: Lot | None = None
+) -> None:
+    """Boroughs whose needs were in a cancelled tender (or one cancelled lot): the needs are
+    back with them as submitted, free to be tendered again."""
+    what = f"Lot {lot.number} of {tender.reference}" if lot else tender.reference
+    in_app.notify(session, borough_ids, tender_id=_id(tender),
+                  kind="lot_cancelled" if lot else "cancelled",
+                  message=f"{what} has been cancelled; your needs in it are back with you as "
+                  "submitted, free to be tendered again.")
+
+
 def standstill_ended(session: Session, tender: Tender, lot: Lot, award: Award) -> None:
     """Officers: the lot's call-offs may now be issued."""
     officers = who.officers(session)

@@ -11,6 +11,7 @@ from lap_market.clock import clock
 from lap_market.demand.models import Demand, DemandStatus
 from lap_market.errors import Conflict, Invalid
 from lap_market.modeling import pk
+from lap_market.notifications import events
 from lap_market.tenders import notifications
 from lap_market.tenders.models import (
     Award,
@@ -122,13 +123,7 @@ def cancel_tender(session: Session, actor: User, tender_id: int, *, reason: str)
             kind="cancelled",
             message=f"{tender.reference} “{tender.title}” has been cancelled: {reason}",
         )
-    notifications.notify(
-        session,
-        {d.borough_id for d in demands},
-        tender_id=tender.id,
-        kind="cancelled",
-        message=f"{tender.reference} has been cancelled; your demand is back in the pipeline.",
-    )
+    events.demand_returned(session, tender, {d.borough_id for d in demands})
     return tender
 
 
@@ -172,13 +167,6 @@ def cancel_lot(session: Session, actor: User, tender_id: int, lot_id: int, *, re
         kind="lot_cancelled",
         message=f"Lot {lot.number} of {tender.reference} has been cancelled: {reason}",
     )
-    notifications.notify(
-        session,
-        {d.borough_id for d in demands},
-        tender_id=tender.id,
-        kind="lot_cancelled",
-        message=f"Lot {lot.number} of {tender.reference} has been cancelled; your demand is back "
-        "in the pipeline.",
-    )
+    events.demand_returned(session, tender, {d.borough_id for d in demands}, lot=lot)
     settle_tender(session, tender)
     return lot

@@ -110,6 +110,7 @@ def _workspace(
     lots = service.tender_lots(session, tender)
     evaluations = _evaluations(session, tender, lots, view.status) if officer else {}
     awards = evaluation.lot_awards(session, tender)
+    asked = questions.question_reads(session, user, tender)
     return render(
         request,
         "tenders/pages/workspace.html",
@@ -120,15 +121,14 @@ def _workspace(
             "officer": officer,
             "lots": lots,
             "lot_status": lambda lot: lot_display_status(view.status, lot.status),
-            "questions": questions.question_reads(session, user, tender),
+            "questions": asked,
             "evaluations": evaluations,
             "statements": evaluation.quality_statements(session, evaluations),
             "awards": awards,
             "award_prices": {k: from_pence(a.unit_price_pence) for k, a in awards.items()},
             "suppliers": supplier_names(session, awards),
             "errors": errors or {},
-            "labels": workspace_labels(lots, evaluations, questions.question_reads(
-                session, user, tender)),
+            "labels": workspace_labels(lots, evaluations, asked),
             "form": form or {},
             "standstill_preview": evaluation.standstill_end_if_awarded_today(settings),
             "standstill_days": settings.standstill_working_days,

@@ -24,7 +24,7 @@ from lap_market.tenders.policy import (
     can_bid,
     is_provider,
     lot_takes_bids,
-    may_see_every_bid_count,
+    oversees_bids,
     require_provider,
 )
 from lap_market.tenders.read import effective_status
@@ -175,7 +175,7 @@ def tender_bids(session: Session, actor: User, tender_id: int) -> TenderBids:
         mine = sorted(own_bids(session, actor, tender).values(), key=lambda b: b.lot_id)
         return TenderBids(sealed=sealed, lots=[], bids=[bid_read(b) for b in mine])
     require(
-        may_see_every_bid_count(actor), "Only officers and the bidding providers may see bids."
+        oversees_bids(actor), "Only officers and the bidding providers may see bids."
     )
     counts = bid_counts(session, tender)
     lots = [

@@ -76,7 +76,8 @@ class Tender(SQLModel, table=True):
     sequence: int
     title: str = text(200)
     description: str = long_text(default="")
-    # Stored status only moves on actions; "closed" is also derived from the deadline on read.
+    # Stored status moves on actions and with the close_due job; reads derive "closed" from
+    # the deadline meanwhile (read.effective_status).
     status: str = Field(default=TenderStatus.DRAFT, max_length=20, index=True)
     price_weight: int = Field(default=60)
     quality_weight: int = Field(default=40)

@@ -44,8 +44,9 @@ def reads_every_question(actor: User) -> bool:
     return reads_every_tender(actor)
 
 
-def may_see_every_bid_count(actor: User) -> bool:
-    """Officers see how many bids each lot has (never who, before the deadline)."""
+def oversees_bids(actor: User) -> bool:
+    """Officers see how many bids each lot has before the deadline (never whose), and every
+    bid after it; a provider sees only its own."""
     return is_officer(actor)
 
 
@@ -102,11 +103,6 @@ def can_amend(tender: Tender, now: datetime | None = None) -> bool:
 def can_cancel(tender: Tender) -> bool:
     """A tender (or a lot of it) is cancelled before it is awarded."""
     return tender.status in CANCELLABLE
-
-
-def can_cancel_lot(tender: Tender, lot: Lot) -> bool:
-    """An open lot of a tender that can still be cancelled."""
-    return can_cancel(tender) and lot.status == LotStatus.OPEN
 
 
 # --- questions and bids ---------------------------------------------------------------------

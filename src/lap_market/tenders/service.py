@@ -29,7 +29,7 @@ from lap_market.tenders.policy import (
     can_amend,
     can_edit,
     can_see_tender,
-    may_see_every_bid_count,
+    oversees_bids,
     require_officer,
     visible_tenders,
 )
@@ -258,7 +258,7 @@ def view_tenders(
 ) -> list[TenderRead]:
     """API views of many tenders in a fixed number of queries (bid counts for officers)."""
     reads = tender_reads(session, tenders, settings)
-    if may_see_every_bid_count(actor):
+    if oversees_bids(actor):
         counts = bid_counts_by_lot(session, [pk(t) for t in tenders])
         for read in reads:
             for lot in read.lots:

@@ -21,7 +21,7 @@ from lap_market.templating import is_htmx, render
 from lap_market.tenders import cancellation, evaluation, questions, service
 from lap_market.tenders.models import TenderStatus
 from lap_market.tenders.opportunities_web import router as opportunities_router
-from lap_market.tenders.policy import is_officer, is_provider
+from lap_market.tenders.policy import can_evaluate, is_officer, is_provider
 from lap_market.tenders.read import effective_status
 from lap_market.tenders.schemas import (
     AmendmentCreate,
@@ -105,11 +105,7 @@ def _workspace(
     lots = service.tender_lots(session, tender)
     evaluations: dict[int, Any] = {}
     awards = evaluation.lot_awards(session, tender)
-    if officer and status not in (
-        TenderStatus.DRAFT,
-        TenderStatus.PUBLISHED,
-        TenderStatus.CANCELLED,
-    ):
+    if officer and can_evaluate(tender):
         for lot in lots:
             evaluations[lot.id] = evaluation.evaluation_rows(session, tender, lot)  # type: ignore[index]
     return render(

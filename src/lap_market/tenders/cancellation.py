@@ -7,7 +7,6 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from lap_market.accounts.models import Organisation, User
-from lap_market.audit import service as audit
 from lap_market.clock import clock
 from lap_market.demand.models import Demand, DemandStatus
 from lap_market.errors import Conflict
@@ -20,6 +19,7 @@ from lap_market.tenders.service import (
     get_officer_lot,
     get_tender_for_officer,
     move_open_lot,
+    record_lot_event,
     record_tender_event,
     required_text,
     settle_tender,
@@ -144,18 +144,14 @@ def cancel_lot(session: Session, actor: User, tender_id: int, lot_id: int, *, re
         raise Conflict(f"Lot {lot.number} is {lot.status}: only an open lot can be cancelled.")
     bidders = notifications.bidder_org_ids(session, pk(tender), pk(lot))
     demands = _release_demand(session, [pk(lot)])
-    audit.record(
+    record_lot_event(
         session,
         actor,
-        action="lot.cancelled",
-        object_type="lot",
-        object_id=lot.id,
-        details={
-            "tender_id": tender.id,
-            "number": lot.number,
-            "reason": reason,
-            **_demand_details(session, demands),
-        },
+        lot,
+        "lot.cancelled",
+        number=lot.number,
+        reason=reason,
+        **_demand_details(session, demands),
     )
     where = f"Lot {lot.number} of {tender.reference}"
     _announce(

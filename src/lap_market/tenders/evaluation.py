@@ -53,6 +53,7 @@ from lap_market.tenders.service import (
     get_tender,
     move_open_lot,
     persist_closed,
+    record_lot_event,
     required_text,
     settle_tender,
 )
@@ -310,14 +311,7 @@ def evaluation_csv(session: Session, actor: User, tender_id: int, lot_id: int) -
     writer.writerow(CSV_COLUMNS)
     for b in sorted(bids, key=lambda b: (position.get(b.public_id, len(position)), pk(b))):
         writer.writerow(_csv_row(lot, b, rows.get(b.public_id)))
-    audit.record(
-        session,
-        actor,
-        action="evaluation.exported",
-        object_type="lot",
-        object_id=lot.id,
-        details={"tender_id": tender.id, "bids": len(bids)},
-    )
+    record_lot_event(session, actor, lot, "evaluation.exported", bids=len(bids))
     return out.getvalue()
 
 
@@ -384,22 +378,18 @@ def award_lot(
     _claim_for_award(session, lot)
     bid = next(b for b in bids if b.public_id == chosen.bid_id)
     award = _new_award(session, actor, lot, bid, reason, settings)
-    audit.record(
+    record_lot_event(
         session,
         actor,
-        action="lot.awarded",
-        object_type="lot",
-        object_id=lot.id,
-        details={
-            "tender_id": tender.id,
-            "award_id": award.id,
-            "bid_id": bid.public_id,
-            "supplier": chosen.provider,
-            "unit_price": chosen.unit_price,
-            "rank": chosen.rank,
-            "reason": reason,
-            "standstill_ends": award.standstill_ends,
-        },
+        lot,
+        "lot.awarded",
+        award_id=award.id,
+        bid_id=bid.public_id,
+        supplier=chosen.provider,
+        unit_price=chosen.unit_price,
+        rank=chosen.rank,
+        reason=reason,
+        standstill_ends=award.standstill_ends,
     )
     events.lot_awarded(session, tender, lot, award, {b.provider_id for b in bids})
     settle_tender(session, tender)
@@ -475,14 +465,7 @@ def mark_unsuccessful(
         raise Conflict("This lot has bids: evaluate and award it, or cancel it.")
     if not move_open_lot(session, lot, LotStatus.UNSUCCESSFUL, unsuccessful_reason=reason):
         raise Conflict(f"Lot {lot.number} is already {lot.status}.")
-    audit.record(
-        session,
-        actor,
-        action="lot.unsuccessful",
-        object_type="lot",
-        object_id=lot.id,
-        details={"tender_id": tender.id, "reason": reason},
-    )
+    record_lot_event(session, actor, lot, "lot.unsuccessful", reason=reason)
     events.lot_unsuccessful(session, tender, lot, reason)
     settle_tender(session, tender)
     return lot

@@ -73,6 +73,20 @@ def record_tender_event(
     )
 
 
+def record_lot_event(
+    session: Session, actor: User, lot: Lot, action: str, **details: Any
+) -> None:
+    """Audit ``action`` on ``lot``, its tender's id first among the details."""
+    audit.record(
+        session,
+        actor,
+        action=action,
+        object_type="lot",
+        object_id=lot.id,
+        details={"tender_id": lot.tender_id, **details},
+    )
+
+
 def get_tender(session: Session, actor: User, tender_id: int) -> Tender:
     """The tender, if ``actor`` may see it (404 otherwise, so drafts stay invisible)."""
     tender = session.get(Tender, tender_id)

@@ -115,8 +115,6 @@ class Lot(SQLModel, table=True):
     cancel_reason: str | None = long_text(nullable=True)
     unsuccessful_reason: str | None = long_text(nullable=True)
 
-    bids: list["Bid"] = read_only(order_by="Bid.id")
-
 
 class Amendment(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("tender_id", "number"),)

@@ -118,7 +118,12 @@ def cancel_tender(session: Session, actor: User, tender_id: int, *, reason: str)
     bidders = notifications.bidder_org_ids(session, pk(tender))
     demands = _release_demand(session, [pk(lot) for lot in lots])
     record_tender_event(
-        session, actor, tender, "cancelled", reason=reason, **_demand_details(session, demands)
+        session,
+        actor,
+        tender,
+        "tender.cancelled",
+        reason=reason,
+        **_demand_details(session, demands),
     )
     # Nobody outside the partnership saw a tender never published: only boroughs are told.
     published = tender.published_at is not None

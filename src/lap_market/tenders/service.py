@@ -62,11 +62,11 @@ def required_text(value: str | None, *, field: str, message: str) -> str:
 def record_tender_event(
     session: Session, actor: User | None, tender: Tender, action: str, **details: Any
 ) -> None:
-    """Audit ``tender.<action>`` on ``tender``, its reference first among the details."""
+    """Audit ``action`` on ``tender``, its reference first among the details."""
     audit.record(
         session,
         actor,
-        action=f"tender.{action}",
+        action=action,
         object_type="tender",
         object_id=tender.id,
         details={"reference": tender.reference, **details},
@@ -159,7 +159,7 @@ def persist_closed(session: Session, tender: Tender) -> None:
     session.refresh(tender)
     if changed:
         record_tender_event(
-            session, None, tender, "closed", submission_deadline=tender.submission_deadline
+            session, None, tender, "tender.closed", submission_deadline=tender.submission_deadline
         )
 
 
@@ -207,11 +207,11 @@ def settle_tender(session: Session, tender: Tender) -> None:
     if status == TenderStatus.CANCELLED:
         tender.cancelled_at = now
         tender.cancel_reason = tender.cancel_reason or "Every lot was cancelled."
-        record_tender_event(session, None, tender, "cancelled", reason=tender.cancel_reason)
+        record_tender_event(session, None, tender, "tender.cancelled", reason=tender.cancel_reason)
     elif status == TenderStatus.AWARDED:
-        record_tender_event(session, None, tender, "awarded")
+        record_tender_event(session, None, tender, "tender.awarded")
     else:
-        record_tender_event(session, None, tender, "reopened", status=TenderStatus.CLOSED)
+        record_tender_event(session, None, tender, "tender.reopened", status=TenderStatus.CLOSED)
     tender.updated_at = now
     session.add(tender)
 
@@ -395,7 +395,7 @@ def publish_tender(session: Session, actor: User, tender_id: int) -> Tender:
         session,
         actor,
         tender,
-        "published",
+        "tender.published",
         lots=len(lots),
         submission_deadline=tender.submission_deadline,
     )

@@ -153,15 +153,11 @@ def lot_unsuccessful(session: Session, tender: Tender, lot: Lot, reason: str) ->
 
 
 def demand_returned(
-    session: Session, tender: Tender, borough_ids: set[int], *, lot: Lot | None = None
+    session: Session, tender: Tender, borough_ids: set[int], *, kind: str, message: str
 ) -> None:
-    """Boroughs whose needs were in a cancelled tender (or one cancelled lot): the needs are
-    back with them as submitted, free to be tendered again."""
-    what = f"Lot {lot.number} of {tender.reference}" if lot else tender.reference
-    in_app.notify(session, borough_ids, tender_id=_id(tender),
-                  kind="lot_cancelled" if lot else "cancelled",
-                  message=f"{what} has been cancelled; your needs in it are back with you as "
-                  "submitted, free to be tendered again.")
+    """Boroughs whose needs were in a cancelled tender or lot: the needs are back with them
+    as submitted, free to be tendered again."""
+    in_app.notify(session, borough_ids, tender_id=_id(tender), kind=kind, message=message)
 
 
 def standstill_ended(session: Session, tender: Tender, lot: Lot, award: Award) -> None:

@@ -16,8 +16,8 @@ from lap_market.config import Settings
 from lap_market.money import format_gbp, from_pence
 from lap_market.templating import render
 from lap_market.tenders import evaluation, service
-from lap_market.tenders.models import Award, AwardStatus, Lot, LotStatus, Tender, TenderStatus
-from lap_market.tenders.policy import can_cancel, can_edit_details
+from lap_market.tenders.models import Award, Lot, LotStatus, Tender
+from lap_market.tenders.policy import can_cancel, can_edit, can_revoke
 from lap_market.tenders.read import effective_status
 from lap_market.tenders.web_forms import lot_label
 from lap_market.web.actions import Errors, Form
@@ -84,7 +84,7 @@ def publish_page(
 ) -> Response:
     """Publishing: who is told, until when they may bid, and that edits become amendments."""
     tender = service.get_tender_for_officer(session, user, tender_id)
-    if not can_edit_details(effective_status(tender)):
+    if not can_edit(tender):
         return _back(tender)
     lots = service.tender_lots(session, tender)
     submission = format_london(tender.submission_deadline) if tender.submission_deadline else "—"
@@ -209,7 +209,7 @@ def revoke_page(
     award = evaluation.get_award(session, user, award_id)
     tender = service.get_tender_for_officer(session, user, award.tender_id)
     lot = service.get_lot(session, tender, award.lot_id)
-    if award.status != AwardStatus.STANDSTILL and _gone(errors):
+    if not can_revoke(award) and _gone(errors):
         return _back(tender, f"#lot-{lot.id}")
     supplier = _org_name(session, award.supplier_id)
     return _show(request, Confirmation(
@@ -259,9 +259,7 @@ def cancel_lot_page(
     """Cancelling one lot: bidders told, its needs back with the boroughs."""
     tender = service.get_tender_for_officer(session, user, tender_id)
     lot = service.get_lot(session, tender, lot_id)
-    if _gone(errors) and (lot.status != LotStatus.OPEN or tender.status not in (
-        TenderStatus.DRAFT, TenderStatus.PUBLISHED, TenderStatus.CLOSED,
-    )):
+    if _gone(errors) and (lot.status != LotStatus.OPEN or not can_cancel(tender)):
         return _back(tender, "#lots")
     return _show(request, Confirmation(
         tender=tender,
@@ -293,7 +291,7 @@ def cancel_tender_page(
     """Cancelling the whole tender: everyone told, every need back with its borough."""
     tender = service.get_tender_for_officer(session, user, tender_id)
     awarded = bool(evaluation.lot_awards(session, tender))
-    if not can_cancel(tender.status, awarded) and _gone(errors):
+    if (not can_cancel(tender) or awarded) and _gone(errors):
         return _back(tender)
     facts: list[tuple[str, Any]] = [
         ("Tender", f"{tender.reference} {tender.title}"),

@@ -8,8 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lap_market.accounts.deps import SettingsDep, WebUser
 from lap_market.accounts.models import User
-from lap_market.accounts.policy import is_provider
-from lap_market.clock import as_utc, clock, format_london
+from lap_market.clock import clock, format_london
 from lap_market.config import Settings
 from lap_market.db import SessionDep
 from lap_market.money import from_pence
@@ -20,6 +19,7 @@ from lap_market.tenders import bids, evaluation, notifications, questions, servi
 from lap_market.tenders.api import NotificationId
 from lap_market.tenders.confirmations import lot_of
 from lap_market.tenders.models import Bid, Tender, TenderStatus
+from lap_market.tenders.policy import can_ask, is_provider
 from lap_market.tenders.read import effective_status
 from lap_market.tenders.web_forms import (
     BidForm,
@@ -102,9 +102,7 @@ def _opportunity(
             "awards": awards,
             "award_prices": {k: from_pence(a.unit_price_pence) for k, a in awards.items()},
             "suppliers": supplier_names(session, awards),
-            "can_ask": view.status == TenderStatus.PUBLISHED
-            and tender.clarification_deadline is not None
-            and as_utc(tender.clarification_deadline) > now,
+            "can_ask": can_ask(user, tender, now),
             "errors": errors or {},
             "form": form or {},
         },

@@ -11,10 +11,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lap_market.accounts.deps import SettingsDep, WebUser
 from lap_market.accounts.models import User
-from lap_market.accounts.policy import is_borough_manager, is_provider
+from lap_market.accounts.policy import is_borough_manager
 from lap_market.clock import clock, format_london
 from lap_market.config import Settings
 from lap_market.db import SessionDep
+from lap_market.modeling import pk
 from lap_market.money import from_pence
 from lap_market.paging import PageNumber, page_count
 from lap_market.primitives import Id
@@ -22,9 +23,15 @@ from lap_market.rounds.grid import rounds_for_tenders
 from lap_market.templating import render
 from lap_market.tenders import cancellation, evaluation, questions, service
 from lap_market.tenders import confirmations as confirm
-from lap_market.tenders.models import Tender, TenderStatus
+from lap_market.tenders.models import Lot, Tender, TenderStatus
 from lap_market.tenders.opportunities_web import router as opportunities_router
-from lap_market.tenders.policy import can_cancel, is_officer, lot_display_status
+from lap_market.tenders.policy import (
+    can_cancel,
+    can_evaluate,
+    is_officer,
+    is_provider,
+    lot_display_status,
+)
 from lap_market.tenders.read import effective_status
 from lap_market.tenders.schemas import AwardIn
 from lap_market.tenders.web_forms import (
@@ -88,10 +95,11 @@ def tender_list(
     )
 
 
-def _evaluations(session: SessionDep, tender: Tender, lots: list[Any], status: str) -> Any:
-    if status in (TenderStatus.DRAFT, TenderStatus.PUBLISHED, TenderStatus.CANCELLED):
+def _evaluations(session: SessionDep, tender: Tender, lots: list[Lot]) -> dict[int, Any]:
+    """Each lot's ranked bids, once the deadline has unsealed them."""
+    if not can_evaluate(tender):
         return {}
-    return {lot.id: evaluation.evaluation_rows(session, tender, lot) for lot in lots}
+    return {pk(lot): evaluation.evaluation_rows(session, tender, lot) for lot in lots}
 
 
 def _workspace(
@@ -108,7 +116,7 @@ def _workspace(
     view = service.view_tender(session, user, tender, settings)
     officer = is_officer(user)
     lots = service.tender_lots(session, tender)
-    evaluations = _evaluations(session, tender, lots, view.status) if officer else {}
+    evaluations = _evaluations(session, tender, lots) if officer else {}
     awards = evaluation.lot_awards(session, tender)
     asked = questions.question_reads(session, user, tender)
     return render(
@@ -120,7 +128,7 @@ def _workspace(
             "status": view.status,
             "officer": officer,
             "lots": lots,
-            "lot_status": lambda lot: lot_display_status(view.status, lot.status),
+            "lot_status": lambda lot: lot_display_status(tender, lot.status),
             "questions": asked,
             "evaluations": evaluations,
             "statements": evaluation.quality_statements(session, evaluations),
@@ -132,7 +140,6 @@ def _workspace(
             "form": form or {},
             "standstill_preview": evaluation.standstill_end_if_awarded_today(settings),
             "standstill_days": settings.standstill_working_days,
-            "cancellable": officer and can_cancel(view.status, bool(awards)),
             "min_tender_days": settings.min_tender_days,
             "clar_input": london_input(tender.clarification_deadline),
             "sub_input": london_input(tender.submission_deadline),

@@ -7,9 +7,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Request, Response
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from lap_market.accounts.models import Organisation
 from lap_market.clock import LONDON, format_london, in_london
 from lap_market.modeling import pk
 from lap_market.money import Money, from_pence
@@ -56,12 +55,8 @@ def parse_local(value: str) -> str | None:
 
 
 def supplier_names(session: Session, awards: dict[int, Award]) -> dict[int, str]:
-    """Names of the awarded suppliers, by organisation id."""
-    ids = {a.supplier_id for a in awards.values()}
-    if not ids:
-        return {}
-    rows = session.exec(select(Organisation).where(col(Organisation.id).in_(ids))).all()
-    return {o.id: o.name for o in rows}  # type: ignore[misc]
+    """Names of the awarded suppliers, by organisation id (``lot_awards`` loads them)."""
+    return {a.supplier_id: a.supplier.name for a in awards.values()}
 
 
 def _local(value: object) -> object:

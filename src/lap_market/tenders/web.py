@@ -26,7 +26,6 @@ from lap_market.tenders import confirmations as confirm
 from lap_market.tenders.models import Lot, Tender, TenderStatus
 from lap_market.tenders.opportunities_web import router as opportunities_router
 from lap_market.tenders.policy import (
-    can_cancel,
     can_evaluate,
     is_officer,
     is_provider,

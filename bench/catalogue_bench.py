@@ -3,8 +3,10 @@
 Not a test. Run it with ``.venv/bin/python bench/catalogue_bench.py`` (as root it installs
 ``wrk`` with apt-get when missing). For each database (SQLite, then a throwaway PostgreSQL
 cluster, or ``LAP_BENCH_POSTGRES_URL``) it loads 2,000 offers (several providers, every
-category and unit, 1-4 tiers each), serves one uvicorn worker in a subprocess, and measures
-with wrk, alternating the endpoints round by round in the same run:
+category and unit, 1-4 tiers each), serves one worker in a subprocess the way ``make run``
+does (``lap-market serve``, development settings: on SQLite the embedded job worker runs
+beside it, and every request writes its JSON log line, to a file), and measures with wrk,
+alternating the endpoints round by round in the same run:
 
 - ``me``: ``/api/v1/me`` (token check, user and organisation reads): the yardstick
 - ``name``: one category's offers by name, a page of 20
@@ -13,7 +15,8 @@ with wrk, alternating the endpoints round by round in the same run:
 
 A second database holds 20,000 offers and its own worker; every endpoint is measured on
 both sizes in turn, so that both see the same load on a shared machine. Throughput at 32
-connections, latency (p50/p99) at 8.
+connections, latency (p50/p99) at 8. wrk shares the machine with the server; ``--pin-wrk``
+keeps it on the last core (the figures then say what one core left to the server does).
 
 Goals: every search mode at least half the requests/s of ``me`` at 2,000 offers; at 20,000
 at least 80 % of its own rate at 2,000; p99 at most 50 ms at 8 connections.
@@ -187,22 +190,22 @@ def _free_port() -> int:
 
 
 @contextmanager
-def worker(url: str) -> Iterator[str]:
-    """One uvicorn worker in a subprocess; yields its base URL."""
+def worker(url: str, log: Path) -> Iterator[str]:
+    """One worker served the way ``make run`` serves (``lap-market serve``: the development
+    settings, so on SQLite the embedded job worker runs beside it, and a JSON log line per
+    request, written to ``log``); yields its base URL."""
     port = _free_port()
-    env = {
-        **os.environ, "LAP_DATABASE_URL": url, "LAP_SECRET_KEY": SECRET, "LAP_ENV": "test",
-        "LAP_LOG_REQUESTS": "false", "PYTHONPATH": str(ROOT / "src"),
-    }  # fmt: skip
-    process = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "uvicorn", "lap_market.main:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--log-level", "warning",
-         "--no-access-log"],
-        env=env, cwd=ROOT,
-    )  # fmt: skip
+    env = {**os.environ, "LAP_DATABASE_URL": url, "LAP_SECRET_KEY": SECRET,
+           "LAP_ENV": "development", "PYTHONPATH": str(ROOT / "src")}  # fmt: skip
+    with log.open("ab") as sink:
+        process = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "lap_market.cli", "serve", "--host", "127.0.0.1",
+             "--port", str(port), "--workers", "1"],
+            env=env, cwd=ROOT, stdout=sink, stderr=sink,
+        )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while True:
             try:
                 if httpx.get(base + "/healthz", timeout=2).status_code == 200:
@@ -210,7 +213,7 @@ def worker(url: str) -> Iterator[str]:
             except httpx.TransportError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the worker did not start")
+                raise RuntimeError(f"the worker did not start: see {log}")
             time.sleep(0.2)
         yield base
     finally:
@@ -235,10 +238,13 @@ def ensure_wrk() -> str:
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
+PIN: list[str] = []  # taskset prefix for wrk (--pin-wrk)
+
+
 def run_wrk(wrk: str, url: str, token: str, *, connections: int, seconds: int) -> dict[str, float]:
     """Requests/s, p50 and p99 (ms) and non-2xx answers of one wrk run."""
     done = subprocess.run(  # noqa: S603
-        [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-H",
+        [*PIN, wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-H",
          f"Authorization: Bearer {token}", url],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
@@ -371,7 +377,10 @@ def bench_backend(backend: str, urls: dict[int, str], wrk: str, args: argparse.N
     token = create_access_token(user_id=manager_ids.pop(), sid=SID, secret=SECRET, now=NOW,
                                 minutes=600)
     with ExitStack() as stack:
-        bases = {size: stack.enter_context(worker(url)) for size, url in urls.items()}
+        logs = {size: Path(tempfile.gettempdir()) / f"lap-bench-{backend}-{size}.log"
+                for size in urls}  # fmt: skip
+        bases = {size: stack.enter_context(worker(url, logs[size])) for size, url in urls.items()}
+        print(f"  serving as `make run` does; request logs in {', '.join(map(str, logs.values()))}")
         for base in bases.values():
             check(base, token)
         figures = measure(wrk, bases, token, args.rounds, args.seconds)
@@ -415,7 +424,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds")
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument(
+        "--pin-wrk", action="store_true",
+        help="run wrk on the last core only (taskset), leaving the others to the server",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.pin_wrk and shutil.which("taskset") and (os.cpu_count() or 1) > 1:
+        PIN[:] = ["taskset", "-c", str((os.cpu_count() or 1) - 1)]
+        print(f"wrk pinned to core {PIN[-1]}", flush=True)
     import_all_models()
     wrk = ensure_wrk()
     print(f"{os.cpu_count()} cores; load average {os.getloadavg()}", flush=True)

@@ -204,6 +204,7 @@ def worker(url: str, log: Path) -> Iterator[str]:
             env=env, cwd=ROOT, stdout=sink, stderr=sink,
         )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
+    SERVERS[base] = process.pid
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -239,16 +240,32 @@ UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
 PIN: list[str] = []  # taskset prefix for wrk (--pin-wrk)
+SERVERS: dict[str, int] = {}  # base URL -> the serving process's id
 
 
-def run_wrk(wrk: str, url: str, token: str, *, connections: int, seconds: int) -> dict[str, float]:
-    """Requests/s, p50 and p99 (ms) and non-2xx answers of one wrk run."""
+def cpu_seconds(pid: int) -> float:
+    """CPU time the process has used, all its threads (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_wrk(
+    wrk: str, base: str, path: str, token: str, *, connections: int, seconds: int
+) -> dict[str, float]:
+    """Requests/s, p50 and p99 (ms), non-2xx answers, and the server's CPU per request (ms)
+    of one wrk run: a figure that a busy shared machine disturbs far less than the rate."""
+    url = base + path
+    cpu_before = cpu_seconds(SERVERS[base])
     done = subprocess.run(  # noqa: S603
         [*PIN, wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-H",
          f"Authorization: Bearer {token}", url],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     out = done.stdout
+    cpu = cpu_seconds(SERVERS[base]) - cpu_before
 
     def latency(percent: int) -> float:
         match = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
@@ -257,10 +274,12 @@ def run_wrk(wrk: str, url: str, token: str, *, connections: int, seconds: int) -
 
     rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    assert rate, out
+    served = re.search(r"(\d+) requests in", out)
+    assert rate and served, out
     return {
         "rate": float(rate.group(1)), "p50": latency(50), "p99": latency(99),
         "errors": float(errors.group(1)) if errors else 0.0,
+        "cpu": cpu * 1000 / max(1, int(served.group(1))),
     }  # fmt: skip
 
 
@@ -286,16 +305,19 @@ def measure(
     for _ in range(rounds):
         for name, path in ENDPOINTS.items():
             for size, base in bases.items():
-                rate = run_wrk(wrk, base + path, token, connections=32, seconds=seconds)
-                latency = run_wrk(wrk, base + path, token, connections=8, seconds=seconds)
+                rate = run_wrk(wrk, base, path, token, connections=32, seconds=seconds)
+                latency = run_wrk(wrk, base, path, token, connections=8, seconds=seconds)
                 errors = rate["errors"] + latency["errors"]
-                runs[(size, name)].append({**latency, "rate": rate["rate"], "errors": errors})
+                runs[(size, name)].append(
+                    {**latency, "rate": rate["rate"], "cpu": rate["cpu"], "errors": errors}
+                )
     return {
         key: {
             "rate": mean(r["rate"] for r in results),
             "p50": median(r["p50"] for r in results),
             "p99": max(r["p99"] for r in results),
             "errors": sum(r["errors"] for r in results),
+            "cpu": median(r["cpu"] for r in results),
         }
         for key, results in runs.items()
     }
@@ -388,7 +410,8 @@ def bench_backend(backend: str, urls: dict[int, str], wrk: str, args: argparse.N
     for (size, name), values in figures.items():
         results.append((backend, size, name, values))
         print(f"  {size:>6,} {name:<6} {values['rate']:8.0f} req/s  p50 {values['p50']:6.2f} ms"
-              f"  p99 {values['p99']:6.2f} ms  non-2xx {values['errors']:.0f}",
+              f"  p99 {values['p99']:6.2f} ms  cpu {values['cpu']:5.2f} ms/req"
+              f"  non-2xx {values['errors']:.0f}",
               flush=True)  # fmt: skip
     return results
 
@@ -396,14 +419,20 @@ def bench_backend(backend: str, urls: dict[int, str], wrk: str, args: argparse.N
 def report(results: list[tuple]) -> None:
     """The table of figures and each goal, met or not."""
     print(f"\n{os.cpu_count()} cores; load average now {os.getloadavg()}")
+    print("(cpu: the server process's CPU per request; cpu ÷: the ratios those imply for a"
+          " server given a core of its own — PostgreSQL's own processes not counted)")
     print(f"{'backend':<11} {'offers':>7} {'mode':<6} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7}"
-          f" {'÷ me':>6} {'÷ own 2k':>9}")  # fmt: skip
+          f" {'÷ me':>6} {'÷ own 2k':>9} {'cpu ms':>7} {'cpu ÷ me':>9}"
+          f" {'cpu ÷ 2k':>9}")  # fmt: skip
     table = {(b, s, n): v for b, s, n, v in results}
     for backend, size, name, values in results:
         to_me = values["rate"] / table[(backend, size, "me")]["rate"]
         to_small = values["rate"] / table[(backend, SIZES[0], name)]["rate"]
+        cpu_me = table[(backend, size, "me")]["cpu"] / max(values["cpu"], 1e-9)
+        cpu_small = table[(backend, SIZES[0], name)]["cpu"] / max(values["cpu"], 1e-9)
         print(f"{backend:<11} {size:>7,} {name:<6} {values['rate']:>7.0f} {values['p50']:>7.2f}"
-              f" {values['p99']:>7.2f} {to_me:>6.2f} {to_small:>9.2f}")  # fmt: skip
+              f" {values['p99']:>7.2f} {to_me:>6.2f} {to_small:>9.2f} {values['cpu']:>7.2f}"
+              f" {cpu_me:>9.2f} {cpu_small:>9.2f}")  # fmt: skip
     print()
     for backend in sorted({r[0] for r in results}):
         for name in SEARCHES:

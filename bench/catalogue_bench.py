@@ -15,8 +15,10 @@ alternating the endpoints round by round in the same run:
 
 A second database holds 20,000 offers and its own worker; every endpoint is measured on
 both sizes in turn, so that both see the same load on a shared machine. Throughput at 32
-connections, latency (p50/p99) at 8. wrk shares the machine with the server; ``--pin-wrk``
-keeps it on the last core (the figures then say what one core left to the server does).
+connections, latency (p50/p99) at 8; beside each, the server process's CPU per request,
+which a busy shared machine disturbs far less than the rates. wrk shares the machine with
+the server; ``--pin-wrk`` keeps it on the last core (the figures then say what one core
+left to the server does).
 
 Goals: every search mode at least half the requests/s of ``me`` at 2,000 offers; at 20,000
 at least 80 % of its own rate at 2,000; p99 at most 50 ms at 8 connections.
@@ -29,6 +31,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -201,7 +204,7 @@ def worker(url: str, log: Path) -> Iterator[str]:
         process = subprocess.Popen(  # noqa: S603
             [sys.executable, "-m", "lap_market.cli", "serve", "--host", "127.0.0.1",
              "--port", str(port), "--workers", "1"],
-            env=env, cwd=ROOT, stdout=sink, stderr=sink,
+            env=env, cwd=ROOT, stdout=sink, stderr=sink, start_new_session=True,
         )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     SERVERS[base] = process.pid
@@ -218,7 +221,8 @@ def worker(url: str, log: Path) -> Iterator[str]:
             time.sleep(0.2)
         yield base
     finally:
-        process.terminate()
+        # The whole group: the server and the PDF render workers it started.
+        os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
 
 

@@ -304,12 +304,12 @@ def search_offers(
     if sort not in ("name", "price"):
         raise Invalid("Sort by price or name.", field="sort")
     ref = load_reference(session)
-    price_unit = _price_unit(ref, category, unit) if sort == "price" else None
-    amount = _quantity(ref, quantity, price_unit, category=category, unit=unit)
     words = _search_words(q)
     shape, params = _plan(
         session, actor, ref, Filters(category, unit, words, provider_id, commissioned)
     )
+    price_unit = _price_unit(ref, category, unit) if sort == "price" else None
+    amount = _quantity(ref, quantity, price_unit, category=category, unit=unit)
     if price_unit is not None:
         params.update(price_unit=price_unit.id, quantity=amount)
         shape = replace(shape, order="price_low" if amount is None else "price_at")

@@ -1,5 +1,6 @@
 """The application factory: routers, middleware and error handlers."""
 
+import gc
 import importlib
 import importlib.util
 import json
@@ -98,6 +99,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             from lap_market.jobs import start_embedded
 
             stop_worker = start_embedded(engine, settings)
+        if settings.env != "test":
+            # Everything loaded at start-up lives as long as the process: frozen, the garbage
+            # collector's full passes skip it, and a request that makes tens of thousands of
+            # objects (pooling 33,000 lines) no longer pays ~0.15 s to walk the whole heap.
+            gc.freeze()
         yield
         if stop_worker is not None:
             stop_worker()

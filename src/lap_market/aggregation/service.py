@@ -244,55 +244,48 @@ def _take_lines_postgresql(
 LOT_KEYS = ("category_id", "unit_id", "first_start", "last_start", "lot_id")
 
 
-def _lot_keys(session: Session, plans: Sequence[LotPlan]) -> Any:
+def _lot_keys(plans: Sequence[LotPlan]) -> Any:
     """The lots as rows (category, unit, first and last start date of its lines, lot id).
 
     Grouping sorts a unit's lines by start date and cuts only where a start passes every
     earlier end, so a lot holds exactly its unit's matching lines starting within its own
-    first and last start: the database can find them by these keys, not by 33,000 ids.
+    first and last start: PostgreSQL can find them by these keys, not by 33,000 ids.
     """
     rows = [
         (p.unit.category_id, p.unit.id, p.lines[0].start_date, p.lines[-1].start_date, p.id)
         for p in plans
     ]
-    if session.get_bind().dialect.name == "postgresql":
-        types: tuple[Any, ...] = (sa.Integer, sa.Integer, sa.Date, sa.Date, sa.Integer)
-        arrays: list[Any] = [
-            sa.bindparam(f"lot_{name}", list(column), type_=ARRAY(kind))
-            for name, column, kind in zip(LOT_KEYS, zip(*rows, strict=True), types, strict=True)
-        ]
-        return sa.func.unnest(*arrays).table_valued(*LOT_KEYS).render_derived(name="pooled")
-    # SQLite: one JSON parameter read as a table inside the engine; dates as ISO text compare
-    # as SQLite stores them.
-    each = sa.func.json_each(
-        sa.bindparam("lot_keys", json.dumps(rows, default=str), type_=sa.String)
-    ).table_valued("value")
-    picks = [sa.func.json_extract(each.c.value, f"$[{i}]").label(n) for i, n in enumerate(LOT_KEYS)]
-    return sa.select(*picks).select_from(each).subquery("pooled")
+    types: tuple[Any, ...] = (sa.Integer, sa.Integer, sa.Date, sa.Date, sa.Integer)
+    arrays: list[Any] = [
+        sa.bindparam(f"lot_{name}", list(column), type_=ARRAY(kind))
+        for name, column, kind in zip(LOT_KEYS, zip(*rows, strict=True), types, strict=True)
+    ]
+    return sa.func.unnest(*arrays).table_valued(*LOT_KEYS).render_derived(name="pooled")
 
 
 def _take_matching(
-    session: Session, tender: Tender, plans: Sequence[LotPlan], index: UnitIndex,
-    filters: AggregateRequest,
+    session: Session, tender: Tender, plans: Sequence[LotPlan], lots: Sequence[Lot],
+    index: UnitIndex, filters: AggregateRequest,
 ) -> bool:
-    """Mark the matching ``submitted`` lines ``in_tender`` in their lots, found by their lots'
-    keys in one statement; whether exactly the planned lines were taken.
+    """Mark the matching ``submitted`` lines ``in_tender`` in their lots in one statement;
+    whether exactly the planned lines were taken.
 
-    Conditional on ``submitted``: of two poolings racing for a line, exactly one takes it. On
-    PostgreSQL a line submitted (or released) meanwhile would match too, so the count and the
-    sum of the ids taken are checked against the plan's; SQLite's single writer cannot
-    interleave (a write after a stale read is refused), so there the count is enough.
+    Conditional on ``submitted``: of two poolings racing for a line, exactly one takes it.
+    PostgreSQL finds the lines by their lots' keys, and as a line submitted (or released)
+    meanwhile would match too, checks the count and the sum of the ids taken against the
+    plan's. SQLite looks each line up by id: its planner would walk the status index once per
+    lot key instead, and its single writer cannot interleave with the read anyway.
     """
-    keys = _lot_keys(session, plans)
+    lines = [line.id for plan in plans for line in plan.lines]
+    if session.get_bind().dialect.name != "postgresql":
+        return _take_lines(session, tender, plans, lots) == len(lines)
+    keys = _lot_keys(plans)
     update = _where_matching(sa.update(Demand), index, filters).where(
         col(Demand.category_id) == keys.c.category_id,
         col(Demand.unit_id) == keys.c.unit_id,
         col(Demand.start_date) >= keys.c.first_start,
         col(Demand.start_date) <= keys.c.last_start,
     ).values(lot_id=keys.c.lot_id, **_in_tender(tender))
-    lines = [line.id for plan in plans for line in plan.lines]
-    if session.get_bind().dialect.name != "postgresql":
-        return session.connection().execute(update).rowcount == len(lines)
     written = update.returning(col(Demand.id)).cte("taken")
     count, total = session.connection().execute(
         sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(written.c.id), 0))
@@ -336,7 +329,7 @@ def pool_demand(session: Session, actor: User, *, filters: AggregateRequest) -> 
     plans = plan_lots(session, lines, index)
     tender = _new_tender(session, actor, filters.title or _default_title(plans))
     lots = _add_lots(session, tender, plans)
-    if not _take_matching(session, tender, plans, index, filters):
+    if not _take_matching(session, tender, plans, lots, index, filters):
         raise Conflict(
             "Some of this demand was pooled, withdrawn or submitted by someone else at the same "
             "moment; nothing was created. Please try again.",

@@ -134,8 +134,22 @@ def _default_title(plans: Sequence[LotPlan]) -> str:
     return f"Joint procurement: {', '.join(categories)} ({clock.today().strftime('%b %Y')})"
 
 
+def _write_transaction(session: Session) -> None:
+    """On SQLite, open the transaction now, taking the write lock, if none is open yet.
+
+    The driver begins one only before a write, so a SAVEPOINT as the first statement would
+    be the outermost transaction and its RELEASE would commit (a refused pooling would leave
+    its draft behind); and reading the lines under the lock means no other writer can change
+    them before they are taken.
+    """
+    dbapi = session.connection().connection.dbapi_connection
+    if session.get_bind().dialect.name == "sqlite" and not getattr(dbapi, "in_transaction", True):
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def _new_tender(session: Session, actor: User, title: str) -> Tender:
     """A draft with the year's next reference; a clash on (year, sequence) is retried."""
+    _write_transaction(session)
     year = clock.today().year
     for _attempt in range(5):
         latest = session.exec(select(func.max(Tender.sequence)).where(Tender.year == year)).one()
@@ -271,10 +285,10 @@ def _take_matching(
     whether exactly the planned lines were taken.
 
     Conditional on ``submitted``: of two poolings racing for a line, exactly one takes it.
-    PostgreSQL finds the lines by their lots' keys, and as a line submitted (or released)
-    meanwhile would match too, checks the count and the sum of the ids taken against the
-    plan's. SQLite looks each line up by id: its planner would walk the status index once per
-    lot key instead, and its single writer cannot interleave with the read anyway.
+    PostgreSQL finds the lines by their lots' keys (no 33,000 ids to send and look up); as a
+    line submitted or released meanwhile would match too, the count and the sum of the ids
+    taken are checked against the plan's. SQLite looks each line up by id, exact as it is:
+    its planner would walk the status index once per lot key instead.
     """
     lines = [line.id for plan in plans for line in plan.lines]
     if session.get_bind().dialect.name != "postgresql":
@@ -318,6 +332,7 @@ def _record_pooling(
 def pool_demand(session: Session, actor: User, *, filters: AggregateRequest) -> Pooling:
     """Pool every matching ``submitted`` demand line into one new draft tender with lots."""
     require_officer(actor)
+    _write_transaction(session)
     index = unit_index(session)
     lines = _matching_lines(session, index, filters)
     if not lines:

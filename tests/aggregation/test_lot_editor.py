@@ -12,6 +12,7 @@ import pytest
 from sqlmodel import Session, func, select
 
 from lap_market.aggregation import service
+from lap_market.aggregation import web as aggregation_web
 from lap_market.aggregation.schemas import AggregateRequest
 from lap_market.clock import clock
 from lap_market.demand import service as demand_service
@@ -75,7 +76,9 @@ def _login(client, email: str) -> None:  # type: ignore[no-untyped-def]
     assert response.status_code == 303
 
 
-def test_editor_page_back_link_one_new_lot_and_receipts(client, session: Session) -> None:
+def test_editor_page_back_link_one_new_lot_and_receipts(
+    client, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
     d = _draft(client, session)
     tender_id = d["tender"]["id"]
     _login(client, d["officer"].email)
@@ -114,6 +117,14 @@ def test_editor_page_back_link_one_new_lot_and_receipts(client, session: Session
     wrong = client.post(url, data={"csrf_token": token, f"current-{d['boxes'][1]}": "2",
                                    f"move-{d['boxes'][1]}": "1"})
     assert wrong.status_code == 422 and "same category and unit" in wrong.text
+
+    # A large draft shows each lot's lines a page at a time (here 1 a page: lot 3 has 2).
+    monkeypatch.setattr(aggregation_web, "LINES_PER_PAGE", 1)
+    second = client.get(url, params={"lot": 3, "page": 2})
+    assert "Lines 2–2 of 2" in second.text and "Page 2 of 2" in second.text
+    assert f'id="move-{max(d["metres"][1:])}"' in second.text
+    assert f'id="move-{min(d["metres"][1:])}"' not in second.text
+    assert f'id="move-{d["metres"][0]}"' in second.text  # other lots: their first page
 
     deleted = client.post(f"{url}/delete", data={"csrf_token": token}, follow_redirects=False)
     assert deleted.status_code == 303

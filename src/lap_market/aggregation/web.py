@@ -1,5 +1,6 @@
 """Pages for aggregation: the preview of lots and savings, and a draft's lot editor."""
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -9,6 +10,7 @@ from sqlmodel import Session
 from lap_market.accounts.deps import web_role
 from lap_market.accounts.models import Role, User
 from lap_market.aggregation import lots, service
+from lap_market.aggregation.planning import Line, LotPlan
 from lap_market.aggregation.policy import can_edit_lots
 from lap_market.aggregation.schemas import AggregateRequest, EditorForm
 from lap_market.db import SessionDep
@@ -19,7 +21,7 @@ from lap_market.templating import render
 from lap_market.tenders.models import Tender
 from lap_market.web.actions import Errors, Form, FormAction, NoFields, form_action, refused
 from lap_market.web.deps import web_router
-from lap_market.web.forms import FormErrors, parse_form
+from lap_market.web.forms import FormErrors, page_number, parse_form
 
 router = web_router()
 Officer = Annotated[User, Depends(web_role(Role.PROCUREMENT_OFFICER))]
@@ -103,6 +105,36 @@ async def create_draft(request: Request, session: SessionDep, officer: Officer) 
     ))
 
 
+# A pooled draft can hold 33,000 lines: each lot shows a page of them (with a choice of lot
+# beside each), so the page stays a few hundred rows whatever the draft's size.
+LINES_PER_PAGE = 100
+
+
+@dataclass
+class LinePage:
+    lines: list[Line]
+    page: int
+    pages: int
+    choices: list[int]  # the lots a line of this lot may move to (same category and unit)
+
+
+def _line_pages(request: Request, plans: list[LotPlan]) -> dict[int, LinePage]:
+    """The lines each lot shows: page 1, or the page asked for (``?lot=N&page=P``)."""
+    raw_lot = request.query_params.get("lot", "")
+    asked_lot = int(raw_lot) if raw_lot.isdigit() and len(raw_lot) <= 6 else None
+    asked_page = page_number(request)
+    shown = {}
+    for plan in plans:
+        pages = max(1, -(-len(plan.lines) // LINES_PER_PAGE))
+        page = min(asked_page, pages) if plan.number == asked_lot else 1
+        start = (page - 1) * LINES_PER_PAGE
+        shown[plan.number] = LinePage(
+            lines=plan.lines[start:start + LINES_PER_PAGE], page=page, pages=pages,
+            choices=[p.number for p in plans if p.unit.id == plan.unit.id],
+        )
+    return shown
+
+
 def _editor(
     request: Request,
     session: Session,
@@ -116,6 +148,8 @@ def _editor(
         "page_title": f"Lots of {tender.reference}",
         "tender": tender,
         "lots": plans,
+        "shown": _line_pages(request, plans),
+        "per_page": LINES_PER_PAGE,
         "editable": can_edit_lots(tender),
         "errors": errors or {},
         "message": message,

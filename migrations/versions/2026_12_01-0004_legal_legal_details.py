@@ -1,7 +1,7 @@
 """legal: organisations' legal details, users' job titles, contracts' purchase-order numbers
 
 Revision ID: 0004_legal
-Revises: 0003_sealfix
+Revises: 0004_poolidx (re-chained after merging main)
 Create Date: 2026-12-01 15:30:00.000000
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from lap_market.reference import LMA_LEGAL_NAME, LMA_NAME, LONDON_AUTHORITIES, legal_name
 
 revision: str = "0004_legal"
-down_revision: str | None = "0003_sealfix"
+down_revision: str | None = "0004_poolidx"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

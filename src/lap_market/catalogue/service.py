@@ -10,8 +10,9 @@ from sqlalchemy import CursorResult, delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from lap_market.accounts.models import Organisation, OrgKind, Role, User
+from lap_market.accounts.models import Organisation, OrgKind, User
 from lap_market.audit import service as audit
+from lap_market.catalogue import policy
 from lap_market.catalogue.models import (
     Offer,
     OfferStatus,
@@ -27,30 +28,9 @@ from lap_market.catalogue.schemas import (
     parse_quantity,
 )
 from lap_market.clock import clock
-from lap_market.errors import Conflict, Forbidden, Invalid, NotFound
+from lap_market.errors import Conflict, Invalid, NotFound
 from lap_market.modeling import row_id
 from lap_market.money import from_pence, to_pence
-
-# --- policy -----------------------------------------------------------------------------
-
-
-def require_provider(actor: User) -> None:
-    """Only providers (LMA and contractors) list offers."""
-    if actor.role != Role.PROVIDER:
-        raise Forbidden("Only providers may create or change offers.")
-
-
-def require_owner(actor: User, offer: Offer) -> None:
-    """A provider changes only its own organisation's offers."""
-    require_provider(actor)
-    if offer.provider_id != actor.organisation_id:
-        raise Forbidden("This offer belongs to another provider.")
-
-
-def can_see(actor: User, offer: Offer) -> bool:
-    """Everyone signed in sees published and withdrawn offers; drafts only their provider."""
-    return offer.status != OfferStatus.DRAFT or offer.provider_id == actor.organisation_id
-
 
 # --- input checks ---------------------------------------------------------------------
 
@@ -132,7 +112,7 @@ def get_offer(session: Session, offer_id: int) -> Offer:
 def get_visible_offer(session: Session, actor: User, offer_id: int) -> Offer:
     """An offer the actor may see, or 404 (another provider's draft is not found)."""
     offer = session.get(Offer, offer_id)
-    if offer is None or not can_see(actor, offer):
+    if offer is None or not policy.can_see(actor, offer):
         raise NotFound("Offer not found.", field="offer_id")
     return offer
 
@@ -141,7 +121,7 @@ def get_own_offer(session: Session, actor: User, offer_id: int) -> Offer:
     """An offer the actor's organisation owns, to change it. Visibility comes first, so
     another provider's draft is 404 on every verb (as on GET); a visible one not theirs 403."""
     offer = get_visible_offer(session, actor, offer_id)
-    require_owner(actor, offer)
+    policy.require_owner(actor, offer)
     return offer
 
 
@@ -175,7 +155,7 @@ def _tier_dump(tiers: Iterable[TierIn]) -> list[dict[str, str]]:
 
 def create_offer(session: Session, actor: User, *, data: OfferCreate) -> Offer:
     """A provider adds a draft offer for its own organisation."""
-    require_provider(actor)
+    policy.require_provider(actor)
     ref = load_reference(session)
     category = ref.category(data.category)
     unit = ref.unit(category, data.unit)
@@ -265,7 +245,7 @@ def update_offer(session: Session, actor: User, offer_id: int, *, data: OfferUpd
     ref = load_reference(session)
     category = next(c for c in ref.categories.values() if c.id == offer.category_id)
     if data.category is not None and data.category != category.code:
-        if offer.status != OfferStatus.DRAFT:
+        if not policy.can_change_category(offer):
             raise Invalid("The category of a published offer cannot change.", field="category")
         category = ref.category(data.category)
     current_unit = ref.units[offer.unit_id]

@@ -210,7 +210,7 @@ def approve_invoice(session: Session, actor: User, invoice_id: int) -> Invoice:
     _transition(
         session,
         invoice,
-        (InvoiceStatus.SUBMITTED, InvoiceStatus.DISPUTED),
+        policy.APPROVABLE,
         status=InvoiceStatus.APPROVED,
         approved_by_id=actor.id,
         approved_at=clock.now(),
@@ -230,7 +230,7 @@ def dispute_invoice(session: Session, actor: User, invoice_id: int, data: Disput
     _transition(
         session,
         invoice,
-        (InvoiceStatus.SUBMITTED, InvoiceStatus.APPROVED),
+        policy.DISPUTABLE,
         status=InvoiceStatus.DISPUTED,
         disputed_by_id=actor.id,
         disputed_at=clock.now(),
@@ -254,7 +254,7 @@ def record_payment(session: Session, actor: User, invoice_id: int, data: Payment
     _transition(
         session,
         invoice,
-        (InvoiceStatus.APPROVED,),
+        policy.PAYABLE,
         status=InvoiceStatus.PAID,
         paid_on=data.paid_on,
         days_to_pay=days,
@@ -295,7 +295,7 @@ def withdraw_invoice(session: Session, actor: User, invoice_id: int) -> Invoice:
     _transition(
         session,
         invoice,
-        (InvoiceStatus.SUBMITTED, InvoiceStatus.DISPUTED),
+        policy.WITHDRAWABLE,
         status=InvoiceStatus.WITHDRAWN,
     )
     session.execute(

@@ -6,7 +6,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from lap_market.accounts.models import Organisation, Role, User
+from lap_market.accounts.models import Organisation, User
 from lap_market.clock import as_utc, clock
 from lap_market.contract_management import policy
 from lap_market.contract_management.models import ContractChange, Invoice, InvoiceStatus
@@ -18,7 +18,6 @@ from lap_market.contract_management.schemas import (
     SpendRead,
 )
 from lap_market.contracts.models import Contract
-from lap_market.errors import Forbidden
 from lap_market.money import from_pence
 
 ONE_PLACE = Decimal("0.1")
@@ -102,13 +101,10 @@ def invoice_page(
     page_size: int,
 ) -> InvoicePage:
     """The invoices the actor's organisation sends or pays (officers: all), newest first."""
-    query = select(Invoice)
-    if actor.role == Role.BOROUGH_MANAGER:
-        query = query.where(Invoice.buyer_id == actor.organisation_id)
-    elif actor.role == Role.PROVIDER:
-        query = query.where(Invoice.supplier_id == actor.organisation_id)
-    elif actor.role != Role.PROCUREMENT_OFFICER:
-        raise Forbidden("Invoices are for boroughs, providers and procurement officers.")
+    query = policy.scoped(
+        select(Invoice), actor, buyer=Invoice.buyer_id, supplier=Invoice.supplier_id,
+        refusal="Invoices are for boroughs, providers and procurement officers.",
+    )
     if status:
         query = query.where(Invoice.status == status)
     if overdue is not None:

@@ -8,7 +8,7 @@ from lap_market.audit import service as audit
 from lap_market.clock import clock
 from lap_market.contracts.documents import render_document, store_document
 from lap_market.contracts.models import Contract, ContractStatus
-from lap_market.contracts.service import acceptance_side
+from lap_market.contracts.policy import acceptance_side
 from lap_market.errors import Conflict, Forbidden, NotFound
 
 

@@ -15,16 +15,14 @@ from lap_market.catalogue.models import (
 )
 from lap_market.catalogue.pricing import line_value, load_rate_cards, term_days
 from lap_market.clock import clock
-from lap_market.contracts import pdf
+from lap_market.contracts import pdf, policy
 from lap_market.contracts.documents import document_context, store_document
 from lap_market.contracts.models import Contract, ContractKind, ContractStatus
 from lap_market.contracts.service import (
     PAYMENT_TERMS,
     get_row,
-    is_officer,
     preload_rows,
     price,
-    require_officer,
 )
 from lap_market.demand.models import Demand, DemandStatus
 from lap_market.errors import Conflict, NotFound
@@ -75,7 +73,7 @@ def check_call_offs(
 
     A lot already contracted passes (issuing again issues nothing new).
     """
-    require_officer(actor)
+    policy.require_officer(actor)
     tender, lot = load_lot(session, tender_id=tender_id, lot_id=lot_id)
     award = current_award(session, lot.id)  # type: ignore[arg-type]
     if award is None:
@@ -325,7 +323,7 @@ class ReadyLot:
 
 def lots_awaiting_call_offs(session: Session, actor: User) -> list[ReadyLot]:
     """Awarded lots whose call-offs have not been issued yet, for officers."""
-    if not is_officer(actor):
+    if not policy.can_issue_call_offs(actor):
         return []
     rows = session.exec(
         select(Lot, Tender, Award)

@@ -18,9 +18,9 @@ from lap_market.accounts.models import Organisation, User
 from lap_market.audit import service as audit
 from lap_market.clock import clock
 from lap_market.config import Settings
-from lap_market.contracts import call_offs, service
+from lap_market.contracts import call_offs, policy, service
 from lap_market.contracts.models import CallOffBatch, Contract
-from lap_market.errors import DomainError, Forbidden, NotFound
+from lap_market.errors import DomainError, NotFound
 from lap_market.modeling import row_id
 from lap_market.money import from_pence
 from lap_market.tenders.models import Award, Lot, Tender
@@ -80,8 +80,7 @@ class BatchTracker:
 
 def latest_batch(session: Session, actor: User, *, tender_id: int, lot_id: int) -> CallOffBatch:
     """The most recent call-off batch of a lot, for officers (404 if none was started)."""
-    if not service.is_officer(actor):
-        raise Forbidden("Only procurement officers may follow call-off batches.")
+    policy.require_officer(actor, "Only procurement officers may follow call-off batches.")
     call_offs.load_lot(session, tender_id=tender_id, lot_id=lot_id)
     batch = session.exec(
         select(CallOffBatch)
@@ -237,8 +236,7 @@ def _as_seen(session: Session, batch: CallOffBatch) -> CallOffBatch:
 
 def call_off_view(session: Session, actor: User, *, tender_id: int, lot_id: int) -> CallOffView:
     """A lot's award, standstill, pending call-offs, latest batch and contracts, for officers."""
-    if not service.is_officer(actor):
-        raise Forbidden("Only procurement officers may issue call-off contracts.")
+    policy.require_officer(actor)
     tender, lot = call_offs.load_lot(session, tender_id=tender_id, lot_id=lot_id)
     award = call_offs.current_award(session, lot_id)
     latest = _latest(session, lot_id)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, or_, select
 
-from lap_market.accounts.models import Organisation, Role, User
+from lap_market.accounts.models import Organisation, User
 from lap_market.audit import service as audit
 from lap_market.catalogue import quotes as catalogue_quotes
 from lap_market.catalogue.models import (
@@ -21,13 +21,14 @@ from lap_market.catalogue.models import (
 )
 from lap_market.clock import clock
 from lap_market.config import Settings, get_settings
+from lap_market.contracts import policy
 from lap_market.contracts.documents import render_document, store_document
 from lap_market.contracts.models import Contract, ContractKind, ContractStatus
 from lap_market.contracts.schemas import (
     DirectCommissionCreate,
 )
 from lap_market.contracts.service import PAYMENT_TERMS, Priced, get_row, standalone_pence
-from lap_market.errors import Conflict, Forbidden, Invalid, NotFound
+from lap_market.errors import Conflict, Invalid, NotFound
 from lap_market.money import from_pence, round_pennies, to_pence
 
 
@@ -92,8 +93,7 @@ def commissionable_offer(
 ) -> CommissionableOffer:
     """A published offer's current rates and capacity left, for a borough manager (404 if
     the offer is not published)."""
-    if actor.role != Role.BOROUGH_MANAGER:
-        raise Forbidden("Only borough managers may commission services directly.")
+    policy.require_commissioner(actor)
     offer = session.get(Offer, offer_id)
     if offer is None or offer.status != OfferStatus.PUBLISHED:
         raise NotFound("No published offer has this id.")
@@ -130,8 +130,7 @@ def quote_direct(
     422 with ``reason`` (``offer``, ``quantity``, ``dates``, ``validity``,
     ``direct_award_limit`` or ``capacity``) when it cannot be commissioned directly.
     """
-    if actor.role != Role.BOROUGH_MANAGER:
-        raise Forbidden("Only borough managers may commission services directly.")
+    policy.require_commissioner(actor)
     offer = session.get(Offer, data.offer_id)
     if offer is None or offer.status != OfferStatus.PUBLISHED:
         raise Invalid("No published offer has this id.", field="offer_id", reason="offer")

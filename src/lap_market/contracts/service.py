@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, func, select
 
-from lap_market.accounts.models import Organisation, Role, User
+from lap_market.accounts.models import Organisation, User
 from lap_market.catalogue.models import (
     Category,
     CategoryUnit,
@@ -21,6 +21,7 @@ from lap_market.catalogue.models import (
 )
 from lap_market.catalogue.pricing import line_value, load_rate_cards, term_days
 from lap_market.clock import as_utc, clock
+from lap_market.contracts import policy
 from lap_market.contracts.models import Contract, ContractDocument, ContractStatus
 from lap_market.contracts.schemas import (
     AcceptanceRead,
@@ -39,38 +40,7 @@ PAYMENT_TERMS = "30 days from receipt of a valid invoice"
 VAT_RATE_LABEL = "20%"
 
 M = TypeVar("M", bound=SQLModel)
-
-
-# --- policy ------------------------------------------------------------------------------
-
-
-def is_officer(actor: User) -> bool:
-    return actor.role == Role.PROCUREMENT_OFFICER
-
-
-def can_see(actor: User, contract: Contract) -> bool:
-    """Officers see every contract; otherwise only the buyer's and supplier's people."""
-    if is_officer(actor):
-        return True
-    if actor.role == Role.BOROUGH_MANAGER:
-        return actor.organisation_id == contract.buyer_id
-    if actor.role == Role.PROVIDER:
-        return actor.organisation_id == contract.supplier_id
-    return False
-
-
-def acceptance_side(actor: User, contract: Contract) -> str | None:
-    """Which party ``actor`` may accept for: "buyer", "supplier", or None."""
-    if actor.role == Role.BOROUGH_MANAGER and actor.organisation_id == contract.buyer_id:
-        return "buyer"
-    if actor.role == Role.PROVIDER and actor.organisation_id == contract.supplier_id:
-        return "supplier"
-    return None
-
-
-def require_officer(actor: User) -> None:
-    if not is_officer(actor):
-        raise Forbidden("Only procurement officers may issue call-off contracts.")
+Q = TypeVar("Q", bound=policy.Filterable)
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -94,15 +64,12 @@ def get_row(session: Session, model: type[M], ident: int | None) -> M:
     return row
 
 
-def visible_contracts(query: Any, actor: User) -> Any:
+def visible_contracts(query: Q, actor: User) -> Q:
     """Filter a query on ``Contract`` to the actor's own (officers: all)."""
-    if actor.role == Role.BOROUGH_MANAGER:
-        return query.where(Contract.buyer_id == actor.organisation_id)
-    if actor.role == Role.PROVIDER:
-        return query.where(Contract.supplier_id == actor.organisation_id)
-    if not is_officer(actor):
-        raise Forbidden("Contracts are for boroughs, providers and procurement officers.")
-    return query
+    return policy.scoped(
+        query, actor, buyer=Contract.buyer_id, supplier=Contract.supplier_id,
+        refusal="Contracts are for boroughs, providers and procurement officers.",
+    )
 
 
 def contracts_query(
@@ -162,7 +129,7 @@ def get_contract(session: Session, actor: User, contract_id: int) -> Contract:
     contract = session.get(Contract, contract_id)
     if contract is None:
         raise NotFound("No contract with this id.")
-    if not can_see(actor, contract):
+    if not policy.can_see(actor, contract):
         raise Forbidden("This contract belongs to other organisations.")
     return contract
 
@@ -378,12 +345,10 @@ class ContractSummary:
 
 def _awaiting_us(actor: User) -> Any:
     """Issued contracts still waiting for the actor's side to accept (None for officers)."""
-    if actor.role == Role.BOROUGH_MANAGER:
-        waiting = col(Contract.buyer_accepted_at)
-    elif actor.role == Role.PROVIDER:
-        waiting = col(Contract.supplier_accepted_at)
-    else:
+    side = policy.waiting_side(actor)
+    if side is None:
         return None
+    waiting = col(Contract.buyer_accepted_at if side == "buyer" else Contract.supplier_accepted_at)
     return sa.and_(col(Contract.status) == ContractStatus.ISSUED, waiting.is_(None))
 
 

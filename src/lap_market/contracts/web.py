@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from lap_market.accounts.deps import SettingsDep, WebUser, web_role
 from lap_market.accounts.models import Organisation, Role, User
 from lap_market.contract_management import web as management
-from lap_market.contracts import acceptance, call_offs, callofs_batch, direct, service
+from lap_market.contracts import acceptance, call_offs, callofs_batch, direct, policy, service
 from lap_market.contracts import api as contracts_api
 from lap_market.contracts.models import ContractKind, ContractStatus
 from lap_market.contracts.schemas import DirectCommissionCreate
@@ -85,7 +85,7 @@ def _detail(
     request: Request, session: Session, user: User, contract_id: int, **extra: Any
 ) -> Response:
     contract = service.get_contract(session, user, contract_id)
-    side = service.acceptance_side(user, contract)
+    side = policy.acceptance_side(user, contract)
     read = service.contract_read(session, contract)
     accepted = read.buyer_acceptance if side == "buyer" else read.supplier_acceptance
     return render(

@@ -184,10 +184,3 @@ def load_rate_cards(
             )
     return {key: RateCard(by_key.get(key, [])) for key in wanted}
 
-
-def best_rate(
-    session: Session, *, category_id: int, unit_id: int, quantity: Decimal, on: date
-) -> Rate | None:
-    """The lowest published unit price for ``quantity`` in a category and unit on a date."""
-    cards = load_rate_cards(session, keys=[(category_id, unit_id)], on=on)
-    return cards[(category_id, unit_id)].best(quantity)

@@ -33,7 +33,8 @@ class Contract(SQLModel, table=True):
     tender_id: int | None = Field(default=None, foreign_key="tender.id", index=True, nullable=True)
     lot_id: int | None = Field(default=None, foreign_key="lot.id", index=True, nullable=True)
     award_id: int | None = Field(default=None, foreign_key="award.id", nullable=True)
-    # One call-off per demand: the unique key makes issuing twice a no-op, even in a race.
+    # At most one contract per demand. Issuing a lot twice writes nothing new because the
+    # lot's conditional status update lets one issuer through; this key is the backstop.
     demand_id: int | None = Field(default=None, foreign_key="demand.id", unique=True, nullable=True)
     offer_id: int | None = Field(default=None, foreign_key="offer.id", index=True, nullable=True)
     offer_version_id: int | None = Field(default=None, foreign_key="offerversion.id", nullable=True)

@@ -154,17 +154,6 @@ def get_document(
     return document
 
 
-def document_versions(session: Session, contract_id: int) -> list[ContractDocument]:
-    """Every stored version of a contract's PDF, oldest first (content not needed)."""
-    return list(
-        session.exec(
-            select(ContractDocument)
-            .where(ContractDocument.contract_id == contract_id)
-            .order_by(col(ContractDocument.version))
-        ).all()
-    )
-
-
 def _document_versions(
     session: Session, contract_ids: Sequence[int]
 ) -> dict[int, list[DocumentVersionRead]]:

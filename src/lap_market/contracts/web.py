@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from lap_market.accounts.deps import SettingsDep, WebUser, web_role
 from lap_market.accounts.models import Organisation, Role, User
 from lap_market.contract_management import web as management
-from lap_market.contracts import acceptance, call_offs, callofs_batch, direct, policy, service
+from lap_market.contracts import acceptance, call_off_jobs, call_offs, direct, policy, service
 from lap_market.contracts import api as contracts_api
 from lap_market.contracts.models import ContractKind, ContractStatus
 from lap_market.contracts.schemas import DirectCommissionCreate
@@ -154,7 +154,7 @@ def _call_offs_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    view = callofs_batch.call_off_view(session, user, tender_id=tender_id, lot_id=lot_id)
+    view = call_off_jobs.call_off_view(session, user, tender_id=tender_id, lot_id=lot_id)
     return render(
         request,
         "contracts/pages/call_offs.html",
@@ -194,7 +194,7 @@ def start_call_offs(
 ) -> Response:
     """Queue the issuing job; the page then follows the batch."""
     try:
-        callofs_batch.start_issue(session, officer, tender_id=tender_id, lot_id=lot_id)
+        call_off_jobs.start_issue(session, officer, tender_id=tender_id, lot_id=lot_id)
     except DomainError as exc:
         if exc.status_code != 409:
             raise

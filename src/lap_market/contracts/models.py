@@ -3,11 +3,26 @@
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Optional
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Relationship, SQLModel
 
 from lap_market.modeling import fk, id_field, long_text, pence, quantity, text, timestamp
+
+if TYPE_CHECKING:
+    from lap_market.accounts.models import Organisation, User
+    from lap_market.catalogue.models import Category, CategoryUnit, Offer, OfferVersion
+    from lap_market.tenders.models import Lot, Tender
+
+
+def _to(column: str) -> Any:
+    """A many-to-one relationship through ``column`` (several point at the same table), read
+    only: the ``*_id`` columns are what the services write. Load it on purpose
+    (``selectinload``) where a list reads it."""
+    return Relationship(
+        sa_relationship_kwargs={"foreign_keys": f"[Contract.{column}]", "viewonly": True}
+    )
 
 
 class ContractKind(StrEnum):
@@ -79,6 +94,17 @@ class Contract(SQLModel, table=True):
     terminated_at: datetime | None = timestamp(nullable=True)
     termination_reason: str | None = text(20, nullable=True)
     termination_explanation: str | None = long_text(nullable=True)
+
+    buyer: "Organisation" = _to("buyer_id")
+    supplier: "Organisation" = _to("supplier_id")
+    tender: Optional["Tender"] = _to("tender_id")
+    lot: Optional["Lot"] = _to("lot_id")
+    offer: Optional["Offer"] = _to("offer_id")
+    offer_version: Optional["OfferVersion"] = _to("offer_version_id")
+    category: "Category" = _to("category_id")
+    unit: "CategoryUnit" = _to("unit_id")
+    buyer_accepted_by: Optional["User"] = _to("buyer_accepted_by_id")
+    supplier_accepted_by: Optional["User"] = _to("supplier_accepted_by_id")
 
 
 class ContractDocument(SQLModel, table=True):

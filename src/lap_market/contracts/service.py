@@ -7,17 +7,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
+from sqlalchemy import CursorResult
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, SQLModel, col, func, select
 
 from lap_market.accounts.models import Organisation, User
+from lap_market.audit import service as audit
 from lap_market.catalogue.models import (
     CategoryUnit,
 )
-from lap_market.catalogue.pricing import line_value, load_rate_cards, term_days
+from lap_market.catalogue.pricing import RateCard, line_value, load_rate_cards, term_days
 from lap_market.clock import as_utc, clock
 from lap_market.contracts import policy
 from lap_market.contracts.models import Contract, ContractDocument, ContractStatus
@@ -44,15 +46,30 @@ Q = TypeVar("Q", bound=policy.Filterable)
 # --- reading -------------------------------------------------------------------------------
 
 
-def preload_rows(session: Session, model: type[M], ids: Iterable[int | None]) -> list[M]:
-    """Load rows by id in one query so later ``session.get`` calls hit the identity map.
+def conditional_update(session: Session, statement: Any) -> int:
+    """Run an ``UPDATE … WHERE <expected state>`` and return how many rows it changed (the
+    race rule: of two concurrent requests exactly one sees 1)."""
+    statement = statement.execution_options(synchronize_session=False)
+    result = cast(CursorResult[Any], session.execute(statement))
+    return int(result.rowcount)
 
-    The identity map holds rows weakly: keep the returned list alive while reading.
-    """
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return []
-    return list(session.exec(select(model).where(col(model.id).in_(wanted))).all())  # type: ignore[attr-defined]
+
+def record_issued(session: Session, actor: User, contract: Contract, **details: object) -> None:
+    """Audit a newly issued contract (call-off or direct) with what is particular to it."""
+    audit.record(
+        session, actor, action="contract.issued", object_type="contract",
+        object_id=contract.id,
+        details={
+            "reference": contract.reference, "kind": contract.kind, **details,
+            "pdf_sha256": contract.pdf_sha256,
+        },
+    )
+
+
+def organisations(session: Session, ids: Iterable[int]) -> dict[int, Organisation]:
+    """Organisations by id, in one query."""
+    rows = session.exec(select(Organisation).where(col(Organisation.id).in_(set(ids)))).all()
+    return {pk(o): o for o in rows}
 
 
 def get_row(session: Session, model: type[M], ident: int | None) -> M:
@@ -288,8 +305,16 @@ def standalone_pence(
     session: Session, *, category_id: int, unit: CategoryUnit, quantity: Decimal, days: int
 ) -> int | None:
     """What this buyer would pay alone at the catalogue's best rate for its own quantity."""
-    cards = load_rate_cards(session, keys=[(category_id, unit.id)], on=clock.today())  # type: ignore[list-item]
-    rate = cards[(category_id, unit.id)].best(quantity)  # type: ignore[index]
+    key = (category_id, pk(unit))
+    card = load_rate_cards(session, keys=[key], on=clock.today())[key]
+    return standalone_value(card, unit, quantity, days)
+
+
+def standalone_value(
+    card: RateCard, unit: CategoryUnit, quantity: Decimal, days: int
+) -> int | None:
+    """A quantity's value at the best rate on ``card`` (pence; None when none has capacity)."""
+    rate = card.best(quantity)
     if rate is None:
         return None
     return to_pence(line_value(quantity, rate.unit_price, per_year=unit.per_year, days=days))

@@ -2,11 +2,11 @@
 rates once published)."""
 
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, delete, update
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -20,7 +20,7 @@ from lap_market.catalogue.models import (
     OfferVersion,
 )
 from lap_market.catalogue.pricing import Tier
-from lap_market.catalogue.reference import UnitInfo, load_reference
+from lap_market.catalogue.reference import CategoryInfo, UnitInfo, load_reference
 from lap_market.catalogue.schemas import (
     OfferCreate,
     OfferUpdate,
@@ -29,7 +29,7 @@ from lap_market.catalogue.schemas import (
 )
 from lap_market.clock import clock
 from lap_market.errors import Conflict, Invalid, NotFound
-from lap_market.modeling import row_id
+from lap_market.modeling import conditional_update, row_id
 from lap_market.money import from_pence, to_pence
 
 # --- input checks ---------------------------------------------------------------------
@@ -239,112 +239,125 @@ def update_offer(session: Session, actor: User, offer_id: int, *, data: OfferUpd
     if offer.status == OfferStatus.WITHDRAWN:
         raise Conflict("A withdrawn offer cannot be changed.", field="status")
     changes = data.model_dump(exclude_unset=True)
+    _refuse_blanks(changes)
+    category, unit = _category_and_unit(session, offer, data)
+    version = current_version(session, offer)
+    old_tiers = version_tiers(session, row_id(version))
+    tiers = data.tiers if data.tiers is not None else [
+        TierIn(min_quantity=t.min_quantity, unit_price=from_pence(t.unit_price_pence))
+        for t in old_tiers
+    ]
+    check_tiers(tiers, unit)
+    _check_capacity(changes.get("capacity", offer.capacity), unit, Decimal(offer.capacity_used))
+    _check_dates(data.valid_from or offer.valid_from, changes.get("valid_until", offer.valid_until))
+    rates_changed = unit.id != version.unit_id or [
+        (t.min_quantity, to_pence(t.unit_price)) for t in tiers
+    ] != [(t.min_quantity, t.unit_price_pence) for t in old_tiers]
+    details: dict[str, Any] = {k: v for k, v in changes.items() if k != "tiers"}
+    if data.tiers is not None:
+        details["tiers"] = _tier_dump(data.tiers)
+    now = clock.now()
+    _apply(offer, data, changes, category_id=row_id(category), now=now)
+    if rates_changed and offer.status == OfferStatus.PUBLISHED:
+        details["new_version"] = _add_version(session, offer, unit, tiers, now=now)
+    elif rates_changed:
+        _reprice_draft(session, offer, version, unit, tiers, now=now)
+    session.add(offer)
+    _flush(session)
+    audit.record(
+        session, actor, action="offer.updated", object_type="offer", object_id=offer.id,
+        details=details,
+    )
+    return offer
+
+
+def _refuse_blanks(changes: dict[str, Any]) -> None:
+    """Fields every offer has may change but not be emptied."""
     for name in ("category", "title", "unit", "tiers", "lead_time_days", "valid_from"):
         if name in changes and changes[name] is None:
             raise Invalid(f"{name.replace('_', ' ').capitalize()} cannot be empty.", field=name)
+
+
+def _category_and_unit(
+    session: Session, offer: Offer, data: OfferUpdate
+) -> tuple[CategoryInfo, UnitInfo]:
+    """The category and unit the offer will have (a published offer keeps its category)."""
     ref = load_reference(session)
     category = next(c for c in ref.categories.values() if c.id == offer.category_id)
     if data.category is not None and data.category != category.code:
         if not policy.can_change_category(offer):
             raise Invalid("The category of a published offer cannot change.", field="category")
         category = ref.category(data.category)
-    current_unit = ref.units[offer.unit_id]
-    unit_code = data.unit if data.unit is not None else current_unit.code
+    unit_code = data.unit if data.unit is not None else ref.units[offer.unit_id].code
     unit = ref.unit(category, unit_code, field="unit" if data.unit is not None else "category")
-    version = current_version(session, offer)
-    old_tiers = version_tiers(session, row_id(version))
-    tiers: Sequence[TierIn] = (
-        data.tiers
-        if data.tiers is not None
-        else [
-            TierIn(min_quantity=t.min_quantity, unit_price=from_pence(t.unit_price_pence))
-            for t in old_tiers
-        ]
-    )
-    check_tiers(tiers, unit)
-    capacity = changes.get("capacity", offer.capacity)
-    _check_capacity(capacity, unit, Decimal(offer.capacity_used))
-    valid_from = data.valid_from or offer.valid_from
-    valid_until = changes.get("valid_until", offer.valid_until)
-    _check_dates(valid_from, valid_until)
+    return category, unit
 
-    new_rates = [(t.min_quantity, to_pence(t.unit_price)) for t in tiers] != [
-        (t.min_quantity, t.unit_price_pence) for t in old_tiers
-    ]
-    rates_changed = new_rates or unit.id != version.unit_id
-    now = clock.now()
-    details: dict[str, Any] = {k: v for k, v in changes.items() if k not in ("tiers",)}
-    if data.tiers is not None:
-        details["tiers"] = _tier_dump(data.tiers)
-    offer.category_id = row_id(category)
+
+def _apply(
+    offer: Offer, data: OfferUpdate, changes: dict[str, Any], *, category_id: int, now: datetime
+) -> None:
+    """The offer's own fields as changed (rates are versioned separately)."""
+    offer.category_id = category_id
     offer.title = data.title if data.title is not None else offer.title
     if data.description is not None:
         offer.description = data.description
-    offer.capacity = capacity
+    offer.capacity = changes.get("capacity", offer.capacity)
     if data.lead_time_days is not None:
         offer.lead_time_days = data.lead_time_days
-    offer.valid_from = valid_from
-    offer.valid_until = valid_until
+    offer.valid_from = data.valid_from or offer.valid_from
+    offer.valid_until = changes.get("valid_until", offer.valid_until)
     offer.updated_at = now
-    if rates_changed and offer.status == OfferStatus.PUBLISHED:
-        number = offer.current_version + 1
-        # Conditional: of two concurrent re-pricings exactly one makes version n+1.
-        result = cast(
-            CursorResult[Any],
-            session.execute(
-                update(Offer)
-                .where(
-                    col(Offer.id) == offer.id,
-                    col(Offer.current_version) == offer.current_version,
-                    col(Offer.status) == OfferStatus.PUBLISHED,
-                )
-                .values(current_version=number, unit_id=unit.id)
-            ),
-        )
-        if result.rowcount != 1:
-            raise Conflict("The offer was changed by someone else at the same time; try again.")
-        new_version = OfferVersion(
-            offer_id=row_id(offer),
-            number=number,
-            unit_id=unit.id,
-            created_at=now,
-            published_at=now,
-        )
-        session.add(new_version)
-        _flush(session)
-        _add_tiers(session, row_id(new_version), tiers)
-        details["new_version"] = number
-    elif rates_changed:
-        # Conditional: if the draft was published meanwhile, its rates must not change in place.
-        in_place = cast(
-            CursorResult[Any],
-            session.execute(
-                update(Offer)
-                .where(col(Offer.id) == offer.id, col(Offer.status) == OfferStatus.DRAFT)
-                .values(unit_id=unit.id, updated_at=now)
-            ),
-        )
-        if in_place.rowcount != 1:
-            raise Conflict(
-                "The offer was published by someone else at the same time; try again.",
-                field="status",
-            )
-        offer.unit_id = unit.id
-        version.unit_id = unit.id
-        session.add(version)
-        session.execute(delete(OfferTier).where(col(OfferTier.version_id) == version.id))
-        _add_tiers(session, row_id(version), tiers)
-    session.add(offer)
-    _flush(session)
-    audit.record(
+
+
+def _add_version(
+    session: Session, offer: Offer, unit: UnitInfo, tiers: Sequence[TierIn], *, now: datetime
+) -> int:
+    """New rates on a published offer: version n+1, published at once; returns n+1."""
+    number = offer.current_version + 1
+    # Conditional: of two concurrent re-pricings exactly one makes version n+1.
+    moved = conditional_update(
         session,
-        actor,
-        action="offer.updated",
-        object_type="offer",
-        object_id=offer.id,
-        details=details,
+        update(Offer)
+        .where(
+            col(Offer.id) == offer.id,
+            col(Offer.current_version) == offer.current_version,
+            col(Offer.status) == OfferStatus.PUBLISHED,
+        )
+        .values(current_version=number, unit_id=unit.id),
     )
-    return offer
+    if moved != 1:
+        raise Conflict("The offer was changed by someone else at the same time; try again.")
+    version = OfferVersion(
+        offer_id=row_id(offer), number=number, unit_id=unit.id, created_at=now, published_at=now,
+    )
+    session.add(version)
+    _flush(session)
+    _add_tiers(session, row_id(version), tiers)
+    return number
+
+
+def _reprice_draft(
+    session: Session, offer: Offer, version: OfferVersion, unit: UnitInfo,
+    tiers: Sequence[TierIn], *, now: datetime,
+) -> None:
+    """New rates on a draft replace its rates in place."""
+    # Conditional: if the draft was published meanwhile, its rates must not change in place.
+    in_place = conditional_update(
+        session,
+        update(Offer)
+        .where(col(Offer.id) == offer.id, col(Offer.status) == OfferStatus.DRAFT)
+        .values(unit_id=unit.id, updated_at=now),
+    )
+    if in_place != 1:
+        raise Conflict(
+            "The offer was published by someone else at the same time; try again.",
+            field="status",
+        )
+    offer.unit_id = unit.id
+    version.unit_id = unit.id
+    session.add(version)
+    session.execute(delete(OfferTier).where(col(OfferTier.version_id) == version.id))
+    _add_tiers(session, row_id(version), tiers)
 
 
 def _transition(
@@ -363,15 +376,13 @@ def _transition(
     now = clock.now()
     previous = offer.status
     # Conditional: of two concurrent requests exactly one changes the status.
-    result = cast(
-        CursorResult[Any],
-        session.execute(
-            update(Offer)
-            .where(col(Offer.id) == offer.id, col(Offer.status) == previous)
-            .values(status=to, updated_at=now, **{stamp: now})
-        ),
+    changed = conditional_update(
+        session,
+        update(Offer)
+        .where(col(Offer.id) == offer.id, col(Offer.status) == previous)
+        .values(status=to, updated_at=now, **{stamp: now}),
     )
-    if result.rowcount != 1:
+    if changed != 1:
         raise Conflict(
             "The offer was changed by someone else at the same time; try again.", field="status"
         )

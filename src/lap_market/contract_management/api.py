@@ -147,7 +147,7 @@ def terminate(
     return TerminationRead(
         contract_id=contract.id,
         reference=contract.reference,
-        status=contract.status,  # type: ignore[arg-type]
+        status=contract.status,
         effective_on=data.effective_on,
         reason_code=data.reason_code,
         explanation=data.explanation,
@@ -171,7 +171,7 @@ def payments(
     return report
 
 
-@router.get("/reports/contract-register", response_model=list[RegisterRow], responses=CSV_RESPONSE)  # type: ignore[arg-type]
+@router.get("/reports/contract-register", response_model=list[RegisterRow], responses=CSV_RESPONSE)
 def contract_register(
     session: SessionDep, user: CurrentUser, accept: Annotated[str | None, Header()] = None
 ) -> Response | list[dict[str, object]]:

@@ -20,7 +20,7 @@ from lap_market.contract_management.models import Invoice, InvoiceStatus
 from lap_market.contract_management.schemas import DisputeCreate, InvoiceCreate, PaymentCreate
 from lap_market.contracts.models import Contract, ContractStatus
 from lap_market.errors import Conflict, Forbidden, Invalid, NotFound
-from lap_market.modeling import row_id
+from lap_market.modeling import conditional_update, row_id
 from lap_market.money import format_gbp, from_pence, to_pence
 
 
@@ -112,14 +112,14 @@ def _check_period(contract: Contract, data: InvoiceCreate) -> None:
 def _reserve(session: Session, contract: Contract, amount: int) -> None:
     """Add ``amount`` to the contract's invoiced total unless that passes its value."""
     value = sa.func.coalesce(col(Contract.current_value_pence), col(Contract.value_pence))
-    result = session.execute(
+    result = conditional_update(
+        session,
         sa.update(Contract)
         .where(col(Contract.id) == contract.id, col(Contract.invoiced_pence) + amount <= value)
-        .values(invoiced_pence=col(Contract.invoiced_pence) + amount)
-        .execution_options(synchronize_session=False)
+        .values(invoiced_pence=col(Contract.invoiced_pence) + amount),
     )
     session.refresh(contract)
-    if not result.rowcount:  # type: ignore[attr-defined]
+    if not result:
         total = from_pence(contract.invoiced_pence + amount)
         raise Invalid(
             f"This invoice would take the total invoiced to {format_gbp(total)}, above the "
@@ -156,15 +156,15 @@ def _transition(
     session: Session, invoice: Invoice, sources: tuple[str, ...], **values: object
 ) -> None:
     """Move the invoice on from one of ``sources``; 409 when someone else moved it first."""
-    result = session.execute(
+    result = conditional_update(
+        session,
         sa.update(Invoice)
         .where(col(Invoice.id) == invoice.id, col(Invoice.status).in_(sources))
-        .values(**values)
-        .execution_options(synchronize_session=False)
+        .values(**values),
     )
     current = invoice.status
     session.refresh(invoice)
-    if not result.rowcount:  # type: ignore[attr-defined]
+    if not result:
         raise Conflict(
             f"This invoice is {invoice.status or current}: it cannot be changed so.", field="status"
         )

@@ -112,7 +112,7 @@ def payments_report(session: Session, actor: User, *, group_by: str) -> Payments
     return PaymentsReport(
         group_by=group_by,
         as_of=today,
-        rows=rows,  # type: ignore[arg-type]
+        rows=rows,
         totals=_row(0, "Total", totals if figures else (0,) * 6),
     )
 

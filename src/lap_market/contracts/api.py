@@ -67,7 +67,7 @@ def call_off_progress(
     return CallOffProgressRead(
         batch_id=batch.id,
         lot_id=batch.lot_id,
-        status=batch.status,  # type: ignore[arg-type]
+        status=batch.status,
         done=batch.done,
         total=batch.total,
         error=batch.error,
@@ -87,7 +87,7 @@ def quote_direct(
     quote = direct.quote_direct(session, manager, data=data, settings=settings)
     return DirectQuoteRead(
         offer_id=data.offer_id,
-        offer_version_id=quote.version.id,  # type: ignore[arg-type]
+        offer_version_id=quote.version.id,
         quantity=quote.quantity,
         unit_price=quote.unit_price,
         tier_min_quantity=quote.tier_min_quantity,

@@ -22,7 +22,7 @@ from lap_market.contracts import call_offs, policy, service
 from lap_market.contracts.call_offs import Progress
 from lap_market.contracts.models import CallOffBatch, Contract
 from lap_market.errors import DomainError, NotFound
-from lap_market.modeling import row_id
+from lap_market.modeling import pk, row_id
 from lap_market.money import from_pence
 from lap_market.tenders.models import Award, Lot, Tender
 from lap_market.tenders.workdays import standstill_over
@@ -110,13 +110,13 @@ def job_key(batch_id: int) -> str:
 def _new_batch(session: Session, actor: User, *, tender_id: int, lot_id: int,
                total: int) -> CallOffBatch:
     """Add a running batch and its job to ``session`` (committed by the caller)."""
-    batch = CallOffBatch(lot_id=lot_id, started_by_id=actor.id, started_at=clock.now(),  # type: ignore[arg-type]
+    batch = CallOffBatch(lot_id=lot_id, started_by_id=pk(actor), started_at=clock.now(),
                          status=RUNNING, total=total)
     session.add(batch)
     session.flush()
     payload = {"batch_id": batch.id, "tender_id": tender_id, "lot_id": lot_id,
                "actor_id": actor.id}
-    jobs.enqueue(session, ISSUE_JOB, payload, key=job_key(batch.id))  # type: ignore[arg-type]
+    jobs.enqueue(session, ISSUE_JOB, payload, key=job_key(pk(batch)))
     audit.record(session, actor, action="call_offs.requested", object_type="lot",
                  object_id=lot_id, details={"tender_id": tender_id, "batch_id": batch.id,
                                             "pending": total})

@@ -19,7 +19,6 @@ from lap_market.contracts.documents import document_context, store_document
 from lap_market.contracts.models import Contract, ContractKind, ContractStatus
 from lap_market.contracts.service import (
     PAYMENT_TERMS,
-    conditional_update,
     get_row,
     organisations,
     price,
@@ -28,7 +27,7 @@ from lap_market.contracts.service import (
 )
 from lap_market.demand.models import Demand, DemandStatus
 from lap_market.errors import Conflict, NotFound
-from lap_market.modeling import pk
+from lap_market.modeling import conditional_update, pk
 from lap_market.money import from_pence
 from lap_market.notifications import events
 from lap_market.tenders.models import Award, AwardStatus, Lot, LotStatus, Tender, TenderStatus

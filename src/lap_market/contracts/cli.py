@@ -1,5 +1,6 @@
 """``lap-market issue-call-offs TENDER LOT``: issue a lot's call-offs with a progress bar."""
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -53,7 +54,7 @@ def issue_call_offs(session: Session, tender_key: str, lot_number: int, email: s
     pending = call_offs.pending_call_offs(session, pk(lot))
     bar: Any = click.progressbar(
         length=max(pending, 1), label=f"{tender.reference} lot {lot.number}", show_pos=True,
-        file=click.get_text_stream("stderr"),
+        file=sys.stderr,
     )
     try:
         with bar:

@@ -30,13 +30,12 @@ from lap_market.contracts.schemas import (
 from lap_market.contracts.service import (
     PAYMENT_TERMS,
     Priced,
-    conditional_update,
     get_row,
     record_issued,
     standalone_pence,
 )
 from lap_market.errors import Conflict, Invalid, NotFound
-from lap_market.modeling import pk
+from lap_market.modeling import conditional_update, pk
 from lap_market.money import from_pence, round_pennies, to_pence
 
 

@@ -3,26 +3,26 @@
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Optional
 
 import sqlalchemy as sa
-from sqlmodel import Field, Relationship, SQLModel
+from sqlmodel import Field, SQLModel
 
-from lap_market.modeling import fk, id_field, long_text, pence, quantity, text, timestamp
+from lap_market.modeling import (
+    fk,
+    id_field,
+    long_text,
+    pence,
+    quantity,
+    text,
+    timestamp,
+    to_one,
+)
 
 if TYPE_CHECKING:
     from lap_market.accounts.models import Organisation, User
     from lap_market.catalogue.models import Category, CategoryUnit, Offer, OfferVersion
     from lap_market.tenders.models import Lot, Tender
-
-
-def _to(column: str) -> Any:
-    """A many-to-one relationship through ``column`` (several point at the same table), read
-    only: the ``*_id`` columns are what the services write. Load it on purpose
-    (``selectinload``) where a list reads it."""
-    return Relationship(
-        sa_relationship_kwargs={"foreign_keys": f"[Contract.{column}]", "viewonly": True}
-    )
 
 
 class ContractKind(StrEnum):
@@ -83,28 +83,29 @@ class Contract(SQLModel, table=True):
     current_quantity: Decimal | None = Field(
         default=None,
         sa_type=sa.Numeric(14, 2, asdecimal=True),
-        nullable=True,  # type: ignore[call-overload]
+        nullable=True,
     )
     invoiced_pence: int = Field(
         default=0,
         sa_type=sa.BigInteger,
-        sa_column_kwargs={"server_default": "0"},  # type: ignore[call-overload]
+        sa_column_kwargs={"server_default": "0"},
     )
     terminated_on: date | None = Field(default=None, nullable=True)
     terminated_at: datetime | None = timestamp(nullable=True)
     termination_reason: str | None = text(20, nullable=True)
     termination_explanation: str | None = long_text(nullable=True)
 
-    buyer: "Organisation" = _to("buyer_id")
-    supplier: "Organisation" = _to("supplier_id")
-    tender: Optional["Tender"] = _to("tender_id")
-    lot: Optional["Lot"] = _to("lot_id")
-    offer: Optional["Offer"] = _to("offer_id")
-    offer_version: Optional["OfferVersion"] = _to("offer_version_id")
-    category: "Category" = _to("category_id")
-    unit: "CategoryUnit" = _to("unit_id")
-    buyer_accepted_by: Optional["User"] = _to("buyer_accepted_by_id")
-    supplier_accepted_by: Optional["User"] = _to("supplier_accepted_by_id")
+    # Read-only, loaded on purpose (``service.READ_RELATIONS``) where a view reads them.
+    buyer: "Organisation" = to_one("Contract", "buyer_id")
+    supplier: "Organisation" = to_one("Contract", "supplier_id")
+    tender: Optional["Tender"] = to_one("Contract", "tender_id")
+    lot: Optional["Lot"] = to_one("Contract", "lot_id")
+    offer: Optional["Offer"] = to_one("Contract", "offer_id")
+    offer_version: Optional["OfferVersion"] = to_one("Contract", "offer_version_id")
+    category: "Category" = to_one("Contract", "category_id")
+    unit: "CategoryUnit" = to_one("Contract", "unit_id")
+    buyer_accepted_by: Optional["User"] = to_one("Contract", "buyer_accepted_by_id")
+    supplier_accepted_by: Optional["User"] = to_one("Contract", "supplier_accepted_by_id")
 
 
 class ContractDocument(SQLModel, table=True):
@@ -121,7 +122,7 @@ class ContractDocument(SQLModel, table=True):
     contract_id: int = fk("contract.id")
     version: int = Field(default=1)
     reason: str = text(60, default="issued")
-    content: bytes = Field(sa_type=sa.LargeBinary)  # type: ignore[call-overload]
+    content: bytes = Field(sa_type=sa.LargeBinary)
     sha256: str = text(64)
     created_at: datetime = timestamp()
 

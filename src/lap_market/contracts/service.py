@@ -7,11 +7,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy import CursorResult
-from sqlalchemy.orm import selectinload
 from sqlmodel import Session, SQLModel, col, func, select
 
 from lap_market.accounts.models import Organisation, User
@@ -32,7 +30,7 @@ from lap_market.contracts.schemas import (
     TenderSourceRead,
 )
 from lap_market.errors import Forbidden, NotFound
-from lap_market.modeling import pk
+from lap_market.modeling import loaded_with, pk
 from lap_market.money import from_pence, to_pence, vat_on
 from lap_market.paging import paginate
 
@@ -44,14 +42,6 @@ Q = TypeVar("Q", bound=policy.Filterable)
 
 
 # --- reading -------------------------------------------------------------------------------
-
-
-def conditional_update(session: Session, statement: Any) -> int:
-    """Run an ``UPDATE … WHERE <expected state>`` and return how many rows it changed (the
-    race rule: of two concurrent requests exactly one sees 1)."""
-    statement = statement.execution_options(synchronize_session=False)
-    result = cast(CursorResult[Any], session.execute(statement))
-    return int(result.rowcount)
 
 
 def record_issued(session: Session, actor: User, contract: Contract, **details: object) -> None:
@@ -209,15 +199,7 @@ READ_RELATIONS = (
 
 def with_related(session: Session, contracts: Sequence[Contract]) -> list[Contract]:
     """The contracts again, each with every row its view reads (``READ_RELATIONS``)."""
-    ids = [pk(c) for c in contracts]
-    if not ids:
-        return []
-    mapper = sa.inspect(Contract)
-    query = select(Contract).where(col(Contract.id).in_(ids)).options(
-        *(selectinload(mapper.attrs[name].class_attribute) for name in READ_RELATIONS)
-    )
-    loaded = {pk(c): c for c in session.exec(query).all()}
-    return [loaded[i] for i in ids]
+    return loaded_with(session, Contract, contracts, READ_RELATIONS)
 
 
 def _party(org: Organisation) -> PartyRead:

@@ -327,6 +327,7 @@ def _add_version(
     )
     if moved != 1:
         raise Conflict("The offer was changed by someone else at the same time; try again.")
+    offer.current_version, offer.unit_id = number, unit.id
     version = OfferVersion(
         offer_id=row_id(offer), number=number, unit_id=unit.id, created_at=now, published_at=now,
     )

@@ -17,14 +17,13 @@ from lap_market.catalogue import browse, policy, quotes, reference, service
 from lap_market.catalogue.models import Offer
 from lap_market.catalogue.schemas import MAX_TIERS, OfferCreate, OfferUpdate
 from lap_market.db import SessionDep
-from lap_market.errors import DomainError, Invalid
+from lap_market.errors import Invalid
 from lap_market.paging import PageNumber, page_count
 from lap_market.primitives import Id, business_date
 from lap_market.templating import render
-from lap_market.web.actions import FormAction, NoFields, form_action
+from lap_market.web.actions import FormAction, NoFields, checked, form_action
 from lap_market.web.deps import web_router
 from lap_market.web.forms import (
-    domain_form_errors,
     page_number,
     query_text,
 )
@@ -64,23 +63,18 @@ def catalogue_page(request: Request, session: SessionDep, user: WebUser) -> Resp
     }
     page = page_number(request)
     _default_price_unit(session, filters)
-    errors: dict[str, str] = {}
-    result = None
-    try:
-        result = browse.browse_offers(
-            session,
-            user,
-            category=filters["category"] or None,
-            unit=filters["unit"] or None,
-            q=filters["q"] or None,
-            commissioned={"yes": True, "no": False}.get(filters["commissioned"]),
-            quantity=filters["quantity"] or None,
-            sort="price" if filters["sort"] == "price" else "name",
-            page=page,
-            page_size=PAGE_SIZE,
-        )
-    except Invalid as exc:
-        errors = domain_form_errors(exc)
+    result, errors = checked(lambda: browse.browse_offers(
+        session,
+        user,
+        category=filters["category"] or None,
+        unit=filters["unit"] or None,
+        q=filters["q"] or None,
+        commissioned={"yes": True, "no": False}.get(filters["commissioned"]),
+        quantity=filters["quantity"] or None,
+        sort="price" if filters["sort"] == "price" else "name",
+        page=page,
+        page_size=PAGE_SIZE,
+    ), (Invalid,))
     pages = 0 if result is None else (result.total + PAGE_SIZE - 1) // PAGE_SIZE
     kept = {k: v for k, v in filters.items() if v}
 
@@ -140,17 +134,14 @@ def offer_page(request: Request, session: SessionDep, user: WebUser, offer_id: I
         if not form["quantity"]:
             errors["quantity"] = "Enter a quantity"
         if not errors:
-            try:
-                quote = quotes.quote_for(
-                    session,
-                    user,
-                    offer_id=offer_id,
-                    quantity=form["quantity"],
-                    start_date=start,
-                    end_date=end,
-                )
-            except DomainError as exc:
-                errors = domain_form_errors(exc)
+            quote, errors = checked(lambda: quotes.quote_for(
+                session,
+                user,
+                offer_id=offer_id,
+                quantity=form["quantity"],
+                start_date=start,
+                end_date=end,
+            ))
     return render(
         request,
         "catalogue/pages/offer.html",
@@ -178,16 +169,13 @@ def compare_page(request: Request, session: SessionDep, user: WebUser) -> Respon
             if not form[name]:
                 errors.setdefault(name, message)
         if not errors:
-            try:
-                offers = browse.compare_offers(
-                    session,
-                    user,
-                    category=form["category"],
-                    unit=form["unit"],
-                    quantity=form["quantity"],
-                )
-            except Invalid as exc:
-                errors = domain_form_errors(exc)
+            offers, errors = checked(lambda: browse.compare_offers(
+                session,
+                user,
+                category=form["category"],
+                unit=form["unit"],
+                quantity=form["quantity"],
+            ), (Invalid,))
     return render(
         request,
         "catalogue/pages/compare.html",

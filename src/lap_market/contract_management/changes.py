@@ -22,7 +22,7 @@ from lap_market.catalogue.models import CategoryUnit
 from lap_market.catalogue.pricing import line_value, term_days
 from lap_market.clock import clock
 from lap_market.contract_management import notices, policy
-from lap_market.contract_management.invoices import contract_for
+from lap_market.contract_management.invoices import contract_for, part_of_visible_contract
 from lap_market.contract_management.models import (
     ChangeKind,
     ChangeStatus,
@@ -32,7 +32,7 @@ from lap_market.contract_management.schemas import ChangeCreate, RejectCreate
 from lap_market.contracts import pdf
 from lap_market.contracts.documents import document_context, store_document
 from lap_market.contracts.models import Contract, ContractStatus
-from lap_market.errors import Conflict, Forbidden, Invalid, NotFound
+from lap_market.errors import Conflict, Forbidden, Invalid
 from lap_market.modeling import conditional_update, row_id
 from lap_market.money import format_gbp, from_pence, to_pence
 
@@ -234,11 +234,10 @@ def _audit_details(contract: Contract, change: ContractChange) -> dict[str, Any]
 
 
 def get_change(session: Session, actor: User, change_id: int) -> tuple[ContractChange, Contract]:
-    change = session.get(ContractChange, change_id)
-    contract = session.get(Contract, change.contract_id) if change else None
-    if change is None or contract is None or not policy.can_see(actor, contract):
-        raise NotFound("No contract change with this id.", field="change_id")
-    return change, contract
+    return part_of_visible_contract(
+        session, actor, session.get(ContractChange, change_id),
+        missing="No contract change with this id.", field="change_id",
+    )
 
 
 def accept_change(session: Session, actor: User, change_id: int) -> ContractChange:

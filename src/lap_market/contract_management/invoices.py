@@ -7,6 +7,7 @@ never together pass the contract's value.
 """
 
 from datetime import date, timedelta
+from typing import Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -30,6 +31,24 @@ def contract_for(session: Session, actor: User, contract_id: int) -> Contract:
     if contract is None or not policy.can_see(actor, contract):
         raise NotFound("No contract with this id.", field="contract_id")
     return contract
+
+
+class OfContract(Protocol):
+    contract_id: int
+
+
+Part = TypeVar("Part", bound=OfContract)
+
+
+def part_of_visible_contract(
+    session: Session, actor: User, part: Part | None, *, missing: str, field: str
+) -> tuple[Part, Contract]:
+    """An invoice or change with its contract, if the actor may see that contract (404
+    otherwise, worded ``missing``, so others' invoices and changes stay unknown)."""
+    contract = session.get(Contract, part.contract_id) if part else None
+    if part is None or contract is None or not policy.can_see(actor, contract):
+        raise NotFound(missing, field=field)
+    return part, contract
 
 
 def submit_invoice(session: Session, actor: User, contract_id: int, data: InvoiceCreate) -> Invoice:
@@ -145,11 +164,10 @@ def _warn_on_spend(session: Session, contract: Contract) -> None:
 
 
 def get_invoice(session: Session, actor: User, invoice_id: int) -> tuple[Invoice, Contract]:
-    invoice = session.get(Invoice, invoice_id)
-    contract = session.get(Contract, invoice.contract_id) if invoice else None
-    if invoice is None or contract is None or not policy.can_see(actor, contract):
-        raise NotFound("No invoice with this id.", field="invoice_id")
-    return invoice, contract
+    return part_of_visible_contract(
+        session, actor, session.get(Invoice, invoice_id),
+        missing="No invoice with this id.", field="invoice_id",
+    )
 
 
 def _transition(

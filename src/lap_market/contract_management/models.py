@@ -8,16 +8,7 @@ from typing import TYPE_CHECKING, Optional
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from lap_market.modeling import (
-    fk,
-    id_field,
-    long_text,
-    pence,
-    quantity,
-    text,
-    timestamp,
-    to_one,
-)
+from lap_market.modeling import fk, id_field, long_text, pence, quantity, text, timestamp, to_one
 
 if TYPE_CHECKING:
     from lap_market.accounts.models import Organisation, User

@@ -62,6 +62,10 @@ def invoice_reads(session: Session, invoices: Sequence[Invoice]) -> list[Invoice
     ]
 
 
+def invoice_read(session: Session, invoice: Invoice) -> InvoiceRead:
+    return invoice_reads(session, [invoice])[0]
+
+
 def contract_invoices(session: Session, contract: Contract) -> list[Invoice]:
     return list(
         session.exec(
@@ -205,3 +209,7 @@ def change_reads(session: Session, changes: Sequence[ContractChange]) -> list[Ch
         )
         for c in loaded_with(session, ContractChange, changes, CHANGE_RELATIONS)
     ]
+
+
+def change_read(session: Session, change: ContractChange) -> ChangeRead:
+    return change_reads(session, [change])[0]

@@ -177,7 +177,7 @@ def _invoice_page(
         request,
         "contract_management/pages/invoice.html",
         {
-            "invoice": read.invoice_reads(session, [invoice])[0],
+            "invoice": read.invoice_read(session, invoice),
             "contract": contract,
             "can_approve": policy.can_approve(user, contract, invoice),
             "can_pay": policy.can_record_payment(user, contract, invoice),
@@ -287,7 +287,7 @@ def _change_page(
         request,
         "contract_management/pages/change.html",
         {
-            "change": read.change_reads(session, [change])[0],
+            "change": read.change_read(session, change),
             "contract": contract,
             "can_accept": policy.is_open(change)
             and policy.can_accept_change(user, contract, change),

@@ -201,18 +201,45 @@ def invoice_page(
     return _invoice_page(request, session, user, invoice_id)
 
 
-INVOICE_ACTIONS: dict[str, tuple[type[BaseModel], Callable[[Session, User, int, Any], object]]] = {
-    "approve": (NoFields, lambda s, u, i, _d: invoices.approve_invoice(s, u, i)),
-    "dispute": (DisputeCreate, invoices.dispute_invoice),
-    "paid": (PaymentCreate, invoices.record_payment),
-    "withdraw": (NoFields, lambda s, u, i, _d: invoices.withdraw_invoice(s, u, i)),
+@dataclass(frozen=True)
+class Step:
+    """A button (or small form) on an invoice or change page: its schema, its service call
+    (session, user, row id, data) and the key of its success message."""
+
+    model: type[BaseModel]
+    run: Callable[[Session, User, int, Any], object]
+    done: str
+
+
+INVOICE_STEPS = {
+    "approve": Step(NoFields, lambda s, u, i, _d: invoices.approve_invoice(s, u, i),
+                    "invoice-approved"),
+    "dispute": Step(DisputeCreate, invoices.dispute_invoice, "invoice-disputed"),
+    "paid": Step(PaymentCreate, invoices.record_payment, "invoice-paid"),
+    "withdraw": Step(NoFields, lambda s, u, i, _d: invoices.withdraw_invoice(s, u, i),
+                     "invoice-withdrawn"),
 }
-ACTION_DONE = {
-    "approve": "invoice-approved",
-    "dispute": "invoice-disputed",
-    "paid": "invoice-paid",
-    "withdraw": "invoice-withdrawn",
+CHANGE_STEPS = {
+    "accept": Step(NoFields, lambda s, u, c, _d: changes.accept_change(s, u, c),
+                   "change-accepted"),
+    "reject": Step(RejectCreate, changes.reject_change, "change-rejected"),
 }
+
+
+async def _step(
+    request: Request, session: Session, user: User, row_id: int, step: Step | None, *,
+    page: Callable[[Request, Session, User, int, dict[str, str]], Response], done: str,
+) -> Response:
+    """Take ``step`` on the row; refusals shown on its ``page``, success goes to ``done``."""
+    if step is None:
+        raise NotFound("No such action.")
+    return await form_action(request, session, FormAction(
+        model=step.model,
+        run=lambda data: step.run(session, user, row_id, data),
+        page=lambda errors, _form: page(request, session, user, row_id, errors),
+        done=lambda _row: done,
+        message=lambda _row: DONE_MESSAGES[step.done],
+    ))
 
 
 @router.post("/invoices/{invoice_id}/{action}", response_class=HTMLResponse)
@@ -220,16 +247,10 @@ async def invoice_action(
     request: Request, session: SessionDep, user: PartyPage, invoice_id: Id, action: str
 ) -> Response:
     """Approve, dispute (with a reason), record payment, or withdraw."""
-    if action not in INVOICE_ACTIONS:
-        raise NotFound("No such action.")
-    model, run = INVOICE_ACTIONS[action]
-    return await form_action(request, session, FormAction(
-        model=model,
-        run=lambda data: run(session, user, invoice_id, data),
-        page=lambda errors, _form: _invoice_page(request, session, user, invoice_id, errors),
-        done=lambda _invoice: f"/invoices/{invoice_id}",
-        message=lambda _invoice: DONE_MESSAGES[ACTION_DONE[action]],
-    ))
+    return await _step(
+        request, session, user, invoice_id, INVOICE_STEPS.get(action),
+        page=_invoice_page, done=f"/invoices/{invoice_id}",
+    )
 
 
 @router.get("/invoices", response_class=HTMLResponse)
@@ -304,28 +325,16 @@ def change_page(request: Request, session: SessionDep, user: PartyPage, change_i
     return _change_page(request, session, user, change_id)
 
 
-CHANGE_ACTIONS: dict[str, tuple[type[BaseModel], Callable[[Session, User, int, Any], object]]] = {
-    "accept": (NoFields, lambda s, u, c, _d: changes.accept_change(s, u, c)),
-    "reject": (RejectCreate, changes.reject_change),
-}
-
-
 @router.post("/contract-changes/{change_id}/{action}", response_class=HTMLResponse)
 async def change_action(
     request: Request, session: SessionDep, user: PartyPage, change_id: Id, action: str
 ) -> Response:
     """Accept or reject a proposed change, then back to the contract."""
-    if action not in CHANGE_ACTIONS:
-        raise NotFound("No such action.")
     _change, contract = changes.get_change(session, user, change_id)
-    model, run = CHANGE_ACTIONS[action]
-    return await form_action(request, session, FormAction(
-        model=model,
-        run=lambda data: run(session, user, change_id, data),
-        page=lambda errors, _form: _change_page(request, session, user, change_id, errors),
-        done=lambda _change: f"/contracts/{contract.id}",
-        message=lambda _change: DONE_MESSAGES[f"change-{action}ed"],
-    ))
+    return await _step(
+        request, session, user, change_id, CHANGE_STEPS.get(action),
+        page=_change_page, done=f"/contracts/{contract.id}",
+    )
 
 
 # --- termination -----------------------------------------------------------------------------

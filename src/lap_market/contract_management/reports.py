@@ -176,15 +176,15 @@ def register_rows(session: Session, actor: User) -> list[dict[str, Any]]:
     buyer = sa.orm.aliased(Organisation)
     supplier = sa.orm.aliased(Organisation)
     query = (
-        sa.select(  # type: ignore[call-overload]
+        sa.select(
             Contract,
-            buyer.name,
-            supplier.name,
+            col(buyer.name),
+            col(supplier.name),
             func.coalesce(changes.c.n, 0),
             func.coalesce(paid.c.paid, 0),
         )
-        .join(buyer, buyer.id == col(Contract.buyer_id))
-        .join(supplier, supplier.id == col(Contract.supplier_id))
+        .join(buyer, col(buyer.id) == col(Contract.buyer_id))
+        .join(supplier, col(supplier.id) == col(Contract.supplier_id))
         .outerjoin(changes, changes.c.contract_id == col(Contract.id))
         .outerjoin(paid, paid.c.contract_id == col(Contract.id))
         .order_by(col(Contract.reference))

@@ -35,7 +35,7 @@ def test_token_and_me(client, session):
     assert data["email"] == officer.email
     assert data["organisation"] == {
         "id": officer.organisation_id, "name": "London Archives Partnership",
-        "kind": "partnership", "gss_code": None,
+        "kind": "partnership", "gss_code": None, "can_provide": False,
     }
     claims = jwt.get_unverified_claims(body["access_token"])
     assert {"sub", "iat", "exp"} <= set(claims)

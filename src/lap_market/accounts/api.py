@@ -18,6 +18,7 @@ from lap_market.accounts.schemas import (
     MeRead,
     OrganisationCreate,
     OrganisationRead,
+    OrganisationUpdate,
     Page,
     PasswordChange,
     PasswordChanged,
@@ -114,6 +115,14 @@ def create_organisation(
 ) -> OrganisationRead:
     """Add an organisation (admin)."""
     return organisation_read(service.create_organisation(session, admin, data=data))
+
+
+@router.patch("/organisations/{organisation_id}", response_model=OrganisationRead)
+def update_organisation(
+    session: SessionDep, admin: AdminUser, organisation_id: Id, data: OrganisationUpdate
+) -> OrganisationRead:
+    """Change an organisation, e.g. let a borough sell (``can_provide``) (admin)."""
+    return organisation_read(service.update_organisation(session, admin, organisation_id, data))
 
 
 @router.get("/users", response_model=Page[UserRead])

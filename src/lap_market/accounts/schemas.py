@@ -42,11 +42,18 @@ class OrganisationCreate(Strict):
     gss_code: Annotated[str, StringConstraints(pattern=r"^E\d{8}$")] | None = None
 
 
+class OrganisationUpdate(Strict):
+    """An admin's change to an organisation: only the fields sent change."""
+
+    can_provide: bool | None = None
+
+
 class OrganisationRead(BaseModel):
     id: int
     name: str
     kind: str
     gss_code: str | None
+    can_provide: bool = False
 
 
 class UserCreate(Strict):

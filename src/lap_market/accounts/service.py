@@ -11,7 +11,12 @@ from lap_market.accounts.models import (
     Role,
     User,
 )
-from lap_market.accounts.schemas import OrganisationCreate, UserCreate, UserUpdate
+from lap_market.accounts.schemas import (
+    OrganisationCreate,
+    OrganisationUpdate,
+    UserCreate,
+    UserUpdate,
+)
 from lap_market.accounts.security import hash_password, verify_password
 from lap_market.audit import service as audit
 from lap_market.clock import clock
@@ -87,6 +92,26 @@ def create_organisation(session: Session, actor: User, *, data: OrganisationCrea
     audit.record(
         session, actor, action="organisation.created", object_type="organisation",
         object_id=organisation.id, details={"name": organisation.name, "kind": organisation.kind},
+    )
+    return organisation
+
+
+def update_organisation(
+    session: Session, actor: User, organisation_id: int, data: OrganisationUpdate
+) -> Organisation:
+    """Change an organisation (admin); only the fields sent change, each audited."""
+    require_admin(actor)
+    organisation = get_organisation(session, organisation_id)
+    changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
+    if changes.get("can_provide") and organisation.kind != OrgKind.BOROUGH:
+        # Providers sell already; the switch is what lets a borough sell too.
+        raise Invalid("Only a borough's organisation is switched to sell.", field="can_provide")
+    for field, value in changes.items():
+        setattr(organisation, field, value)
+    session.add(organisation)
+    audit.record(
+        session, actor, action="organisation.updated", object_type="organisation",
+        object_id=organisation.id, details=changes,
     )
     return organisation
 

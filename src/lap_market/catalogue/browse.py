@@ -12,7 +12,8 @@ from sqlalchemy import cast as cast_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, or_, select
 
-from lap_market.accounts.models import Organisation, Role, User
+from lap_market.accounts.models import Organisation, User
+from lap_market.accounts.policy import is_provider
 from lap_market.catalogue.counts import FTS, count_offers, fts_match, offers_with_text
 from lap_market.catalogue.models import (
     CatalogueState,
@@ -283,7 +284,7 @@ def browse_offers(
     else:
         query = OFFER_ROWS.where(*where).order_by(*NAME_ORDER)
     found = _page(session, query.offset(start).limit(page_size))
-    viewer = actor.organisation_id if actor.role == Role.PROVIDER else None  # own drafts
+    viewer = actor.organisation_id if is_provider(actor) else None  # own drafts
     search = (viewer, category, unit, tuple(_search_words(q)), provider_id, commissioned)
     total = count_offers(session, search, where, generation=found.generation)
     items = _summaries_of_rows(session, ref, found.rows, amount, found.tiers)
@@ -449,7 +450,7 @@ def _filters(
         or_(col(Offer.valid_until).is_(None), col(Offer.valid_until) >= today),
     )
     visible = live
-    if actor.role == Role.PROVIDER:
+    if is_provider(actor):
         own_drafts = and_(
             col(Offer.status) == OfferStatus.DRAFT, col(Offer.provider_id) == actor.organisation_id
         )

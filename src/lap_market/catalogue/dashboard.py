@@ -3,6 +3,7 @@
 from sqlmodel import Session
 
 from lap_market.accounts.models import Role, User
+from lap_market.accounts.policy import is_provider, is_selling_borough
 from lap_market.catalogue import browse, reference
 from lap_market.catalogue.models import OfferStatus
 from lap_market.web.dashboard import Panel, PanelRow
@@ -10,7 +11,7 @@ from lap_market.web.dashboard import Panel, PanelRow
 
 def panel(session: Session, user: User) -> Panel | None:
     """Providers see their offers by status; borough people and officers the live catalogue."""
-    if user.role == Role.PROVIDER:
+    if is_provider(user) and not is_selling_borough(user):
         counts = browse.offer_counts(session, provider_id=user.organisation_id)
         return Panel(
             title="Your offers",

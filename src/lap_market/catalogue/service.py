@@ -10,7 +10,8 @@ from sqlalchemy import CursorResult, delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from lap_market.accounts.models import Organisation, OrgKind, Role, User
+from lap_market.accounts.models import Organisation, OrgKind, User
+from lap_market.accounts.policy import is_provider
 from lap_market.audit import service as audit
 from lap_market.catalogue.models import (
     Offer,
@@ -36,8 +37,8 @@ from lap_market.money import from_pence, to_pence
 
 def require_provider(actor: User) -> None:
     """Only providers (LMA and contractors) list offers."""
-    if actor.role != Role.PROVIDER:
-        raise Forbidden("Only providers may create or change offers.")
+    if not is_provider(actor):
+        raise Forbidden("Only providers (and boroughs that sell) may create or change offers.")
 
 
 def require_owner(actor: User, offer: Offer) -> None:

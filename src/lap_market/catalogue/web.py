@@ -9,8 +9,8 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from lap_market.accounts.deps import WebUser, web_role
-from lap_market.accounts.models import Role, User
+from lap_market.accounts.deps import WebUser, web_provider
+from lap_market.accounts.models import User
 from lap_market.catalogue import browse, quotes, reference, service
 from lap_market.catalogue.schemas import MAX_TIERS, OfferCreate, OfferUpdate
 from lap_market.db import SessionDep
@@ -27,7 +27,7 @@ from lap_market.web.forms import (
 )
 
 router = web_router()
-ProviderPage = Annotated[User, Depends(web_role(Role.PROVIDER))]
+ProviderPage = Annotated[User, Depends(web_provider)]
 PAGE_SIZE = 20
 MY_OFFERS_PAGE_SIZE = 50
 TIER_ROWS = 4

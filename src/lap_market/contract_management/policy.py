@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 from lap_market.accounts.models import Role, User
+from lap_market.accounts.policy import is_provider
 from lap_market.contract_management.models import ContractChange, Invoice, InvoiceStatus
 from lap_market.contracts.models import Contract, ContractStatus
 
@@ -35,7 +36,7 @@ def is_buyer(actor: User, contract: Contract) -> bool:
 
 
 def is_supplier(actor: User, contract: Contract) -> bool:
-    return actor.role == Role.PROVIDER and actor.organisation_id == contract.supplier_id
+    return is_provider(actor) and actor.organisation_id == contract.supplier_id
 
 
 def can_see(actor: User, contract: Contract) -> bool:
@@ -52,7 +53,7 @@ def can_settle(actor: User, contract: Contract) -> bool:
 
 
 def can_withdraw(actor: User, invoice: Invoice) -> bool:
-    return actor.role == Role.PROVIDER and actor.organisation_id == invoice.supplier_id
+    return is_provider(actor) and actor.organisation_id == invoice.supplier_id
 
 
 def can_propose_change(actor: User, contract: Contract) -> bool:

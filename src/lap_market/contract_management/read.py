@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from lap_market.accounts.models import Organisation, Role, User
+from lap_market.accounts.policy import is_provider, is_selling_borough
 from lap_market.clock import as_utc, clock
 from lap_market.contract_management import policy
 from lap_market.contract_management.models import ContractChange, Invoice, InvoiceStatus
@@ -103,9 +104,12 @@ def invoice_page(
 ) -> InvoicePage:
     """The invoices the actor's organisation sends or pays (officers: all), newest first."""
     query = select(Invoice)
-    if actor.role == Role.BOROUGH_MANAGER:
+    if is_selling_borough(actor):  # it buys and sells: both sides are its own
+        query = query.where(sa.or_(col(Invoice.buyer_id) == actor.organisation_id,
+                                col(Invoice.supplier_id) == actor.organisation_id))
+    elif actor.role == Role.BOROUGH_MANAGER:
         query = query.where(Invoice.buyer_id == actor.organisation_id)
-    elif actor.role == Role.PROVIDER:
+    elif is_provider(actor):
         query = query.where(Invoice.supplier_id == actor.organisation_id)
     elif actor.role != Role.PROCUREMENT_OFFICER:
         raise Forbidden("Invoices are for boroughs, providers and procurement officers.")

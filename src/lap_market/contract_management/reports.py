@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from lap_market.accounts.models import Organisation, Role, User
+from lap_market.accounts.policy import is_provider, is_selling_borough
 from lap_market.clock import clock
 from lap_market.contract_management import policy
 from lap_market.contract_management.models import (
@@ -59,9 +60,12 @@ def _scope(query: Any, actor: User, buyer_col: Any, supplier_col: Any) -> Any:
     """Officers see every row; a borough its own as buyer; a provider its own as supplier."""
     if actor.role == Role.PROCUREMENT_OFFICER:
         return query
+    if is_selling_borough(actor):  # it buys and sells: both sides are its own
+        return query.where(sa.or_(buyer_col == actor.organisation_id,
+                               supplier_col == actor.organisation_id))
     if actor.role == Role.BOROUGH_MANAGER:
         return query.where(buyer_col == actor.organisation_id)
-    if actor.role == Role.PROVIDER:
+    if is_provider(actor):
         return query.where(supplier_col == actor.organisation_id)
     raise Forbidden("Reports are for boroughs, providers and procurement officers.")
 

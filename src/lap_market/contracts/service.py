@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, func, select
 
 from lap_market.accounts.models import Organisation, Role, User
+from lap_market.accounts.policy import is_provider, is_selling_borough
 from lap_market.catalogue.models import (
     Category,
     CategoryUnit,
@@ -52,18 +53,14 @@ def can_see(actor: User, contract: Contract) -> bool:
     """Officers see every contract; otherwise only the buyer's and supplier's people."""
     if is_officer(actor):
         return True
-    if actor.role == Role.BOROUGH_MANAGER:
-        return actor.organisation_id == contract.buyer_id
-    if actor.role == Role.PROVIDER:
-        return actor.organisation_id == contract.supplier_id
-    return False
+    return acceptance_side(actor, contract) is not None
 
 
 def acceptance_side(actor: User, contract: Contract) -> str | None:
     """Which party ``actor`` may accept for: "buyer", "supplier", or None."""
     if actor.role == Role.BOROUGH_MANAGER and actor.organisation_id == contract.buyer_id:
         return "buyer"
-    if actor.role == Role.PROVIDER and actor.organisation_id == contract.supplier_id:
+    if is_provider(actor) and actor.organisation_id == contract.supplier_id:
         return "supplier"
     return None
 
@@ -96,9 +93,12 @@ def get_row(session: Session, model: type[M], ident: int | None) -> M:
 
 def visible_contracts(query: Any, actor: User) -> Any:
     """Filter a query on ``Contract`` to the actor's own (officers: all)."""
+    if is_selling_borough(actor):  # it buys and sells: both sides are its own
+        return query.where(sa.or_(col(Contract.buyer_id) == actor.organisation_id,
+                               col(Contract.supplier_id) == actor.organisation_id))
     if actor.role == Role.BOROUGH_MANAGER:
         return query.where(Contract.buyer_id == actor.organisation_id)
-    if actor.role == Role.PROVIDER:
+    if is_provider(actor):
         return query.where(Contract.supplier_id == actor.organisation_id)
     if not is_officer(actor):
         raise Forbidden("Contracts are for boroughs, providers and procurement officers.")
@@ -378,9 +378,16 @@ class ContractSummary:
 
 def _awaiting_us(actor: User) -> Any:
     """Issued contracts still waiting for the actor's side to accept (None for officers)."""
+    org = actor.organisation_id
+    if is_selling_borough(actor):  # waiting for it as buyer or as supplier
+        waiting_us = sa.or_(
+            sa.and_(col(Contract.buyer_id) == org, col(Contract.buyer_accepted_at).is_(None)),
+            sa.and_(col(Contract.supplier_id) == org, col(Contract.supplier_accepted_at).is_(None)),
+        )
+        return sa.and_(col(Contract.status) == ContractStatus.ISSUED, waiting_us)
     if actor.role == Role.BOROUGH_MANAGER:
         waiting = col(Contract.buyer_accepted_at)
-    elif actor.role == Role.PROVIDER:
+    elif is_provider(actor):
         waiting = col(Contract.supplier_accepted_at)
     else:
         return None

@@ -10,7 +10,8 @@ only by its random public id, never by its sequential row id.
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from lap_market.accounts.models import Organisation, Role, User
+from lap_market.accounts.models import Organisation, User
+from lap_market.accounts.policy import is_provider
 from lap_market.audit import service as audit
 from lap_market.clock import as_utc, clock
 from lap_market.errors import Conflict, Forbidden, Invalid, NotFound
@@ -162,7 +163,7 @@ def tender_bids(session: Session, actor: User, tender_id: int) -> TenderBids:
     until the deadline, then every bid; a borough nothing."""
     tender = get_tender(session, actor, tender_id)
     sealed = effective_status(tender) in (TenderStatus.DRAFT, TenderStatus.PUBLISHED)
-    if actor.role == Role.PROVIDER:
+    if is_provider(actor):
         org = session.get(Organisation, actor.organisation_id)
         name = org.name if org else ""
         mine = own_bids(session, actor, tender)

@@ -8,7 +8,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lap_market.accounts.deps import SettingsDep, WebUser
-from lap_market.accounts.models import Role, User
+from lap_market.accounts.models import User
+from lap_market.accounts.policy import is_provider
 from lap_market.clock import as_utc, clock
 from lap_market.config import Settings
 from lap_market.db import SessionDep
@@ -44,7 +45,7 @@ def opportunities(
     request: Request, session: SessionDep, user: WebUser, page: PageNumber = 1
 ) -> Response:
     """Open tenders with their deadlines, and the provider's past ones a page at a time."""
-    if user.role != Role.PROVIDER:
+    if not is_provider(user):
         return RedirectResponse("/tenders", status_code=303)
     now = clock.now()
     open_ = service.list_tenders(session, user, status=TenderStatus.PUBLISHED)
@@ -114,7 +115,7 @@ def opportunity(
     request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: Id
 ) -> Response:
     """A tender as providers see it: lots, bid forms, amendments and answers."""
-    if user.role != Role.PROVIDER:
+    if not is_provider(user):
         return RedirectResponse(f"/tenders/{tender_id}", status_code=303)
     return _opportunity(request, session, settings, user, tender_id)
 

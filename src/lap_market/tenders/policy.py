@@ -5,6 +5,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from lap_market.accounts.models import Role, User
+from lap_market.accounts.policy import is_provider
 from lap_market.demand.models import Demand
 from lap_market.errors import Forbidden
 from lap_market.tenders.models import Tender
@@ -25,7 +26,7 @@ def require_officer(user: User) -> None:
 
 def require_provider(user: User) -> None:
     """Only providers ask questions and bid."""
-    if user.role != Role.PROVIDER:
+    if not is_provider(user):
         raise Forbidden("Only providers may do this.")
 
 
@@ -37,7 +38,7 @@ def visible_tenders(query: Any, user: User) -> Any:
     """
     if user.role in READ_ALL_ROLES:
         return query
-    if user.role == Role.PROVIDER:
+    if is_provider(user):  # a selling borough too: every tender it might bid for
         return query.where(col(Tender.published_at).is_not(None))
     if user.role == Role.BOROUGH_MANAGER:
         holding = select(Demand.tender_id).where(

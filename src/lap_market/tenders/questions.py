@@ -3,6 +3,7 @@
 from sqlmodel import Session, col, select
 
 from lap_market.accounts.models import Organisation, Role, User
+from lap_market.accounts.policy import is_provider
 from lap_market.audit import service as audit
 from lap_market.clock import as_utc, clock
 from lap_market.errors import Conflict, Invalid, NotFound
@@ -105,7 +106,7 @@ def question_reads(session: Session, actor: User, tender: Tender) -> list[Questi
         }
     reads = []
     for q in questions:
-        mine = actor.role == Role.PROVIDER and q.asked_by_org_id == actor.organisation_id
+        mine = is_provider(actor) and q.asked_by_org_id == actor.organisation_id
         if not (officer or q.answer is not None or mine):
             continue
         reads.append(

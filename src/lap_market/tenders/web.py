@@ -9,7 +9,8 @@ from fastapi import Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lap_market.accounts.deps import SettingsDep, WebUser
-from lap_market.accounts.models import Role, User
+from lap_market.accounts.models import User
+from lap_market.accounts.policy import is_borough_manager, is_provider
 from lap_market.clock import clock
 from lap_market.config import Settings
 from lap_market.db import SessionDep
@@ -59,7 +60,7 @@ def tender_list(
     page: PageNumber = 1,
 ) -> Response:
     """Officers: every tender; boroughs: tenders holding their demand; a page at a time."""
-    if user.role == Role.PROVIDER:
+    if is_provider(user) and not is_borough_manager(user):  # a selling borough buys here too
         return RedirectResponse("/opportunities", status_code=303)
     status = status if status in STATUSES else None
     tenders, total = service.page_tenders(
@@ -144,7 +145,7 @@ def workspace(
     request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: Id
 ) -> Response:
     """The officer's workspace, or a borough's read-only view."""
-    if user.role == Role.PROVIDER:
+    if is_provider(user) and not is_borough_manager(user):  # a selling borough buys here too
         return RedirectResponse(f"/opportunities/{tender_id}", status_code=303)
     return _workspace(request, session, user, settings, tender_id)
 

@@ -288,6 +288,8 @@ def browse_offers(
     search = (viewer, category, unit, tuple(_search_words(q)), provider_id, commissioned)
     total = count_offers(session, search, where, generation=found.generation)
     items = _summaries_of_rows(session, ref, found.rows, amount, found.tiers)
+    for item in items:
+        item.yours = item.provider_id == actor.organisation_id
     return OfferPage(items=items, total=total)
 
 
@@ -523,7 +525,19 @@ def compare_offers(
     )
     rest.append(col(Offer.status) == OfferStatus.PUBLISHED)
     found = _page(session, _by_price(OFFER_ROWS.where(*rest), unit_info, amount))
-    return _summaries_of_rows(session, ref, found.rows, amount, found.tiers)
+    return ranked(actor, _summaries_of_rows(session, ref, found.rows, amount, found.tiers))
+
+
+def ranked(actor: User, offers: list[OfferSummary]) -> list[OfferSummary]:
+    """Rank offers in their order, marking the viewer's own "yours" and leaving them unranked:
+    a borough that sells compares what others charge, and must not be steered to itself."""
+    rank = 0
+    for offer in offers:
+        offer.yours = offer.provider_id == actor.organisation_id
+        if not offer.yours:
+            rank += 1
+            offer.rank = rank
+    return offers
 
 
 def list_own_offers(session: Session, actor: User) -> list[OfferSummary]:

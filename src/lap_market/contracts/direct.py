@@ -87,6 +87,14 @@ class CommissionableOffer:
     limit: Decimal  # the direct-award limit, ex VAT
 
 
+def _not_own(actor: User, offer: Offer) -> None:
+    """A borough that sells may not buy from itself: a conflict of interest, refused."""
+    if offer.provider_id == actor.organisation_id:
+        raise Conflict(
+            "This is your own borough's offer: you cannot commission it.", field="offer_id"
+        )
+
+
 def commissionable_offer(
     session: Session, actor: User, offer_id: int, *, settings: Settings | None = None
 ) -> CommissionableOffer:
@@ -97,6 +105,7 @@ def commissionable_offer(
     offer = session.get(Offer, offer_id)
     if offer is None or offer.status != OfferStatus.PUBLISHED:
         raise NotFound("No published offer has this id.")
+    _not_own(actor, offer)
     version = session.exec(
         select(OfferVersion).where(
             OfferVersion.offer_id == offer.id, OfferVersion.number == offer.current_version
@@ -135,6 +144,7 @@ def quote_direct(
     offer = session.get(Offer, data.offer_id)
     if offer is None or offer.status != OfferStatus.PUBLISHED:
         raise Invalid("No published offer has this id.", field="offer_id", reason="offer")
+    _not_own(actor, offer)
     version = session.exec(
         select(OfferVersion).where(
             OfferVersion.offer_id == offer.id, OfferVersion.number == offer.current_version

@@ -15,10 +15,11 @@ from lap_market.accounts.policy import is_provider
 from lap_market.audit import service as audit
 from lap_market.clock import as_utc, clock
 from lap_market.errors import Conflict, Forbidden, Invalid, NotFound
+from lap_market.modeling import pk
 from lap_market.money import from_pence, to_pence
 from lap_market.notifications import events
 from lap_market.tenders.models import Bid, BidStatus, Lot, LotStatus, Tender, TenderStatus
-from lap_market.tenders.policy import is_officer, require_provider
+from lap_market.tenders.policy import is_officer, pools_own_demand, require_provider
 from lap_market.tenders.read import effective_status
 from lap_market.tenders.schemas import BidIn, BidRead, LotBidCount, TenderBids
 from lap_market.tenders.service import (
@@ -53,6 +54,11 @@ def _open_for_bids(
         raise Conflict(f"Bids are not accepted: the tender is {status}.")
     if lot.status != LotStatus.OPEN:
         raise Conflict(f"Lot {lot.number} is {lot.status}: it takes no bids.")
+    if pools_own_demand(session, actor, pk(lot)):
+        raise Conflict(
+            f"Lot {lot.number} ({lot.title}) pools your own borough's demand: "
+            "you cannot bid for it.", field="lot_id",
+        )
     return tender, lot
 
 

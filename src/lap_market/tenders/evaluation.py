@@ -25,7 +25,7 @@ from lap_market.config import Settings
 from lap_market.errors import Conflict, Invalid, NotFound
 from lap_market.money import from_pence
 from lap_market.notifications import events
-from lap_market.tenders import notifications
+from lap_market.tenders import declarations, notifications
 from lap_market.tenders.models import (
     Award,
     AwardStatus,
@@ -160,6 +160,7 @@ def score_bid(session: Session, actor: User, bid_id: str, *, quality_score: Deci
         raise NotFound("No such bid.", field="bid_id")
     tender = get_tender(session, actor, bid.tender_id)
     _after_close(session, tender)
+    declarations.require_clear_to_score(session, actor, tender)
     if bid.status != BidStatus.ACTIVE:
         raise Conflict("This bid was withdrawn.")
     lot = get_lot(session, tender, bid.lot_id)
@@ -305,6 +306,7 @@ def award_lot(
     tender = get_tender_for_officer(session, actor, tender_id)
     lot = get_lot(session, tender, lot_id)
     _after_close(session, tender)
+    declarations.require_clear_to_award(session, actor, tender)
     if lot.status != LotStatus.OPEN:
         raise Conflict(f"Lot {lot.number} is already {lot.status}.")
     rows = evaluation_rows(session, tender, lot)

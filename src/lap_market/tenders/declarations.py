@@ -6,6 +6,8 @@ concerns). A conflict bars that officer until another officer records a mitigati
 and award ask ``require_clear_to_score`` / ``require_clear_to_award`` first.
 """
 
+from typing import Any
+
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select, update
 
@@ -88,6 +90,14 @@ def declare(session: Session, actor: User, tender_id: int, *, data: DeclarationI
         details={"declaration_id": declaration.id, "conflict": data.conflict,
                  "bidder_ids": concerned, "details": details},
     )
+    return declaration
+
+
+def get_declaration(session: Session, actor: User, declaration_id: int) -> Declaration:
+    """A declaration, for officers and admins (404 for anyone else)."""
+    declaration = session.get(Declaration, declaration_id)
+    if declaration is None or not can_read_declarations(actor):
+        raise NotFound("No such declaration.", field="declaration_id")
     return declaration
 
 
@@ -205,3 +215,21 @@ def declaration_read(d: Declaration, names: dict[int, str]) -> DeclarationRead:
         mitigated_by_name=names.get(d.mitigated_by_id) if d.mitigated_by_id else None,
         mitigated_at=d.mitigated_at, clear=declaration_clears(d),
     )
+
+
+def workspace_context(session: Session, actor: User, tender: Tender) -> dict[str, Any]:
+    """What the workspace's declarations section shows the actor (officers and admins)."""
+    if not can_read_declarations(actor):
+        return {"declarations": None}
+    status = effective_status(tender)
+    reads = declaration_reads(session, pk(tender))
+    rows = for_tender(session, pk(tender))
+    return {
+        "declarations": reads,
+        "declaration_open": status not in (
+            TenderStatus.DRAFT, TenderStatus.PUBLISHED, TenderStatus.CANCELLED),
+        "my_declaration": next((d for d in reads if d.officer_id == actor.id), None),
+        "may_declare": is_officer(actor) and actor.id not in rows,
+        "tender_bidders": bidders(session, pk(tender)),
+        "may_mitigate": {d.id: can_mitigate(actor, rows[d.officer_id]) for d in reads},
+    }

@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -210,6 +211,24 @@ class DeclarationIn(Input):
     conflict: bool
     details: LongText | None = Field(default=None, max_length=TEXT_MAX)
     bidder_ids: list[Id] = Field(default_factory=list, max_length=200)
+
+
+class DeclarationForm(Input):
+    """The workspace's declaration form: one conflicted bidder at a time (a second conflict
+    goes in the details)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    conflict: Literal["no", "yes"]
+    details: LongText | None = Field(default=None, max_length=TEXT_MAX)
+    bidder_id: Id | None = None
+
+    def declaration(self) -> DeclarationIn:
+        conflict = self.conflict == "yes"
+        return DeclarationIn(
+            conflict=conflict, details=self.details,
+            bidder_ids=[self.bidder_id] if conflict and self.bidder_id else [],
+        )
 
 
 class MitigationIn(Input):

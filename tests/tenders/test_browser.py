@@ -122,6 +122,10 @@ def test_a_whole_tender(live_server, page: Page) -> None:
     sign_in(page, base, "officer@lap.example")
     page.goto(f"{base}/tenders/{tender_id}")
     expect(page.locator("main")).to_contain_text("closed")
+    # Issue 17: the officer declares (no conflict of interest) before scoring.
+    page.get_by_label("I have no conflict of interest with any bidder").check()
+    page.get_by_role("button", name="Record my declaration").click()
+    expect(page.locator("#declarations-table")).to_contain_text("No conflict")
     page.get_by_label("Quality score for Thames Records Storage Ltd").fill("100")
     page.get_by_role("button", name="Save score for Thames Records Storage Ltd").click()
     expect(page.locator("#evaluation")).to_contain_text("86.00")  # (70 × 80 + 30 × 100) ÷ 100

@@ -14,13 +14,14 @@ from lap_market.clock import clock
 from lap_market.config import Settings
 from lap_market.demo import DemoContext
 from lap_market.errors import DomainError
-from lap_market.tenders import bids, evaluation, questions, service
+from lap_market.tenders import bids, declarations, evaluation, questions, service
 from lap_market.tenders.models import Tender
 from lap_market.tenders.schemas import (
     AmendmentCreate,
     AnswerCreate,
     AwardIn,
     BidIn,
+    DeclarationIn,
     QuestionCreate,
     TenderUpdate,
 )
@@ -105,6 +106,9 @@ def seed(session: Session, ctx: DemoContext) -> None:
             _bid(session, lma, storage, "11.50", "Purpose-built strongrooms at Clerkenwell.")
             _bid(session, thames, storage, "9.80", "Climate-controlled store in Dartford.")
             clock.set(real - timedelta(days=3))
+            # Bids are open: the officer declares (no conflict) before scoring and awarding.
+            declarations.declare(session, officer, storage.id,  # type: ignore[arg-type]
+                                 data=DeclarationIn(conflict=False))
             for lot in service.tender_lots(session, storage):
                 for row in evaluation.evaluation_rows(session, storage, lot):
                     evaluation.score_bid(

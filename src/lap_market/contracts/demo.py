@@ -20,10 +20,10 @@ from lap_market.demand import service as demand_service
 from lap_market.demand.schemas import DemandCreate
 from lap_market.demo import DemoContext
 from lap_market.errors import DomainError
-from lap_market.tenders import bids, evaluation
+from lap_market.tenders import bids, declarations, evaluation
 from lap_market.tenders import service as tenders
 from lap_market.tenders.models import Award, AwardStatus, Bid, Lot, LotStatus
-from lap_market.tenders.schemas import AwardIn, BidIn, TenderUpdate
+from lap_market.tenders.schemas import AwardIn, BidIn, DeclarationIn, TenderUpdate
 
 log = logging.getLogger("lap_market.demo")
 
@@ -113,6 +113,9 @@ def _tender_to_call_offs(session: Session, ctx: DemoContext, officer: User, toda
     scores = {ctx.users[email].organisation_id: Decimal(score) for email, _p, score in BIDS
               if email in ctx.users}
     settings = Settings(secret_key="demo-only-" + "x" * 32)
+    # Bids are open: the officer declares (no conflict) before scoring and awarding.
+    declarations.declare(session, officer, tender.id,  # type: ignore[arg-type]
+                         data=DeclarationIn(conflict=False))
     for lot in lots:
         lot_bids = session.exec(select(Bid).where(Bid.lot_id == lot.id)).all()
         for bid in lot_bids:

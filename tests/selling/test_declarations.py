@@ -142,3 +142,41 @@ def test_a_conflicted_officer_cannot_award_until_mitigated(
     client.post(f"/api/v1/declarations/{made.json()['id']}/mitigation", headers=acc.bearer(app, a),
                 json={"measure": "A reviews the award.", "reason": "Independent check."})
     assert client.post(award, json={"bid_id": bid.public_id}, headers=hb).status_code == 200
+
+
+def test_two_officers_mitigating_at_once_record_one_mitigation(
+    client: TestClient, session: Session, app: FastAPI
+) -> None:
+    import threading
+
+    clock.set(NOW)
+    conflicted, a, b = acc.officer(session), acc.officer(session), acc.officer(session)
+    p1 = acc.provider(session)
+    tender = tf.published_tender(session, a, submission_deadline=NOW + timedelta(days=14))
+    tf.bid(session, p1, tf.lots_of(session, tender)[0])
+    declaration = tf.declaration(session, conflicted, tender, conflict=True, details="Family",
+                                 bidder_ids=[p1.organisation_id])
+    session.commit()
+    clock.set(NOW + timedelta(days=15))
+    url = f"/api/v1/declarations/{declaration.id}/mitigation"
+    headers = {"a": acc.bearer(app, a), "b": acc.bearer(app, b)}
+    barrier = threading.Barrier(2)
+    results: list[int] = []
+
+    def mitigate(who: str) -> None:
+        with TestClient(app) as own_client:  # its own connection and session
+            barrier.wait(timeout=10)
+            response = own_client.post(url, headers=headers[who], json={
+                "measure": f"{who} reviews every score", "reason": "Independent review."})
+            results.append(response.status_code)
+
+    threads = [threading.Thread(target=mitigate, args=(who,)) for who in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(results) == [200, 409], results
+    session.expire_all()
+    events = session.exec(
+        select(AuditEvent).where(AuditEvent.action == "declaration.mitigated")).all()
+    assert len(events) == 1

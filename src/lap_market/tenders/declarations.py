@@ -8,7 +8,7 @@ and award ask ``require_clear_to_score`` / ``require_clear_to_award`` first.
 
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select, update
 
 from lap_market.accounts.models import Organisation, User
@@ -116,13 +116,17 @@ def mitigate(
     if not can_mitigate(actor, declaration):
         raise Conflict("This conflict has already been mitigated.")
     now = clock.now()
-    won = conditional_update(
-        session,
-        update(Declaration)
-        .where(col(Declaration.id) == declaration.id, col(Declaration.mitigated_at).is_(None))
-        .values(mitigation_measure=data.measure.strip(), mitigation_reason=data.reason.strip(),
-                mitigated_by_id=actor.id, mitigated_at=now),
-    )
+    try:
+        won = conditional_update(
+            session,
+            update(Declaration)
+            .where(col(Declaration.id) == declaration.id, col(Declaration.mitigated_at).is_(None))
+            .values(mitigation_measure=data.measure.strip(),
+                    mitigation_reason=data.reason.strip(), mitigated_by_id=actor.id,
+                    mitigated_at=now),
+        )
+    except OperationalError as exc:  # SQLite: the other writer holds the lock past our timeout
+        raise Conflict("Another officer is mitigating this conflict right now.") from exc
     if not won:
         raise Conflict("This conflict has just been mitigated by another officer.")
     session.refresh(declaration)

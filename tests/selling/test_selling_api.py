@@ -80,7 +80,7 @@ def test_a_borough_sells_to_another_and_never_to_itself(
     clock.set(NOW)
     admin, camden, hackney = acc.admin(session), acc.manager(session, CAMDEN), acc.manager(
         session, HACKNEY)
-    rival = acc.provider(session)
+    rival, officer = acc.provider(session), acc.officer(session)
     session.commit()
     assert let_sell(client, app, admin, camden.organisation_id).status_code == 200
     seller, buyer = acc.bearer(app, camden), acc.bearer(app, hackney)
@@ -128,6 +128,26 @@ def test_a_borough_sells_to_another_and_never_to_itself(
         assert refused.json()["field"] == "offer_id" and "own" in refused.json()["detail"]
     session.expire_all()
     assert len(session.exec(select(Contract)).all()) == 1
+
+    # Its contracts work as a contractor's: it accepts and invoices as supplier, the buyer pays.
+    accept = f"/api/v1/contracts/{contract['id']}/accept"
+    accepted = client.post(accept, headers=seller)
+    assert accepted.status_code == 200 and accepted.json()["supplier_acceptance"] is not None
+    assert client.post(accept, headers=buyer).status_code == 200
+    clock.set(datetime(2027, 2, 1, 10, 0, tzinfo=UTC))
+    seller, buyer = acc.bearer(app, camden), acc.bearer(app, hackney)
+    invoice = client.post(f"/api/v1/contracts/{contract['id']}/invoices", headers=seller, json={
+        "number": "CAM-0001", "issued_on": "2027-02-01", "period_start": "2027-01-04",
+        "period_end": "2027-01-31", "amount": "30.00", "vat": "6.00"})
+    assert invoice.status_code == 201, invoice.text
+    approved = client.post(f"/api/v1/invoices/{invoice.json()['id']}/approve", headers=buyer)
+    assert approved.status_code == 200, approved.text
+    assert client.post(f"/api/v1/invoices/{invoice.json()['id']}/approve",
+                       headers=seller).status_code in (403, 409)
+    # And the income report shows the sale as Camden's income and Hackney's spend.
+    income = client.get("/api/v1/reports/income", headers=acc.bearer(app, officer)).json()
+    rows = {r["name"]: (r["income"], r["spend"]) for r in income["rows"]}
+    assert rows == {"Camden": (contract["value"], "0.00"), "Hackney": ("0.00", contract["value"])}
 
 
 def test_a_selling_borough_cannot_bid_for_a_lot_pooling_its_own_demand(

@@ -18,12 +18,12 @@ from lap_market.errors import Conflict, Forbidden, Invalid, NotFound
 from lap_market.modeling import pk
 from lap_market.tenders.models import Bid, BidStatus, Declaration, Tender, TenderStatus
 from lap_market.tenders.policy import (
-    can_award,
     can_mitigate,
     can_read_declarations,
-    can_score,
     declaration_clears,
     is_officer,
+    may_award,
+    may_score,
 )
 from lap_market.tenders.read import effective_status
 from lap_market.tenders.schemas import (
@@ -156,7 +156,7 @@ def _names(session: Session, ids: set[int]) -> dict[int, str]:
 def require_clear_to_score(session: Session, actor: User, tender: Tender) -> None:
     """409 unless the actor's declaration for the tender clears them to score."""
     declaration = for_tender(session, pk(tender)).get(pk(actor))
-    if can_score(actor, declaration):
+    if may_score(actor, declaration):
         return
     if declaration is None:
         raise Conflict(f"Declare your interests for {tender.reference} before scoring its bids.")
@@ -179,7 +179,7 @@ def require_clear_to_award(session: Session, actor: User, tender: Tender) -> Non
         raise Conflict(f"Award blocked: not yet declared for {tender.reference}: "
                        + ", ".join(missing) + ".")
     blocked = sorted(names[i] for i in involved if not declaration_clears(declared[i]))
-    if blocked or not can_award(actor, declared[pk(actor)]):
+    if blocked or not may_award(actor, declared[pk(actor)]):
         raise Conflict("Award blocked: a declared conflict is not yet mitigated: "
                        + ", ".join(blocked) + ".")
 

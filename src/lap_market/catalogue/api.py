@@ -71,7 +71,7 @@ def browse_offers(
         page=page,
         page_size=page_size,
     )
-    return Response(offer_page_json(found), media_type="application/json")
+    return Response(offer_page_json(found, user.organisation_id), media_type="application/json")
 
 
 @router.get("/my-offers", response_model=Paged[OfferSummary])

@@ -224,7 +224,7 @@ def score_lot(
     score is checked first and any problem refuses them all, each named by the bidder's
     organisation. Returns how many bids were scored."""
     tender, lot = _closed_lot(session, actor, tender_id, lot_id)
-    declarations.require_clear_to_award(session, actor, tender)
+    declarations.require_clear_to_score(session, actor, tender)
     if not can_award(lot):
         raise Conflict(f"Lot {lot.number} is {lot.status}: its scores are final.")
     bids = {b.public_id: b for b in active_bids(session, lot)}

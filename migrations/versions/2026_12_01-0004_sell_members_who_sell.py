@@ -1,7 +1,7 @@
 """sell: boroughs that sell (organisation.can_provide); conflict-of-interest declarations
 
 Revision ID: 0004_sell
-Revises: 0004_poolidx
+Revises: 0004_legal
 Create Date: 2026-12-01 15:06:24.912987
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import lap_market.modeling
 
 revision: str = "0004_sell"
-down_revision: str | None = "0004_poolidx"  # re-chained after main's 0004_poolidx
+down_revision: str | None = "0004_legal"  # re-chained after main's 0004_legal
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -99,16 +99,20 @@ def create_organisation(session: Session, actor: User, *, data: OrganisationCrea
 def update_organisation(
     session: Session, actor: User, organisation_id: int, data: OrganisationUpdate
 ) -> Organisation:
-    """Change an organisation (admin); only the fields sent change, each audited."""
+    """Record an organisation's legal details, or switch whether a borough sells (admin);
+    only the fields sent change."""
     require_admin(actor)
     organisation = get_organisation(session, organisation_id)
-    changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("can_provide", False) is None:
+        changes.pop("can_provide")  # a switch is on or off, never cleared
     if changes.get("can_provide") and organisation.kind != OrgKind.BOROUGH:
         # Providers sell already; the switch is what lets a borough sell too.
         raise Invalid("Only a borough's organisation is switched to sell.", field="can_provide")
-    for field, value in changes.items():
-        setattr(organisation, field, value)
+    for name, value in changes.items():
+        setattr(organisation, name, value)
     session.add(organisation)
+    session.flush()
     audit.record(
         session, actor, action="organisation.updated", object_type="organisation",
         object_id=organisation.id, details=changes,
@@ -179,6 +183,7 @@ def create_user(session: Session, actor: User | None, *, data: UserCreate) -> Us
         organisation_id=organisation.id,  # type: ignore[arg-type]
         password_hash=hash_password(data.password),
         created_at=clock.now(),
+        job_title=data.job_title,
     )
     session.add(user)
     _flush_unique(session, "email")
@@ -200,7 +205,8 @@ def update_user(session: Session, actor: User, user_id: int, *, data: UserUpdate
     if user.id == actor.id and changes.get("is_active") is False:
         raise Conflict("You cannot deactivate your own account.", field="is_active")
     for field, value in changes.items():
-        if value is not None:
+        # A job title may be cleared; the other fields are only ever replaced.
+        if value is not None or field == "job_title":
             setattr(user, field, value)
     session.add(user)
     audit.record(

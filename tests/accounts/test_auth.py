@@ -38,7 +38,7 @@ def test_token_and_me(client, session):
         "id": officer.organisation_id, "name": "London Archives Partnership",
         "kind": "partnership", "gss_code": None, "legal_name": None, "address": None,
         "vat_number": None, "company_number": None, "contact_name": None,
-        "contact_email": None, "contact_phone": None,
+        "contact_email": None, "contact_phone": None, "can_provide": False,
     }
     claims = jwt.get_unverified_claims(body["access_token"])
     assert {"sub", "iat", "exp"} <= set(claims)

@@ -121,8 +121,8 @@ def create_organisation(
 def update_organisation(
     session: SessionDep, admin: AdminUser, organisation_id: Id, data: OrganisationUpdate
 ) -> OrganisationRead:
-    """Record an organisation's legal details (admin): only the fields sent change, and an
-    empty string clears one."""
+    """Record an organisation's legal details, or let a borough sell (``can_provide``)
+    (admin): only the fields sent change, and an empty string clears a detail."""
     return organisation_read(
         service.update_organisation(session, admin, organisation_id, data)
     )

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Relationship, SQLModel
 
 from lap_market.modeling import fk, id_field, text, timestamp
 
@@ -52,6 +52,8 @@ class Organisation(SQLModel, table=True):
     def display_legal_name(self) -> str:
         """The name a contract uses: the legal name once recorded, else the short name."""
         return self.legal_name or self.name
+    # A borough an admin lets sell its spare capacity: its managers act as its providers.
+    can_provide: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class User(SQLModel, table=True):
@@ -68,6 +70,11 @@ class User(SQLModel, table=True):
     last_signed_in_at: datetime | None = timestamp(nullable=True)
     # Shown under a signatory's name on contracts ("Head of Archives").
     job_title: str | None = text(200, nullable=True)
+    # Loaded in the same query as the user (an inner join: every user has one), because
+    # whether a borough manager also sells (``policy.is_provider``) reads it on every request.
+    organisation: Organisation = Relationship(
+        sa_relationship_kwargs={"lazy": "joined", "innerjoin": True}
+    )
 
 
 class AuthSession(SQLModel, table=True):

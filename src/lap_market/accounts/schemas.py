@@ -90,6 +90,8 @@ class OrganisationUpdate(Strict):
     contact_name: Annotated[Detail | None, Clearable] = None
     contact_email: Annotated[Email | None, Clearable] = None
     contact_phone: Annotated[Annotated[str, AfterValidator(_phone)] | None, Clearable] = None
+    # Let a borough sell (issue 17): its managers then act as its providers.
+    can_provide: bool | None = None
 
 
 class OrganisationRead(BaseModel):
@@ -97,6 +99,7 @@ class OrganisationRead(BaseModel):
     name: str
     kind: str
     gss_code: str | None
+    can_provide: bool = False
     legal_name: str | None = None
     address: str | None = None
     vat_number: str | None = None

@@ -99,10 +99,16 @@ def create_organisation(session: Session, actor: User, *, data: OrganisationCrea
 def update_organisation(
     session: Session, actor: User, organisation_id: int, data: OrganisationUpdate
 ) -> Organisation:
-    """Record an organisation's legal details (admin); only the fields sent change."""
+    """Record an organisation's legal details, or switch whether a borough sells (admin);
+    only the fields sent change."""
     require_admin(actor)
     organisation = get_organisation(session, organisation_id)
     changes = data.model_dump(exclude_unset=True)
+    if changes.get("can_provide", False) is None:
+        changes.pop("can_provide")  # a switch is on or off, never cleared
+    if changes.get("can_provide") and organisation.kind != OrgKind.BOROUGH:
+        # Providers sell already; the switch is what lets a borough sell too.
+        raise Invalid("Only a borough's organisation is switched to sell.", field="can_provide")
     for name, value in changes.items():
         setattr(organisation, name, value)
     session.add(organisation)

@@ -3,7 +3,7 @@
 from sqlmodel import Session
 
 from lap_market.accounts.models import User
-from lap_market.accounts.policy import is_borough_manager, is_officer
+from lap_market.accounts.policy import is_borough_manager, is_officer, is_selling_borough
 from lap_market.catalogue import browse, policy, reference
 from lap_market.catalogue.models import OfferStatus
 from lap_market.web.dashboard import Panel, PanelRow
@@ -11,7 +11,8 @@ from lap_market.web.dashboard import Panel, PanelRow
 
 def panel(session: Session, user: User) -> Panel | None:
     """Providers see their offers by status; borough people and officers the live catalogue."""
-    if policy.can_list_offers(user):
+    # A selling borough's home is its buying side; its offers are under My offers.
+    if policy.can_list_offers(user) and not is_selling_borough(user):
         counts = browse.offer_counts(session, provider_id=user.organisation_id)
         return Panel(
             title="Your offers",

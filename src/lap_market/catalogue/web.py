@@ -11,8 +11,8 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import model_validator
 from sqlmodel import Session
 
-from lap_market.accounts.deps import WebUser, web_role
-from lap_market.accounts.models import Role, User
+from lap_market.accounts.deps import WebUser, web_provider
+from lap_market.accounts.models import User
 from lap_market.accounts.policy import is_borough_manager
 from lap_market.catalogue import browse, policy, quotes, reference, service
 from lap_market.catalogue.models import Offer
@@ -30,7 +30,7 @@ from lap_market.web.forms import (
 )
 
 router = web_router()
-ProviderPage = Annotated[User, Depends(web_role(Role.PROVIDER))]
+ProviderPage = Annotated[User, Depends(web_provider)]
 PAGE_SIZE = 20
 MY_OFFERS_PAGE_SIZE = 50
 TIER_ROWS = 4

@@ -21,10 +21,10 @@ from lap_market.demand.schemas import DemandCreate
 from lap_market.demo import DemoContext
 from lap_market.errors import DomainError
 from lap_market.modeling import pk
-from lap_market.tenders import bids, evaluation
+from lap_market.tenders import bids, declarations, evaluation
 from lap_market.tenders import service as tenders
 from lap_market.tenders.models import Award, AwardStatus, Bid, Lot, LotStatus, Tender
-from lap_market.tenders.schemas import AwardIn, BidIn, TenderUpdate
+from lap_market.tenders.schemas import AwardIn, BidIn, DeclarationIn, TenderUpdate
 
 log = logging.getLogger("lap_market.demo")
 
@@ -137,6 +137,9 @@ def _award(
     scores = {ctx.users[email].organisation_id: Decimal(score) for email, _p, score in BIDS
               if email in ctx.users}
     settings = Settings(secret_key="demo-only-" + "x" * 32)
+    # Bids are open: the officer declares (no conflict) before scoring and awarding.
+    declarations.declare(session, officer, tender.id,  # type: ignore[arg-type]
+                         data=DeclarationIn(conflict=False))
     for lot in lots:
         for bid in session.exec(select(Bid).where(Bid.lot_id == lot.id)).all():
             evaluation.score_bid(session, officer, bid.public_id,

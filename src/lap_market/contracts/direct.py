@@ -106,6 +106,14 @@ class CommissionableOffer:
     limit: Decimal  # the direct-award limit, ex VAT
 
 
+def _not_own(actor: User, offer: Offer) -> None:
+    """A borough that sells may not buy from itself: a conflict of interest, refused."""
+    if offer.provider_id == actor.organisation_id:
+        raise Conflict(
+            "This is your own borough's offer: you cannot commission it.", field="offer_id"
+        )
+
+
 def commissionable_offer(
     session: Session, actor: User, offer_id: int, *, settings: Settings
 ) -> CommissionableOffer:
@@ -115,6 +123,7 @@ def commissionable_offer(
     offer = _published(session, offer_id)
     if offer is None:
         raise NotFound("No published offer has this id.")
+    _not_own(actor, offer)
     version = _current_version(session, offer)
     tiers = (
         session.exec(
@@ -148,6 +157,7 @@ def quote_direct(
     offer = _published(session, data.offer_id)
     if offer is None:
         raise Invalid("No published offer has this id.", field="offer_id", reason="offer")
+    _not_own(actor, offer)
     version = _current_version(session, offer)
     if version is None:
         raise Invalid("This offer has no published rates.", field="offer_id", reason="offer")

@@ -8,12 +8,15 @@ Contract management after signature builds its own rules on these (``is_buyer``,
 
 from typing import Any, Literal, Protocol, Self, TypeVar
 
+import sqlalchemy as sa
+
 from lap_market.accounts.models import User
 from lap_market.accounts.policy import (
     acts_for,
     is_borough_manager,
     is_officer,
     is_provider,
+    is_selling_borough,
     require,
 )
 from lap_market.contracts.models import Contract
@@ -83,6 +86,9 @@ def can_list(actor: User) -> bool:
 def scoped(query: Q, actor: User, *, buyer: Any, supplier: Any, refusal: str) -> Q:
     """Filter a query to the rows the actor's organisation is party to (officers: every row),
     ``buyer`` and ``supplier`` being the columns naming the parties; others are refused."""
+    if is_selling_borough(actor):  # it buys and sells: both sides are its own
+        return query.where(sa.or_(buyer == actor.organisation_id,
+                                  supplier == actor.organisation_id))
     if is_borough_manager(actor):
         return query.where(buyer == actor.organisation_id)
     if is_provider(actor):

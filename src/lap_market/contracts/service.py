@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, func, select
 
 from lap_market.accounts.models import Organisation, User
+from lap_market.accounts.policy import is_selling_borough
 from lap_market.audit import service as audit
 from lap_market.catalogue.models import (
     CategoryUnit,
@@ -318,6 +319,13 @@ class ContractSummary:
 
 def _awaiting_us(actor: User) -> Any:
     """Issued contracts still waiting for the actor's side to accept (None for officers)."""
+    if is_selling_borough(actor):  # waiting for it as buyer or as supplier
+        org = actor.organisation_id
+        return sa.and_(col(Contract.status) == ContractStatus.ISSUED, sa.or_(
+            sa.and_(col(Contract.buyer_id) == org, col(Contract.buyer_accepted_at).is_(None)),
+            sa.and_(col(Contract.supplier_id) == org,
+                    col(Contract.supplier_accepted_at).is_(None)),
+        ))
     side = policy.waiting_side(actor)
     if side is None:
         return None

@@ -13,7 +13,7 @@ from decimal import Decimal
 from markupsafe import Markup, escape
 
 from lap_market.money import format_gbp
-from lap_market.reports.schemas import SavingsReport
+from lap_market.reports.schemas import IncomeReport, SavingsReport
 
 # Stacked: each group's label on its own line above its bars, so the chart is narrow (400
 # units) and its 16-unit text still reads at about 14 px on a 390 px phone, where a
@@ -149,4 +149,21 @@ def savings_chart(report: SavingsReport) -> Markup:
     return horizontal_bar_chart(
         chart_id=f"savings-chart-{noun}", title=title, description=description,
         series=series, groups=groups,
+    )
+
+
+INCOME = Series("Income from other members", "lap-chart__bar--contracted")
+SPEND = Series("Spend", "lap-chart__bar--standalone")
+
+
+def income_chart(report: IncomeReport) -> Markup:
+    """Income against spend per borough."""
+    return horizontal_bar_chart(
+        chart_id="income-chart", title="Income and spend by borough",
+        description=(
+            "Horizontal bar chart: for each borough, its income from selling to other members "
+            "and its spend. The table that follows gives the same figures and the net position."
+        ),
+        series=[INCOME, SPEND],
+        groups=[BarGroup(row.name, (row.income, row.spend)) for row in report.rows],
     )

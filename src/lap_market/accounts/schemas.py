@@ -7,7 +7,6 @@ from typing import Annotated, Generic, TypeVar
 from pydantic import (
     AfterValidator,
     BaseModel,
-    ConfigDict,
     Field,
     StringConstraints,
     ValidationInfo,
@@ -15,7 +14,7 @@ from pydantic import (
 )
 
 from lap_market.accounts.models import OrgKind, Role
-from lap_market.primitives import Id, Input
+from lap_market.primitives import Id, Strict
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
@@ -30,10 +29,6 @@ def _email(value: str) -> str:
 Email = Annotated[str, AfterValidator(_email)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Password = Annotated[str, Field(min_length=12, max_length=200)]
-
-
-class Strict(Input):
-    model_config = ConfigDict(extra="forbid")
 
 
 class OrganisationCreate(Strict):

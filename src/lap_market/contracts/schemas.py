@@ -6,9 +6,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ValidationInfo, field_validator
 
 from lap_market.money import Money
-from lap_market.primitives import BusinessDate, Id, Input
-
-MAX_QUANTITY = Decimal("1000000000")
+from lap_market.primitives import MAX_QUANTITY, BusinessDate, Id, Input
 
 
 class DirectCommissionCreate(Input):

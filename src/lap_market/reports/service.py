@@ -20,6 +20,7 @@ from lap_market.accounts.models import Organisation, Role, User
 from lap_market.catalogue.models import Category
 from lap_market.clock import start_of_london_day
 from lap_market.contracts.models import Contract
+from lap_market.csv_cells import safe_cell
 from lap_market.errors import Forbidden, Invalid
 from lap_market.money import from_pence
 from lap_market.reports.schemas import GroupBy, SavingsFigures, SavingsReport, SavingsRow, Scope
@@ -226,8 +227,3 @@ def _csv_figures(figures: SavingsFigures) -> list[str]:
     ]
 
 
-def safe_cell(value: str) -> str:
-    # A spreadsheet would run a cell starting with one of these as a formula.
-    if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value

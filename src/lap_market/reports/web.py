@@ -11,7 +11,7 @@ from lap_market.accounts.deps import WebUser
 from lap_market.accounts.models import Organisation
 from lap_market.db import SessionDep
 from lap_market.errors import Invalid
-from lap_market.primitives import Line, business_date
+from lap_market.primitives import Line, form_date
 from lap_market.reports import service
 from lap_market.reports.api import csv_response
 from lap_market.reports.charts import savings_chart
@@ -31,16 +31,9 @@ GroupQuery = Annotated[Line, Query(max_length=20)]
 
 
 def _parse_date(value: str, name: str, errors: dict[str, str]) -> date | None:
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        return business_date(date.fromisoformat(value))
-    except ValueError:
-        errors[name] = (
-            f"{DATE_LABELS[name]} must be a real date from 2000 to 2100, for example 2026-04-01"
-        )
-        return None
+    """An optional report date filter; a bad one is named by its label."""
+    invalid = f"{DATE_LABELS[name]} must be a real date from 2000 to 2100, for example 2026-04-01"
+    return form_date(value.strip(), name, errors, invalid=invalid, missing=None)
 
 
 def _query(group_by: str, from_text: str, to_text: str) -> str:

@@ -22,6 +22,7 @@ from lap_market.accounts.models import Organisation, User
 from lap_market.audit import service as audit
 from lap_market.clock import clock, format_london
 from lap_market.config import Settings
+from lap_market.csv_cells import safe_cell
 from lap_market.errors import Conflict, Invalid, NotFound
 from lap_market.money import from_pence
 from lap_market.notifications import events
@@ -245,14 +246,6 @@ CSV_COLUMNS = [
 ]
 
 
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # Spreadsheet formula injection: a cell must never start with a formula character.
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
 def evaluation_csv(session: Session, actor: User, tender_id: int, lot_id: int) -> str:
     """Every bid of the lot (withdrawn ones too) with its scores, for the record."""
     tender = get_tender_for_officer(session, actor, tender_id)
@@ -270,7 +263,7 @@ def evaluation_csv(session: Session, actor: User, tender_id: int, lot_id: int) -
         r = rows.get(b.public_id)
         writer.writerow(
             [
-                _cell(v)
+                safe_cell(v)
                 for v in (
                     b.public_id,
                     lot.number,

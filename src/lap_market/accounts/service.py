@@ -11,6 +11,7 @@ from lap_market.accounts.models import (
     Role,
     User,
 )
+from lap_market.accounts.policy import require_admin
 from lap_market.accounts.schemas import OrganisationCreate, UserCreate, UserUpdate
 from lap_market.accounts.security import hash_password, verify_password
 from lap_market.audit import service as audit
@@ -18,18 +19,11 @@ from lap_market.clock import clock
 from lap_market.config import Settings
 from lap_market.errors import (
     Conflict,
-    Forbidden,
     Invalid,
     NotFound,
     Unauthenticated,
 )
 from lap_market.notifications import events
-
-
-def require_admin(actor: User) -> None:
-    """Only admins manage organisations and users."""
-    if actor.role != Role.ADMIN:
-        raise Forbidden("Only an admin may manage organisations and users.")
 
 
 def get_organisation(session: Session, organisation_id: int) -> Organisation:

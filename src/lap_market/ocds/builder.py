@@ -46,6 +46,7 @@ from lap_market.demand.models import Demand
 from lap_market.money import from_pence, round_pennies
 from lap_market.ocds import schemas as o
 from lap_market.ocds.contracts import ContractFacts, contract_release_part, contract_stages
+from lap_market.ocds.policy import closed_at
 from lap_market.tenders import workdays
 from lap_market.tenders.models import (
     Amendment,
@@ -124,23 +125,6 @@ class TenderFacts:
 def ocid_for(prefix: str, tender: Tender) -> str:
     """The tender's Open Contracting ID: the publisher's prefix and the tender reference."""
     return f"{prefix}-{tender.reference}"
-
-
-def is_public(tender: Tender) -> bool:
-    """Only tenders that were published appear (a draft, even a cancelled one, never does)."""
-    return tender.published_at is not None
-
-
-def closed_at(tender: Tender, now: datetime) -> datetime | None:
-    """When bidding closed, if it has: the deadline passed before any cancellation."""
-    if tender.published_at is None or tender.submission_deadline is None:
-        return None
-    deadline = as_utc(tender.submission_deadline)
-    if deadline > now:
-        return None
-    if tender.cancelled_at is not None and as_utc(tender.cancelled_at) < deadline:
-        return None
-    return deadline
 
 
 def standstill_over_at(award: Award) -> datetime:

@@ -27,7 +27,7 @@ from lap_market.contract_management.models import (
 from lap_market.contracts.models import Contract
 from lap_market.demand.models import Demand, DemandStatus
 from lap_market.errors import NotFound
-from lap_market.ocds import builder
+from lap_market.ocds import builder, policy
 from lap_market.ocds.contracts import ContractFacts
 from lap_market.ocds.schemas import Publisher, Release, ReleasePackage
 from lap_market.reference import PARTNERSHIP_NAME
@@ -56,7 +56,7 @@ def release_package_for_tender(
 ) -> ReleasePackage:
     """Every release of one published tender so far; 404 for a draft or an unknown id."""
     tender = session.get(Tender, tender_id)
-    if tender is None or not builder.is_public(tender):
+    if tender is None or not policy.is_public(tender):
         raise NotFound(f"There is no published tender {tender_id}.", field="tender_id")
     now = clock.now()
     releases = _releases(session, [tender], now=now, since=None, settings=settings)
@@ -155,7 +155,7 @@ def _facts(
         select(Question.tender_id, Question.asked_at).where(col(Question.tender_id).in_(ids))
     ).all():
         questions[tender_id].append(asked_at)
-    tenderers = _tenderers(session, [t for t in tenders if builder.closed_at(t, now) is not None])
+    tenderers = _tenderers(session, [t for t in tenders if policy.closed_at(t, now) is not None])
 
     org_ids = {d.borough_id for group in demands.values() for d in group}
     org_ids |= {d.borough_id for group in history.tender_demands.values() for d in group}

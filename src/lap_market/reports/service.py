@@ -16,13 +16,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, case, col, func, select
 
-from lap_market.accounts.models import Organisation, Role, User
+from lap_market.accounts.models import Organisation, User
 from lap_market.catalogue.models import Category
 from lap_market.clock import start_of_london_day
 from lap_market.contracts.models import Contract
 from lap_market.csv_cells import safe_cell
-from lap_market.errors import Forbidden, Invalid
+from lap_market.errors import Invalid
 from lap_market.money import from_pence
+from lap_market.reports.policy import report_scope
 from lap_market.reports.schemas import GroupBy, SavingsFigures, SavingsReport, SavingsRow, Scope
 
 ONE_PLACE = Decimal("0.1")
@@ -35,23 +36,6 @@ _KEY_COLUMNS: dict[GroupBy, Any] = {
     GroupBy.CATEGORY: Contract.category_id,
     GroupBy.PROVIDER: Contract.supplier_id,
 }
-
-
-def report_scope(actor: User) -> Scope:
-    """Which contracts ``actor`` may total, and whether they may see the savings on them.
-
-    Officers see every contract; a borough manager only its borough's (as buyer); a provider
-    only its own contracts (as supplier). A provider sees the values of its contracts but not
-    their standalone values or savings: those are what the boroughs would have paid other
-    providers, i.e. the savings of others, so its rows carry null saving fields.
-    """
-    if actor.role == Role.PROCUREMENT_OFFICER:
-        return Scope.PARTNERSHIP
-    if actor.role == Role.BOROUGH_MANAGER:
-        return Scope.BOROUGH
-    if actor.role == Role.PROVIDER:
-        return Scope.PROVIDER
-    raise Forbidden("Only procurement officers, borough managers and providers see savings.")
 
 
 def parse_group_by(value: str | None) -> GroupBy:

@@ -12,7 +12,7 @@ from lap_market.accounts.models import Organisation
 from lap_market.db import SessionDep
 from lap_market.errors import Invalid
 from lap_market.primitives import Line, form_date
-from lap_market.reports import service
+from lap_market.reports import policy, service
 from lap_market.reports.api import csv_response
 from lap_market.reports.charts import savings_chart
 from lap_market.reports.schemas import GroupBy
@@ -51,7 +51,7 @@ def savings_page(
     to_text: ToQuery = "",
 ) -> Response:
     """The savings dashboard: headline figures, a chart and table per grouping, CSV link."""
-    scope = service.report_scope(user)
+    scope = policy.report_scope(user)
     grouping = service.parse_group_by(group_by)
     errors: dict[str, str] = {}
     from_date = _parse_date(from_text, "from", errors)

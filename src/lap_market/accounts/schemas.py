@@ -14,7 +14,7 @@ from pydantic import (
 )
 
 from lap_market.accounts.models import OrgKind, Role
-from lap_market.primitives import Id, Strict
+from lap_market.primitives import Id, Input, Strict
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
@@ -79,6 +79,14 @@ class MeRead(BaseModel):
 class PasswordChange(Strict):
     current_password: Annotated[str, Field(min_length=1, max_length=200)]
     new_password: Password
+
+
+class LoginForm(Input):
+    """The sign-in form; a blank field is named by the route, in the page's own words."""
+
+    email: Annotated[str, Field(max_length=254)] = ""
+    password: Annotated[str, Field(max_length=200)] = ""
+    next: Annotated[str, Field(max_length=500)] = "/dashboard"
 
 
 class PasswordChangeForm(PasswordChange):

@@ -106,33 +106,11 @@ def savings_report(
     """
     scope = report_scope(actor)
     grouping = parse_group_by(group_by)
-    if from_date is not None and to_date is not None and to_date < from_date:
-        raise Invalid("to must be the same as or after from.", field="to")
+    problem = range_problem(from_date, to_date)
+    if problem is not None:
+        raise problem
     savings_visible = scope != Scope.PROVIDER
-
-    key_column = _KEY_COLUMNS[grouping]
-    query = sa.select(
-        key_column,
-        func.count(),
-        func.sum(Contract.value_pence),
-        func.sum(func.coalesce(Contract.standalone_value_pence, Contract.value_pence)),
-        func.sum(case((col(Contract.standalone_value_pence).is_(None), 1), else_=0)),
-    ).group_by(key_column)
-    if scope == Scope.BOROUGH:
-        query = query.where(col(Contract.buyer_id) == actor.organisation_id)
-    elif scope == Scope.PROVIDER:
-        query = query.where(col(Contract.supplier_id) == actor.organisation_id)
-    if from_date is not None:
-        query = query.where(col(Contract.issued_at) >= _start_of(from_date))
-    if to_date is not None:
-        query = query.where(col(Contract.issued_at) < _start_of(to_date + timedelta(days=1)))
-    # Five columns is more than sqlmodel's typed select() takes, hence SQLAlchemy's.
-    result = session.exec(query).all()  # type: ignore[call-overload]
-    sums = {
-        int(key): _Sums(int(count), int(value or 0), int(standalone or 0), int(missing or 0))
-        for key, count, value, standalone, missing in result
-    }
-
+    sums = _sums(session, actor, scope, grouping, from_date, to_date)
     labels = _labels(session, grouping, list(sums))
     rows: list[SavingsRow] = []
     total = _Sums()
@@ -152,6 +130,40 @@ def savings_report(
         from_date=from_date, to_date=to_date, rows=rows,
         totals=SavingsFigures(**total.figures(savings_visible=savings_visible)),
     )
+
+
+def range_problem(from_date: date | None, to_date: date | None) -> Invalid | None:
+    """Why the date range cannot be reported (it ends before it starts), or None."""
+    if from_date is not None and to_date is not None and to_date < from_date:
+        return Invalid("to must be the same as or after from.", field="to")
+    return None
+
+
+def _sums(
+    session: Session, actor: User, scope: Scope, grouping: GroupBy,
+    from_date: date | None, to_date: date | None,
+) -> dict[int, _Sums]:
+    """The database's totals per group, over the contracts ``scope`` lets the actor see."""
+    key_column = _KEY_COLUMNS[grouping]
+    query = sa.select(
+        key_column,
+        func.count(),
+        func.sum(Contract.value_pence),
+        func.sum(func.coalesce(Contract.standalone_value_pence, Contract.value_pence)),
+        func.sum(case((col(Contract.standalone_value_pence).is_(None), 1), else_=0)),
+    ).group_by(key_column)
+    if scope == Scope.BOROUGH:
+        query = query.where(col(Contract.buyer_id) == actor.organisation_id)
+    elif scope == Scope.PROVIDER:
+        query = query.where(col(Contract.supplier_id) == actor.organisation_id)
+    if from_date is not None:
+        query = query.where(col(Contract.issued_at) >= _start_of(from_date))
+    if to_date is not None:
+        query = query.where(col(Contract.issued_at) < _start_of(to_date + timedelta(days=1)))
+    return {
+        int(key): _Sums(int(count), int(value or 0), int(standalone or 0), int(missing or 0))
+        for key, count, value, standalone, missing in session.execute(query).all()
+    }
 
 
 def _start_of(day: date) -> datetime:

@@ -56,16 +56,11 @@ def savings_page(
     errors: dict[str, str] = {}
     from_date = _parse_date(from_text, "from", errors)
     to_date = _parse_date(to_text, "to", errors)
-    report = None
-    if not errors:
-        try:
-            report = service.savings_report(
-                session, user, group_by=grouping, from_date=from_date, to_date=to_date
-            )
-        except Invalid as exc:
-            if exc.field not in DATE_LABELS:
-                raise
-            errors[exc.field] = exc.detail
+    if not errors and (problem := service.range_problem(from_date, to_date)):
+        errors[problem.field or "to"] = problem.detail
+    report = None if errors else service.savings_report(
+        session, user, group_by=grouping, from_date=from_date, to_date=to_date
+    )
     organisation = session.get(Organisation, user.organisation_id)
     context: dict[str, Any] = {
         "report": report,

@@ -29,7 +29,7 @@ from lap_market.rounds.schemas import RoundConfirm, RoundCreate, RoundExtend
 from lap_market.templating import render
 from lap_market.web.actions import FormAction, NoFields, form_action, read_form, redirect, refused
 from lap_market.web.deps import web_router
-from lap_market.web.forms import FormErrors, london_local, parse_form
+from lap_market.web.forms import london_local, parse_form
 
 router = web_router()
 Reader = Annotated[User, Depends(web_role(Role.PROCUREMENT_OFFICER, Role.BOROUGH_MANAGER))]
@@ -151,12 +151,14 @@ def round_page(request: Request, session: SessionDep, user: Reader, round_id: in
     return _round_page(request, session, user, round_id)
 
 
-def _page_errors(errors: dict[str, str]) -> dict[str, str]:
+def _page_errors(errors: dict[str, str], form: dict[str, str]) -> dict[str, str]:
     """Errors as the round page names its fields: ``categories.0`` belongs to ``categories``,
     and a refused category or unit to the one "Service and unit" choice."""
     errors = _first(errors)
-    if "service" not in errors and ("category" in errors or "unit" in errors):
-        return {"service": errors.get("category") or errors["unit"]}
+    category, unit = errors.pop("category", None), errors.pop("unit", None)
+    if category or unit:
+        chosen = ":" in form.get("service", "")
+        errors["service"] = (category or unit or "") if chosen else "Choose a service and unit"
     return errors
 
 
@@ -170,7 +172,7 @@ def _act(
         model=model,
         run=run,
         page=lambda errors, form: _round_page(request, session, user, round_id,
-                                              errors=_page_errors(errors), form=form),
+                                              errors=_page_errors(errors, form), form=form),
         done=lambda _: f"/rounds/{round_id}",
         message=lambda _: DONE[done],
     )
@@ -206,12 +208,7 @@ def _line(form: dict[str, str], round_id: int) -> DemandCreate:
     data: dict[str, Any] = dict(form)
     category, _, unit = data.pop("service", "").partition(":")
     data.update(category=category, unit=unit, round_id=round_id)
-    try:
-        return parse_form(DemandCreate, data)
-    except FormErrors as exc:
-        if "category" in exc.errors or "unit" in exc.errors:
-            exc.errors["service"] = "Choose a service and unit"
-        raise
+    return parse_form(DemandCreate, data)
 
 
 @router.post("/rounds/{round_id}/lines", response_class=HTMLResponse)

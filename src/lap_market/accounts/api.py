@@ -2,15 +2,16 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request, Response
+from fastapi import Form, Query, Request, Response
 from sqlmodel import Session
 
 from lap_market.accounts import service, sessions
 from lap_market.accounts.deps import (
+    AdminUser,
     ClientAddress,
     CurrentUser,
     SettingsDep,
-    require_role,
+    api_router,
     session_id,
 )
 from lap_market.accounts.models import Organisation, Role, User
@@ -30,8 +31,7 @@ from lap_market.accounts.schemas import (
 from lap_market.db import SessionDep
 from lap_market.primitives import Id, Line, PageNumber
 
-router = APIRouter(prefix="/api/v1", tags=["accounts"])
-AdminUser = Annotated[User, Depends(require_role(Role.ADMIN))]
+router = api_router("accounts")
 
 
 def organisation_read(organisation: Organisation) -> OrganisationRead:

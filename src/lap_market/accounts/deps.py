@@ -4,7 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from lap_market.accounts import sessions
@@ -89,6 +89,18 @@ def require_role(*roles: Role) -> Callable[[User], User]:
         return user
 
     return check
+
+
+def api_router(tag: str) -> APIRouter:
+    """A domain's JSON router: under /api/v1, grouped under ``tag`` in the API docs."""
+    return APIRouter(prefix="/api/v1", tags=[tag])
+
+
+# The API's route-level guards, one per role: 401 without a token, 403 for another role.
+AdminUser = Annotated[User, Depends(require_role(Role.ADMIN))]
+OfficerUser = Annotated[User, Depends(require_role(Role.PROCUREMENT_OFFICER))]
+ProviderUser = Annotated[User, Depends(require_role(Role.PROVIDER))]
+BoroughManagerUser = Annotated[User, Depends(require_role(Role.BOROUGH_MANAGER))]
 
 
 class LoginRequired(DomainError):

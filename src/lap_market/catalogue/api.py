@@ -3,10 +3,9 @@
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Query
 
-from lap_market.accounts.deps import CurrentUser, require_role
-from lap_market.accounts.models import Role, User
+from lap_market.accounts.deps import CurrentUser, ProviderUser, api_router
 from lap_market.catalogue import browse, quotes, reference, service
 from lap_market.catalogue.schemas import (
     CategoryRead,
@@ -21,8 +20,7 @@ from lap_market.db import SessionDep
 from lap_market.paging import Paged, PageNumber, PageSize
 from lap_market.primitives import BusinessDate, Id, Line
 
-router = APIRouter(prefix="/api/v1", tags=["catalogue"])
-ProviderUser = Annotated[User, Depends(require_role(Role.PROVIDER))]
+router = api_router("catalogue")
 
 
 @router.get("/categories", response_model=list[CategoryRead])

@@ -63,11 +63,7 @@ def horizontal_bar_chart(
 ) -> Markup:
     """A horizontal grouped bar chart: one group of bars per ``groups`` entry, one bar per
     series, all on one scale from zero. Values must not be negative."""
-    for group in groups:
-        if len(group.values) != len(series):
-            raise ValueError(f"group {group.label!r} needs one value per series")
-        if any(v < 0 for v in group.values):
-            raise ValueError(f"group {group.label!r} has a negative value")
+    _check(series, groups)
     plot_width = Decimal(WIDTH - LABEL_WIDTH - VALUE_WIDTH)
     largest = max((v for g in groups for v in g.values), default=Decimal(0))
     scale = plot_width / largest if largest > 0 else Decimal(0)
@@ -80,7 +76,31 @@ def horizontal_bar_chart(
         f' aria-labelledby="{escape(chart_id)}-title {escape(chart_id)}-desc" focusable="false">',
         f'<title id="{escape(chart_id)}-title">{escape(title)}</title>',
         f'<desc id="{escape(chart_id)}-desc">{escape(description)}</desc>',
+        *_legend(series),
     ]
+    y = LEGEND_HEIGHT
+    for group in groups:
+        parts.extend(_group(group, series, y, scale, group_height, format_value))
+        y += group_height + GROUP_GAP
+    parts.append(
+        f'<line class="lap-chart__axis" x1="{LABEL_WIDTH}" y1="{LEGEND_HEIGHT - 6}"'
+        f' x2="{LABEL_WIDTH}" y2="{height - 4}"/>'
+    )
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every interpolated text is escaped
+
+
+def _check(series: Sequence[Series], groups: Sequence[BarGroup]) -> None:
+    for group in groups:
+        if len(group.values) != len(series):
+            raise ValueError(f"group {group.label!r} needs one value per series")
+        if any(v < 0 for v in group.values):
+            raise ValueError(f"group {group.label!r} has a negative value")
+
+
+def _legend(series: Sequence[Series]) -> list[str]:
+    """A swatch and label per series, in a row above the plot."""
+    parts = []
     legend_x = LABEL_WIDTH
     for item in series:
         parts.append(
@@ -90,37 +110,38 @@ def horizontal_bar_chart(
             f"{escape(item.label)}</text>"
         )
         legend_x += 30 + 8 * len(item.label)
+    return parts
 
-    y = LEGEND_HEIGHT
-    for group in groups:
-        label_y = Decimal(y) + Decimal(group_height) / 2 + 4
+
+def _group(
+    group: BarGroup, series: Sequence[Series], y: int, scale: Decimal, group_height: int,
+    format_value: Callable[[Decimal], str],
+) -> list[str]:
+    """One group's label and its bars (each with its value printed after it), from ``y``."""
+    label_y = Decimal(y) + Decimal(group_height) / 2 + 4
+    parts = [
+        f'<text class="lap-chart__label" x="{LABEL_WIDTH - 8}" y="{_num(label_y)}"'
+        f' text-anchor="end">{escape(_short(group.label))}</text>'
+    ]
+    bar_y = y
+    for item, value in zip(series, group.values, strict=True):
+        width = value * scale
+        if 0 < width < 1:
+            width = Decimal(1)  # keep a tiny value visible
         parts.append(
-            f'<text class="lap-chart__label" x="{LABEL_WIDTH - 8}" y="{_num(label_y)}"'
-            f' text-anchor="end">{escape(_short(group.label))}</text>'
+            f'<rect class="lap-chart__bar {escape(item.css_class)}" x="{LABEL_WIDTH}"'
+            f' y="{bar_y}" width="{_num(width)}" height="{BAR_HEIGHT}"/>'
+            f'<text class="lap-chart__value" x="{_num(LABEL_WIDTH + width + 6)}"'
+            f' y="{bar_y + BAR_HEIGHT - 3}">{escape(format_value(value))}</text>'
         )
-        bar_y = y
-        for item, value in zip(series, group.values, strict=True):
-            width = value * scale
-            if 0 < width < 1:
-                width = Decimal(1)  # keep a tiny value visible
-            parts.append(
-                f'<rect class="lap-chart__bar {escape(item.css_class)}" x="{LABEL_WIDTH}"'
-                f' y="{bar_y}" width="{_num(width)}" height="{BAR_HEIGHT}"/>'
-                f'<text class="lap-chart__value" x="{_num(LABEL_WIDTH + width + 6)}"'
-                f' y="{bar_y + BAR_HEIGHT - 3}">{escape(format_value(value))}</text>'
-            )
-            bar_y += BAR_HEIGHT + BAR_GAP
-        y += group_height + GROUP_GAP
-    parts.append(
-        f'<line class="lap-chart__axis" x1="{LABEL_WIDTH}" y1="{LEGEND_HEIGHT - 6}"'
-        f' x2="{LABEL_WIDTH}" y2="{height - 4}"/>'
-    )
-    parts.append("</svg>")
-    return Markup("".join(parts))  # noqa: S704 - every interpolated text above is escaped
+        bar_y += BAR_HEIGHT + BAR_GAP
+    return parts
 
 
 CONTRACTED = Series("Contracted value", "lap-chart__bar--contracted")
 STANDALONE = Series("Standalone value", "lap-chart__bar--standalone")
+
+
 def savings_chart(report: SavingsReport) -> Markup:
     """Contracted against standalone value per group; contracted only in a provider's view."""
     noun = report.group_by.value  # borough, category or provider

@@ -11,22 +11,12 @@ from lap_market.clock import as_utc, clock, london_date
 from lap_market.config import Settings
 from lap_market.modeling import pk
 from lap_market.notifications.dispatch import claim
+from lap_market.notifications.periodic import working_days_before
 from lap_market.rounds import notices
 from lap_market.rounds.models import DemandRound, RoundStatus
 from lap_market.rounds.service import awaited_borough_ids, persist_closed, record_reminders
-from lap_market.tenders.workdays import is_working_day
 
 REMINDER_DAYS = (1, 5)  # nearest first: when both fall due at once, only it is sent
-
-
-def working_days_before(day: date, n: int) -> date:
-    """The date ``n`` working days before ``day`` (``day`` itself is not counted)."""
-    counted = 0
-    while counted < n:
-        day -= timedelta(days=1)
-        if is_working_day(day):
-            counted += 1
-    return day
 
 
 @jobs.periodic("rounds.close_due", every=timedelta(minutes=1))

@@ -2,11 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import Path, Request, Response
 from fastapi.responses import PlainTextResponse
 
-from lap_market.accounts.deps import CurrentUser, SettingsDep, require_role
-from lap_market.accounts.models import Organisation, Role, User
+from lap_market.accounts.deps import CurrentUser, OfficerUser, SettingsDep, api_router
+from lap_market.accounts.models import Organisation, User
 from lap_market.clock import as_utc
 from lap_market.db import SessionDep
 from lap_market.money import from_pence
@@ -36,8 +36,8 @@ from lap_market.tenders.schemas import (
     TenderUpdate,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["tenders"])
-Officer = Annotated[User, Depends(require_role(Role.PROCUREMENT_OFFICER))]
+router = api_router("tenders")
+Officer = OfficerUser
 NotificationId = Annotated[
     Line, Path(max_length=32, description="The notification's public id")
 ]

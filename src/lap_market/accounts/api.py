@@ -43,7 +43,7 @@ def user_read(session: Session, user: User) -> UserRead:
     """API view of a user with their organisation."""
     organisation = service.get_organisation(session, user.organisation_id)
     return UserRead(
-        id=user.id, email=user.email, name=user.name, role=user.role,  # type: ignore[arg-type]
+        id=user.id, email=user.email, name=user.name, role=user.role,
         is_active=user.is_active, organisation=organisation_read(organisation),
         created_at=user.created_at,
     )
@@ -95,7 +95,7 @@ def me(session: SessionDep, user: CurrentUser) -> MeRead:
     """The signed-in user, their role and organisation."""
     organisation = service.get_organisation(session, user.organisation_id)
     return MeRead(
-        id=user.id, email=user.email, name=user.name, role=user.role,  # type: ignore[arg-type]
+        id=user.id, email=user.email, name=user.name, role=user.role,
         organisation=organisation_read(organisation),
     )
 

@@ -15,6 +15,7 @@ from lap_market.clock import clock
 from lap_market.config import Settings
 from lap_market.db import SessionDep
 from lap_market.errors import DomainError, Forbidden, Unauthenticated
+from lap_market.modeling import pk
 
 SESSION_COOKIE = "lap_session"
 
@@ -124,7 +125,7 @@ def web_user_optional(request: Request, session: SessionDep, settings: SettingsD
     # The page shell shows who is signed in, even on error pages rendered after a rollback
     # has expired the ORM object, so it keeps a plain snapshot.
     request.state.user = SignedIn(
-        id=user.id, name=user.name, email=user.email, role=user.role,  # type: ignore[arg-type]
+        id=pk(user), name=user.name, email=user.email, role=user.role,
         organisation_id=user.organisation_id,
     )
     return user

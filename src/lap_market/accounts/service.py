@@ -23,6 +23,7 @@ from lap_market.errors import (
     NotFound,
     Unauthenticated,
 )
+from lap_market.modeling import pk
 from lap_market.notifications import events
 
 
@@ -145,7 +146,7 @@ def create_user(session: Session, actor: User | None, *, data: UserCreate) -> Us
         email=data.email,
         name=data.name,
         role=data.role,
-        organisation_id=organisation.id,  # type: ignore[arg-type]
+        organisation_id=pk(organisation),
         password_hash=hash_password(data.password),
         created_at=clock.now(),
     )

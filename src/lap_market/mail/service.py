@@ -17,10 +17,11 @@ from lap_market.config import get_settings
 from lap_market.errors import Conflict, Invalid, NotFound
 from lap_market.mail.models import OutboxMessage, OutboxStatus
 from lap_market.mail.policy import require_outbox_reader
+from lap_market.modeling import rowcount, table_of
 from lap_market.tenders.models import Tender
 
 PREFERENCES_PATH = "/account/notifications"
-OUTBOX: sa.Table = OutboxMessage.__table__  # type: ignore[attr-defined]
+OUTBOX: sa.Table = table_of(OutboxMessage)
 
 
 def absolute_url(path: str, public_url: str | None = None) -> str:
@@ -151,7 +152,7 @@ def resend(session: Session, actor: User, public_id: str) -> OutboxMessage:
         .values(status=OutboxStatus.PENDING.value, next_attempt_at=clock.now(), attempts=0,
                 lease_until=None)
     )
-    if not changed.rowcount:  # type: ignore[attr-defined]
+    if not rowcount(changed):
         raise Conflict("This message is still waiting to be sent.", field="status")
     session.refresh(message)
     audit.record(session, actor, action="email.resend", object_type="outbox_message",

@@ -9,7 +9,7 @@ from sqlmodel import Session
 from lap_market import mail
 from lap_market.accounts.models import User
 from lap_market.clock import clock
-from lap_market.modeling import pk
+from lap_market.modeling import pk, table_of
 from lap_market.notifications.kinds import Mode
 from lap_market.notifications.messages import Rendered
 from lap_market.notifications.models import DigestItem, NotificationMark
@@ -70,7 +70,7 @@ def claim(session: Session, key: str) -> bool:
     opened as the transaction's first statement."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = NotificationMark.__table__  # type: ignore[attr-defined]
+    table = table_of(NotificationMark)
     statement = (
         insert(table).values(key=key, created_at=clock.now())
         .on_conflict_do_nothing(index_elements=["key"])

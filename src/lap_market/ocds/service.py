@@ -97,21 +97,21 @@ def _releases(
     """Load what the tenders' releases need, in a fixed number of queries, and build them."""
     if not tenders:
         return []
-    ids = [t.id for t in tenders]
+    ids = [pk(t) for t in tenders]
     amendments = _by_tender(session.exec(
         select(Amendment).where(col(Amendment.tender_id).in_(ids)).order_by(col(Amendment.number))
     ).all())
     awards = _by_tender(session.exec(
         select(Award).where(col(Award.tender_id).in_(ids)).order_by(col(Award.id))
     ).all())
-    contracts = _contracts(session, ids)  # type: ignore[arg-type]
+    contracts = _contracts(session, ids)
     # Only tenders with a release in the window are worth loading in full.
     wanted = [
         t for t in tenders
         if any(
             since is None or stage.date >= since
             for stage in builder.stages(
-                t, amendments[t.id], awards[t.id], now, contracts[t.id]  # type: ignore[index]
+                t, amendments[pk(t)], awards[pk(t)], now, contracts[pk(t)]
             )
         )
     ]
@@ -119,7 +119,7 @@ def _releases(
         return []
     facts = _facts(session, wanted, amendments, awards, now)
     for item in facts:
-        item.contracts = contracts[item.tender.id]  # type: ignore[index]
+        item.contracts = contracts[pk(item.tender)]
     releases = [
         release
         for item in facts
@@ -272,7 +272,7 @@ def _cancellations(session: Session, tender_ids: list[int], lot_ids: list[int]) 
         for demand in session.exec(
             select(Demand).where(col(Demand.id).in_(list(wanted))).order_by(col(Demand.id))
         ).all():
-            kind, owner = wanted[demand.id]  # type: ignore[index]
+            kind, owner = wanted[pk(demand)]
             target = found.lot_demands if kind == "lot" else found.tender_demands
             target[owner].append(demand)
     return found
@@ -320,7 +320,8 @@ def _contracts(session: Session, tender_ids: list[int]) -> dict[int, list[Contra
     ).all():
         by_id[invoice.contract_id].payments.append(invoice)
     for item in by_id.values():
-        found[item.contract.tender_id].append(item)  # type: ignore[index]
+        if item.contract.tender_id is not None:  # always, for these tenders' contracts
+            found[item.contract.tender_id].append(item)
     return found
 
 

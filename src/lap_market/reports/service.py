@@ -22,6 +22,7 @@ from lap_market.clock import start_of_london_day
 from lap_market.contracts.models import Contract
 from lap_market.csv_cells import safe_cell
 from lap_market.errors import Invalid
+from lap_market.modeling import pk
 from lap_market.money import from_pence
 from lap_market.reports.policy import report_scope
 from lap_market.reports.schemas import GroupBy, SavingsFigures, SavingsReport, SavingsRow, Scope
@@ -179,10 +180,10 @@ def _labels(
         return {}
     if grouping == GroupBy.CATEGORY:
         categories = session.exec(select(Category).where(col(Category.id).in_(ids))).all()
-        return {c.id: (c.code, c.name, None) for c in categories}  # type: ignore[misc]
+        return {pk(c): (c.code, c.name, None) for c in categories}
     organisations = session.exec(select(Organisation).where(col(Organisation.id).in_(ids))).all()
     return {
-        o.id: (o.name, o.name, o.gss_code if grouping == GroupBy.BOROUGH else None)  # type: ignore[misc]
+        pk(o): (o.name, o.name, o.gss_code if grouping == GroupBy.BOROUGH else None)
         for o in organisations
     }
 

@@ -24,9 +24,10 @@ from sqlmodel import Session, col
 
 from lap_market.accounts.models import User
 from lap_market.catalogue.pricing import DAYS_PER_YEAR, RateCard, load_rate_cards, term_days
+from lap_market.catalogue.reference import UnitInfo
 from lap_market.clock import clock
 from lap_market.demand.models import Demand, DemandStatus
-from lap_market.demand.service import UnitInfo, unit_index
+from lap_market.demand.service import unit_index
 from lap_market.modeling import pk
 from lap_market.money import from_pence, round_pennies
 from lap_market.rounds import policy

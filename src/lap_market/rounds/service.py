@@ -19,7 +19,7 @@ from lap_market.clock import as_utc, clock
 from lap_market.demand import service as demand_service
 from lap_market.demand.models import Demand
 from lap_market.errors import Conflict, Invalid, NotFound
-from lap_market.modeling import pk
+from lap_market.modeling import pk, rowcount
 from lap_market.rounds import notices, policy
 from lap_market.rounds.models import (
     DemandRound,
@@ -208,7 +208,7 @@ def extend(session: Session, actor: User, round_id: int, *, data: RoundExtend) -
         .values(closes_at=new_close, closes_set_at=now, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(result) != 1:
         raise policy.closed_conflict(round_)
     session.refresh(round_)
     session.add(RoundExtension(round_id=round_id, previous_closes_at=previous, closes_at=new_close,
@@ -232,7 +232,7 @@ def persist_closed(session: Session, round_: DemandRound) -> bool:
         .execution_options(synchronize_session=False)
     )
     session.refresh(round_)
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(result) != 1:
         return False
     excluded = awaited_borough_ids(session, pk(round_))
     audit.record(session, None, action="round.closed", object_type="demand_round",

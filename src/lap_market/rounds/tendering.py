@@ -12,7 +12,7 @@ from lap_market.audit import service as audit
 from lap_market.clock import clock
 from lap_market.demand.models import Demand, DemandStatus
 from lap_market.errors import Conflict
-from lap_market.modeling import pk
+from lap_market.modeling import pk, rowcount
 from lap_market.rounds import policy
 from lap_market.rounds.grid import origin
 from lap_market.rounds.models import DemandRound, ReturnStatus, RoundReturn, RoundStatus
@@ -41,7 +41,7 @@ def _claim(session: Session, round_: DemandRound) -> None:
         .values(status=RoundStatus.TENDERED, tendered_at=clock.now(), updated_at=clock.now())
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(result) != 1:
         session.refresh(round_)
         raise Conflict(f"Demand round {round_.reference} has already been pooled into a tender.",
                        field="status")

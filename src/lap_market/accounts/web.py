@@ -1,9 +1,11 @@
 """Admin pages (organisations and users) and the user's own password page."""
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel
 
 from lap_market.accounts import service, sessions
 from lap_market.accounts.deps import (
@@ -28,7 +30,8 @@ from lap_market.web.deps import web_router
 
 router = web_router()
 AdminPage = Annotated[User, Depends(web_role(Role.ADMIN))]
-UserId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
 class _ActiveForm(Input):
@@ -55,14 +58,26 @@ def users_page(request: Request, session: SessionDep, admin: AdminPage) -> Respo
     return _users_page(request, session, admin)
 
 
+def _on_users_page(
+    request: Request, session: SessionDep, admin: User, *, model: type[M],
+    run: Callable[[M], T], message: Callable[[T], str],
+) -> FormAction[M, T]:
+    """An admin's action on the users page, which shows any refusal and then the result."""
+    return FormAction(
+        model=model,
+        run=run,
+        page=lambda errors, form: _users_page(request, session, admin, errors=errors, form=form),
+        done=lambda _result: "/admin/users",
+        message=message,
+    )
+
+
 @router.post("/admin/users", response_class=HTMLResponse)
 async def add_user(request: Request, session: SessionDep, admin: AdminPage) -> Response:
     """Add a user from the form."""
-    return await form_action(request, session, FormAction(
-        model=UserCreate,
+    return await form_action(request, session, _on_users_page(
+        request, session, admin, model=UserCreate,
         run=lambda data: service.create_user(session, admin, data=data),
-        page=lambda errors, form: _users_page(request, session, admin, errors=errors, form=form),
-        done=lambda _user: "/admin/users",
         message=lambda user: f"{user.name} can now sign in as {user.email}.",
     ))
 
@@ -72,26 +87,22 @@ async def set_active(
     request: Request, session: SessionDep, admin: AdminPage, user_id: Id
 ) -> Response:
     """Activate or deactivate a user."""
-    return await form_action(request, session, FormAction(
-        model=_ActiveForm,
+    return await form_action(request, session, _on_users_page(
+        request, session, admin, model=_ActiveForm,
         run=lambda data: service.update_user(
             session, admin, user_id, data=UserUpdate(is_active=data.active == "true")),
-        page=lambda errors, form: _users_page(request, session, admin, errors=errors),
-        done=lambda _user: "/admin/users",
         message=lambda user: f"{user.name} is now {'active' if user.is_active else 'inactive'}.",
     ))
 
 
 @router.post("/admin/users/{user_id}/sessions/end", response_class=HTMLResponse)
 async def end_sessions(
-    request: Request, session: SessionDep, admin: AdminPage, user_id: UserId
+    request: Request, session: SessionDep, admin: AdminPage, user_id: Id
 ) -> Response:
     """Sign a user out everywhere."""
-    return await form_action(request, session, FormAction(
-        model=NoFields,
+    return await form_action(request, session, _on_users_page(
+        request, session, admin, model=NoFields,
         run=lambda _: service.end_user_sessions(session, admin, user_id),
-        page=lambda errors, form: _users_page(request, session, admin, errors=errors),
-        done=lambda _ended: "/admin/users",
         message=lambda ended: f"Signed out of {ended} session{'s' if ended != 1 else ''}.",
     ))
 

@@ -36,6 +36,14 @@ def _parse_date(value: str, name: str, errors: dict[str, str]) -> date | None:
     return form_date(value.strip(), name, errors, invalid=invalid, missing=None)
 
 
+def _dates(from_text: str, to_text: str) -> tuple[date | None, date | None, dict[str, str]]:
+    """The report's date filters, and what is wrong with them by field."""
+    errors: dict[str, str] = {}
+    from_date = _parse_date(from_text, "from", errors)
+    to_date = _parse_date(to_text, "to", errors)
+    return from_date, to_date, errors
+
+
 def _query(group_by: str, from_text: str, to_text: str) -> str:
     params = {"group_by": group_by, "from": from_text.strip(), "to": to_text.strip()}
     return urlencode({k: v for k, v in params.items() if v})
@@ -53,9 +61,7 @@ def savings_page(
     """The savings dashboard: headline figures, a chart and table per grouping, CSV link."""
     scope = policy.report_scope(user)
     grouping = service.parse_group_by(group_by)
-    errors: dict[str, str] = {}
-    from_date = _parse_date(from_text, "from", errors)
-    to_date = _parse_date(to_text, "to", errors)
+    from_date, to_date, errors = _dates(from_text, to_text)
     if not errors and (problem := service.range_problem(from_date, to_date)):
         errors[problem.field or "to"] = problem.detail
     report = None if errors else service.savings_report(
@@ -95,9 +101,7 @@ def savings_csv(
     to_text: ToQuery = "",
 ) -> Response:
     """The savings report as a CSV download, for the signed-in user's view."""
-    errors: dict[str, str] = {}
-    from_date = _parse_date(from_text, "from", errors)
-    to_date = _parse_date(to_text, "to", errors)
+    from_date, to_date, errors = _dates(from_text, to_text)
     if errors:
         field, message = next(iter(errors.items()))
         raise Invalid(message, field=field)

@@ -11,7 +11,9 @@ from fastapi.responses import HTMLResponse
 from jinja2_fragments.fastapi import Jinja2Blocks
 from markupsafe import Markup, escape
 
+from lap_market.accounts.policy import is_admin, is_borough_manager, is_officer, is_provider
 from lap_market.accounts.security import csrf_token_for
+from lap_market.audit.policy import can_read_log
 from lap_market.clock import format_london
 from lap_market.db import REPO_ROOT
 from lap_market.money import format_gbp
@@ -64,6 +66,12 @@ templates.env.filters["gbp"] = format_gbp
 templates.env.filters["when"] = _date
 templates.env.filters["qty"] = _quantity
 templates.env.globals["service_name"] = "LAP Market"
+# What a role is, for the pages (the navigation, the dashboard): the same predicates the
+# services use, so a page never decides on a role by comparing its name.
+templates.env.globals.update(
+    is_admin=is_admin, is_officer=is_officer, is_provider=is_provider,
+    is_borough_manager=is_borough_manager, can_read_log=can_read_log,
+)
 
 
 def is_htmx(request: Request) -> bool:

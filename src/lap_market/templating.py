@@ -17,6 +17,7 @@ from lap_market.audit.policy import can_read_log
 from lap_market.clock import format_london
 from lap_market.db import REPO_ROOT
 from lap_market.money import format_gbp
+from lap_market.tenders.policy import can_cancel
 
 # Set by lap_market.web.actions.redirect; read here so every page shows it without asking.
 FLASH_COOKIE = "lap_flash"
@@ -72,6 +73,8 @@ templates.env.globals.update(
     is_admin=is_admin, is_officer=is_officer, is_provider=is_provider,
     is_borough_manager=is_borough_manager, can_read_log=can_read_log,
 )
+# Rules pages show or hide actions by, decided in the domains' policies (never in templates).
+templates.env.globals["can_cancel"] = can_cancel
 
 
 def is_htmx(request: Request) -> bool:

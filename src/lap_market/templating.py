@@ -3,6 +3,7 @@
 from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import unquote
 
@@ -68,11 +69,12 @@ templates.env.filters["when"] = _date
 templates.env.filters["qty"] = _quantity
 templates.env.globals["service_name"] = "LAP Market"
 # What a role is, for the pages (the navigation, the dashboard): the same predicates the
-# services use, so a page never decides on a role by comparing its name.
-templates.env.globals.update(
-    is_admin=is_admin, is_officer=is_officer, is_provider=is_provider,
-    is_borough_manager=is_borough_manager, can_read_log=can_read_log,
+# services use, so a page never decides on a role by comparing its name. A namespace, so a
+# page's own ``is_officer`` flag cannot hide them: ``role.officer(user)``.
+templates.env.globals["role"] = SimpleNamespace(
+    admin=is_admin, officer=is_officer, provider=is_provider, borough_manager=is_borough_manager,
 )
+templates.env.globals["can_read_log"] = can_read_log
 # Rules pages show or hide actions by, decided in the domains' policies (never in templates).
 templates.env.globals["can_cancel"] = can_cancel
 

@@ -60,5 +60,15 @@ class Invalid(DomainError, status=422, code="invalid"):
     """Input that breaks a rule; ``field`` names the offending field."""
 
 
+class InvalidFields(Invalid):
+    """Several inputs refused at once (``problems``: field → message), so a form can show
+    every one together; ``field`` and ``detail`` are the first, as for a single refusal."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        field, detail = next(iter(problems.items()))
+        super().__init__(detail, field=field, problems=dict(problems))
+        self.problems = dict(problems)
+
+
 class TooManyRequests(DomainError, status=429, code="too_many_requests"):
     """Throttled: too many failed attempts."""

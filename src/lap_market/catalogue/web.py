@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from lap_market.accounts.deps import WebUser, web_role
 from lap_market.accounts.models import Role, User
+from lap_market.accounts.policy import is_borough_manager
 from lap_market.catalogue import browse, quotes, reference, service
 from lap_market.catalogue.schemas import MAX_TIERS, OfferCreate, OfferUpdate
 from lap_market.db import SessionDep
@@ -46,6 +47,15 @@ def _reference_context(session: SessionDep) -> dict[str, Any]:
     for info in ref.units.values():
         unit_names.setdefault(info.code, info.name)
     return {"categories": categories, "unit_groups": groups, "unit_names": unit_names}
+
+
+TERM_FIELDS = ("quantity", "start_date", "end_date")
+
+
+def carried(form: dict[str, str], **extra: str) -> str:
+    """The quantity and term chosen so far, as a query string the next page pre-fills from."""
+    kept = {name: form[name] for name in TERM_FIELDS if form.get(name)}
+    return urlencode({**extra, **kept})
 
 
 # --- browse -------------------------------------------------------------------------------
@@ -139,7 +149,11 @@ def offer_page(request: Request, session: SessionDep, user: WebUser, offer_id: I
     return render(
         request,
         "catalogue/pages/offer.html",
-        {"offer": offer, "form": form, "errors": errors, "quote": quote},
+        {"offer": offer, "form": form, "errors": errors, "quote": quote,
+         "may_commission": is_borough_manager(user),
+         "carried": carried(form),
+         "need_query": carried(form, category=offer.category, unit=offer.unit),
+         "back_query": carried(form, category=offer.category, unit=offer.unit)},
         block="calculator",
         status_code=422 if errors else 200,
     )
@@ -148,9 +162,13 @@ def offer_page(request: Request, session: SessionDep, user: WebUser, offer_id: I
 @router.get("/catalogue/compare", response_class=HTMLResponse)
 def compare_page(request: Request, session: SessionDep, user: WebUser) -> Response:
     """The offers in one category and unit side by side, cheapest first at a quantity."""
-    form = {name: _text(request, name, 40) for name in ("category", "unit", "quantity")}
+    form = {name: _text(request, name, 40)
+            for name in ("category", "unit", "quantity", "start_date", "end_date")}
     errors: dict[str, str] = {}
     offers = None
+    for name in ("start_date", "end_date"):
+        if form[name]:
+            form_date(form[name], name, errors)  # optional, but a real date when given
     if any(form.values()):
         for name, message in (
             ("category", "Choose a category"),
@@ -173,7 +191,10 @@ def compare_page(request: Request, session: SessionDep, user: WebUser) -> Respon
     return render(
         request,
         "catalogue/pages/compare.html",
-        {"form": form, "errors": errors, "offers": offers, **_reference_context(session)},
+        {"form": form, "errors": errors, "offers": offers, **_reference_context(session),
+         "carried": carried(form),
+         "need_query": carried(form, category=form["category"], unit=form["unit"]),
+         "may_commission": is_borough_manager(user)},
         block="comparison",
         status_code=422 if errors else 200,
     )

@@ -3,17 +3,22 @@
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
+from lap_market.accounts import policy
 from lap_market.accounts.models import User
+from lap_market.accounts.policy import require
 from lap_market.audit import service as audit
 from lap_market.clock import clock
 from lap_market.contracts.documents import render_document, store_document
 from lap_market.contracts.models import Contract, ContractStatus
 from lap_market.contracts.service import acceptance_side
-from lap_market.errors import Conflict, Forbidden, NotFound
+from lap_market.errors import Conflict, Forbidden, Invalid, NotFound
 
 
-def accept_contract(session: Session, actor: User, contract_id: int) -> Contract:
+def accept_contract(
+    session: Session, actor: User, contract_id: int, *, po_number: str | None = None
+) -> Contract:
     """Record the actor's party's acceptance (who and when); active once both have accepted.
+    The buyer may give its purchase-order number as it accepts (kept with the acceptance).
 
     The PDF is rendered again with the acceptance blocks filled in and stored as a new
     version; the record's SHA-256 names it. The issued version and every earlier one stay
@@ -28,13 +33,16 @@ def accept_contract(session: Session, actor: User, contract_id: int) -> Contract
             "Only the buyer's borough manager or the supplier may accept this contract."
         )
     buyer = side == "buyer"
+    if po_number and not buyer:
+        raise Invalid("Only the buyer gives a purchase-order number.", field="po_number")
     by_column = Contract.buyer_accepted_by_id if buyer else Contract.supplier_accepted_by_id
     at_column = Contract.buyer_accepted_at if buyer else Contract.supplier_accepted_at
     now = clock.now()
     result = session.execute(
         sa.update(Contract)
         .where(col(Contract.id) == contract_id, col(at_column).is_(None))
-        .values({by_column: actor.id, at_column: now})
+        .values({by_column: actor.id, at_column: now,
+                 **({Contract.po_number: po_number} if po_number else {})})
         .execution_options(synchronize_session=False)
     )
     if not result.rowcount:  # type: ignore[attr-defined]
@@ -64,6 +72,7 @@ def accept_contract(session: Session, actor: User, contract_id: int) -> Contract
         details={
             "reference": contract.reference,
             "side": side,
+            "po_number": po_number,
             "previous_pdf_sha256": previous_sha256,
             "pdf_sha256": contract.pdf_sha256,
             "pdf_version": document.version,
@@ -78,4 +87,34 @@ def accept_contract(session: Session, actor: User, contract_id: int) -> Contract
             object_id=contract.id,
             details={"reference": contract.reference},
         )
+    return contract
+
+
+def record_po_number(session: Session, actor: User, contract_id: int, po_number: str) -> Contract:
+    """An officer records the buyer's purchase-order number before the buyer accepts, so the
+    document the buyer signs already carries it (a new PDF version is stored)."""
+    contract = session.get(Contract, contract_id)
+    if contract is None:
+        raise NotFound("No contract with this id.")
+    require(policy.is_officer(actor), "Only a procurement officer may record a purchase order.")
+    result = session.execute(
+        sa.update(Contract)
+        .where(col(Contract.id) == contract_id, col(Contract.buyer_accepted_at).is_(None))
+        .values(po_number=po_number)
+        .execution_options(synchronize_session=False)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        raise Conflict(
+            "The buyer has already accepted; its purchase-order number stands.", field="po_number"
+        )
+    session.refresh(contract)
+    document = store_document(
+        session, contract, render_document(session, contract), reason="purchase order recorded"
+    )
+    audit.record(
+        session, actor, action="contract.po_number_recorded", object_type="contract",
+        object_id=contract.id,
+        details={"reference": contract.reference, "po_number": po_number,
+                 "pdf_sha256": contract.pdf_sha256, "pdf_version": document.version},
+    )
     return contract

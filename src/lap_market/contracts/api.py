@@ -18,6 +18,7 @@ from lap_market.contracts.models import ContractKind, ContractStatus
 from lap_market.contracts.schemas import (
     CallOffIssueRead,
     CallOffProgressRead,
+    ContractAccept,
     ContractRead,
     DirectCommissionCreate,
     DirectQuoteRead,
@@ -148,9 +149,14 @@ def get_contract(session: SessionDep, user: CurrentUser, contract_id: Id) -> Con
 
 
 @router.post("/contracts/{contract_id}/accept", response_model=ContractRead)
-def accept(session: SessionDep, user: CurrentUser, contract_id: Id) -> ContractRead:
-    """Accept for your party: the buyer's borough manager or the supplier's provider."""
-    contract = acceptance.accept_contract(session, user, contract_id)
+def accept(
+    session: SessionDep, user: CurrentUser, contract_id: Id, data: ContractAccept | None = None
+) -> ContractRead:
+    """Accept for your party: the buyer's borough manager or the supplier's provider. The
+    buyer may send ``{"po_number": "…"}``, printed on the contract and quoted on invoices."""
+    contract = acceptance.accept_contract(
+        session, user, contract_id, po_number=data.po_number if data else None
+    )
     return service.contract_read(session, contract)
 
 

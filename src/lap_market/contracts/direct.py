@@ -2,6 +2,7 @@
 direct-award limit and the offer's capacity."""
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -19,6 +20,7 @@ from lap_market.catalogue.models import (
     OfferTier,
     OfferVersion,
 )
+from lap_market.catalogue.pricing import load_rate_cards
 from lap_market.clock import clock
 from lap_market.config import Settings, get_settings
 from lap_market.contracts.documents import render_document, store_document
@@ -28,6 +30,7 @@ from lap_market.contracts.schemas import (
 )
 from lap_market.contracts.service import PAYMENT_TERMS, Priced, get_row, standalone_pence
 from lap_market.errors import Conflict, Forbidden, Invalid, NotFound
+from lap_market.modeling import pk
 from lap_market.money import from_pence, round_pennies, to_pence
 
 
@@ -342,3 +345,35 @@ def commission_offer(
         },
     )
     return contract
+
+
+@dataclass(frozen=True)
+class CheaperOffer:
+    """Another live offer that prices the same quantity and term lower (for a warning)."""
+
+    offer_id: int
+    title: str
+    provider: str
+    unit_price: Decimal
+
+
+def cheaper_offer(
+    session: Session, quote: DirectQuote, *, start_date: date, end_date: date
+) -> CheaperOffer | None:
+    """The cheapest other published offer in the same category and unit, valid for the
+    whole term and with room for the quantity, when its unit price is below the quote's."""
+    key = (pk(quote.category), pk(quote.unit))
+    card = load_rate_cards(session, keys=[key], on=start_date)[key]
+    best = card.best(quote.quantity)
+    if best is None or best.offer_id == quote.offer.id:
+        return None
+    if best.unit_price_pence >= quote.priced.unit_price_pence:
+        return None
+    offer = get_row(session, Offer, best.offer_id)
+    if offer.valid_until is not None and offer.valid_until < end_date:
+        return None
+    provider = get_row(session, Organisation, offer.provider_id)
+    return CheaperOffer(
+        offer_id=best.offer_id, title=offer.title, provider=provider.name,
+        unit_price=best.unit_price,
+    )

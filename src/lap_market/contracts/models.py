@@ -58,6 +58,8 @@ class Contract(SQLModel, table=True):
     supplier_accepted_by_id: int | None = Field(default=None, foreign_key="user.id", nullable=True)
     supplier_accepted_at: datetime | None = timestamp(nullable=True)
     pdf_sha256: str = text(64, default="")
+    # The buyer's purchase-order number, printed on the contract and quoted on invoices.
+    po_number: str | None = text(40, nullable=True)
     # Contract management (see lap_market.contract_management): what changes in effect have
     # made of the value, end date and quantity (null: as issued), the running total of
     # invoices (kept here so one conditional UPDATE refuses an invoice past the value even in

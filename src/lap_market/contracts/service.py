@@ -323,6 +323,7 @@ def contract_reads(session: Session, contracts: Sequence[Contract]) -> list[Cont
                 pdf_sha256=c.pdf_sha256,
                 documents=versions.get(c.id, []),  # type: ignore[arg-type]
                 pdf_url=f"/api/v1/contracts/{c.id}/pdf",
+                po_number=c.po_number,
             )
         )
     return reads

@@ -1,11 +1,14 @@
 """Column helpers shared by every domain's tables."""
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Protocol, cast
+from typing import Any, Protocol, TypeVar, cast
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlalchemy import CursorResult
+from sqlalchemy.orm import selectinload
+from sqlmodel import Field, Relationship, Session, SQLModel, select
 
 
 class Stored(Protocol):
@@ -13,6 +16,9 @@ class Stored(Protocol):
 
     @property
     def id(self) -> int | None: ...
+
+
+R = TypeVar("R", bound=SQLModel)
 
 
 def pk(row: Stored) -> int:
@@ -118,3 +124,36 @@ def table_of(model: type[SQLModel]) -> sa.Table:
     """A table model's ``Table``, for Core statements (SQLModel sets ``__table__`` on the class
     without declaring it to type checkers)."""
     return model.metadata.tables[str(model.__tablename__)]
+
+
+def conditional_update(session: Session, statement: Any) -> int:
+    """Run an ``UPDATE … WHERE <expected state>`` and return how many rows it changed: the
+    race rule, by which of two concurrent requests exactly one sees 1."""
+    statement = statement.execution_options(synchronize_session=False)
+    result = cast(CursorResult[Any], session.execute(statement))
+    return int(result.rowcount)
+
+
+def to_one(owner: str, column: str) -> Any:
+    """A read-only many-to-one relationship of ``owner`` through its ``column`` (the ``*_id``
+    columns are what services write; several may point at one table). Load it on purpose,
+    with ``loaded_with``, where a list reads it."""
+    return Relationship(
+        sa_relationship_kwargs={"foreign_keys": f"[{owner}.{column}]", "viewonly": True}
+    )
+
+
+def loaded_with(
+    session: Session, model: type[R], rows: Sequence[R], relations: Sequence[str]
+) -> list[R]:
+    """``rows`` again, in their order, each with ``relations`` loaded: one query for the rows
+    and one per relation, however many rows there are."""
+    ids = [pk(cast(Stored, row)) for row in rows]
+    if not ids:
+        return []
+    mapper = sa.inspect(model)
+    query = select(model).where(mapper.primary_key[0].in_(ids)).options(
+        *(selectinload(mapper.attrs[name].class_attribute) for name in relations)
+    )
+    found = {pk(cast(Stored, row)): row for row in session.exec(query).all()}
+    return [found[i] for i in ids]

@@ -20,6 +20,7 @@ from lap_market.catalogue.models import (
     OfferTier,
     OfferVersion,
 )
+from lap_market.catalogue.policy import require_provider
 from lap_market.catalogue.pricing import Tier, line_value, tier_for
 from lap_market.catalogue.reference import Reference, UnitInfo, load_reference
 from lap_market.catalogue.schemas import (
@@ -30,7 +31,7 @@ from lap_market.catalogue.schemas import (
     VersionRead,
 )
 from lap_market.catalogue.search import Scope, Shape, count_statement, page_statement
-from lap_market.catalogue.service import check_quantity, get_visible_offer, require_provider
+from lap_market.catalogue.service import check_quantity, get_visible_offer
 from lap_market.clock import as_utc, clock
 from lap_market.errors import Invalid
 from lap_market.modeling import row_id

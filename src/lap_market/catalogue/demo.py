@@ -10,6 +10,7 @@ from lap_market.catalogue import service
 from lap_market.catalogue.models import Offer
 from lap_market.catalogue.schemas import OfferCreate
 from lap_market.demo import DemoContext
+from lap_market.modeling import pk
 
 # (title, description, category, unit, tiers, capacity, lead time days, valid until)
 DemoOffer = tuple[str, str, str, str, list[tuple[str, str]], str | None, int, date | None]
@@ -207,4 +208,4 @@ def seed(session: Session, ctx: DemoContext) -> None:
                 "valid_until": until,
             }
             offer = service.create_offer(session, actor, data=OfferCreate.model_validate(data))
-            service.publish_offer(session, actor, offer.id)  # type: ignore[arg-type]
+            service.publish_offer(session, actor, pk(offer))

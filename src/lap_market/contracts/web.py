@@ -14,7 +14,7 @@ from lap_market.accounts.models import Organisation, Role, User
 from lap_market.accounts.policy import is_officer
 from lap_market.clock import format_london
 from lap_market.contract_management import web as management
-from lap_market.contracts import acceptance, call_offs, callofs_batch, direct, service
+from lap_market.contracts import acceptance, call_off_jobs, call_offs, direct, policy, service
 from lap_market.contracts import api as contracts_api
 from lap_market.contracts.models import Contract, ContractKind, ContractStatus
 from lap_market.contracts.schemas import (
@@ -95,7 +95,7 @@ def _detail(
     request: Request, session: Session, user: User, contract_id: int, **extra: Any
 ) -> Response:
     contract = service.get_contract(session, user, contract_id)
-    side = service.acceptance_side(user, contract)
+    side = policy.acceptance_side(user, contract)
     read = service.contract_read(session, contract)
     accepted = read.buyer_acceptance if side == "buyer" else read.supplier_acceptance
     return render(
@@ -134,7 +134,7 @@ def _accept_page(
     errors: dict[str, str] | None = None, form: dict[str, str] | None = None,
 ) -> Response:
     contract = service.get_contract(session, user, contract_id)
-    side = service.acceptance_side(user, contract)
+    side = policy.acceptance_side(user, contract)
     read = service.contract_read(session, contract)
     return render(request, "contracts/pages/accept.html", {
         "contract": read, "side": side, "errors": errors or {},
@@ -214,7 +214,7 @@ def _call_offs_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    view = callofs_batch.call_off_view(session, user, tender_id=tender_id, lot_id=lot_id)
+    view = call_off_jobs.call_off_view(session, user, tender_id=tender_id, lot_id=lot_id)
     return render(
         request,
         "contracts/pages/call_offs.html",
@@ -256,7 +256,7 @@ async def start_call_offs(
     url = f"/tenders/{tender_id}/lots/{lot_id}/call-offs"
     return await form_action(request, session, FormAction(
         model=NoFields,
-        run=lambda _data: callofs_batch.start_issue(
+        run=lambda _data: call_off_jobs.start_issue(
             session, officer, tender_id=tender_id, lot_id=lot_id),
         page=lambda errors, _form: _call_offs_page(
             request, session, officer, tender_id, lot_id, errors=errors),

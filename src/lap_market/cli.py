@@ -127,7 +127,7 @@ def create_user(email: str, name: str, role: str, organisation: str, password: s
             user = service.create_user(
                 session, None,
                 data=UserCreate(email=email, name=name, role=Role(role),
-                                organisation_id=org.id, password=password),  # type: ignore[arg-type]
+                                organisation_id=org.id, password=password),
             )
             session.commit()
         except ValidationError as exc:

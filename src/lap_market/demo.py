@@ -111,7 +111,7 @@ def ensure_user(
             session, None,
             data=UserCreate(
                 email=email, name=name, role=Role(role),
-                organisation_id=organisation.id,  # type: ignore[arg-type]
+                organisation_id=organisation.id,
                 password=DEMO_PASSWORD,
             ),
         )

@@ -4,10 +4,22 @@ from typing import Any
 
 
 class DomainError(Exception):
-    """Base of every rule the service layer refuses."""
+    """Base of every rule the service layer refuses.
+
+    A subclass names its status and code in its header:
+    ``class Conflict(DomainError, status=409, code="conflict")``.
+    """
 
     status_code = 400
     code = "error"
+
+    def __init_subclass__(cls, *, status: int | None = None, code: str | None = None,
+                          **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if status is not None:
+            cls.status_code = status
+        if code is not None:
+            cls.code = code
 
     def __init__(self, detail: str, *, field: str | None = None, **extra: Any) -> None:
         super().__init__(detail)
@@ -24,34 +36,28 @@ class DomainError(Exception):
         return body
 
 
-class Unauthenticated(DomainError):
-    status_code = 401
-    code = "unauthenticated"
+class Unauthenticated(DomainError, status=401, code="unauthenticated"):
+    """No valid sign-in."""
 
 
-class Forbidden(DomainError):
-    status_code = 403
-    code = "forbidden"
+class Forbidden(DomainError, status=403, code="forbidden"):
+    """Signed in, but this actor may not do this."""
 
 
-class NotFound(DomainError):
-    status_code = 404
-    code = "not_found"
+class NotFound(DomainError, status=404, code="not_found"):
+    """No such object (or none this actor may know of)."""
 
 
-class Conflict(DomainError):
-    status_code = 409
-    code = "conflict"
+class Conflict(DomainError, status=409, code="conflict"):
+    """The object's current state does not allow it (closed, already taken, changed)."""
 
 
-class PayloadTooLarge(DomainError):
-    status_code = 413
-    code = "payload_too_large"
+class PayloadTooLarge(DomainError, status=413, code="payload_too_large"):
+    """An upload over the size limit."""
 
 
-class Invalid(DomainError):
-    status_code = 422
-    code = "invalid"
+class Invalid(DomainError, status=422, code="invalid"):
+    """Input that breaks a rule; ``field`` names the offending field."""
 
 
 class InvalidFields(Invalid):
@@ -64,6 +70,5 @@ class InvalidFields(Invalid):
         self.problems = dict(problems)
 
 
-class TooManyRequests(DomainError):
-    status_code = 429
-    code = "too_many_requests"
+class TooManyRequests(DomainError, status=429, code="too_many_requests"):
+    """Throttled: too many failed attempts."""

@@ -8,7 +8,7 @@ import logging
 import secrets
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -86,7 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI):  # type: ignore[no-untyped-def]
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # A request thread for every request let in (each holds one connection at most).
         limiter = anyio.to_thread.current_default_thread_limiter()
         limiter.total_tokens = max(limiter.total_tokens, settings.db_pool_size)
@@ -241,70 +241,85 @@ def _cache_headers(request: Request, response: Response) -> None:
 
 
 def _add_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(DomainError)
-    async def domain_error(request: Request, exc: DomainError) -> Response:
-        if request.url.path.startswith("/api/"):
-            headers: dict[str, str] = {}
-            if exc.status_code == 401:
-                headers["WWW-Authenticate"] = "Bearer"
-            if "retry_after" in exc.extra:
-                headers["Retry-After"] = str(exc.extra["retry_after"])
-            return JSONResponse(exc.as_json(), status_code=exc.status_code, headers=headers)
-        if isinstance(exc, LoginRequired):
-            target = "/login?next=" + request.url.path
-            if is_htmx(request):
-                return Response(status_code=204, headers={"HX-Redirect": target})
-            return RedirectResponse(target, status_code=303)
-        return _web_error(request, exc.status_code, exc.detail)
+    """One answer per kind of failure: JSON ``{detail, code}`` under /api/, a page elsewhere."""
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(404, _not_found)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(PoolTimeout, _pool_timeout)
+    app.add_exception_handler(500, _server_error)
 
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
-        errors = [_clean_error(e) for e in exc.errors()]
-        path_errors = [e for e in errors if e["loc"][:1] == ["path"]]
-        if path_errors:
-            # No resource has an id outside 1 … 2^31−1 (or one that is not a number).
-            return await not_found(request, NotFound("Not found.", field=path_errors[0]["field"]))
-        if request.url.path.startswith("/api/"):
-            first = errors[0]["field"] if errors else None
-            body = {"detail": errors, "code": "invalid", "field": first}
-            return JSONResponse(body, status_code=422)
-        message = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in errors)
-        return _web_error(request, 422, message or "The request was not valid.")
 
-    @app.exception_handler(404)
-    async def not_found(request: Request, exc: Exception) -> Response:
-        if request.url.path.startswith("/api/"):
-            detail = getattr(exc, "detail", "Not found.")
-            body = {"detail": detail, "code": "not_found", "field": getattr(exc, "field", None)}
-            return JSONResponse(body, status_code=404)
-        return _web_error(request, 404, "We could not find that page.")
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
 
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        # Starlette's own refusals (405 and the like) in the same body as every other error.
-        if request.url.path.startswith("/api/"):
-            body = {"detail": str(exc.detail), "code": HTTP_CODES.get(exc.status_code, "error")}
-            return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
-        return _web_error(request, exc.status_code, str(exc.detail))
 
-    @app.exception_handler(PoolTimeout)
-    async def pool_timeout(request: Request, _exc: PoolTimeout) -> Response:
-        # Every connection stayed busy for the whole bounded wait: overload, not a fault.
-        settings: Settings = request.app.state.settings
-        headers = {"Retry-After": retry_after(settings.db_pool_timeout)}
-        if request.url.path.startswith("/api/"):
-            body = {"detail": BUSY_DETAIL, "code": "busy"}
-            return JSONResponse(body, status_code=503, headers=headers)
-        response = _web_error(request, 503, BUSY_DETAIL)
-        response.headers.update(headers)
-        return response
+async def _domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    if _is_api(request):
+        headers: dict[str, str] = {}
+        if exc.status_code == 401:
+            headers["WWW-Authenticate"] = "Bearer"
+        if "retry_after" in exc.extra:
+            headers["Retry-After"] = str(exc.extra["retry_after"])
+        return JSONResponse(exc.as_json(), status_code=exc.status_code, headers=headers)
+    if isinstance(exc, LoginRequired):
+        target = "/login?next=" + request.url.path
+        if is_htmx(request):
+            return Response(status_code=204, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+    return _web_error(request, exc.status_code, exc.detail)
 
-    @app.exception_handler(500)
-    async def server_error(request: Request, exc: Exception) -> Response:
-        logging.getLogger("lap_market").exception("Unhandled error", exc_info=exc)
-        if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": "Internal error.", "code": "internal"}, status_code=500)
-        return _web_error(request, 500, "Something went wrong on our side. Please try again.")
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = [_clean_error(e) for e in exc.errors()]
+    path_errors = [e for e in errors if e["loc"][:1] == ["path"]]
+    if path_errors:
+        # No resource has an id outside 1 … 2^31−1 (or one that is not a number).
+        return await _not_found(request, NotFound("Not found.", field=path_errors[0]["field"]))
+    if _is_api(request):
+        first = errors[0]["field"] if errors else None
+        body = {"detail": errors, "code": "invalid", "field": first}
+        return JSONResponse(body, status_code=422)
+    message = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in errors)
+    return _web_error(request, 422, message or "The request was not valid.")
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    if _is_api(request):
+        detail = getattr(exc, "detail", "Not found.")
+        body = {"detail": detail, "code": "not_found", "field": getattr(exc, "field", None)}
+        return JSONResponse(body, status_code=404)
+    return _web_error(request, 404, "We could not find that page.")
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    # Starlette's own refusals (405 and the like) in the same body as every other error.
+    assert isinstance(exc, StarletteHTTPException)
+    if _is_api(request):
+        body = {"detail": str(exc.detail), "code": HTTP_CODES.get(exc.status_code, "error")}
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+    return _web_error(request, exc.status_code, str(exc.detail))
+
+
+async def _pool_timeout(request: Request, _exc: Exception) -> Response:
+    # Every connection stayed busy for the whole bounded wait: overload, not a fault.
+    settings: Settings = request.app.state.settings
+    headers = {"Retry-After": retry_after(settings.db_pool_timeout)}
+    if _is_api(request):
+        body = {"detail": BUSY_DETAIL, "code": "busy"}
+        return JSONResponse(body, status_code=503, headers=headers)
+    response = _web_error(request, 503, BUSY_DETAIL)
+    response.headers.update(headers)
+    return response
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    logging.getLogger("lap_market").exception("Unhandled error", exc_info=exc)
+    if _is_api(request):
+        return JSONResponse({"detail": "Internal error.", "code": "internal"}, status_code=500)
+    return _web_error(request, 500, "Something went wrong on our side. Please try again.")
 
 
 def _clean_error(error: dict[str, Any]) -> dict[str, Any]:

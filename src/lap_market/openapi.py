@@ -99,4 +99,5 @@ def install(app: FastAPI) -> None:
         app.openapi_schema = document
         return document
 
+    # FastAPI's documented way to extend the schema is to replace this method.
     app.openapi = openapi  # type: ignore[method-assign]

@@ -3,11 +3,12 @@ database that it cannot store (ids past 2^31−1, years near 1 or 9999, NUL char
 
 import re
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from functools import cache
 from typing import Annotated, Any
 
 from annotated_types import Interval
-from pydantic import AfterValidator, BaseModel, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo, field_validator
 
 # PostgreSQL's INTEGER; SQLite would take more, but the two databases must answer alike.
 MAX_ID = 2**31 - 1
@@ -23,6 +24,9 @@ _CONTROL_EXCEPT_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 Id = Annotated[int, Interval(ge=1, le=MAX_ID)]
 # A page number: the same bound, so OFFSET arithmetic stays in range on both databases.
 PageNumber = Annotated[int, Interval(ge=1, le=MAX_ID)]
+# The largest quantity any input takes (offers, demand, call-offs, invoices): Numeric(14, 2)
+# holds it with room to multiply by a rate without overflowing on PostgreSQL.
+MAX_QUANTITY = Decimal(10) ** 9
 
 
 def control_character(value: str, *, multiline: bool) -> str | None:
@@ -119,3 +123,33 @@ class Input(BaseModel):
         multiline = info.field_name in _multiline_fields(cls)
         _refuse_controls(value, multiline=multiline)
         return value
+
+
+class Strict(Input):
+    """A request body that refuses fields it does not declare (a typo is an error, not ignored)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def form_date(
+    value: str,
+    field: str,
+    errors: dict[str, str],
+    *,
+    invalid: str = "Enter a real date from 2000 to 2100, such as 2027-01-01",
+    missing: str | None = "Enter a date",
+) -> date | None:
+    """The ISO date typed into a form field, or None with the reason put in ``errors[field]``.
+
+    A blank field is refused with ``missing``, or left as None when ``missing`` is None (an
+    optional filter).
+    """
+    if not value:
+        if missing is not None:
+            errors.setdefault(field, missing)
+        return None
+    try:
+        return business_date(date.fromisoformat(value))
+    except ValueError:
+        errors.setdefault(field, invalid)
+        return None

@@ -66,47 +66,31 @@ PARTNERSHIP_NAME = "London Archives Partnership"
 
 # code, name, CPV code, CPV description, units (code, name, per_year, whole)
 CATEGORIES: list[tuple[str, str, str, str, list[tuple[str, str, bool, bool]]]] = [
-    (
-        "storage",
-        "Archive storage",
-        "63121100-4",
-        "Storage services",
-        [
-            ("linear_metre_year", "linear metre per year", True, False),
-            ("box_year", "box per year", True, True),
-            ("cubic_metre_year", "cubic metre per year", True, False),
-        ],
-    ),
-    (
-        "conservation",
-        "Conservation",
-        "92512000-3",
-        "Archive services",
-        [("item", "item", False, True), ("hour", "hour", False, False)],
-    ),
-    (
-        "digitisation",
-        "Digitisation",
-        "79999100-4",
-        "Scanning services",
-        [("image", "image", False, True), ("item", "item", False, True)],
-    ),
-    (
-        "training",
-        "Training",
-        "80530000-8",
-        "Vocational training services",
-        [
-            ("delegate_place", "delegate place", False, True),
-            ("course_day", "course day", False, True),
-        ],
-    ),
+    ("storage", "Archive storage", "63121100-4", "Storage services", [
+        ("linear_metre_year", "linear metre per year", True, False),
+        ("box_year", "box per year", True, True),
+        ("cubic_metre_year", "cubic metre per year", True, False),
+    ]),
+    ("conservation", "Conservation", "92512000-3", "Archive services", [
+        ("item", "item", False, True), ("hour", "hour", False, False),
+    ]),
+    ("digitisation", "Digitisation", "79999100-4", "Scanning services", [
+        ("image", "image", False, True), ("item", "item", False, True),
+    ]),
+    ("training", "Training", "80530000-8", "Vocational training services", [
+        ("delegate_place", "delegate place", False, True),
+        ("course_day", "course day", False, True),
+    ]),
 ]
 
 
 def insert_reference_data(op: Any) -> None:
     """The London authorities, LMA, the partnership and the service categories."""
-    now = datetime(2026, 1, 1, tzinfo=UTC)
+    _insert_organisations(op, now=datetime(2026, 1, 1, tzinfo=UTC))
+    _insert_categories(op)
+
+
+def _insert_organisations(op: Any, *, now: datetime) -> None:
     organisation = sa.table(
         "organisation",
         sa.column("name", sa.String),
@@ -124,6 +108,8 @@ def insert_reference_data(op: Any) -> None:
     )
     op.bulk_insert(organisation, rows)
 
+
+def _insert_categories(op: Any) -> None:
     category = sa.table(
         "category",
         sa.column("id", sa.Integer),
@@ -141,31 +127,15 @@ def insert_reference_data(op: Any) -> None:
         sa.column("whole", sa.Boolean),
     )
     for number, (code, name, cpv, cpv_description, units) in enumerate(CATEGORIES, start=1):
-        op.bulk_insert(
-            category,
-            [
-                {
-                    "id": number,
-                    "code": code,
-                    "name": name,
-                    "cpv_code": cpv,
-                    "cpv_description": cpv_description,
-                }
-            ],
-        )
-        op.bulk_insert(
-            unit,
-            [
-                {
-                    "category_id": number,
-                    "code": u_code,
-                    "name": u_name,
-                    "per_year": per_year,
-                    "whole": whole,
-                }
-                for u_code, u_name, per_year, whole in units
-            ],
-        )
+        op.bulk_insert(category, [{
+            "id": number, "code": code, "name": name,
+            "cpv_code": cpv, "cpv_description": cpv_description,
+        }])
+        op.bulk_insert(unit, [
+            {"category_id": number, "code": u_code, "name": u_name, "per_year": per_year,
+             "whole": whole}
+            for u_code, u_name, per_year, whole in units
+        ])
     if op.get_bind().dialect.name == "postgresql":
         # Explicit ids above leave the sequence behind.
         op.execute("SELECT setval('category_id_seq', (SELECT max(id) FROM category))")

@@ -3,6 +3,7 @@
 from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import unquote
 
@@ -11,7 +12,9 @@ from fastapi.responses import HTMLResponse
 from jinja2_fragments.fastapi import Jinja2Blocks
 from markupsafe import Markup, escape
 
+from lap_market.accounts.policy import is_admin, is_borough_manager, is_officer, is_provider
 from lap_market.accounts.security import csrf_token_for
+from lap_market.audit.policy import can_read_log
 from lap_market.clock import format_london
 from lap_market.db import REPO_ROOT
 from lap_market.money import format_gbp
@@ -65,6 +68,13 @@ templates.env.filters["gbp"] = format_gbp
 templates.env.filters["when"] = _date
 templates.env.filters["qty"] = _quantity
 templates.env.globals["service_name"] = "LAP Market"
+# What a role is, for the pages (the navigation, the dashboard): the same predicates the
+# services use, so a page never decides on a role by comparing its name. A namespace, so a
+# page's own ``is_officer`` flag cannot hide them: ``role.officer(user)``.
+templates.env.globals["role"] = SimpleNamespace(
+    admin=is_admin, officer=is_officer, provider=is_provider, borough_manager=is_borough_manager,
+)
+templates.env.globals["can_read_log"] = can_read_log
 # Rules pages show or hide actions by, decided in the domains' policies (never in templates).
 templates.env.globals["can_cancel"] = can_cancel
 

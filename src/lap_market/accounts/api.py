@@ -2,15 +2,16 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request, Response
+from fastapi import Form, Query, Request, Response
 from sqlmodel import Session
 
 from lap_market.accounts import service, sessions
 from lap_market.accounts.deps import (
+    AdminUser,
     ClientAddress,
     CurrentUser,
     SettingsDep,
-    require_role,
+    api_router,
     session_id,
 )
 from lap_market.accounts.models import Organisation, Role, User
@@ -31,8 +32,7 @@ from lap_market.accounts.schemas import (
 from lap_market.db import SessionDep
 from lap_market.primitives import Id, Line, PageNumber
 
-router = APIRouter(prefix="/api/v1", tags=["accounts"])
-AdminUser = Annotated[User, Depends(require_role(Role.ADMIN))]
+router = api_router("accounts")
 
 
 def organisation_read(organisation: Organisation) -> OrganisationRead:
@@ -44,7 +44,7 @@ def user_read(session: Session, user: User) -> UserRead:
     """API view of a user with their organisation."""
     organisation = service.get_organisation(session, user.organisation_id)
     return UserRead(
-        id=user.id, email=user.email, name=user.name, role=user.role,  # type: ignore[arg-type]
+        id=user.id, email=user.email, name=user.name, role=user.role,
         is_active=user.is_active, organisation=organisation_read(organisation),
         created_at=user.created_at, job_title=user.job_title,
     )
@@ -96,7 +96,7 @@ def me(session: SessionDep, user: CurrentUser) -> MeRead:
     """The signed-in user, their role and organisation."""
     organisation = service.get_organisation(session, user.organisation_id)
     return MeRead(
-        id=user.id, email=user.email, name=user.name, role=user.role,  # type: ignore[arg-type]
+        id=user.id, email=user.email, name=user.name, role=user.role,
         organisation=organisation_read(organisation),
     )
 

@@ -2,13 +2,14 @@
 
 from sqlmodel import Session, func, select
 
-from lap_market.accounts.models import Organisation, Role, User
+from lap_market.accounts.models import Organisation, User
+from lap_market.accounts.policy import is_admin
 from lap_market.web.dashboard import Panel, PanelRow
 
 
 def panel(session: Session, user: User) -> Panel | None:
     """Counts of organisations and users, for admins."""
-    if user.role != Role.ADMIN:
+    if not is_admin(user):
         return None
     organisations = session.exec(select(func.count()).select_from(Organisation)).one()
     active = session.exec(select(func.count()).where(User.is_active == True)).one()  # noqa: E712

@@ -4,7 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from lap_market.accounts import policy, sessions
@@ -15,6 +15,7 @@ from lap_market.clock import clock
 from lap_market.config import Settings
 from lap_market.db import SessionDep
 from lap_market.errors import DomainError, Forbidden, Unauthenticated
+from lap_market.modeling import pk
 
 SESSION_COOKIE = "lap_session"
 
@@ -99,6 +100,19 @@ def provider_user(user: CurrentUser) -> User:
     return user
 
 
+def api_router(tag: str) -> APIRouter:
+    """A domain's JSON router: under /api/v1, grouped under ``tag`` in the API docs."""
+    return APIRouter(prefix="/api/v1", tags=[tag])
+
+
+# The API's route-level guards, one per role: 401 without a token, 403 for another role.
+AdminUser = Annotated[User, Depends(require_role(Role.ADMIN))]
+OfficerUser = Annotated[User, Depends(require_role(Role.PROCUREMENT_OFFICER))]
+# Providers, and the managers of a borough that sells (issue 17).
+ProviderUser = Annotated[User, Depends(provider_user)]
+BoroughManagerUser = Annotated[User, Depends(require_role(Role.BOROUGH_MANAGER))]
+
+
 class LoginRequired(DomainError):
     """Raised by web routes when there is no valid session; rendered as a redirect."""
 
@@ -120,7 +134,7 @@ def web_user_optional(request: Request, session: SessionDep, settings: SettingsD
     # The page shell shows who is signed in, even on error pages rendered after a rollback
     # has expired the ORM object, so it keeps a plain snapshot.
     request.state.user = SignedIn(
-        id=user.id, name=user.name, email=user.email, role=user.role,  # type: ignore[arg-type]
+        id=pk(user), name=user.name, email=user.email, role=user.role,
         organisation_id=user.organisation_id, sells=policy.is_provider(user),
     )
     return user

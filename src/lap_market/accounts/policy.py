@@ -53,3 +53,8 @@ def require(allowed: bool, message: str) -> None:
     """Refuse with 403 and ``message`` unless ``allowed``."""
     if not allowed:
         raise Forbidden(message)
+
+
+def require_admin(actor: User) -> None:
+    """Only admins manage organisations and users."""
+    require(is_admin(actor), "Only an admin may manage organisations and users.")

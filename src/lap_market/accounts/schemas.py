@@ -8,7 +8,6 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     StringConstraints,
     ValidationInfo,
@@ -16,7 +15,7 @@ from pydantic import (
 )
 
 from lap_market.accounts.models import OrgKind, Role
-from lap_market.primitives import Id, Input, LongText
+from lap_market.primitives import Id, Input, LongText, Strict
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
@@ -31,10 +30,6 @@ def _email(value: str) -> str:
 Email = Annotated[str, AfterValidator(_email)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Password = Annotated[str, Field(min_length=12, max_length=200)]
-
-
-class Strict(Input):
-    model_config = ConfigDict(extra="forbid")
 
 
 class OrganisationCreate(Strict):
@@ -154,6 +149,14 @@ class MeRead(BaseModel):
 class PasswordChange(Strict):
     current_password: Annotated[str, Field(min_length=1, max_length=200)]
     new_password: Password
+
+
+class LoginForm(Input):
+    """The sign-in form; a blank field is named by the route, in the page's own words."""
+
+    email: Annotated[str, Field(max_length=254)] = ""
+    password: Annotated[str, Field(max_length=200)] = ""
+    next: Annotated[str, Field(max_length=500)] = "/dashboard"
 
 
 class PasswordChangeForm(PasswordChange):

@@ -61,7 +61,7 @@ def create_access_token(
         "exp": int((now + timedelta(minutes=minutes)).timestamp()),
         "jti": secrets.token_urlsafe(12),
     }
-    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+    return str(jwt.encode(claims, secret, algorithm=ALGORITHM))
 
 
 def decode_access_token(token: str, *, secret: str, now: datetime) -> TokenClaims:

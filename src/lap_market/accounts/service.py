@@ -11,6 +11,7 @@ from lap_market.accounts.models import (
     Role,
     User,
 )
+from lap_market.accounts.policy import require_admin
 from lap_market.accounts.schemas import (
     OrganisationCreate,
     OrganisationUpdate,
@@ -23,18 +24,12 @@ from lap_market.clock import clock
 from lap_market.config import Settings
 from lap_market.errors import (
     Conflict,
-    Forbidden,
     Invalid,
     NotFound,
     Unauthenticated,
 )
+from lap_market.modeling import pk
 from lap_market.notifications import events
-
-
-def require_admin(actor: User) -> None:
-    """Only admins manage organisations and users."""
-    if actor.role != Role.ADMIN:
-        raise Forbidden("Only an admin may manage organisations and users.")
 
 
 def get_organisation(session: Session, organisation_id: int) -> Organisation:
@@ -180,7 +175,7 @@ def create_user(session: Session, actor: User | None, *, data: UserCreate) -> Us
         email=data.email,
         name=data.name,
         role=data.role,
-        organisation_id=organisation.id,  # type: ignore[arg-type]
+        organisation_id=pk(organisation),
         password_hash=hash_password(data.password),
         created_at=clock.now(),
         job_title=data.job_title,

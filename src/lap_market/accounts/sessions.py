@@ -23,6 +23,7 @@ from lap_market.audit import service as audit
 from lap_market.clock import clock
 from lap_market.config import Settings
 from lap_market.errors import Conflict, Invalid, Unauthenticated
+from lap_market.modeling import rowcount
 
 
 def start_session(session: Session, settings: Settings, user: User, *, client_address: str) -> str:
@@ -45,7 +46,7 @@ def start_session(session: Session, settings: Settings, user: User, *, client_ad
         .values(last_signed_in_at=now)
         .execution_options(synchronize_session=False)
     )
-    if stamped.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(stamped) != 1:
         raise Unauthenticated("This account has changed since the password was checked.")
     session.execute(  # the user's long-expired sessions: nothing refers to them any more
         sa.delete(AuthSession).where(
@@ -125,7 +126,7 @@ def _end(session: Session, where: list[Any], reason: str) -> int:
         .values(ended_at=clock.now(), end_reason=reason)
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return int(rowcount(result))
 
 
 def change_password(
@@ -144,7 +145,7 @@ def change_password(
         .values(password_hash=hash_password(new_password))
         .execution_options(synchronize_session=False)
     )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(changed) != 1:
         raise Conflict("Your password was changed elsewhere meanwhile.", field="current_password")
     session.expire(user, ["password_hash"])
     ended = end_sessions(session, user, user, reason="password_changed", keep_sid=current_sid)

@@ -1,9 +1,11 @@
 """Admin pages (organisations and users) and the user's own password page."""
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Path, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel
 
 from lap_market.accounts import service, sessions
 from lap_market.accounts.deps import (
@@ -23,16 +25,21 @@ from lap_market.accounts.schemas import (
     UserUpdate,
 )
 from lap_market.db import SessionDep
-from lap_market.errors import DomainError
-from lap_market.primitives import Id
+from lap_market.primitives import Id, Input
 from lap_market.templating import render
-from lap_market.web.actions import FormAction, form_action
+from lap_market.web.actions import FormAction, NoFields, form_action
 from lap_market.web.deps import web_router
-from lap_market.web.forms import FormErrors, domain_form_errors, parse_form
 
 router = web_router()
 AdminPage = Annotated[User, Depends(web_role(Role.ADMIN))]
-UserId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
+
+
+class _ActiveForm(Input):
+    """The activate/deactivate button: ``active`` is "true" to activate."""
+
+    active: str = ""
 
 
 def _users_page(request: Request, session: SessionDep, admin: User, **extra: Any) -> Response:
@@ -53,14 +60,26 @@ def users_page(request: Request, session: SessionDep, admin: AdminPage) -> Respo
     return _users_page(request, session, admin)
 
 
+def _on_users_page(
+    request: Request, session: SessionDep, admin: User, *, model: type[M],
+    run: Callable[[M], T], message: Callable[[T], str],
+) -> FormAction[M, T]:
+    """An admin's action on the users page, which shows any refusal and then the result."""
+    return FormAction(
+        model=model,
+        run=run,
+        page=lambda errors, form: _users_page(request, session, admin, errors=errors, form=form),
+        done=lambda _result: "/admin/users",
+        message=message,
+    )
+
+
 @router.post("/admin/users", response_class=HTMLResponse)
 async def add_user(request: Request, session: SessionDep, admin: AdminPage) -> Response:
     """Add a user from the form."""
-    return await form_action(request, session, FormAction(
-        model=UserCreate,
+    return await form_action(request, session, _on_users_page(
+        request, session, admin, model=UserCreate,
         run=lambda data: service.create_user(session, admin, data=data),
-        page=lambda errors, form: _users_page(request, session, admin, errors=errors, form=form),
-        done=lambda _user: "/admin/users",
         message=lambda user: f"{user.name} can now sign in as {user.email}.",
     ))
 
@@ -70,32 +89,34 @@ async def set_active(
     request: Request, session: SessionDep, admin: AdminPage, user_id: Id
 ) -> Response:
     """Activate or deactivate a user."""
-    form = await request.form()
-    service.update_user(
-        session, admin, user_id, data=UserUpdate(is_active=form.get("active") == "true")
-    )
-    return RedirectResponse("/admin/users", status_code=303)
+    return await form_action(request, session, _on_users_page(
+        request, session, admin, model=_ActiveForm,
+        run=lambda data: service.update_user(
+            session, admin, user_id, data=UserUpdate(is_active=data.active == "true")),
+        message=lambda user: f"{user.name} is now {'active' if user.is_active else 'inactive'}.",
+    ))
 
 
 @router.post("/admin/users/{user_id}/sessions/end", response_class=HTMLResponse)
-def end_sessions(session: SessionDep, admin: AdminPage, user_id: UserId) -> Response:
+async def end_sessions(
+    request: Request, session: SessionDep, admin: AdminPage, user_id: Id
+) -> Response:
     """Sign a user out everywhere."""
-    service.end_user_sessions(session, admin, user_id)
-    return RedirectResponse("/admin/users", status_code=303)
+    return await form_action(request, session, _on_users_page(
+        request, session, admin, model=NoFields,
+        run=lambda _: service.end_user_sessions(session, admin, user_id),
+        message=lambda ended: f"Signed out of {ended} session{'s' if ended != 1 else ''}.",
+    ))
 
 
-def _password_page(request: Request, **extra: Any) -> Response:
-    status = extra.pop("status_code", 200)
-    return render(
-        request, "accounts/pages/password.html", {"errors": {}, "changed": False, **extra},
-        status_code=status,
-    )
+def _password_page(request: Request, errors: dict[str, str] | None = None) -> Response:
+    return render(request, "accounts/pages/password.html", {"errors": errors or {}})
 
 
 @router.get("/account/password", response_class=HTMLResponse)
-def password_page(request: Request, _user: WebUser, changed: bool = False) -> Response:
+def password_page(request: Request, _user: WebUser) -> Response:
     """The form to change your own password."""
-    return _password_page(request, changed=changed)
+    return _password_page(request)
 
 
 @router.post("/account/password", response_class=HTMLResponse)
@@ -104,20 +125,18 @@ async def change_password(
     address: ClientAddress,
 ) -> Response:
     """Change your own password; your other sessions are signed out."""
-    try:
-        data = parse_form(PasswordChangeForm, dict(await request.form()))
-        service.change_own_password(
+    return await form_action(request, session, FormAction(
+        model=PasswordChangeForm,
+        run=lambda data: service.change_own_password(
             session, settings, user, current_sid=session_id(request), client_address=address,
             current_password=data.current_password, new_password=data.new_password,
-        )
-    except FormErrors as exc:
-        return _password_page(request, errors=exc.errors, status_code=422)
-    except DomainError as exc:
-        session.rollback()
-        return _password_page(
-            request, errors=domain_form_errors(exc), status_code=exc.status_code
-        )
-    return RedirectResponse("/account/password?changed=true", status_code=303)
+        ),
+        page=lambda errors, _form: _password_page(request, errors),
+        done=lambda _ended: "/account/password",
+        message=lambda _ended: "Your password has been changed. You have been signed out "
+                               "everywhere else; this browser stays signed in.",
+        keep_status=True,  # a throttled guess answers 429, as the sign-in form does
+    ))
 
 
 def _organisations_page(request: Request, session: SessionDep, **extra: Any) -> Response:
@@ -125,7 +144,6 @@ def _organisations_page(request: Request, session: SessionDep, **extra: Any) -> 
         request, "accounts/pages/organisations.html",
         {"organisations": service.list_organisations(session), "kinds": list(OrgKind),
          "errors": {}, "form": {}, **extra},
-        status_code=422 if extra.get("errors") else 200,
     )
 
 
@@ -192,7 +210,7 @@ async def save_organisation(
 
 @router.post("/admin/users/{user_id}/job-title", response_class=HTMLResponse)
 async def set_job_title(
-    request: Request, session: SessionDep, admin: AdminPage, user_id: UserId
+    request: Request, session: SessionDep, admin: AdminPage, user_id: Id
 ) -> Response:
     """Set a user's job title (shown under their name when they sign a contract)."""
     return await form_action(request, session, FormAction(

@@ -1,12 +1,9 @@
 """JSON routes for pooling demand into a draft tender, editing its lots and deleting it."""
 
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from lap_market.accounts.deps import CurrentUser, SettingsDep, require_role
-from lap_market.accounts.models import Role, User
+from lap_market.accounts.deps import CurrentUser, OfficerUser, SettingsDep, api_router
 from lap_market.aggregation import lots, service
 from lap_market.aggregation.read import pooling_response
 from lap_market.aggregation.schemas import AggregateRequest, LotEdit
@@ -15,8 +12,8 @@ from lap_market.primitives import Id
 from lap_market.tenders.read import tender_read
 from lap_market.tenders.schemas import TenderRead
 
-router = APIRouter(prefix="/api/v1", tags=["aggregation"])
-Officer = Annotated[User, Depends(require_role(Role.PROCUREMENT_OFFICER))]
+router = api_router("aggregation")
+Officer = OfficerUser
 
 
 @router.post("/tenders/aggregate", response_model=TenderRead, status_code=201)

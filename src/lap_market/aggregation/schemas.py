@@ -2,16 +2,12 @@
 
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
-from lap_market.primitives import BusinessDate, Id, Input
+from lap_market.primitives import BusinessDate, Id, Strict
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-
-
-class Strict(Input):
-    model_config = ConfigDict(extra="forbid")
 
 
 class AggregateRequest(Strict):

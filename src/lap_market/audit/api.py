@@ -2,16 +2,16 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
-from lap_market.accounts.deps import CurrentUser
+from lap_market.accounts.deps import CurrentUser, api_router
 from lap_market.accounts.schemas import Page
 from lap_market.audit import service
 from lap_market.audit.schemas import AuditEventRead
 from lap_market.db import SessionDep
 from lap_market.primitives import BusinessDateTime, Id, Line, PageNumber
 
-router = APIRouter(prefix="/api/v1", tags=["audit"])
+router = api_router("audit")
 
 
 @router.get("/audit", response_model=Page[AuditEventRead])

@@ -6,10 +6,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col, func, select
 
-from lap_market.accounts.models import Role, User
+from lap_market.accounts.models import User
 from lap_market.audit.models import AuditEvent
+from lap_market.audit.policy import require_log_reader
 from lap_market.clock import clock
-from lap_market.errors import Forbidden
 from lap_market.tenders.models import Tender
 
 
@@ -90,8 +90,7 @@ def list_events(
     page_size: int = 50,
 ) -> tuple[list[AuditEvent], int]:
     """Audit events, newest first; officers and admins only."""
-    if actor.role not in (Role.PROCUREMENT_OFFICER, Role.ADMIN):
-        raise Forbidden("Only procurement officers and admins may read the audit log.")
+    require_log_reader(actor)
     query = select(AuditEvent).where(unsealed())
     if action:
         query = query.where(AuditEvent.action == action)

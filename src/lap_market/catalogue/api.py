@@ -3,10 +3,9 @@
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Query, Response
 
-from lap_market.accounts.deps import CurrentUser, provider_user
-from lap_market.accounts.models import User
+from lap_market.accounts.deps import CurrentUser, ProviderUser, api_router
 from lap_market.catalogue import browse, quotes, reference, service
 from lap_market.catalogue.page_json import offer_page_json
 from lap_market.catalogue.schemas import (
@@ -22,8 +21,7 @@ from lap_market.db import SessionDep
 from lap_market.paging import Paged, PageNumber, PageSize
 from lap_market.primitives import BusinessDate, Id, Line
 
-router = APIRouter(prefix="/api/v1", tags=["catalogue"])
-ProviderUser = Annotated[User, Depends(provider_user)]
+router = api_router("catalogue")
 
 
 @router.get("/categories", response_model=list[CategoryRead])

@@ -8,16 +8,14 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     PlainSerializer,
     StringConstraints,
 )
 
 from lap_market.money import Money, parse_decimal
-from lap_market.primitives import BusinessDate, Input, Multiline
+from lap_market.primitives import MAX_QUANTITY, BusinessDate, Multiline, Strict
 
-MAX_QUANTITY = Decimal("1000000000")
 MAX_UNIT_PRICE = Decimal("1000000.00")
 MAX_TIERS = 10
 
@@ -60,10 +58,6 @@ Description = Annotated[
 ]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 LeadTime = Annotated[int, Field(ge=0, le=365)]
-
-
-class Strict(Input):
-    model_config = ConfigDict(extra="forbid")
 
 
 class TierIn(Strict):

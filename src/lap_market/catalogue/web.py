@@ -2,7 +2,6 @@
 and providers' own offers with create/edit/publish/withdraw forms."""
 
 from collections.abc import Callable
-from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -20,7 +19,7 @@ from lap_market.catalogue.schemas import MAX_TIERS, OfferCreate, OfferUpdate
 from lap_market.db import SessionDep
 from lap_market.errors import Invalid
 from lap_market.paging import PageNumber, page_count
-from lap_market.primitives import Id, business_date
+from lap_market.primitives import Id, form_date
 from lap_market.templating import render
 from lap_market.web.actions import FormAction, NoFields, checked, form_action
 from lap_market.web.deps import web_router
@@ -120,17 +119,6 @@ def _default_price_unit(session: SessionDep, filters: dict[str, str]) -> None:
         filters["unit"] = units[0].code
 
 
-def _parse_date(value: str, field: str, errors: dict[str, str]) -> date | None:
-    if not value:
-        errors.setdefault(field, "Enter a date")
-        return None
-    try:
-        return business_date(date.fromisoformat(value))
-    except ValueError:
-        errors.setdefault(field, "Enter a real date from 2000 to 2100, such as 2027-01-01")
-        return None
-
-
 @router.get("/catalogue/offers/{offer_id}", response_class=HTMLResponse)
 def offer_page(request: Request, session: SessionDep, user: WebUser, offer_id: Id) -> Response:
     """An offer, its tiers and versions, and a price calculator (quantity and term)."""
@@ -139,8 +127,8 @@ def offer_page(request: Request, session: SessionDep, user: WebUser, offer_id: I
     errors: dict[str, str] = {}
     quote = None
     if any(form.values()):
-        start = _parse_date(form["start_date"], "start_date", errors)
-        end = _parse_date(form["end_date"], "end_date", errors)
+        start = form_date(form["start_date"], "start_date", errors)
+        end = form_date(form["end_date"], "end_date", errors)
         if not form["quantity"]:
             errors["quantity"] = "Enter a quantity"
         if not errors:
@@ -174,7 +162,7 @@ def compare_page(request: Request, session: SessionDep, user: WebUser) -> Respon
     offers = None
     for name in ("start_date", "end_date"):
         if form[name]:
-            _parse_date(form[name], name, errors)  # optional, but a real date when given
+            form_date(form[name], name, errors)  # optional, but a real date when given
     if any(form.values()):
         for name, message in (
             ("category", "Choose a category"),

@@ -2,10 +2,10 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import Header, Query
 from fastapi.responses import Response
 
-from lap_market.accounts.deps import CurrentUser
+from lap_market.accounts.deps import CurrentUser, api_router
 from lap_market.contract_management import changes, invoices, read, reports, termination
 from lap_market.contract_management.models import InvoiceStatus
 from lap_market.contract_management.schemas import (
@@ -27,7 +27,7 @@ from lap_market.db import SessionDep
 from lap_market.primitives import Id, PageNumber
 from lap_market.reports.api import CSV_MEDIA_TYPE, wants_csv
 
-router = APIRouter(prefix="/api/v1", tags=["contract management"])
+router = api_router("contract management")
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with Accept: text/csv"}
 }

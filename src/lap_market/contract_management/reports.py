@@ -22,9 +22,9 @@ from lap_market.contract_management.models import (
 )
 from lap_market.contract_management.schemas import PaymentRow, PaymentsReport
 from lap_market.contracts.models import Contract
+from lap_market.csv_cells import safe_cell
 from lap_market.errors import Invalid
 from lap_market.money import from_pence
-from lap_market.reports.service import safe_cell
 
 ONE_PLACE = Decimal("0.1")
 PAYMENT_COLUMNS = [

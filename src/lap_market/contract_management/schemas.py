@@ -8,9 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from lap_market.contract_management.models import ChangeKind, ChangeReason, TerminationReason
 from lap_market.money import Money, parse_decimal
-from lap_market.primitives import BusinessDate, Input, Line, LongText
-
-MAX_QUANTITY = Decimal("1000000000")
+from lap_market.primitives import MAX_QUANTITY, BusinessDate, Input, Line, LongText
 
 
 class _Strict(Input):

@@ -2,11 +2,17 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from lap_market.accounts.deps import CurrentUser, SettingsDep, require_role
-from lap_market.accounts.models import Role, User
+from lap_market.accounts.deps import (
+    BoroughManagerUser,
+    CurrentUser,
+    OfficerUser,
+    SettingsDep,
+    api_router,
+)
+from lap_market.accounts.models import User
 from lap_market.contracts import acceptance, call_off_jobs, direct, service
 from lap_market.contracts.models import ContractKind, ContractStatus
 from lap_market.contracts.schemas import (
@@ -21,9 +27,9 @@ from lap_market.db import SessionDep
 from lap_market.paging import Paged, PageNumber, PageSize
 from lap_market.primitives import Id
 
-router = APIRouter(prefix="/api/v1", tags=["contracts"])
-Officer = Annotated[User, Depends(require_role(Role.PROCUREMENT_OFFICER))]
-BoroughManager = Annotated[User, Depends(require_role(Role.BOROUGH_MANAGER))]
+router = api_router("contracts")
+Officer = OfficerUser
+BoroughManager = BoroughManagerUser
 
 
 @router.post(

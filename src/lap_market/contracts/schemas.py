@@ -14,9 +14,8 @@ from pydantic import (
 )
 
 from lap_market.money import Money
-from lap_market.primitives import BusinessDate, Id, Input
+from lap_market.primitives import MAX_QUANTITY, BusinessDate, Id, Input
 
-MAX_QUANTITY = Decimal("1000000000")
 PoNumber = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40,
                            pattern=r"^[A-Za-z0-9][A-Za-z0-9 /._-]*$"),

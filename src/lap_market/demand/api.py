@@ -2,9 +2,9 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 
-from lap_market.accounts.deps import CurrentUser, SettingsDep
+from lap_market.accounts.deps import CurrentUser, SettingsDep, api_router
 from lap_market.db import SessionDep
 from lap_market.demand import csv_import, service
 from lap_market.demand.models import Demand
@@ -20,7 +20,7 @@ from lap_market.errors import Invalid, PayloadTooLarge
 from lap_market.openapi import CsvImportError
 from lap_market.primitives import Id, Line, PageNumber
 
-router = APIRouter(prefix="/api/v1", tags=["demand"])
+router = api_router("demand")
 
 
 def _one(session: SessionDep, demand: Demand) -> DemandRead:

@@ -4,12 +4,11 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, Field, StringConstraints
 
 from lap_market.money import PENNY, Money, parse_money
-from lap_market.primitives import BusinessDate, Id, Input, Multiline
+from lap_market.primitives import MAX_QUANTITY, BusinessDate, Id, Input, Multiline, Strict
 
-MAX_QUANTITY = Decimal(10) ** 9
 MAX_SPECIFICATION = 5000
 CODE = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 
@@ -57,10 +56,6 @@ def clean_budget(value: object) -> Decimal:
 Quantity = Annotated[Decimal, BeforeValidator(clean_quantity)]
 Specification = Annotated[str, Multiline(), BeforeValidator(clean_specification)]
 Budget = Annotated[Money, BeforeValidator(clean_budget)]
-
-
-class Strict(Input):
-    model_config = ConfigDict(extra="forbid")
 
 
 class DemandCreate(Strict):

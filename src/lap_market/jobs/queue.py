@@ -21,9 +21,10 @@ from sqlmodel import Session
 
 from lap_market.clock import clock
 from lap_market.jobs.models import Job, JobStatus
+from lap_market.modeling import rowcount, table_of
 
 log = logging.getLogger("lap_market.jobs")
-JOB: sa.Table = Job.__table__  # type: ignore[attr-defined]
+JOB: sa.Table = table_of(Job)
 # A job whose worker keeps dying (lease lapsing) is given up after this many extra starts,
 # so one poisonous job cannot crash workers for ever.
 LOST_LEASE_ALLOWANCE = 5
@@ -95,7 +96,7 @@ def claim(
                 .values(status=JobStatus.RUNNING.value, locked_by=token, lease_until=now + lease,
                         attempts=JOB.c.attempts + 1)
             )
-            if taken.rowcount == 1:  # type: ignore[attr-defined]
+            if rowcount(taken) == 1:
                 row = session.execute(
                     sa.select(JOB.c.kind, JOB.c.payload, JOB.c.attempts)
                     .where(JOB.c.id == candidate)
@@ -117,7 +118,7 @@ def extend_lease(engine: Engine, claim: Claim, lease: timedelta) -> bool:
             .values(lease_until=clock.now() + lease)
         )
         session.commit()
-        return bool(moved.rowcount)  # type: ignore[attr-defined]
+        return bool(rowcount(moved))
 
 
 def mark_done(session: Session, claim: Claim) -> bool:
@@ -128,7 +129,7 @@ def mark_done(session: Session, claim: Claim) -> bool:
                JOB.c.status == JobStatus.RUNNING.value)
         .values(status=JobStatus.DONE.value, finished_at=clock.now(), lease_until=None)
     )
-    return bool(done.rowcount)  # type: ignore[attr-defined]
+    return bool(rowcount(done))
 
 
 def backoff(attempts: int, base_seconds: float) -> timedelta:

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from lap_market.clock import clock
 from lap_market.config import Settings
 from lap_market.jobs import queue
+from lap_market.jobs.models import JobStatus
 from lap_market.jobs.registry import HANDLERS, PERIODICS, POLLERS, Handler, HandlerSpec, discover
 
 log = logging.getLogger("lap_market.jobs")
@@ -174,13 +175,13 @@ def lease_of(settings: Settings) -> timedelta:
     return timedelta(seconds=settings.job_lease_seconds)
 
 
-def wait_for(engine: Engine, job_id: int, *, timeout: float, poll: float = 0.2) -> queue.JobStatus:
+def wait_for(engine: Engine, job_id: int, *, timeout: float, poll: float = 0.2) -> JobStatus:
     """Wait (real time) until a job is done or failed, for a caller that must answer with
     its result; returns the final status, or the current one at ``timeout``."""
     deadline = time.monotonic() + timeout
     while True:
         status, _error = queue.job_status(engine, job_id)
-        if status in (queue.JobStatus.DONE, queue.JobStatus.FAILED) or time.monotonic() > deadline:
+        if status in (JobStatus.DONE, JobStatus.FAILED) or time.monotonic() > deadline:
             return status
         time.sleep(poll)
 

@@ -26,9 +26,10 @@ from lap_market.clock import clock
 from lap_market.config import Settings
 from lap_market.jobs.queue import backoff
 from lap_market.mail.models import OutboxMessage, OutboxStatus
+from lap_market.modeling import pk, table_of
 
 log = logging.getLogger("lap_market.mail")
-OUTBOX: sa.Table = OutboxMessage.__table__  # type: ignore[attr-defined]
+OUTBOX: sa.Table = table_of(OutboxMessage)
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,7 @@ def deliver_due(engine: Engine, settings: Settings) -> int:
     except (OSError, smtplib.SMTPException, ValueError) as exc:
         log.warning("SMTP unreachable, %d messages wait: %s", len(messages), exc)
         for message in messages:
-            _mark_failed(engine, message.id, f"SMTP connection: {exc}", settings)  # type: ignore[arg-type]
+            _mark_failed(engine, pk(message), f"SMTP connection: {exc}", settings)
         return len(messages)
     try:
         for message in messages:
@@ -191,6 +192,6 @@ def _send_one(engine: Engine, smtp: smtplib.SMTP, message: OutboxMessage,
         smtp.send_message(build_email(message, settings.mail_from))
     except (OSError, smtplib.SMTPException) as exc:
         log.warning("email %s to %s failed: %s", message.message_id, message.to_address, exc)
-        _mark_failed(engine, message.id, f"{type(exc).__name__}: {exc}", settings)  # type: ignore[arg-type]
+        _mark_failed(engine, pk(message), f"{type(exc).__name__}: {exc}", settings)
         return
-    _mark_sent(engine, message.id)  # type: ignore[arg-type]
+    _mark_sent(engine, pk(message))

@@ -9,17 +9,19 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, func, select
 
-from lap_market.accounts.models import Role, User
+from lap_market.accounts.models import User
 from lap_market.audit import service as audit
 from lap_market.audit.models import new_public_id
 from lap_market.clock import clock
 from lap_market.config import get_settings
-from lap_market.errors import Conflict, Forbidden, Invalid, NotFound
+from lap_market.errors import Conflict, Invalid, NotFound
 from lap_market.mail.models import OutboxMessage, OutboxStatus
+from lap_market.mail.policy import require_outbox_reader
+from lap_market.modeling import rowcount, table_of
 from lap_market.tenders.models import Tender
 
 PREFERENCES_PATH = "/account/notifications"
-OUTBOX: sa.Table = OutboxMessage.__table__  # type: ignore[attr-defined]
+OUTBOX: sa.Table = table_of(OutboxMessage)
 
 
 def absolute_url(path: str, public_url: str | None = None) -> str:
@@ -97,11 +99,6 @@ def queue_email(
     )
 
 
-def _require_admin(actor: User) -> None:
-    if actor.role != Role.ADMIN:
-        raise Forbidden("Only admins may read the outbox.")
-
-
 STATUSES = [s.value for s in OutboxStatus]
 
 
@@ -121,7 +118,7 @@ def list_outbox(
     session: Session, actor: User, *, status: str | None = None, limit: int = 200
 ) -> tuple[list[OutboxMessage], dict[str, int]]:
     """The newest messages (optionally of one status) and the count per status, for admins."""
-    _require_admin(actor)
+    require_outbox_reader(actor)
     if status and status not in STATUSES:
         raise Invalid(f"Status must be one of {', '.join(STATUSES)}.", field="status")
     query = (
@@ -142,7 +139,7 @@ def resend(session: Session, actor: User, public_id: str) -> OutboxMessage:
     """Queue a failed or sent message again, with the same Message-ID (admins).
 
     A sealed message answers 404, as a message that does not exist."""
-    _require_admin(actor)
+    require_outbox_reader(actor)
     message = session.exec(
         select(OutboxMessage).where(OutboxMessage.public_id == public_id, unsealed())
     ).first()
@@ -155,7 +152,7 @@ def resend(session: Session, actor: User, public_id: str) -> OutboxMessage:
         .values(status=OutboxStatus.PENDING.value, next_attempt_at=clock.now(), attempts=0,
                 lease_until=None)
     )
-    if not changed.rowcount:  # type: ignore[attr-defined]
+    if not rowcount(changed):
         raise Conflict("This message is still waiting to be sent.", field="status")
     session.refresh(message)
     audit.record(session, actor, action="email.resend", object_type="outbox_message",

@@ -8,10 +8,11 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from lap_market.accounts.models import Role, User
+from lap_market.accounts.models import User
 from lap_market.catalogue.models import Offer, OfferStatus
 from lap_market.clock import as_utc, clock
 from lap_market.contracts.models import Contract, ContractStatus
+from lap_market.notifications import policy
 from lap_market.notifications.messages import london_time
 from lap_market.rounds.models import DemandRound, ReturnStatus, RoundReturn, RoundStatus
 from lap_market.tenders.models import (
@@ -110,7 +111,7 @@ def _contracts_waiting(session: Session) -> list[ActionItem]:
 
 
 def _contracts_to_accept(session: Session, user: User) -> list[ActionItem]:
-    buyer = user.role == Role.BOROUGH_MANAGER
+    buyer = policy.accepts_as_buyer(user)
     party = col(Contract.buyer_id if buyer else Contract.supplier_id)
     accepted = col(Contract.buyer_accepted_at if buyer else Contract.supplier_accepted_at)
     rows = session.exec(
@@ -174,12 +175,12 @@ def _rounds_to_pool(session: Session) -> list[ActionItem]:
 
 def needs_action(session: Session, user: User) -> list[ActionItem]:
     """What is waiting on ``user``, most pressing kinds first."""
-    if user.role == Role.PROCUREMENT_OFFICER:
+    if policy.sees_partnership_work(user):
         return (_bids_to_score(session) + _call_offs_ready(session)
                 + _unanswered_questions(session) + _rounds_to_pool(session)
                 + _contracts_waiting(session))
-    if user.role == Role.BOROUGH_MANAGER:
+    if policy.sees_buyer_work(user):
         return _round_returns_due(session, user) + _contracts_to_accept(session, user)
-    if user.role == Role.PROVIDER:
+    if policy.sees_supplier_work(user):
         return _contracts_to_accept(session, user) + _closing_soon(session, user)
     return []

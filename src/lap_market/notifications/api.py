@@ -1,13 +1,12 @@
 """Each person's notification preferences."""
 
-from fastapi import APIRouter
 
-from lap_market.accounts.deps import CurrentUser
+from lap_market.accounts.deps import CurrentUser, api_router
 from lap_market.db import SessionDep
 from lap_market.notifications import preferences
 from lap_market.notifications.schemas import PreferencesRead, PreferencesUpdate
 
-router = APIRouter(prefix="/api/v1", tags=["notifications"])
+router = api_router("notifications")
 
 
 @router.get("/me/notification-preferences", response_model=PreferencesRead)

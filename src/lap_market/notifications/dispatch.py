@@ -9,7 +9,7 @@ from sqlmodel import Session
 from lap_market import mail
 from lap_market.accounts.models import User
 from lap_market.clock import clock
-from lap_market.modeling import row_id
+from lap_market.modeling import pk, table_of
 from lap_market.notifications.kinds import Mode
 from lap_market.notifications.messages import Rendered
 from lap_market.notifications.models import DigestItem, NotificationMark
@@ -21,7 +21,7 @@ def send_many(session: Session, sends: list[tuple[Rendered, list[User], str]]) -
     everyone's choices in one query."""
     if not sends:
         return 0
-    everyone = {row_id(user) for _m, users, _k in sends for user in users}
+    everyone = {pk(user) for _m, users, _k in sends for user in users}
     chosen = modes(session, everyone, sends[0][0].kind)
     return sum(send(session, message, users, key=key, chosen=chosen)
                for message, users, key in sends)
@@ -37,7 +37,7 @@ def send(session: Session, message: Rendered, users: Iterable[User], *,
     deactivated account gets no digest, so it is told at once); ``sealed_tender_id`` keeps
     the email (or the digest carrying it) out of the admins' outbox until that tender's
     submission deadline (a bid receipt tells who bid)."""
-    recipients = {row_id(user): user for user in users}
+    recipients = {pk(user): user for user in users}
     if now_only:
         chosen = {user_id: Mode.IMMEDIATE for user_id in recipients}
     elif chosen is None:
@@ -70,7 +70,7 @@ def claim(session: Session, key: str) -> bool:
     opened as the transaction's first statement."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = NotificationMark.__table__  # type: ignore[attr-defined]
+    table = table_of(NotificationMark)
     statement = (
         insert(table).values(key=key, created_at=clock.now())
         .on_conflict_do_nothing(index_elements=["key"])

@@ -9,7 +9,7 @@ from lap_market.accounts.models import User
 from lap_market.audit import service as audit
 from lap_market.clock import clock
 from lap_market.errors import Conflict, Invalid
-from lap_market.modeling import row_id
+from lap_market.modeling import pk
 from lap_market.notifications.kinds import KINDS, Kind, Mode, kinds_for
 from lap_market.notifications.models import NotificationPreference
 from lap_market.notifications.schemas import PreferenceIn, PreferenceRead, PreferencesRead
@@ -88,7 +88,7 @@ def set_preferences(session: Session, actor: User, changes: list[PreferenceIn]) 
     for kind, mode in checked.items():
         row = existing.get(kind.value)
         if row is None:
-            row = NotificationPreference(user_id=row_id(actor), kind=kind.value, mode=mode,
+            row = NotificationPreference(user_id=pk(actor), kind=kind.value, mode=mode,
                                          updated_at=now)
         elif row.mode == mode:
             continue

@@ -8,7 +8,11 @@ from sqlmodel import Session, and_, col, or_, select
 from lap_market.accounts.models import Organisation, Role, User
 from lap_market.catalogue.models import Offer, OfferStatus
 from lap_market.demand.models import Demand
-from lap_market.tenders.models import Bid, BidStatus, Lot, Question
+from lap_market.tenders.models import Lot
+
+# Who bid and who asked are the tenders' own reads; events address them as who.* with the rest.
+from lap_market.tenders.notifications import asker_org_ids as asker_org_ids
+from lap_market.tenders.notifications import bidder_org_ids as bidder_org_ids
 
 
 def people(session: Session, organisation_ids: Iterable[int], role: Role) -> list[User]:
@@ -66,21 +70,6 @@ def offering_org_ids(session: Session, category_ids: Iterable[int]) -> set[int]:
                 col(Offer.category_id).in_(wanted), Offer.status == OfferStatus.PUBLISHED
             )
         ).all()
-    )
-
-
-def bidder_org_ids(session: Session, tender_id: int, lot_id: int | None = None) -> set[int]:
-    """Organisations holding an active bid in the tender (or one lot of it)."""
-    query = select(Bid.provider_id).where(Bid.tender_id == tender_id,
-                                          Bid.status == BidStatus.ACTIVE)
-    if lot_id is not None:
-        query = query.where(Bid.lot_id == lot_id)
-    return set(session.exec(query).all())
-
-
-def asker_org_ids(session: Session, tender_id: int) -> set[int]:
-    return set(
-        session.exec(select(Question.asked_by_org_id).where(Question.tender_id == tender_id)).all()
     )
 
 

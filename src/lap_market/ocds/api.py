@@ -2,15 +2,15 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
-from lap_market.accounts.deps import SettingsDep
+from lap_market.accounts.deps import SettingsDep, api_router
 from lap_market.db import SessionDep
 from lap_market.ocds import service
 from lap_market.ocds.schemas import ReleasePackage
 from lap_market.primitives import BusinessDateTime, Id
 
-router = APIRouter(prefix="/api/v1", tags=["open data"])
+router = api_router("open data")
 
 _PACKAGE_DOC = (
     " Amounts are numbers in GBP, ex VAT. Nothing sealed is published: bidders appear as "

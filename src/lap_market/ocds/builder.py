@@ -43,9 +43,11 @@ from lap_market.catalogue.models import Category, CategoryUnit
 from lap_market.catalogue.pricing import term_days, unrounded_value
 from lap_market.clock import as_utc
 from lap_market.demand.models import Demand
+from lap_market.modeling import pk
 from lap_market.money import from_pence, round_pennies
 from lap_market.ocds import schemas as o
 from lap_market.ocds.contracts import ContractFacts, contract_release_part, contract_stages
+from lap_market.ocds.policy import closed_at
 from lap_market.tenders import workdays
 from lap_market.tenders.models import (
     Amendment,
@@ -124,23 +126,6 @@ class TenderFacts:
 def ocid_for(prefix: str, tender: Tender) -> str:
     """The tender's Open Contracting ID: the publisher's prefix and the tender reference."""
     return f"{prefix}-{tender.reference}"
-
-
-def is_public(tender: Tender) -> bool:
-    """Only tenders that were published appear (a draft, even a cancelled one, never does)."""
-    return tender.published_at is not None
-
-
-def closed_at(tender: Tender, now: datetime) -> datetime | None:
-    """When bidding closed, if it has: the deadline passed before any cancellation."""
-    if tender.published_at is None or tender.submission_deadline is None:
-        return None
-    deadline = as_utc(tender.submission_deadline)
-    if deadline > now:
-        return None
-    if tender.cancelled_at is not None and as_utc(tender.cancelled_at) < deadline:
-        return None
-    return deadline
 
 
 def standstill_over_at(award: Award) -> datetime:
@@ -241,7 +226,7 @@ def _parties(
     facts: TenderFacts, *, tenderers: bool, suppliers: Iterable[Award]
 ) -> list[o.Organization]:
     entity = facts.procuring_entity
-    entity_id: int = entity.id  # type: ignore[assignment]
+    entity_id = pk(entity)
     roles: dict[int, list[str]] = {entity_id: ["procuringEntity"]}
     for borough_id in _borough_ids(facts):
         roles.setdefault(borough_id, []).append("buyer")
@@ -364,7 +349,7 @@ def _before_moment(
 def _lot(facts: TenderFacts, lot: Lot, at: datetime) -> o.Lot:
     status = _LOT_STATUS.get(lot.status, "active")
     if status in ("cancelled", "unsuccessful"):
-        changed = facts.lot_changed_at.get(lot.id)  # type: ignore[arg-type]
+        changed = facts.lot_changed_at.get(pk(lot))
         if changed is None and status == "cancelled" and facts.tender.cancelled_at is not None:
             changed = as_utc(facts.tender.cancelled_at)
         if changed is not None and changed > at:
@@ -445,7 +430,7 @@ def _amendments(
 def _award(facts: TenderFacts, award: Award, at: datetime) -> o.Award:
     lot = next(lot for lot in facts.lots if lot.id == award.lot_id)
     unit_price = from_pence(award.unit_price_pence)
-    demands = facts.demands_by_lot.get(lot.id, [])  # type: ignore[arg-type]
+    demands = facts.demands_by_lot.get(pk(lot), [])
     return o.Award(
         id=f"award-{award.id}",
         title=f"Lot {lot.number}: {lot.title}",

@@ -23,6 +23,7 @@ from lap_market.accounts.models import Organisation
 from lap_market.clock import as_utc
 from lap_market.contract_management.models import ContractChange, Invoice
 from lap_market.contracts.models import Contract
+from lap_market.modeling import pk
 from lap_market.money import from_pence
 from lap_market.ocds import schemas as o
 
@@ -48,7 +49,7 @@ def contract_stages(contracts: list[ContractFacts]) -> list[ContractStage]:
     found = []
     for facts in contracts:
         contract = facts.contract
-        cid: int = contract.id  # type: ignore[assignment]
+        cid = pk(contract)
         name = f"contract-{cid}"
         found.append(ContractStage(name, "contract", as_utc(contract.issued_at), cid))
         for change in facts.changes:
@@ -133,6 +134,7 @@ def _amendment(ocid: str, contract: Contract, change: ContractChange) -> o.Amend
     )
     return o.Amendment(
         id=f"change-{change.number}",
+        # A change in effect always has effective_at; the column is optional for proposals.
         date=as_utc(change.effective_at),  # type: ignore[arg-type]
         rationale=f"{change.reason_code}: {change.explanation}",
         description=(
@@ -162,6 +164,7 @@ def _implementation(
         transactions=[
             o.Transaction(
                 id=f"invoice-{invoice.id}",
+                # A paid invoice always has paid_on; the column is optional until then.
                 date=datetime.combine(invoice.paid_on, time(12), tzinfo=UTC),  # type: ignore[arg-type]
                 value=o.Value(amount=from_pence(invoice.amount_pence + invoice.vat_pence)),
                 payer=payer,

@@ -27,7 +27,8 @@ from lap_market.contract_management.models import (
 from lap_market.contracts.models import Contract
 from lap_market.demand.models import Demand, DemandStatus
 from lap_market.errors import NotFound
-from lap_market.ocds import builder
+from lap_market.modeling import pk
+from lap_market.ocds import builder, policy
 from lap_market.ocds.contracts import ContractFacts
 from lap_market.ocds.schemas import Publisher, Release, ReleasePackage
 from lap_market.reference import PARTNERSHIP_NAME
@@ -56,7 +57,7 @@ def release_package_for_tender(
 ) -> ReleasePackage:
     """Every release of one published tender so far; 404 for a draft or an unknown id."""
     tender = session.get(Tender, tender_id)
-    if tender is None or not builder.is_public(tender):
+    if tender is None or not policy.is_public(tender):
         raise NotFound(f"There is no published tender {tender_id}.", field="tender_id")
     now = clock.now()
     releases = _releases(session, [tender], now=now, since=None, settings=settings)
@@ -96,21 +97,21 @@ def _releases(
     """Load what the tenders' releases need, in a fixed number of queries, and build them."""
     if not tenders:
         return []
-    ids = [t.id for t in tenders]
+    ids = [pk(t) for t in tenders]
     amendments = _by_tender(session.exec(
         select(Amendment).where(col(Amendment.tender_id).in_(ids)).order_by(col(Amendment.number))
     ).all())
     awards = _by_tender(session.exec(
         select(Award).where(col(Award.tender_id).in_(ids)).order_by(col(Award.id))
     ).all())
-    contracts = _contracts(session, ids)  # type: ignore[arg-type]
+    contracts = _contracts(session, ids)
     # Only tenders with a release in the window are worth loading in full.
     wanted = [
         t for t in tenders
         if any(
             since is None or stage.date >= since
             for stage in builder.stages(
-                t, amendments[t.id], awards[t.id], now, contracts[t.id]  # type: ignore[index]
+                t, amendments[pk(t)], awards[pk(t)], now, contracts[pk(t)]
             )
         )
     ]
@@ -118,7 +119,7 @@ def _releases(
         return []
     facts = _facts(session, wanted, amendments, awards, now)
     for item in facts:
-        item.contracts = contracts[item.tender.id]  # type: ignore[index]
+        item.contracts = contracts[pk(item.tender)]
     releases = [
         release
         for item in facts
@@ -136,9 +137,49 @@ def _facts(
     awards: dict[int, list[Award]],
     now: datetime,
 ) -> list[builder.TenderFacts]:
-    ids = [t.id for t in tenders]
+    """Everything the releases of ``tenders`` say, each kind loaded in one query."""
+    ids = [pk(t) for t in tenders]
     lots = _by_tender(session.exec(select(Lot).where(col(Lot.tender_id).in_(ids))).all())
-    lot_ids = [lot.id for group in lots.values() for lot in group]
+    lot_ids = [pk(lot) for group in lots.values() for lot in group]
+    demands = _lot_demands(session, lot_ids)
+    history = _cancellations(session, ids, lot_ids)
+    for lot_id, released in history.lot_demands.items():
+        demands[lot_id].extend(released)
+    questions = _question_times(session, ids)
+    tenderers = _tenderers(session, [t for t in tenders if policy.closed_at(t, now) is not None])
+    org_ids = {d.borough_id for group in demands.values() for d in group}
+    org_ids |= {d.borough_id for group in history.tender_demands.values() for d in group}
+    org_ids |= {p for group in tenderers.values() for p in group}
+    org_ids |= {a.supplier_id for group in awards.values() for a in group}
+    organisations = _by_id(session, Organisation, org_ids)
+    categories = _by_id(session, Category)
+    units = _by_id(session, CategoryUnit)
+    partnership = _partnership(session)
+    pooled_from = rounds_for_tenders(session, ids)
+    result = []
+    for tender in tenders:
+        tender_id, tender_lots = pk(tender), lots[pk(tender)]
+        result.append(builder.TenderFacts(
+            tender=tender, lots=tender_lots, categories=categories, units=units,
+            procuring_entity=partnership,
+            demands_by_lot={pk(lot): demands[pk(lot)] for lot in tender_lots},
+            organisations=organisations,
+            amendments=amendments[tender_id],
+            awards=awards[tender_id],
+            question_times=questions[tender_id],
+            tenderer_ids=tenderers[tender_id],
+            lot_changed_at={
+                pk(lot): history.lot_changed_at[pk(lot)]
+                for lot in tender_lots if lot.id in history.lot_changed_at
+            },
+            released_demands=history.tender_demands[tender_id],
+            demand_round=origin(pooled_from[tender_id]) if tender_id in pooled_from else None,
+        ))
+    return result
+
+
+def _lot_demands(session: Session, lot_ids: list[int]) -> dict[int, list[Demand]]:
+    """The lots' demand that is not withdrawn, by lot id."""
     demands: dict[int, list[Demand]] = defaultdict(list)
     if lot_ids:
         for demand in session.exec(
@@ -146,25 +187,38 @@ def _facts(
             .where(col(Demand.lot_id).in_(lot_ids), Demand.status != DemandStatus.WITHDRAWN)
             .order_by(col(Demand.id))
         ).all():
-            demands[demand.lot_id].append(demand)  # type: ignore[index]
-    history = _cancellations(session, ids, lot_ids)  # type: ignore[arg-type]
-    for lot_id, released in history.lot_demands.items():
-        demands[lot_id].extend(released)
+            if demand.lot_id is not None:
+                demands[demand.lot_id].append(demand)
+    return demands
+
+
+def _question_times(session: Session, tender_ids: list[int]) -> dict[int, list[datetime]]:
+    """When each question was asked, by tender (the questions themselves are not published)."""
     questions: dict[int, list[datetime]] = defaultdict(list)
     for tender_id, asked_at in session.exec(
-        select(Question.tender_id, Question.asked_at).where(col(Question.tender_id).in_(ids))
+        select(Question.tender_id, Question.asked_at).where(col(Question.tender_id).in_(tender_ids))
     ).all():
         questions[tender_id].append(asked_at)
-    tenderers = _tenderers(session, [t for t in tenders if builder.closed_at(t, now) is not None])
+    return questions
 
-    org_ids = {d.borough_id for group in demands.values() for d in group}
-    org_ids |= {d.borough_id for group in history.tender_demands.values() for d in group}
-    org_ids |= {p for group in tenderers.values() for p in group}
-    org_ids |= {a.supplier_id for group in awards.values() for a in group}
-    organisations = {
-        org.id: org
-        for org in session.exec(select(Organisation).where(col(Organisation.id).in_(org_ids))).all()
-    } if org_ids else {}
+
+_Stored = TypeVar("_Stored", Organisation, Category, CategoryUnit)
+
+
+def _by_id(
+    session: Session, table: type[_Stored], ids: set[int] | None = None
+) -> dict[int, _Stored]:
+    """Rows of ``table`` by id: those in ``ids``, or every row when no ids are named."""
+    if ids is not None and not ids:
+        return {}
+    query = select(table)
+    if ids is not None:
+        query = query.where(col(table.id).in_(ids))
+    return {pk(row): row for row in session.exec(query).all()}
+
+
+def _partnership(session: Session) -> Organisation:
+    """The procuring entity: the partnership organisation of the reference data."""
     partnership = session.exec(
         select(Organisation)
         .where(Organisation.kind == OrgKind.PARTNERSHIP)
@@ -172,33 +226,7 @@ def _facts(
     ).first()
     if partnership is None:  # the reference data always has it; a name is all a party needs
         partnership = Organisation(id=0, name=PARTNERSHIP_NAME, kind=OrgKind.PARTNERSHIP)
-    categories = {c.id: c for c in session.exec(select(Category)).all()}
-    units = {u.id: u for u in session.exec(select(CategoryUnit)).all()}
-
-    pooled_from = rounds_for_tenders(session, ids)  # type: ignore[arg-type]
-    result = []
-    for tender in tenders:
-        tender_lots = lots[tender.id]  # type: ignore[index]
-        result.append(builder.TenderFacts(
-            tender=tender,
-            lots=tender_lots,
-            categories=categories,  # type: ignore[arg-type]
-            units=units,  # type: ignore[arg-type]
-            procuring_entity=partnership,
-            demands_by_lot={lot.id: demands[lot.id] for lot in tender_lots},  # type: ignore[misc, index]
-            organisations=organisations,  # type: ignore[arg-type]
-            amendments=amendments[tender.id],  # type: ignore[index]
-            awards=awards[tender.id],  # type: ignore[index]
-            question_times=questions[tender.id],  # type: ignore[index]
-            tenderer_ids=tenderers[tender.id],  # type: ignore[index]
-            lot_changed_at={
-                lot.id: history.lot_changed_at[lot.id]  # type: ignore[misc, index]
-                for lot in tender_lots if lot.id in history.lot_changed_at
-            },
-            released_demands=history.tender_demands[tender.id],  # type: ignore[index]
-            demand_round=origin(pooled_from[tender.id]) if tender.id in pooled_from else None,
-        ))
-    return result
+    return partnership
 
 
 @dataclass
@@ -244,7 +272,7 @@ def _cancellations(session: Session, tender_ids: list[int], lot_ids: list[int]) 
         for demand in session.exec(
             select(Demand).where(col(Demand.id).in_(list(wanted))).order_by(col(Demand.id))
         ).all():
-            kind, owner = wanted[demand.id]  # type: ignore[index]
+            kind, owner = wanted[pk(demand)]
             target = found.lot_demands if kind == "lot" else found.tender_demands
             target[owner].append(demand)
     return found
@@ -292,7 +320,8 @@ def _contracts(session: Session, tender_ids: list[int]) -> dict[int, list[Contra
     ).all():
         by_id[invoice.contract_id].payments.append(invoice)
     for item in by_id.values():
-        found[item.contract.tender_id].append(item)  # type: ignore[index]
+        if item.contract.tender_id is not None:  # always, for these tenders' contracts
+            found[item.contract.tender_id].append(item)
     return found
 
 

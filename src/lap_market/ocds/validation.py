@@ -26,7 +26,6 @@ def _formats() -> FormatChecker:
     """date-time and uri checked here (jsonschema's own need packages we do not install)."""
     checker = FormatChecker(formats=())
 
-    @checker.checks("date-time", raises=ValueError)
     def date_time(value: object) -> bool:
         if not isinstance(value, str):
             return True
@@ -37,12 +36,15 @@ def _formats() -> FormatChecker:
             raise ValueError(f"{value!r} has no time zone")
         return True
 
-    @checker.checks("uri")
     def uri(value: object) -> bool:
         if not isinstance(value, str):
             return True
         parts = urlparse(value)
         return bool(parts.scheme in ("http", "https") and parts.netloc)
+
+    # Registered by call, not as decorators: jsonschema leaves ``checks`` untyped.
+    checker.checks("date-time", raises=ValueError)(date_time)
+    checker.checks("uri")(uri)
 
     return checker
 

@@ -2,17 +2,17 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query
+from fastapi import Header, Query
 from fastapi.responses import Response
 
-from lap_market.accounts.deps import CurrentUser
+from lap_market.accounts.deps import CurrentUser, api_router
 from lap_market.db import SessionDep
 from lap_market.errors import Invalid
 from lap_market.primitives import BusinessDate
 from lap_market.reports import income, service
 from lap_market.reports.schemas import GroupBy, IncomeReport, SavingsReport
 
-router = APIRouter(prefix="/api/v1", tags=["reports"])
+router = api_router("reports")
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 

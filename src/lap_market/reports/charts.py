@@ -121,12 +121,9 @@ def horizontal_bar_chart(
 
 CONTRACTED = Series("Contracted value", "lap-chart__bar--contracted")
 STANDALONE = Series("Standalone value", "lap-chart__bar--standalone")
-GROUP_NOUNS = {"borough": "borough", "category": "category", "provider": "provider"}
-
-
 def savings_chart(report: SavingsReport) -> Markup:
     """Contracted against standalone value per group; contracted only in a provider's view."""
-    noun = GROUP_NOUNS[report.group_by.value]
+    noun = report.group_by.value  # borough, category or provider
     if report.savings_visible:
         series = [CONTRACTED, STANDALONE]
         groups = [

@@ -2,19 +2,17 @@
 
 from sqlmodel import Session
 
-from lap_market.accounts.models import Role, User
+from lap_market.accounts.models import User
 from lap_market.money import format_gbp
-from lap_market.reports import service
+from lap_market.reports import policy, service
 from lap_market.reports.schemas import GroupBy
 from lap_market.web.dashboard import Panel, PanelRow
-
-ROLES = (Role.PROCUREMENT_OFFICER, Role.BOROUGH_MANAGER, Role.PROVIDER)
 
 
 def panel(session: Session, user: User) -> Panel | None:
     """Officers: the partnership's saving to date; a borough: its saving; a provider: the
     value of its contracts."""
-    if user.role not in ROLES:
+    if not policy.can_read_report(user):
         return None
     report = service.savings_report(session, user, group_by=GroupBy.BOROUGH)
     totals = report.totals
@@ -22,7 +20,7 @@ def panel(session: Session, user: User) -> Panel | None:
     rows.append(PanelRow("Contracted value", format_gbp(totals.contracted_value)))
     if report.savings_visible:
         pct = f" ({totals.saving_pct}%)" if totals.saving_pct is not None else ""
-        label = "Partnership saving to date" if user.role == Role.PROCUREMENT_OFFICER else (
+        label = "Partnership saving to date" if policy.sees_partnership(user) else (
             "Our saving to date"
         )
         loss = totals.saving is not None and totals.saving < 0

@@ -16,12 +16,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, case, col, func, select
 
-from lap_market.accounts.models import Organisation, Role, User
+from lap_market.accounts.models import Organisation, User
 from lap_market.catalogue.models import Category
 from lap_market.clock import start_of_london_day
 from lap_market.contracts.models import Contract
-from lap_market.errors import Forbidden, Invalid
+from lap_market.csv_cells import safe_cell
+from lap_market.errors import Invalid
+from lap_market.modeling import pk
 from lap_market.money import from_pence
+from lap_market.reports.policy import report_scope
 from lap_market.reports.schemas import GroupBy, SavingsFigures, SavingsReport, SavingsRow, Scope
 
 ONE_PLACE = Decimal("0.1")
@@ -34,23 +37,6 @@ _KEY_COLUMNS: dict[GroupBy, Any] = {
     GroupBy.CATEGORY: Contract.category_id,
     GroupBy.PROVIDER: Contract.supplier_id,
 }
-
-
-def report_scope(actor: User) -> Scope:
-    """Which contracts ``actor`` may total, and whether they may see the savings on them.
-
-    Officers see every contract; a borough manager only its borough's (as buyer); a provider
-    only its own contracts (as supplier). A provider sees the values of its contracts but not
-    their standalone values or savings: those are what the boroughs would have paid other
-    providers, i.e. the savings of others, so its rows carry null saving fields.
-    """
-    if actor.role == Role.PROCUREMENT_OFFICER:
-        return Scope.PARTNERSHIP
-    if actor.role == Role.BOROUGH_MANAGER:
-        return Scope.BOROUGH
-    if actor.role == Role.PROVIDER:
-        return Scope.PROVIDER
-    raise Forbidden("Only procurement officers, borough managers and providers see savings.")
 
 
 def parse_group_by(value: str | None) -> GroupBy:
@@ -121,33 +107,11 @@ def savings_report(
     """
     scope = report_scope(actor)
     grouping = parse_group_by(group_by)
-    if from_date is not None and to_date is not None and to_date < from_date:
-        raise Invalid("to must be the same as or after from.", field="to")
+    problem = range_problem(from_date, to_date)
+    if problem is not None:
+        raise problem
     savings_visible = scope != Scope.PROVIDER
-
-    key_column = _KEY_COLUMNS[grouping]
-    query = sa.select(
-        key_column,
-        func.count(),
-        func.sum(Contract.value_pence),
-        func.sum(func.coalesce(Contract.standalone_value_pence, Contract.value_pence)),
-        func.sum(case((col(Contract.standalone_value_pence).is_(None), 1), else_=0)),
-    ).group_by(key_column)
-    if scope == Scope.BOROUGH:
-        query = query.where(col(Contract.buyer_id) == actor.organisation_id)
-    elif scope == Scope.PROVIDER:
-        query = query.where(col(Contract.supplier_id) == actor.organisation_id)
-    if from_date is not None:
-        query = query.where(col(Contract.issued_at) >= _start_of(from_date))
-    if to_date is not None:
-        query = query.where(col(Contract.issued_at) < _start_of(to_date + timedelta(days=1)))
-    # Five columns is more than sqlmodel's typed select() takes, hence SQLAlchemy's.
-    result = session.exec(query).all()  # type: ignore[call-overload]
-    sums = {
-        int(key): _Sums(int(count), int(value or 0), int(standalone or 0), int(missing or 0))
-        for key, count, value, standalone, missing in result
-    }
-
+    sums = _sums(session, actor, scope, grouping, from_date, to_date)
     labels = _labels(session, grouping, list(sums))
     rows: list[SavingsRow] = []
     total = _Sums()
@@ -169,6 +133,40 @@ def savings_report(
     )
 
 
+def range_problem(from_date: date | None, to_date: date | None) -> Invalid | None:
+    """Why the date range cannot be reported (it ends before it starts), or None."""
+    if from_date is not None and to_date is not None and to_date < from_date:
+        return Invalid("to must be the same as or after from.", field="to")
+    return None
+
+
+def _sums(
+    session: Session, actor: User, scope: Scope, grouping: GroupBy,
+    from_date: date | None, to_date: date | None,
+) -> dict[int, _Sums]:
+    """The database's totals per group, over the contracts ``scope`` lets the actor see."""
+    key_column = _KEY_COLUMNS[grouping]
+    query = sa.select(
+        key_column,
+        func.count(),
+        func.sum(Contract.value_pence),
+        func.sum(func.coalesce(Contract.standalone_value_pence, Contract.value_pence)),
+        func.sum(case((col(Contract.standalone_value_pence).is_(None), 1), else_=0)),
+    ).group_by(key_column)
+    if scope == Scope.BOROUGH:
+        query = query.where(col(Contract.buyer_id) == actor.organisation_id)
+    elif scope == Scope.PROVIDER:
+        query = query.where(col(Contract.supplier_id) == actor.organisation_id)
+    if from_date is not None:
+        query = query.where(col(Contract.issued_at) >= _start_of(from_date))
+    if to_date is not None:
+        query = query.where(col(Contract.issued_at) < _start_of(to_date + timedelta(days=1)))
+    return {
+        int(key): _Sums(int(count), int(value or 0), int(standalone or 0), int(missing or 0))
+        for key, count, value, standalone, missing in session.execute(query).all()
+    }
+
+
 def _start_of(day: date) -> datetime:
     """A report's days are England's: 14 July starts at 23:00 UTC on 13 July in summer."""
     return start_of_london_day(day)
@@ -182,10 +180,10 @@ def _labels(
         return {}
     if grouping == GroupBy.CATEGORY:
         categories = session.exec(select(Category).where(col(Category.id).in_(ids))).all()
-        return {c.id: (c.code, c.name, None) for c in categories}  # type: ignore[misc]
+        return {pk(c): (c.code, c.name, None) for c in categories}
     organisations = session.exec(select(Organisation).where(col(Organisation.id).in_(ids))).all()
     return {
-        o.id: (o.name, o.name, o.gss_code if grouping == GroupBy.BOROUGH else None)  # type: ignore[misc]
+        pk(o): (o.name, o.name, o.gss_code if grouping == GroupBy.BOROUGH else None)
         for o in organisations
     }
 
@@ -226,8 +224,3 @@ def _csv_figures(figures: SavingsFigures) -> list[str]:
     ]
 
 
-def safe_cell(value: str) -> str:
-    # A spreadsheet would run a cell starting with one of these as a formula.
-    if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value

@@ -11,8 +11,8 @@ from lap_market.accounts.deps import WebUser
 from lap_market.accounts.models import Organisation
 from lap_market.db import SessionDep
 from lap_market.errors import Invalid
-from lap_market.primitives import Line, business_date
-from lap_market.reports import income, service
+from lap_market.primitives import Line, form_date
+from lap_market.reports import income, policy, service
 from lap_market.reports.api import csv_response, income_csv_response
 from lap_market.reports.charts import income_chart, savings_chart
 from lap_market.reports.schemas import GroupBy
@@ -31,16 +31,17 @@ GroupQuery = Annotated[Line, Query(max_length=20)]
 
 
 def _parse_date(value: str, name: str, errors: dict[str, str]) -> date | None:
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        return business_date(date.fromisoformat(value))
-    except ValueError:
-        errors[name] = (
-            f"{DATE_LABELS[name]} must be a real date from 2000 to 2100, for example 2026-04-01"
-        )
-        return None
+    """An optional report date filter; a bad one is named by its label."""
+    invalid = f"{DATE_LABELS[name]} must be a real date from 2000 to 2100, for example 2026-04-01"
+    return form_date(value.strip(), name, errors, invalid=invalid, missing=None)
+
+
+def _dates(from_text: str, to_text: str) -> tuple[date | None, date | None, dict[str, str]]:
+    """The report's date filters, and what is wrong with them by field."""
+    errors: dict[str, str] = {}
+    from_date = _parse_date(from_text, "from", errors)
+    to_date = _parse_date(to_text, "to", errors)
+    return from_date, to_date, errors
 
 
 def _query(group_by: str, from_text: str, to_text: str) -> str:
@@ -58,21 +59,14 @@ def savings_page(
     to_text: ToQuery = "",
 ) -> Response:
     """The savings dashboard: headline figures, a chart and table per grouping, CSV link."""
-    scope = service.report_scope(user)
+    scope = policy.report_scope(user)
     grouping = service.parse_group_by(group_by)
-    errors: dict[str, str] = {}
-    from_date = _parse_date(from_text, "from", errors)
-    to_date = _parse_date(to_text, "to", errors)
-    report = None
-    if not errors:
-        try:
-            report = service.savings_report(
-                session, user, group_by=grouping, from_date=from_date, to_date=to_date
-            )
-        except Invalid as exc:
-            if exc.field not in DATE_LABELS:
-                raise
-            errors[exc.field] = exc.detail
+    from_date, to_date, errors = _dates(from_text, to_text)
+    if not errors and (problem := service.range_problem(from_date, to_date)):
+        errors[problem.field or "to"] = problem.detail
+    report = None if errors else service.savings_report(
+        session, user, group_by=grouping, from_date=from_date, to_date=to_date
+    )
     organisation = session.get(Organisation, user.organisation_id)
     context: dict[str, Any] = {
         "report": report,
@@ -107,9 +101,7 @@ def savings_csv(
     to_text: ToQuery = "",
 ) -> Response:
     """The savings report as a CSV download, for the signed-in user's view."""
-    errors: dict[str, str] = {}
-    from_date = _parse_date(from_text, "from", errors)
-    to_date = _parse_date(to_text, "to", errors)
+    from_date, to_date, errors = _dates(from_text, to_text)
     if errors:
         field, message = next(iter(errors.items()))
         raise Invalid(message, field=field)

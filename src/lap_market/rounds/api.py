@@ -2,9 +2,9 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body
+from fastapi import Body
 
-from lap_market.accounts.deps import CurrentUser
+from lap_market.accounts.deps import CurrentUser, api_router
 from lap_market.db import SessionDep
 from lap_market.rounds import estimate, grid, returns, service, tendering
 from lap_market.rounds.schemas import (
@@ -17,7 +17,7 @@ from lap_market.rounds.schemas import (
     RoundSummary,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["demand rounds"])
+router = api_router("demand rounds")
 
 
 def _read(session: SessionDep, user: CurrentUser, round_id: int) -> RoundRead:

@@ -11,7 +11,7 @@ from lap_market.clock import clock
 from lap_market.demand import service as demand
 from lap_market.demand.schemas import DemandCreate
 from lap_market.demo import DemoContext, ensure_user
-from lap_market.modeling import row_id
+from lap_market.modeling import pk
 from lap_market.rounds import returns, service
 from lap_market.rounds.models import DemandRound
 from lap_market.rounds.schemas import RoundCreate
@@ -44,7 +44,7 @@ def seed(session: Session, ctx: DemoContext) -> None:
         term_end=TERM[1], closes_at=clock.now() + timedelta(days=30),
         guidance="Tell us the storage and conservation your service needs from April 2027. "
         "Confirm your return, or declare a nil return, before the close."))
-    rid = row_id(round_)
+    rid = pk(round_)
     camden = _manager(session, ctx, "E09000007", "camden", "Chloe Camden")
     for need in (_line("storage", "linear_metre_year", "120", *TERM),
                  _line("conservation", "hour", "80", TERM[0], date(2028, 3, 31))):

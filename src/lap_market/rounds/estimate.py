@@ -24,10 +24,11 @@ from sqlmodel import Session, col
 
 from lap_market.accounts.models import User
 from lap_market.catalogue.pricing import DAYS_PER_YEAR, RateCard, load_rate_cards, term_days
+from lap_market.catalogue.reference import UnitInfo
 from lap_market.clock import clock
 from lap_market.demand.models import Demand, DemandStatus
-from lap_market.demand.service import UnitInfo, unit_index
-from lap_market.modeling import row_id
+from lap_market.demand.service import unit_index
+from lap_market.modeling import pk
 from lap_market.money import from_pence, round_pennies
 from lap_market.rounds import policy
 from lap_market.rounds.grid import load_returns
@@ -98,7 +99,7 @@ def estimate(session: Session, actor: User, round_: DemandRound) -> EstimateRead
     policy.require_reader(actor)
     closed = policy.effective_status(round_, clock.now()) != RoundStatus.OPEN
     only = actor.organisation_id if policy.is_manager(actor) else None
-    loaded = load_returns(session, row_id(round_))
+    loaded = load_returns(session, pk(round_))
     confirmed = {r.borough_id for r, _o in loaded.rows if r.status == ReturnStatus.CONFIRMED}
     index = unit_index(session)
     shares = _shares(session, round_, confirmed if closed else None, index.by_id)
@@ -121,7 +122,7 @@ def estimate(session: Session, actor: User, round_: DemandRound) -> EstimateRead
             pooled_value=_sum([x.pooled_value for x in lines if x.saving is not None]),
             saving=_sum([x.saving for x in lines]),
         ))
-    return EstimateRead(round_id=row_id(round_), reference=round_.reference,
+    return EstimateRead(round_id=pk(round_), reference=round_.reference,
                         priced_on=clock.today(),
                         basis="confirmed returns" if closed else "every line so far",
                         boroughs=rows)

@@ -14,7 +14,7 @@ from lap_market.accounts.models import Organisation, User
 from lap_market.catalogue.models import Category, CategoryUnit
 from lap_market.clock import as_utc, clock
 from lap_market.demand.models import Demand, DemandStatus
-from lap_market.modeling import row_id
+from lap_market.modeling import pk
 from lap_market.rounds import policy
 from lap_market.rounds.models import (
     DemandRound,
@@ -133,7 +133,7 @@ def _categories(session: Session, round_ids: list[int]) -> dict[int, list[str]]:
 
 def summaries(session: Session, actor: User, rounds: list[DemandRound]) -> list[RoundSummary]:
     """The list view: counts of invited and answered boroughs (a borough: its own status)."""
-    ids = [row_id(r) for r in rounds]
+    ids = [pk(r) for r in rounds]
     categories = _categories(session, ids)
     counts: dict[int, tuple[int, int]] = {}
     own: dict[int, str] = {}
@@ -151,18 +151,18 @@ def summaries(session: Session, actor: User, rounds: list[DemandRound]) -> list[
                 RoundReturn.borough_id == actor.organisation_id)).all())
     now = clock.now()
     return [RoundSummary(
-        id=row_id(r), reference=r.reference, title=r.title,
-        status=policy.effective_status(r, now), categories=categories.get(row_id(r), []),
+        id=pk(r), reference=r.reference, title=r.title,
+        status=policy.effective_status(r, now), categories=categories.get(pk(r), []),
         term_start=r.term_start, term_end=r.term_end, closes_at=as_utc(r.closes_at),
-        tender_id=r.tender_id, invited=counts.get(row_id(r), (0, 0))[0],
-        answered=None if policy.is_manager(actor) else counts.get(row_id(r), (0, 0))[1],
-        own_status=own.get(row_id(r)),
+        tender_id=r.tender_id, invited=counts.get(pk(r), (0, 0))[0],
+        answered=None if policy.is_manager(actor) else counts.get(pk(r), (0, 0))[1],
+        own_status=own.get(pk(r)),
     ) for r in rounds]
 
 
 def round_read(session: Session, actor: User, round_: DemandRound) -> RoundRead:
     """One round: the grid for officers; for a borough, its own row and the overall totals."""
-    round_id = row_id(round_)
+    round_id = pk(round_)
     summary = summaries(session, actor, [round_])[0]
     loaded = load_returns(session, round_id)
     rows = [response_row(loaded, r, o) for r, o in loaded.rows]

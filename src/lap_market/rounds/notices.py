@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from lap_market.accounts.models import Role
 from lap_market.clock import as_utc
-from lap_market.modeling import row_id
+from lap_market.modeling import pk
 from lap_market.notifications import recipients as who
 from lap_market.notifications.dispatch import send_many
 from lap_market.notifications.kinds import Kind
@@ -18,7 +18,7 @@ from lap_market.tenders import notifications as in_app
 
 
 def _link(round_: DemandRound) -> str:
-    return f"/rounds/{row_id(round_)}"
+    return f"/rounds/{pk(round_)}"
 
 
 def _tell(session: Session, round_: DemandRound, borough_ids: Iterable[int], *, template: str,
@@ -39,7 +39,7 @@ def round_opened(session: Session, round_: DemandRound, borough_ids: Iterable[in
                  categories: list[str]) -> None:
     """Every invited borough: what is asked for, and by when."""
     _tell(session, round_, borough_ids, template="round_opened",
-          key=f"round:{row_id(round_)}:opened", categories=", ".join(categories),
+          key=f"round:{pk(round_)}:opened", categories=", ".join(categories),
           message=f"You are invited to demand round {round_.reference} “{round_.title}”: "
           f"confirm your return by {london_time(as_utc(round_.closes_at))}.")
 
@@ -56,7 +56,7 @@ def extended(session: Session, round_: DemandRound, borough_ids: Iterable[int],
              previous: datetime, reason: str) -> None:
     """Every invited borough: the new close and why."""
     _tell(session, round_, borough_ids, template="round_extended",
-          key=f"round:{row_id(round_)}:extended:{as_utc(round_.closes_at).isoformat()}",
+          key=f"round:{pk(round_)}:extended:{as_utc(round_.closes_at).isoformat()}",
           previous=as_utc(previous), reason=reason,
           message=f"Demand round {round_.reference} now closes "
           f"{london_time(as_utc(round_.closes_at))}: {reason}")

@@ -4,18 +4,17 @@ Read by the services, the routes and the templates alike, so a rule lives in one
 
 from datetime import datetime
 
-from lap_market.accounts.models import Role, User
+from lap_market.accounts.models import User
+from lap_market.accounts.policy import is_borough_manager
+from lap_market.accounts.policy import is_officer as is_officer  # rounds' routes read it here
 from lap_market.clock import as_utc
 from lap_market.errors import Conflict, Forbidden
 from lap_market.rounds.models import DemandRound, ReturnStatus, RoundStatus
 
 
-def is_officer(actor: User) -> bool:
-    return actor.role == Role.PROCUREMENT_OFFICER
-
-
 def is_manager(actor: User) -> bool:
-    return actor.role == Role.BOROUGH_MANAGER
+    """A borough manager: the one who answers a round for their borough."""
+    return is_borough_manager(actor)
 
 
 def require_officer(actor: User) -> None:

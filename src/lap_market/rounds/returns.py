@@ -18,7 +18,7 @@ from lap_market.catalogue.models import Category
 from lap_market.clock import clock
 from lap_market.demand.models import Demand, DemandStatus
 from lap_market.errors import Conflict, Forbidden, NotFound
-from lap_market.modeling import row_id
+from lap_market.modeling import pk, rowcount
 from lap_market.rounds import policy
 from lap_market.rounds.models import (
     DemandRound,
@@ -101,7 +101,7 @@ def hold_open(session: Session, round_: DemandRound) -> None:
         .values(updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(result) != 1:
         raise policy.closed_conflict(round_)
 
 
@@ -169,7 +169,7 @@ def _answer(session: Session, answer: RoundReturn, status: ReturnStatus, actor: 
     session.execute(
         sa.update(RoundReturn)
         .where(col(RoundReturn.id) == answer.id)
-        .values(status=status, confirmed_by_id=row_id(actor), confirmed_at=now,
+        .values(status=status, confirmed_by_id=pk(actor), confirmed_at=now,
                 budget_reference=budget_reference, updated_at=now)
         .execution_options(synchronize_session=False)
     )

@@ -4,19 +4,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from lap_market.money import Money
+from lap_market.primitives import Multiline, Strict
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-Guidance = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
+Reason = Annotated[
+    str, Multiline(), StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
+]
+Guidance = Annotated[str, Multiline(), StringConstraints(strip_whitespace=True, max_length=5000)]
 BudgetRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class RoundCreate(Strict):

@@ -19,7 +19,7 @@ from lap_market.clock import as_utc, clock
 from lap_market.demand import service as demand_service
 from lap_market.demand.models import Demand
 from lap_market.errors import Conflict, Invalid, NotFound
-from lap_market.modeling import row_id
+from lap_market.modeling import pk, rowcount
 from lap_market.rounds import notices, policy
 from lap_market.rounds.models import (
     DemandRound,
@@ -109,7 +109,7 @@ def _new_round(session: Session, actor: User, data: RoundCreate,
             reference=f"RND-{year}-{sequence:03d}", year=year, sequence=sequence,
             title=data.title, guidance=data.guidance, term_start=data.term_start,
             term_end=data.term_end, closes_at=closes_at, closes_set_at=now,
-            status=RoundStatus.OPEN, created_by_id=row_id(actor), created_at=now,
+            status=RoundStatus.OPEN, created_by_id=pk(actor), created_at=now,
             updated_at=now,
         )
         try:
@@ -129,7 +129,7 @@ def open_round(session: Session, actor: User, *, data: RoundCreate) -> DemandRou
     categories = _category_ids(session, data.categories)
     boroughs = _borough_ids(session, data.borough_ids)
     round_ = _new_round(session, actor, data, closes_at)
-    round_id, now = row_id(round_), clock.now()
+    round_id, now = pk(round_), clock.now()
     session.execute(sa.insert(DemandRoundCategory), [
         {"round_id": round_id, "category_id": c} for c in categories.values()])
     session.execute(sa.insert(RoundReturn), [
@@ -208,11 +208,11 @@ def extend(session: Session, actor: User, round_id: int, *, data: RoundExtend) -
         .values(closes_at=new_close, closes_set_at=now, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(result) != 1:
         raise policy.closed_conflict(round_)
     session.refresh(round_)
     session.add(RoundExtension(round_id=round_id, previous_closes_at=previous, closes_at=new_close,
-                               reason=data.reason, extended_by_id=row_id(actor), extended_at=now))
+                               reason=data.reason, extended_by_id=pk(actor), extended_at=now))
     audit.record(session, actor, action="round.extended", object_type="demand_round",
                  object_id=round_id, details={"reference": round_.reference, "from": previous,
                                               "to": new_close, "reason": data.reason})
@@ -232,9 +232,9 @@ def persist_closed(session: Session, round_: DemandRound) -> bool:
         .execution_options(synchronize_session=False)
     )
     session.refresh(round_)
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(result) != 1:
         return False
-    excluded = awaited_borough_ids(session, row_id(round_))
+    excluded = awaited_borough_ids(session, pk(round_))
     audit.record(session, None, action="round.closed", object_type="demand_round",
                  object_id=round_.id, details={"reference": round_.reference,
                                                "closes_at": round_.closes_at,

@@ -9,24 +9,14 @@ from lap_market import jobs
 from lap_market.audit import service as audit
 from lap_market.clock import as_utc, clock, london_date
 from lap_market.config import Settings
-from lap_market.modeling import row_id
+from lap_market.modeling import pk
 from lap_market.notifications.dispatch import claim
+from lap_market.notifications.periodic import working_days_before
 from lap_market.rounds import notices
 from lap_market.rounds.models import DemandRound, RoundStatus
 from lap_market.rounds.service import awaited_borough_ids, persist_closed, record_reminders
-from lap_market.tenders.workdays import is_working_day
 
 REMINDER_DAYS = (1, 5)  # nearest first: when both fall due at once, only it is sent
-
-
-def working_days_before(day: date, n: int) -> date:
-    """The date ``n`` working days before ``day`` (``day`` itself is not counted)."""
-    counted = 0
-    while counted < n:
-        day -= timedelta(days=1)
-        if is_working_day(day):
-            counted += 1
-    return day
 
 
 @jobs.periodic("rounds.close_due", every=timedelta(minutes=1))
@@ -64,7 +54,7 @@ def send_due_reminders(session: Session, _settings: Settings) -> None:
     for round_ in rounds:
         sent = False
         for days in due_reminders(round_, today):
-            key = f"round:{row_id(round_)}:auto{days}:{as_utc(round_.closes_at).isoformat()}"
+            key = f"round:{pk(round_)}:auto{days}:{as_utc(round_.closes_at).isoformat()}"
             if not claim(session, key) or sent:
                 continue
             _remind(session, round_, days, key)
@@ -72,8 +62,8 @@ def send_due_reminders(session: Session, _settings: Settings) -> None:
 
 
 def _remind(session: Session, round_: DemandRound, days: int, key: str) -> None:
-    boroughs = awaited_borough_ids(session, row_id(round_))
-    record_reminders(session, row_id(round_), boroughs)
+    boroughs = awaited_borough_ids(session, pk(round_))
+    record_reminders(session, pk(round_), boroughs)
     notices.reminder(session, round_, boroughs, key=key)
     audit.record(session, None, action="round.reminded", object_type="demand_round",
                  object_id=round_.id, details={"reference": round_.reference, "automatic": True,

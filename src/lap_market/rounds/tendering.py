@@ -12,7 +12,7 @@ from lap_market.audit import service as audit
 from lap_market.clock import clock
 from lap_market.demand.models import Demand, DemandStatus
 from lap_market.errors import Conflict
-from lap_market.modeling import row_id
+from lap_market.modeling import pk, rowcount
 from lap_market.rounds import policy
 from lap_market.rounds.grid import origin
 from lap_market.rounds.models import DemandRound, ReturnStatus, RoundReturn, RoundStatus
@@ -41,7 +41,7 @@ def _claim(session: Session, round_: DemandRound) -> None:
         .values(status=RoundStatus.TENDERED, tendered_at=clock.now(), updated_at=clock.now())
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(result) != 1:
         session.refresh(round_)
         raise Conflict(f"Demand round {round_.reference} has already been pooled into a tender.",
                        field="status")
@@ -73,5 +73,5 @@ def aggregate_round(session: Session, actor: User, round_id: int) -> Tender:
     audit.record(session, actor, action="round.tendered", object_type="demand_round",
                  object_id=round_id, details={"reference": round_.reference,
                                               "tender": tender.reference,
-                                              "tender_id": row_id(tender), "lines": len(lines)})
+                                              "tender_id": pk(tender), "lines": len(lines)})
     return tender

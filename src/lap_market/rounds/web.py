@@ -3,29 +3,33 @@ response grid, reminders, extension and pooling, and the borough's round page wi
 lines, CSV import, confirmation, nil return and its own estimated saving."""
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, field_validator
 from sqlmodel import Session, col, select
 from starlette.datastructures import UploadFile
 
 from lap_market.accounts.deps import SettingsDep, web_role
 from lap_market.accounts.models import Role, User
 from lap_market.catalogue.models import Category
-from lap_market.clock import LONDON, clock
+from lap_market.clock import clock
+from lap_market.config import Settings
 from lap_market.db import SessionDep
 from lap_market.demand import csv_import
 from lap_market.demand import service as demand_service
 from lap_market.demand.csv_import import CsvInvalid
 from lap_market.demand.schemas import DemandCreate
 from lap_market.errors import DomainError, Invalid, PayloadTooLarge
+from lap_market.modeling import pk
 from lap_market.rounds import estimate, grid, policy, returns, service, tendering
+from lap_market.rounds.models import DemandRound
 from lap_market.rounds.schemas import RoundConfirm, RoundCreate, RoundExtend
 from lap_market.templating import render
+from lap_market.web.actions import FormAction, NoFields, form_action, read_form, redirect, refused
 from lap_market.web.deps import web_router
-from lap_market.web.forms import FormErrors, domain_form_errors, parse_form
+from lap_market.web.forms import london_local, parse_form
 
 router = web_router()
 Reader = Annotated[User, Depends(web_role(Role.PROCUREMENT_OFFICER, Role.BOROUGH_MANAGER))]
@@ -50,20 +54,6 @@ DONE = {
 }
 
 
-def _london(value: str) -> datetime | str:
-    """A ``datetime-local`` value is London wall-clock time; anything else is left for the
-    schema to refuse, naming the field."""
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=LONDON)
-
-
-def _form(raw: Any) -> dict[str, Any]:
-    return {k: v for k, v in raw.items() if isinstance(v, str)}
-
-
 def _list_page(request: Request, session: Session, user: User, *, status_code: int = 200,
                **extra: Any) -> Response:
     rounds = grid.summaries(session, user, service.list_rounds(session, user))
@@ -81,24 +71,43 @@ def rounds_list(request: Request, session: SessionDep, user: Reader) -> Response
     return _list_page(request, session, user)
 
 
+class _RoundCreateForm(RoundCreate):
+    """The page's form: the close is a ``datetime-local`` value in London time."""
+
+    @field_validator("closes_at", mode="before")
+    @classmethod
+    def _in_london(cls, value: object) -> object:
+        return london_local(value)
+
+
+class _RoundExtendForm(RoundExtend):
+    """The page's form: the new close is a ``datetime-local`` value in London time."""
+
+    @field_validator("closes_at", mode="before")
+    @classmethod
+    def _in_london(cls, value: object) -> object:
+        return london_local(value)
+
+
 @router.post("/rounds", response_class=HTMLResponse)
 async def open_round(request: Request, session: SessionDep, officer: Officer) -> Response:
     """Open a round from the form (all boroughs invited)."""
-    raw = await request.form()
-    form, chosen = _form(raw), [v for v in raw.getlist("categories") if isinstance(v, str)]
-    data: dict[str, Any] = {**form, "categories": chosen}
-    if form.get("closes_at"):
-        data["closes_at"] = _london(form["closes_at"])
-    try:
-        round_ = service.open_round(session, officer, data=parse_form(RoundCreate, data))
-    except FormErrors as exc:
-        return _list_page(request, session, officer, status_code=422, errors=_first(exc.errors),
-                          form=form, chosen=chosen)
-    except DomainError as exc:
-        session.rollback()
-        return _list_page(request, session, officer, status_code=exc.status_code,
-                          errors=domain_form_errors(exc), form=form, chosen=chosen)
-    return RedirectResponse(f"/rounds/{round_.id}?done=opened", status_code=303)
+    # Categories are ticked boxes: several values under one name, which the form dict drops.
+    chosen = [v for v in (await request.form()).getlist("categories") if isinstance(v, str)]
+
+    def run(form: dict[str, str]) -> DemandRound:
+        data = parse_form(_RoundCreateForm, {**form, "categories": chosen})
+        return service.open_round(session, officer, data=data)
+
+    form = await read_form(request)
+    return FormAction(
+        model=NoFields,
+        run=lambda _: run(form),
+        page=lambda errors, form: _list_page(request, session, officer, errors=_first(errors),
+                                             form=form, chosen=chosen),
+        done=lambda round_: f"/rounds/{pk(round_)}",
+        message=lambda _: DONE["opened"],
+    ).perform(request, session, form)
 
 
 def _first(errors: dict[str, str]) -> dict[str, str]:
@@ -121,7 +130,6 @@ def _round_page(request: Request, session: Session, user: User, round_id: int, *
         "can_extend": policy.can_extend(round_, now),
         "can_aggregate": policy.can_aggregate(round_, now),
         "is_open": policy.is_open(round_, now),
-        "done": DONE.get(request.query_params.get("done", "")),
         "errors": {}, "form": {}, "labels": LABELS, "row_errors": [],
         "header": ",".join(csv_import.HEADER), **extra,
     }
@@ -143,113 +151,123 @@ def round_page(request: Request, session: SessionDep, user: Reader, round_id: in
     return _round_page(request, session, user, round_id)
 
 
-def _act(request: Request, session: Session, user: User, round_id: int, done: str,
-         action: Callable[[], object], form: dict[str, Any] | None = None) -> Response:
-    """Run one service call; on a refusal show the page with the message beside its field."""
-    try:
-        action()
-    except FormErrors as exc:
-        return _round_page(request, session, user, round_id, status_code=422,
-                           errors=_first(exc.errors), form=form or {})
-    except CsvInvalid as exc:
-        session.rollback()
-        return _round_page(request, session, user, round_id, status_code=422,
-                           errors={"file": exc.detail}, row_errors=exc.errors[:200])
-    except DomainError as exc:
-        session.rollback()
-        errors = domain_form_errors(exc)
-        if "category" in errors or "unit" in errors:
-            errors = {"service": errors.get("category") or errors["unit"]}
-        return _round_page(request, session, user, round_id, status_code=exc.status_code,
-                           errors=errors, form=form or {})
-    return RedirectResponse(f"/rounds/{round_id}?done={done}", status_code=303)
+def _page_errors(errors: dict[str, str], form: dict[str, str]) -> dict[str, str]:
+    """Errors as the round page names its fields: ``categories.0`` belongs to ``categories``,
+    and a refused category or unit to the one "Service and unit" choice."""
+    errors = _first(errors)
+    category, unit = errors.pop("category", None), errors.pop("unit", None)
+    if category or unit:
+        chosen = ":" in form.get("service", "")
+        errors["service"] = (category or unit or "") if chosen else "Choose a service and unit"
+    return errors
+
+
+def _act(
+    request: Request, session: Session, user: User, round_id: int, done: str,
+    run: Callable[[Any], object], model: type[BaseModel] = NoFields,
+) -> FormAction[Any, object]:
+    """A round page action: on a refusal the page again with the message beside its field,
+    else back to the round with what was done."""
+    return FormAction(
+        model=model,
+        run=run,
+        page=lambda errors, form: _round_page(request, session, user, round_id,
+                                              errors=_page_errors(errors, form), form=form),
+        done=lambda _: f"/rounds/{round_id}",
+        message=lambda _: DONE[done],
+    )
 
 
 @router.post("/rounds/{round_id}/remind", response_class=HTMLResponse)
-def remind(request: Request, session: SessionDep, officer: Officer, round_id: int) -> Response:
-    return _act(request, session, officer, round_id, "reminded",
-                lambda: service.remind(session, officer, round_id))
+async def remind(request: Request, session: SessionDep, officer: Officer,
+                 round_id: int) -> Response:
+    return await form_action(request, session, _act(
+        request, session, officer, round_id, "reminded",
+        lambda _: service.remind(session, officer, round_id)))
 
 
 @router.post("/rounds/{round_id}/extend", response_class=HTMLResponse)
 async def extend(request: Request, session: SessionDep, officer: Officer,
                  round_id: int) -> Response:
-    form = _form(await request.form())
-    data: dict[str, Any] = {**form, "closes_at": _london(form.get("closes_at", ""))}
-
-    def run() -> None:
-        service.extend(session, officer, round_id, data=parse_form(RoundExtend, data))
-
-    return _act(request, session, officer, round_id, "extended", run, form)
+    return await form_action(request, session, _act(
+        request, session, officer, round_id, "extended",
+        lambda data: service.extend(session, officer, round_id, data=data),
+        model=_RoundExtendForm))
 
 
 @router.post("/rounds/{round_id}/aggregate", response_class=HTMLResponse)
-def aggregate(request: Request, session: SessionDep, officer: Officer, round_id: int) -> Response:
-    return _act(request, session, officer, round_id, "tendered",
-                lambda: tendering.aggregate_round(session, officer, round_id))
+async def aggregate(request: Request, session: SessionDep, officer: Officer,
+                    round_id: int) -> Response:
+    return await form_action(request, session, _act(
+        request, session, officer, round_id, "tendered",
+        lambda _: tendering.aggregate_round(session, officer, round_id)))
+
+
+def _line(form: dict[str, str], round_id: int) -> DemandCreate:
+    """The line form as a demand: "Service and unit" is one ``category:unit`` choice."""
+    data: dict[str, Any] = dict(form)
+    category, _, unit = data.pop("service", "").partition(":")
+    data.update(category=category, unit=unit, round_id=round_id)
+    return parse_form(DemandCreate, data)
 
 
 @router.post("/rounds/{round_id}/lines", response_class=HTMLResponse)
 async def add_line(request: Request, session: SessionDep, manager: Manager,
                    round_id: int) -> Response:
-    form = _form(await request.form())
-    data: dict[str, Any] = dict(form)
-    category, _, unit = data.pop("service", "").partition(":")
-    data.update(category=category, unit=unit, round_id=round_id)
+    form = await read_form(request)
+    return _act(
+        request, session, manager, round_id, "line",
+        lambda _: demand_service.create_demand(session, manager, data=_line(form, round_id)),
+    ).perform(request, session, form)
 
-    def run() -> None:
-        try:
-            parsed = parse_form(DemandCreate, data)
-        except FormErrors as exc:
-            if "category" in exc.errors or "unit" in exc.errors:
-                exc.errors["service"] = "Choose a service and unit"
-            raise
-        demand_service.create_demand(session, manager, data=parsed)
 
-    return _act(request, session, manager, round_id, "line", run, form)
+def _import(session: Session, manager: User, settings: Settings, round_id: int,
+            body: bytes | None) -> None:
+    if body is None:
+        raise Invalid("Choose a CSV file to upload.", field="file")
+    if len(body) > settings.max_upload_bytes:
+        raise PayloadTooLarge(
+            f"The file is over the {settings.max_upload_bytes:,}-byte limit.", field="file")
+    csv_import.import_demands(session, manager, body=body, settings=settings, round_id=round_id)
 
 
 @router.post("/rounds/{round_id}/lines/import", response_class=HTMLResponse)
 async def import_lines(request: Request, session: SessionDep, manager: Manager,
                        settings: SettingsDep, round_id: int) -> Response:
+    """A file upload, so not a FormAction: a bad file lists its rows beside the error."""
     upload = (await request.form()).get("file")
     body = await upload.read(settings.max_upload_bytes + 1) if isinstance(
         upload, UploadFile) and upload.filename else None
-
-    def run() -> None:
-        if body is None:
-            raise Invalid("Choose a CSV file to upload.", field="file")
-        if len(body) > settings.max_upload_bytes:
-            raise PayloadTooLarge(
-                f"The file is over the {settings.max_upload_bytes:,}-byte limit.", field="file")
-        csv_import.import_demands(session, manager, body=body, settings=settings,
-                                  round_id=round_id)
-
-    return _act(request, session, manager, round_id, "imported", run)
+    try:
+        _import(session, manager, settings, round_id, body)
+    except DomainError as exc:
+        rows = exc.errors[:200] if isinstance(exc, CsvInvalid) else []
+        return _round_page(request, session, manager, round_id, status_code=422,
+                           errors=refused(session, exc), row_errors=rows)
+    return redirect(f"/rounds/{round_id}", DONE["imported"])
 
 
 @router.post("/rounds/{round_id}/lines/{demand_id}/withdraw", response_class=HTMLResponse)
-def withdraw_line(request: Request, session: SessionDep, manager: Manager, round_id: int,
-                  demand_id: int) -> Response:
-    return _act(request, session, manager, round_id, "withdrawn",
-                lambda: service.withdraw_line(session, manager, round_id, demand_id))
+async def withdraw_line(request: Request, session: SessionDep, manager: Manager, round_id: int,
+                        demand_id: int) -> Response:
+    return await form_action(request, session, _act(
+        request, session, manager, round_id, "withdrawn",
+        lambda _: service.withdraw_line(session, manager, round_id, demand_id)))
 
 
 @router.post("/rounds/{round_id}/confirm", response_class=HTMLResponse)
 async def confirm(request: Request, session: SessionDep, manager: Manager,
                   round_id: int) -> Response:
-    form = _form(await request.form())
-
-    def run() -> None:
-        parsed = parse_form(RoundConfirm, form)
-        returns.confirm_return(session, manager, round_id,
-                               budget_reference=parsed.budget_reference)
-
-    return _act(request, session, manager, round_id, "confirmed", run, form)
+    return await form_action(request, session, _act(
+        request, session, manager, round_id, "confirmed",
+        lambda data: returns.confirm_return(session, manager, round_id,
+                                            budget_reference=data.budget_reference),
+        model=RoundConfirm))
 
 
 @router.post("/rounds/{round_id}/nil-return", response_class=HTMLResponse)
-def nil_return(request: Request, session: SessionDep, manager: Manager,
-               round_id: int) -> Response:
-    return _act(request, session, manager, round_id, "nil",
-                lambda: returns.declare_nil_return(session, manager, round_id))
+async def nil_return(request: Request, session: SessionDep, manager: Manager,
+                     round_id: int) -> Response:
+    return await form_action(request, session, _act(
+        request, session, manager, round_id, "nil",
+        lambda _: returns.declare_nil_return(session, manager, round_id)))

@@ -2,10 +2,10 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import Depends, Path, Request, Response
 from fastapi.responses import PlainTextResponse
 
-from lap_market.accounts.deps import CurrentUser, SettingsDep
+from lap_market.accounts.deps import CurrentUser, SettingsDep, api_router
 from lap_market.accounts.models import User
 from lap_market.clock import as_utc
 from lap_market.db import SessionDep
@@ -49,7 +49,7 @@ from lap_market.tenders.schemas import (
     TenderUpdate,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["tenders"])
+router = api_router("tenders")
 
 
 def _officer(user: CurrentUser) -> User:

@@ -22,6 +22,7 @@ from lap_market.accounts.models import User
 from lap_market.audit import service as audit
 from lap_market.clock import clock, format_london
 from lap_market.config import Settings
+from lap_market.csv_cells import safe_cell
 from lap_market.errors import Conflict, Invalid, InvalidFields, NotFound
 from lap_market.modeling import pk
 from lap_market.money import from_pence
@@ -326,18 +327,10 @@ CSV_COLUMNS = [
 ]
 
 
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # Spreadsheet formula injection: a cell must never start with a formula character.
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
 def _csv_row(lot: Lot, bid: Bid, row: EvaluationRow | None) -> list[str]:
     """One bid as a CSV row; a withdrawn bid (``row`` None) has no scores or rank."""
     return [
-        _cell(v)
+        safe_cell(v)
         for v in (
             bid.public_id,
             lot.number,

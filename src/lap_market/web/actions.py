@@ -88,7 +88,10 @@ class FormAction(Generic[M, T]):
 
     ``page(errors, form)`` shows the form again (status 422 is set here); ``done(result)``
     is where a successful action goes and ``message(result)`` what it says there;
-    ``fragment(result)``, when given, answers an HTMX request in place instead of redirecting.
+    ``fragment(result)``, when given, answers an HTMX request in place instead of redirecting;
+    ``after(result, response)`` adds what the success needs besides the redirect (signing in
+    sets the session cookie). A refusal answers 422, or with ``keep_status`` its own status
+    (401 and 429 on the sign-in form, 409 when a round has closed).
     """
 
     model: type[M]
@@ -98,6 +101,8 @@ class FormAction(Generic[M, T]):
     message: Callable[[T], str | None] | None = None
     fragment: Callable[[T], Response] | None = None
     prefix: str = ""
+    after: Callable[[T, Response], Response] | None = None
+    keep_status: bool = False
 
     def perform(self, request: Request, session: Session, form: Form) -> Response:
         try:
@@ -106,14 +111,16 @@ class FormAction(Generic[M, T]):
             session.rollback()
             return self._again({self.prefix + k: v for k, v in exc.errors.items()}, form)
         except DomainError as exc:
-            return self._again(refused(session, exc, self.prefix), form)
+            status = exc.status_code if self.keep_status else 422
+            return self._again(refused(session, exc, self.prefix), form, status)
         if self.fragment and request.headers.get("HX-Request") == "true":
             return self.fragment(result)
-        return redirect(self.done(result), self.message(result) if self.message else None)
+        response = redirect(self.done(result), self.message(result) if self.message else None)
+        return self.after(result, response) if self.after else response
 
-    def _again(self, errors: Errors, form: Form) -> Response:
+    def _again(self, errors: Errors, form: Form, status: int = 422) -> Response:
         response = self.page(errors, form)
-        response.status_code = 422
+        response.status_code = status
         return response
 
 

@@ -1,10 +1,12 @@
 """Turning form posts into validated models, with errors keyed by field for the page."""
 
+from datetime import datetime
 from typing import Any, TypeVar
 
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
+from lap_market.clock import LONDON
 from lap_market.errors import DomainError, Invalid
 from lap_market.primitives import MAX_ID, control_character
 
@@ -29,6 +31,18 @@ def parse_form(model: type[M], data: dict[str, Any]) -> M:
         return model.model_validate(cleaned)
     except ValidationError as exc:
         raise FormErrors(validation_messages(exc)) from exc
+
+
+def london_local(value: object) -> object:
+    """A ``datetime-local`` value read as London wall-clock time (a form's times are London's);
+    anything that is not a date-time is left for the schema to refuse, naming the field."""
+    if not isinstance(value, str):
+        return value
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=LONDON)
 
 
 def validation_messages(exc: ValidationError) -> dict[str, str]:

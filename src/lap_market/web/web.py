@@ -1,9 +1,8 @@
 """The web shell: home, sign in and out, the role dashboard."""
 
-from typing import Annotated
-
-from fastapi import Form, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
 
 from lap_market.accounts import service as accounts
 from lap_market.accounts import sessions
@@ -15,12 +14,14 @@ from lap_market.accounts.deps import (
     WebUser,
     session_id,
 )
+from lap_market.accounts.schemas import LoginForm
+from lap_market.config import Settings
 from lap_market.db import SessionDep
-from lap_market.errors import TooManyRequests, Unauthenticated
-from lap_market.primitives import Line
 from lap_market.templating import render
+from lap_market.web.actions import FormAction, read_form
 from lap_market.web.dashboard import build_dashboard
 from lap_market.web.deps import web_router
+from lap_market.web.forms import FormErrors
 
 router = web_router()
 
@@ -46,42 +47,51 @@ def login_page(request: Request, user: OptionalWebUser, next: str | None = None)
     return render(request, "shell/pages/login.html", {"next": _safe_next(next), "errors": {}})
 
 
+def _sign_in(session: Session, settings: Settings, address: str, data: LoginForm) -> str:
+    """The new session's token; FormErrors naming each blank field first."""
+    blank = {name: message for name, message in (
+        ("email", "Enter your email address"),
+        ("password", "Enter your password"),  # noqa: S105 - a message, not a secret
+    ) if not getattr(data, name).strip()}
+    if blank:
+        raise FormErrors(blank)
+    _user, token = accounts.sign_in(
+        session, settings, email=data.email, password=data.password, client_address=address
+    )
+    return token
+
+
+def _login_again(request: Request, errors: dict[str, str], form: dict[str, str]) -> Response:
+    # A refused sign-in (wrong password, throttled) belongs beside the email address.
+    if "form" in errors:
+        errors = {"email": errors.pop("form"), **errors}
+    return render(request, "shell/pages/login.html", {
+        "next": _safe_next(form.get("next")), "errors": errors, "email": form.get("email", ""),
+    })
+
+
 @router.post("/login", response_class=HTMLResponse)
-def login(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    address: ClientAddress,
-    email: Annotated[Line, Form(max_length=254)] = "",
-    password: Annotated[str, Form(max_length=200)] = "",
-    next: Annotated[Line, Form(max_length=500)] = "/dashboard",
+async def login(
+    request: Request, session: SessionDep, settings: SettingsDep, address: ClientAddress
 ) -> Response:
     """Check the credentials and start a cookie session."""
-    errors: dict[str, str] = {}
-    if not email.strip():
-        errors["email"] = "Enter your email address"
-    if not password:
-        errors["password"] = "Enter your password"  # noqa: S105 - a message, not a secret
-    status = 422
-    if not errors:
-        try:
-            _user, token = accounts.sign_in(
-                session, settings, email=email, password=password, client_address=address
-            )
-        except (Unauthenticated, TooManyRequests) as exc:
-            errors["email"] = exc.detail
-            status = exc.status_code
-        else:
-            response = RedirectResponse(_safe_next(next), status_code=303)
-            response.set_cookie(
-                SESSION_COOKIE, token, max_age=settings.token_minutes * 60, httponly=True,
-                samesite="lax", secure=settings.cookie_secure, path="/",
-            )
-            return response
-    return render(
-        request, "shell/pages/login.html",
-        {"next": _safe_next(next), "errors": errors, "email": email}, status_code=status,
-    )
+    form = await read_form(request)
+
+    def with_cookie(token: str, response: Response) -> Response:
+        response.set_cookie(
+            SESSION_COOKIE, token, max_age=settings.token_minutes * 60, httponly=True,
+            samesite="lax", secure=settings.cookie_secure, path="/",
+        )
+        return response
+
+    return FormAction(
+        model=LoginForm,
+        run=lambda data: _sign_in(session, settings, address, data),
+        page=lambda errors, form: _login_again(request, errors, form),
+        done=lambda _token: _safe_next(form.get("next")),
+        after=with_cookie,
+        keep_status=True,
+    ).perform(request, session, form)
 
 
 @router.post("/logout", response_class=HTMLResponse)

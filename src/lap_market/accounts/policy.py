@@ -26,12 +26,21 @@ def is_provider(actor: User) -> bool:
     """
     if actor.role == Role.PROVIDER:
         return True
-    return actor.role == Role.BOROUGH_MANAGER and actor.organisation.can_provide
+    return actor.role == Role.BOROUGH_MANAGER and _borough_sells(actor)
 
 
 def is_selling_borough(actor: User) -> bool:
     """A borough manager whose borough also sells (so both buyer and seller rules apply)."""
-    return actor.role == Role.BOROUGH_MANAGER and actor.organisation.can_provide
+    return actor.role == Role.BOROUGH_MANAGER and _borough_sells(actor)
+
+
+def _borough_sells(actor: User) -> bool:
+    # Pages are rendered for a detached ``SignedIn`` (no session to load the organisation
+    # from), which carries the answer worked out at sign-in as ``sells``.
+    sells = getattr(actor, "sells", None)
+    if sells is not None:
+        return bool(sells)
+    return actor.organisation.can_provide
 
 
 def provider_roles() -> frozenset[Role]:

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     secret_key: str = ""
     token_minutes: int = 60
     standstill_working_days: int = 8
+    # A framework's direct-award cascade: working days a member has to accept or decline.
+    cascade_working_days: int = 2
     direct_award_limit: Decimal = Decimal("25000.00")
     # Procurement Act 2023 threshold for sub-central authorities' services, incl. VAT,
     # in force from 1 January 2026.

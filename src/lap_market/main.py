@@ -42,6 +42,7 @@ DOMAINS = [
     "aggregation",
     "tenders",
     "contracts",
+    "frameworks",
     "contract_management",
     "reports",
     "ocds",

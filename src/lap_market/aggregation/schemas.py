@@ -4,6 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints
 
+from lap_market.frameworks.schemas import FrameworkTerms
 from lap_market.primitives import BusinessDate, Id, Input
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
@@ -14,7 +15,7 @@ class Strict(Input):
     model_config = ConfigDict(extra="forbid")
 
 
-class AggregateRequest(Strict):
+class AggregateRequest(Strict, FrameworkTerms):
     """Which ``submitted`` demand to pool: all of it when nothing is given."""
 
     category: Code | None = None

@@ -26,6 +26,7 @@ from lap_market.clock import clock
 from lap_market.demand.models import Demand, DemandStatus
 from lap_market.demand.service import UnitIndex, filter_by_service, unit_index
 from lap_market.errors import Conflict, Forbidden, Invalid
+from lap_market.frameworks import terms as framework_terms
 from lap_market.tenders.models import Amendment, Lot, Notification, Question, Tender, TenderStatus
 from lap_market.tenders.service import get_tender_for_officer
 
@@ -242,6 +243,7 @@ def pool_demand(session: Session, actor: User, *, filters: AggregateRequest) -> 
         )
     plans = plan_lots(session, lines, index)
     tender = _new_tender(session, actor, filters.title or _default_title(plans))
+    framework_terms.apply(tender, filters, clock.today())
     lots = _add_lots(session, tender, plans)
     taken = _take_lines(session, tender, plans, lots)
     if taken != len(lines):

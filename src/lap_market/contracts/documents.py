@@ -18,6 +18,7 @@ from lap_market.contracts import pdf
 from lap_market.contracts.models import Contract, ContractDocument, ContractKind
 from lap_market.contracts.service import VAT_RATE_LABEL, get_row
 from lap_market.demand.models import Demand
+from lap_market.frameworks.models import Framework, FrameworkMember
 from lap_market.money import from_pence
 from lap_market.tenders.models import Award, Lot, Tender
 
@@ -41,7 +42,9 @@ def document_context(
     category = get_row(session, Category, contract.category_id)
     unit = get_row(session, CategoryUnit, contract.unit_id)
     derivation: dict[str, Any]
-    if contract.kind == ContractKind.CALL_OFF:
+    if contract.framework_id is not None:
+        derivation = framework_derivation(session, contract)
+    elif contract.kind == ContractKind.CALL_OFF:
         tender = get_row(session, Tender, contract.tender_id)
         lot = get_row(session, Lot, contract.lot_id)
         award = get_row(session, Award, contract.award_id)
@@ -129,6 +132,20 @@ def document_context(
         "payment_terms": contract.payment_terms,
         "acceptances": acceptances,
     }
+
+
+def framework_derivation(session: Session, contract: Contract) -> dict[str, Any]:
+    """A framework call-off's origin: the framework, the lot, the route and the member's rank."""
+    framework = get_row(session, Framework, contract.framework_id)
+    tender = get_row(session, Tender, framework.tender_id)
+    lot = get_row(session, Lot, contract.lot_id)
+    member = session.exec(select(FrameworkMember).where(
+        FrameworkMember.lot_id == contract.lot_id,
+        FrameworkMember.supplier_id == contract.supplier_id)).first()
+    return {"type": "framework", "framework_reference": framework.reference,
+            "framework_end": framework.end_date, "tender_title": tender.title,
+            "lot_number": lot.number, "lot_title": lot.title, "route": contract.call_off_route,
+            "rank": member.rank if member else None}
 
 
 def render_document(session: Session, contract: Contract) -> bytes:

@@ -9,6 +9,7 @@ from lap_market.accounts.deps import CurrentUser, SettingsDep, require_role
 from lap_market.accounts.models import Organisation, Role, User
 from lap_market.clock import as_utc
 from lap_market.db import SessionDep
+from lap_market.modeling import row_id
 from lap_market.money import from_pence
 from lap_market.paging import Paged, PageNumber, PageSize
 from lap_market.primitives import Id, Line
@@ -246,7 +247,8 @@ def award_lot(
 ) -> AwardRead:
     """Award a scored lot; a reason is required unless the bid is ranked first."""
     award = evaluation.award_lot(session, user, tender_id, lot_id, data=data, settings=settings)
-    return AwardRead(award_id=award.id, standstill_ends=award.standstill_ends)  # type: ignore[arg-type]
+    return AwardRead(award_id=row_id(award), standstill_ends=award.standstill_ends,
+                     award_ids=evaluation.standing_award_ids(session, award.lot_id))
 
 
 @router.post("/tenders/{tender_id}/lots/{lot_id}/unsuccessful", response_model=LotRead)

@@ -23,6 +23,8 @@ from lap_market.audit import service as audit
 from lap_market.clock import clock, format_london
 from lap_market.config import Settings
 from lap_market.errors import Conflict, Invalid, NotFound
+from lap_market.frameworks.awarding import award_from_rows, on_award_revoked
+from lap_market.frameworks.policy import is_framework
 from lap_market.money import from_pence
 from lap_market.notifications import events
 from lap_market.tenders import notifications
@@ -312,6 +314,11 @@ def award_lot(
         raise Conflict("This lot has no bids: mark it unsuccessful instead.")
     if any(r.quality_score is None for r in rows):
         raise Conflict("Score every bid in the lot before awarding it.")
+    if is_framework(tender):
+        return award_from_rows(session, actor, tender, lot, rows, data.chosen(),
+                               (data.reason or "").strip() or None, settings)[0]
+    if data.bid_id is None and data.bid_ids and len(data.bid_ids) == 1:
+        data = data.model_copy(update={"bid_id": data.bid_ids[0]})
     chosen = next((r for r in rows if r.bid_id == data.bid_id), None)
     if chosen is None:
         raise Invalid("That bid is not an active bid in this lot.", field="bid_id")
@@ -405,6 +412,7 @@ def revoke_award(session: Session, actor: User, award_id: int, *, reason: str) -
     ):
         raise Conflict("The award or its lot changed meanwhile (call-offs may have been issued).")
     session.refresh(award)
+    on_award_revoked(session, award, reason)
     tender = session.get(Tender, award.tender_id)
     assert tender is not None
     audit.record(
@@ -466,8 +474,17 @@ def lot_awards(session: Session, tender: Tender) -> dict[int, Award]:
     """The current (not revoked) award of each awarded lot."""
     rows = session.exec(
         select(Award).where(Award.tender_id == tender.id, Award.status != AwardStatus.REVOKED)
+        # Newest id first, so a framework lot keeps its first (top-ranked) award.
+        .order_by(col(Award.id).desc())
     ).all()
     return {a.lot_id: a for a in rows}
+
+
+def standing_award_ids(session: Session, lot_id: int) -> list[int]:
+    """The lot's awards in force, first (top-ranked, for a framework) first."""
+    return [a for a in session.exec(
+        select(Award.id).where(Award.lot_id == lot_id, Award.status == AwardStatus.STANDSTILL)
+        .order_by(col(Award.id))).all() if a is not None]
 
 
 def standstill_end_if_awarded_today(settings: Settings) -> date:

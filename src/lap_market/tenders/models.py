@@ -69,6 +69,16 @@ class Tender(SQLModel, table=True):
     published_at: datetime | None = timestamp(nullable=True)
     cancelled_at: datetime | None = timestamp(nullable=True)
     cancel_reason: str | None = long_text(nullable=True)
+    # "call_off_contracts" (one supplier per lot, call-offs for the pooled demand) or
+    # "framework" (several ranked suppliers per lot, called off for years; lap_market.frameworks).
+    procedure: str = Field(
+        default="call_off_contracts", max_length=30,
+        sa_column_kwargs={"server_default": "call_off_contracts"},
+    )
+    framework_max_suppliers: int = Field(default=3, sa_column_kwargs={"server_default": "3"})
+    framework_end: date | None = Field(default=None, nullable=True)
+    # How far a further competition may move the price and quality weights (points either way).
+    framework_weight_range: int = Field(default=20, sa_column_kwargs={"server_default": "20"})
 
 
 class Lot(SQLModel, table=True):

@@ -13,6 +13,7 @@ from lap_market.audit import service as audit
 from lap_market.clock import as_utc, clock
 from lap_market.config import Settings
 from lap_market.errors import Conflict, Invalid, NotFound
+from lap_market.frameworks import terms as framework_terms
 from lap_market.notifications import events
 from lap_market.paging import paginate
 from lap_market.tenders.models import (
@@ -283,8 +284,10 @@ def update_tender(session: Session, actor: User, tender_id: int, *, data: Tender
         aware(submission) if submission else None,
         changed=set(given),
     )
-    changes: dict[str, Any] = {}
+    changes: dict[str, Any] = framework_terms.apply(tender, data, clock.today())
     for name, value in given.items():
+        if name in framework_terms.FIELDS:
+            continue
         if getattr(tender, name) != value:
             setattr(tender, name, value)
             changes[name] = value

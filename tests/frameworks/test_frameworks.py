@@ -19,6 +19,7 @@ from tests.contracts.helpers import auth, flat, pdf_pages
 from tests.factories import accounts as acc
 from tests.factories import tenders as tf
 from tests.frameworks import helpers as fh
+from tests.ocds.validation import assert_valid
 
 CALL_OFF = {"quantity": "40", "start_date": "2027-04-01", "end_date": "2028-03-31",
             "specification": "Acid-free boxes, 40 m", "route": "direct_award"}
@@ -264,3 +265,31 @@ def test_two_boroughs_calling_off_at_once_are_both_served(session, client, app) 
     record = client.get(f"/api/v1/frameworks/{framework['id']}",
                         headers=auth(app, setup.officer)).json()
     assert len({c["contract_reference"] for c in record["call_offs"]}) == 2
+
+
+def test_open_data_framework_and_linked_call_off(session, client, app) -> None:
+    setup, framework = _established(session, client, app)
+    manager = acc.manager(session, "E09000012")
+    session.commit()
+    _call_off(client, app, manager, framework, setup.lot.id)
+    offer = _offer(client, app, setup.providers["A"])
+    client.post(f"/api/v1/call-off-offers/{offer['id']}/accept",
+                headers=auth(app, setup.providers["A"]))
+    package = client.get("/api/v1/ocds/release-packages").json()
+    assert_valid(package)
+    prefix = app.state.settings.ocid_prefix
+    framework_ocid = f"{prefix}-{setup.tender.reference}"
+    own = [r for r in package["releases"] if r["ocid"] == framework_ocid]
+    assert all(r["tender"]["techniques"]["hasFrameworkAgreement"] is True for r in own)
+    awarded = {s["name"] for r in own for a in r.get("awards", []) for s in a["suppliers"]}
+    assert awarded == {"Supplier A Ltd", "Supplier B Ltd", "Supplier C Ltd"}
+    call_offs = [r for r in package["releases"] if r["ocid"] != framework_ocid]
+    assert len(call_offs) == 1
+    release = call_offs[0]
+    assert release["ocid"].startswith(f"{framework_ocid}-FW-C")
+    assert release["relatedProcesses"] == [{
+        "id": "framework", "relationship": ["framework"], "title": "The framework agreement",
+        "scheme": "ocid", "identifier": framework_ocid}]
+    assert release["tender"]["procurementMethod"] == "limited"
+    assert release["contracts"][0]["value"]["amount"] == 381.04
+    assert any("techniques" in url for url in package["extensions"])

@@ -122,6 +122,10 @@ def test_direct_award_accepted_by_the_first_issues_the_contract(session, client,
                         headers=auth(app, setup.officer)).json()
     assert record["call_off_value"] == "381.04"
     assert record["call_offs"][0]["contract_reference"] == contract.reference
+    savings = client.get("/api/v1/reports/savings?group_by=borough",
+                         headers=auth(app, manager)).json()
+    assert savings["totals"]["contracts"] == 1
+    assert savings["totals"]["contracted_value"] == "381.04"
 
 
 def test_cascade_decline_then_lapse_then_accept(session, client, app) -> None:

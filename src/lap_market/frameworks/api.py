@@ -1,13 +1,10 @@
 """JSON routes for frameworks: the record, call-offs by either route, offers, competitions."""
 
 from fastapi import APIRouter
-from sqlmodel import col, select
 
 from lap_market.accounts.deps import CurrentUser, SettingsDep
-from lap_market.accounts.policy import is_provider
 from lap_market.db import SessionDep
 from lap_market.frameworks import cascade, competition, service
-from lap_market.frameworks.models import CallOffOffer
 from lap_market.frameworks.schemas import (
     CallOffCreate,
     CallOffRead,
@@ -69,13 +66,7 @@ def my_offers(
     session: SessionDep, user: CurrentUser, status: Line | None = None
 ) -> list[OfferRead]:
     """Offers made to your organisation (suppliers), newest first."""
-    if not is_provider(user):
-        return []
-    query = select(CallOffOffer).where(CallOffOffer.supplier_id == user.organisation_id)
-    if status:
-        query = query.where(CallOffOffer.status == status)
-    offers = session.exec(query.order_by(col(CallOffOffer.offered_at).desc())).all()
-    return [service.offer_read(session, o) for o in offers]
+    return service.offers_for(session, user, status)
 
 
 @router.get("/call-off-offers/{offer_id}", response_model=OfferRead)

@@ -33,6 +33,18 @@ from lap_market.tenders.evaluation import Ranked, Scored, rank_bids
 from lap_market.tenders.service import conditional_update
 
 
+def is_member(session: Session, actor: User, request: CallOffRequest) -> bool:
+    """Whether the actor's organisation is an active member of the request's lot."""
+    return session.exec(select(FrameworkMember.id).where(
+        FrameworkMember.lot_id == request.lot_id,
+        FrameworkMember.supplier_id == actor.organisation_id,
+        FrameworkMember.status == MemberStatus.ACTIVE)).first() is not None
+
+
+def is_closed(request: CallOffRequest) -> bool:
+    return _closed(request)
+
+
 def _closed(request: CallOffRequest) -> bool:
     return request.submission_deadline is not None and clock.now() >= request.submission_deadline
 

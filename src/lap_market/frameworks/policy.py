@@ -93,6 +93,10 @@ def can_withdraw_member(actor: User) -> bool:
     return is_officer(actor)
 
 
+def can_call_off(actor: User) -> bool:
+    return is_borough_manager(actor) or is_officer(actor)
+
+
 def can_see_request(actor: User, request: CallOffRequest, member_ids: set[int]) -> bool:
     if is_officer(actor) or is_admin(actor):
         return True

@@ -8,6 +8,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from lap_market.accounts.models import Organisation, OrgKind, User
+from lap_market.accounts.policy import is_provider
 from lap_market.audit import service as audit
 from lap_market.catalogue.models import Category, CategoryUnit
 from lap_market.catalogue.pricing import term_days
@@ -299,6 +300,17 @@ def offer_read(session: Session, offer: CallOffOffer) -> OfferRead:
         end_date=request.end_date, specification=request.specification, status=offer.status,
         offered_at=offer.offered_at, expires_at=offer.expires_at,
         responded_at=offer.responded_at, reason=offer.reason)
+
+
+def offers_for(session: Session, actor: User, status: str | None = None) -> list[OfferRead]:
+    """Offers made to the actor's organisation (suppliers), newest first."""
+    if not is_provider(actor):
+        return []
+    query = select(CallOffOffer).where(CallOffOffer.supplier_id == actor.organisation_id)
+    if status:
+        query = query.where(CallOffOffer.status == status)
+    offers = session.exec(query.order_by(col(CallOffOffer.offered_at).desc())).all()
+    return [offer_read(session, o) for o in offers]
 
 
 # --- members -------------------------------------------------------------------------------

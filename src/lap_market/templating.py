@@ -15,6 +15,7 @@ from lap_market.accounts.security import csrf_token_for
 from lap_market.clock import format_london
 from lap_market.db import REPO_ROOT
 from lap_market.money import format_gbp
+from lap_market.tenders.policy import can_cancel
 
 # Set by lap_market.web.actions.redirect; read here so every page shows it without asking.
 FLASH_COOKIE = "lap_flash"
@@ -64,6 +65,8 @@ templates.env.filters["gbp"] = format_gbp
 templates.env.filters["when"] = _date
 templates.env.filters["qty"] = _quantity
 templates.env.globals["service_name"] = "LAP Market"
+# Rules pages show or hide actions by, decided in the domains' policies (never in templates).
+templates.env.globals["can_cancel"] = can_cancel
 
 
 def is_htmx(request: Request) -> bool:

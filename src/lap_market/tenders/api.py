@@ -5,17 +5,18 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import PlainTextResponse
 
-from lap_market.accounts.deps import CurrentUser, SettingsDep, require_role
-from lap_market.accounts.models import Organisation, Role, User
+from lap_market.accounts.deps import CurrentUser, SettingsDep
+from lap_market.accounts.models import User
 from lap_market.clock import as_utc
 from lap_market.db import SessionDep
-from lap_market.modeling import row_id
+from lap_market.modeling import pk
 from lap_market.money import from_pence
 from lap_market.paging import Paged, PageNumber, PageSize
 from lap_market.primitives import Id, Line
 from lap_market.tenders import bids, cancellation, evaluation, notifications, questions, service
-from lap_market.tenders.models import Award, Bid, Notification
-from lap_market.tenders.read import lot_reads
+from lap_market.tenders.models import Award, Notification
+from lap_market.tenders.policy import require_officer
+from lap_market.tenders.read import amendment_read, lot_read
 from lap_market.tenders.schemas import (
     AmendmentCreate,
     AmendmentRead,
@@ -38,7 +39,15 @@ from lap_market.tenders.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["tenders"])
-Officer = Annotated[User, Depends(require_role(Role.PROCUREMENT_OFFICER))]
+
+
+def _officer(user: CurrentUser) -> User:
+    """Only officers score bids and revoke awards: refused before the body is read."""
+    require_officer(user)
+    return user
+
+
+Officer = Annotated[User, Depends(_officer)]
 NotificationId = Annotated[
     Line, Path(max_length=32, description="The notification's public id")
 ]
@@ -114,10 +123,7 @@ def amend_tender(
     session: SessionDep, user: CurrentUser, tender_id: Id, data: AmendmentCreate
 ) -> AmendmentRead:
     """Extend deadlines or change the description before the submission deadline."""
-    a = service.amend_tender(session, user, tender_id, data=data)
-    return AmendmentRead(
-        number=a.number, reason=a.reason, changes=a.changes, created_at=as_utc(a.created_at)
-    )
+    return amendment_read(service.amend_tender(session, user, tender_id, data=data))
 
 
 @router.post("/tenders/{tender_id}/cancel", response_model=TenderRead)
@@ -134,8 +140,9 @@ def cancel_lot(
     session: SessionDep, user: CurrentUser, tender_id: Id, lot_id: Id, data: ReasonIn
 ) -> LotRead:
     """Cancel one lot before its award; its demand returns to submitted."""
-    lot = cancellation.cancel_lot(session, user, tender_id, lot_id, reason=data.reason)
-    return lot_reads(session, [lot])[0]
+    return lot_read(
+        session, cancellation.cancel_lot(session, user, tender_id, lot_id, reason=data.reason)
+    )
 
 
 @router.get("/tenders/{tender_id}/questions", response_model=list[QuestionRead])
@@ -149,15 +156,8 @@ def ask_question(
     session: SessionDep, user: CurrentUser, tender_id: Id, data: QuestionCreate
 ) -> QuestionRead:
     """A provider's clarification question, before the clarification deadline."""
-    q = questions.ask_question(session, user, tender_id, data=data)
-    return QuestionRead(
-        id=q.id,  # type: ignore[arg-type]
-        tender_id=q.tender_id,
-        question=q.question,
-        asked_at=as_utc(q.asked_at),
-        answer=None,
-        answered_at=None,
-        mine=True,
+    return questions.question_read(
+        questions.ask_question(session, user, tender_id, data=data), mine=True
     )
 
 
@@ -182,7 +182,7 @@ def put_bid(
     """Create (201) or replace (200) the caller's sealed bid for a lot, before the deadline."""
     bid, created = bids.submit_bid(session, user, tender_id, lot_id, data=data)
     response.status_code = 201 if created else 200
-    return bids.bid_read(bid, _org_name(session, user))
+    return bids.bid_read(bid)
 
 
 @router.delete("/tenders/{tender_id}/lots/{lot_id}/bid", status_code=204)
@@ -190,11 +190,6 @@ def withdraw_bid(session: SessionDep, user: CurrentUser, tender_id: Id, lot_id: 
     """Withdraw the caller's bid for a lot, before the deadline."""
     bids.withdraw_bid(session, user, tender_id, lot_id)
     return Response(status_code=204)
-
-
-def _org_name(session: SessionDep, user: User) -> str:
-    org = session.get(Organisation, user.organisation_id)
-    return org.name if org else ""
 
 
 @router.get("/tenders/{tender_id}/bids", response_model=TenderBids)
@@ -211,9 +206,9 @@ def score_bid(
     data: ScoreIn,
 ) -> BidRead:
     """Score a bid's quality (0–100) after close."""
-    bid = evaluation.score_bid(session, user, bid_id, quality_score=data.quality_score)
-    org = session.get(Organisation, bid.provider_id)
-    return bids.bid_read(bid, org.name if org else "")
+    return bids.bid_read(
+        evaluation.score_bid(session, user, bid_id, quality_score=data.quality_score)
+    )
 
 
 @router.get(
@@ -247,7 +242,7 @@ def award_lot(
 ) -> AwardRead:
     """Award a scored lot; a reason is required unless the bid is ranked first."""
     award = evaluation.award_lot(session, user, tender_id, lot_id, data=data, settings=settings)
-    return AwardRead(award_id=row_id(award), standstill_ends=award.standstill_ends,
+    return AwardRead(award_id=pk(award), standstill_ends=award.standstill_ends,
                      award_ids=evaluation.standing_award_ids(session, award.lot_id))
 
 
@@ -256,19 +251,18 @@ def lot_unsuccessful(
     session: SessionDep, user: CurrentUser, tender_id: Id, lot_id: Id, data: ReasonIn
 ) -> LotRead:
     """Mark a lot that drew no bids unsuccessful."""
-    lot = evaluation.mark_unsuccessful(session, user, tender_id, lot_id, reason=data.reason)
-    return lot_reads(session, [lot])[0]
+    return lot_read(
+        session, evaluation.mark_unsuccessful(session, user, tender_id, lot_id, reason=data.reason)
+    )
 
 
-def _award_detail(session: SessionDep, award: Award) -> AwardDetail:
-    org = session.get(Organisation, award.supplier_id)
-    bid = session.get(Bid, award.bid_id)
+def _award_detail(award: Award) -> AwardDetail:
     return AwardDetail(
-        id=award.id,  # type: ignore[arg-type]
+        id=pk(award),
         tender_id=award.tender_id,
         lot_id=award.lot_id,
-        bid_id=bid.public_id if bid else "",
-        supplier=org.name if org else "",
+        bid_id=award.bid.public_id,
+        supplier=award.supplier.name,
         unit_price=from_pence(award.unit_price_pence),
         reason=award.reason,
         status=award.status,
@@ -282,15 +276,13 @@ def _award_detail(session: SessionDep, award: Award) -> AwardDetail:
 @router.get("/awards/{award_id}", response_model=AwardDetail)
 def get_award(session: SessionDep, user: CurrentUser, award_id: Id) -> AwardDetail:
     """An award (anyone who may see the tender; awards are public once made)."""
-    return _award_detail(session, evaluation.get_award(session, user, award_id))
+    return _award_detail(evaluation.get_award(session, user, award_id))
 
 
 @router.post("/awards/{award_id}/revoke", response_model=AwardDetail)
 def revoke_award(session: SessionDep, user: Officer, award_id: Id, data: ReasonIn) -> AwardDetail:
     """Revoke an award during standstill; the lot's evaluation reopens."""
-    return _award_detail(
-        session, evaluation.revoke_award(session, user, award_id, reason=data.reason)
-    )
+    return _award_detail(evaluation.revoke_award(session, user, award_id, reason=data.reason))
 
 
 @router.get("/notifications", response_model=list[NotificationRead])

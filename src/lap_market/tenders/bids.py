@@ -10,20 +10,30 @@ only by its random public id, never by its sequential row id.
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from lap_market.accounts.models import Organisation, Role, User
+from lap_market.accounts.models import User
+from lap_market.accounts.policy import require
 from lap_market.audit import service as audit
 from lap_market.clock import as_utc, clock
-from lap_market.errors import Conflict, Forbidden, Invalid, NotFound
+from lap_market.errors import Conflict, Invalid, NotFound
+from lap_market.modeling import pk
 from lap_market.money import from_pence, to_pence
 from lap_market.notifications import events
-from lap_market.tenders.models import Bid, BidStatus, Lot, LotStatus, Tender, TenderStatus
-from lap_market.tenders.policy import is_officer, require_provider
+from lap_market.tenders.models import Bid, BidStatus, Lot, Tender, eager
+from lap_market.tenders.policy import (
+    bids_sealed,
+    can_bid,
+    is_provider,
+    lot_takes_bids,
+    oversees_bids,
+    require_provider,
+)
 from lap_market.tenders.read import effective_status
 from lap_market.tenders.schemas import BidIn, BidRead, LotBidCount, TenderBids
 from lap_market.tenders.service import (
     bid_counts,
     get_lot,
     get_tender,
+    required_text,
     tender_lots,
 )
 
@@ -47,18 +57,17 @@ def _open_for_bids(
     require_provider(actor)
     tender = get_tender(session, actor, tender_id)
     lot = get_lot(session, tender, lot_id)
-    status = effective_status(tender)
-    if status != TenderStatus.PUBLISHED:
-        raise Conflict(f"Bids are not accepted: the tender is {status}.")
-    if lot.status != LotStatus.OPEN:
+    if not can_bid(actor, tender):
+        raise Conflict(f"Bids are not accepted: the tender is {effective_status(tender)}.")
+    if not lot_takes_bids(lot):
         raise Conflict(f"Lot {lot.number} is {lot.status}: it takes no bids.")
     return tender, lot
 
 
-def _still_open(tender: Tender) -> None:
+def _still_open(actor: User, tender: Tender) -> None:
     """Check the deadline again once the bid is written, so a bid that took until after the
     deadline to store is refused (and rolled back) rather than slipped in."""
-    if effective_status(tender, clock.now()) != TenderStatus.PUBLISHED:
+    if not can_bid(actor, tender, clock.now()):
         raise Conflict("The submission deadline has passed.")
 
 
@@ -69,9 +78,9 @@ def submit_bid(
     tender, lot = _open_for_bids(session, actor, tender_id, lot_id)
     if data.unit_price <= 0:
         raise Invalid("The unit price must be more than zero.", field="unit_price")
-    statement = data.quality_statement.strip()
-    if not statement:
-        raise Invalid("Enter your quality statement.", field="quality_statement")
+    statement = required_text(
+        data.quality_statement, field="quality_statement", message="Enter your quality statement."
+    )
     now = clock.now()
     bid = session.exec(
         select(Bid).where(Bid.lot_id == lot.id, Bid.provider_id == actor.organisation_id)
@@ -79,26 +88,25 @@ def submit_bid(
     created = bid is None or bid.status == BidStatus.WITHDRAWN
     if bid is None:
         bid = Bid(
-            tender_id=tender.id,  # type: ignore[arg-type]
-            lot_id=lot.id,  # type: ignore[arg-type]
+            tender_id=pk(tender),
+            lot_id=pk(lot),
             provider_id=actor.organisation_id,
-            submitted_by_id=actor.id,  # type: ignore[arg-type]
+            submitted_by_id=pk(actor),
             unit_price_pence=to_pence(data.unit_price),
             quality_statement=statement,
-            status=BidStatus.ACTIVE,
             submitted_at=now,
             updated_at=now,
         )
-    else:
-        bid.unit_price_pence = to_pence(data.unit_price)
-        bid.quality_statement = statement
-        bid.status = BidStatus.ACTIVE
-        bid.submitted_by_id = actor.id  # type: ignore[assignment]
-        bid.quality_score = None
-        bid.scored_by_id = None
-        bid.updated_at = now
-        if created:
-            bid.submitted_at = now
+    elif created:
+        bid.submitted_at = now
+    # A replaced or resubmitted bid is a new offer: its old score no longer applies.
+    bid.unit_price_pence = to_pence(data.unit_price)
+    bid.quality_statement = statement
+    bid.status = BidStatus.ACTIVE
+    bid.submitted_by_id = pk(actor)
+    bid.quality_score = None
+    bid.scored_by_id = None
+    bid.updated_at = now
     session.add(bid)
     try:
         session.flush()
@@ -106,7 +114,7 @@ def submit_bid(
         raise Conflict(
             "Your organisation's bid for this lot was changed at the same time."
         ) from exc
-    _still_open(tender)
+    _still_open(actor, tender)
     _sealed_event(session, actor, bid, "submitted" if created else "replaced")
     events.bid_received(session, tender, lot, provider_id=actor.organisation_id,
                         received_at=now, replaced=not created)
@@ -129,17 +137,18 @@ def withdraw_bid(session: Session, actor: User, tender_id: int, lot_id: int) -> 
     bid.updated_at = clock.now()
     session.add(bid)
     session.flush()
-    _still_open(tender)
+    _still_open(actor, tender)
     _sealed_event(session, actor, bid, "withdrawn")
     return bid
 
 
-def bid_read(bid: Bid, provider_name: str) -> BidRead:
+def bid_read(bid: Bid) -> BidRead:
+    """The API view of a bid; its provider is loaded on first use unless eagerly loaded."""
     return BidRead(
         id=bid.public_id,
         tender_id=bid.tender_id,
         lot_id=bid.lot_id,
-        provider=provider_name,
+        provider=bid.provider.name,
         unit_price=from_pence(bid.unit_price_pence),
         quality_statement=bid.quality_statement,
         status=bid.status,
@@ -161,29 +170,24 @@ def tender_bids(session: Session, actor: User, tender_id: int) -> TenderBids:
     """What the actor may see of the bids: a provider its own; an officer the count per lot
     until the deadline, then every bid; a borough nothing."""
     tender = get_tender(session, actor, tender_id)
-    sealed = effective_status(tender) in (TenderStatus.DRAFT, TenderStatus.PUBLISHED)
-    if actor.role == Role.PROVIDER:
-        org = session.get(Organisation, actor.organisation_id)
-        name = org.name if org else ""
-        mine = own_bids(session, actor, tender)
-        return TenderBids(
-            sealed=sealed,
-            lots=[],
-            bids=[bid_read(b, name) for b in sorted(mine.values(), key=lambda b: b.lot_id)],
-        )
-    if not is_officer(actor):
-        raise Forbidden("Only officers and the bidding providers may see bids.")
+    sealed = bids_sealed(tender)
+    if is_provider(actor):
+        mine = sorted(own_bids(session, actor, tender).values(), key=lambda b: b.lot_id)
+        return TenderBids(sealed=sealed, lots=[], bids=[bid_read(b) for b in mine])
+    require(
+        oversees_bids(actor), "Only officers and the bidding providers may see bids."
+    )
     counts = bid_counts(session, tender)
     lots = [
-        LotBidCount(lot_id=lot.id, bid_count=counts.get(lot.id, 0))  # type: ignore[arg-type]
+        LotBidCount(lot_id=pk(lot), bid_count=counts.get(pk(lot), 0))
         for lot in tender_lots(session, tender)
     ]
     if sealed:
         return TenderBids(sealed=True, lots=lots, bids=[])
-    rows = session.exec(
-        select(Bid, Organisation.name)
-        .join(Organisation, col(Organisation.id) == Bid.provider_id)
+    every = session.exec(
+        select(Bid)
         .where(Bid.tender_id == tender.id)
+        .options(eager(Bid.provider))
         .order_by(col(Bid.lot_id), col(Bid.id))
     ).all()
-    return TenderBids(sealed=False, lots=lots, bids=[bid_read(b, n) for b, n in rows])
+    return TenderBids(sealed=False, lots=lots, bids=[bid_read(b) for b in every])

@@ -3,7 +3,8 @@ notifications, boroughs the tenders holding their demand."""
 
 from sqlmodel import Session
 
-from lap_market.accounts.models import Role, User
+from lap_market.accounts.models import User
+from lap_market.accounts.policy import is_borough_manager, is_officer, is_provider
 from lap_market.clock import clock
 from lap_market.tenders import notifications, service
 from lap_market.tenders.models import TenderStatus
@@ -14,7 +15,7 @@ from lap_market.web.dashboard import Panel, PanelRow
 def panel(session: Session, user: User) -> Panel | None:
     """The tendering panel for the user's role."""
     now = clock.now()
-    if user.role == Role.PROCUREMENT_OFFICER:
+    if is_officer(user):
         counts = service.count_tenders(session, user)
         return Panel(
             title="Tenders",
@@ -26,7 +27,7 @@ def panel(session: Session, user: User) -> Panel | None:
             links=[("All tenders", "/tenders")],
             empty_text="No tenders yet.",
         )
-    if user.role == Role.PROVIDER:
+    if is_provider(user):
         open_ = service.count_tenders(session, user).get(TenderStatus.PUBLISHED, 0)
         return Panel(
             title="Opportunities",
@@ -40,7 +41,7 @@ def panel(session: Session, user: User) -> Panel | None:
             ],
             links=[("See opportunities", "/opportunities")],
         )
-    if user.role == Role.BOROUGH_MANAGER:
+    if is_borough_manager(user):
         tenders = service.list_tenders(session, user, limit=8)
         return Panel(
             title="Tenders holding your demand",

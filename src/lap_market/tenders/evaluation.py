@@ -18,13 +18,14 @@ from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
-from lap_market.accounts.models import Organisation, User
+from lap_market.accounts.models import User
 from lap_market.audit import service as audit
 from lap_market.clock import clock, format_london
 from lap_market.config import Settings
 from lap_market.errors import Conflict, Invalid, NotFound
 from lap_market.frameworks.awarding import award_from_rows, on_award_revoked
 from lap_market.frameworks.policy import is_framework
+from lap_market.modeling import pk
 from lap_market.money import from_pence
 from lap_market.notifications import events
 from lap_market.tenders import notifications
@@ -36,20 +37,29 @@ from lap_market.tenders.models import (
     Lot,
     LotStatus,
     Tender,
-    TenderStatus,
+    eager,
 )
-from lap_market.tenders.policy import require_officer
-from lap_market.tenders.read import effective_status
+from lap_market.tenders.policy import (
+    bids_sealed,
+    can_award,
+    can_evaluate,
+    can_revoke,
+    can_score,
+    require_officer,
+)
 from lap_market.tenders.schemas import AwardIn, EvaluationRow
 from lap_market.tenders.service import (
     conditional_update,
     get_lot,
+    get_officer_lot,
     get_tender,
-    get_tender_for_officer,
+    move_open_lot,
     persist_closed,
+    record_lot_event,
+    required_text,
     settle_tender,
 )
-from lap_market.tenders.workdays import add_working_days, london_date, standstill_over
+from lap_market.tenders.workdays import add_working_days, london_date
 
 HUNDRED = Decimal(100)
 TWO_PLACES = Decimal("0.01")
@@ -131,19 +141,28 @@ def rank_bids(bids: list[Scored], price_weight: int, quality_weight: int) -> lis
 
 
 def _after_close(session: Session, tender: Tender) -> None:
-    status = effective_status(tender)
-    if status in (TenderStatus.DRAFT, TenderStatus.PUBLISHED):
+    """Refuse while the bids are sealed or once the tender is cancelled; store ``closed``."""
+    if bids_sealed(tender):
         raise Conflict("Bids are sealed until the submission deadline has passed.")
-    if status == TenderStatus.CANCELLED:
+    if not can_evaluate(tender):
         raise Conflict("This tender has been cancelled.")
     persist_closed(session, tender)
 
 
+def _closed_lot(session: Session, actor: User, tender_id: int, lot_id: int) -> tuple[Tender, Lot]:
+    """The tender and lot for an officer's evaluation step, once bids are unsealed."""
+    tender, lot = get_officer_lot(session, actor, tender_id, lot_id)
+    _after_close(session, tender)
+    return tender, lot
+
+
 def active_bids(session: Session, lot: Lot) -> list[Bid]:
+    """The lot's active bids, oldest first, with their providers."""
     return list(
         session.exec(
             select(Bid)
             .where(Bid.lot_id == lot.id, Bid.status == BidStatus.ACTIVE)
+            .options(eager(Bid.provider))
             .order_by(col(Bid.id))
         ).all()
     )
@@ -154,6 +173,14 @@ def bid_by_public_id(session: Session, public_id: str) -> Bid | None:
     return session.exec(select(Bid).where(Bid.public_id == public_id)).first()
 
 
+def _check_quality_score(quality_score: Decimal) -> None:
+    if not (Decimal(0) <= quality_score <= HUNDRED) or round2(quality_score) != quality_score:
+        raise Invalid(
+            "The quality score must be from 0 to 100, to at most 2 decimal places.",
+            field="quality_score",
+        )
+
+
 def score_bid(session: Session, actor: User, bid_id: str, *, quality_score: Decimal) -> Bid:
     """Record a bid's quality score (0–100, 2 places) after the tender has closed."""
     require_officer(actor)
@@ -162,16 +189,14 @@ def score_bid(session: Session, actor: User, bid_id: str, *, quality_score: Deci
         raise NotFound("No such bid.", field="bid_id")
     tender = get_tender(session, actor, bid.tender_id)
     _after_close(session, tender)
-    if bid.status != BidStatus.ACTIVE:
-        raise Conflict("This bid was withdrawn.")
     lot = get_lot(session, tender, bid.lot_id)
-    if lot.status != LotStatus.OPEN:
-        raise Conflict(f"Lot {lot.number} is {lot.status}: its scores are final.")
-    if not (Decimal(0) <= quality_score <= HUNDRED) or round2(quality_score) != quality_score:
-        raise Invalid(
-            "The quality score must be from 0 to 100, to at most 2 decimal places.",
-            field="quality_score",
+    if not can_score(bid, lot):
+        raise Conflict(
+            "This bid was withdrawn."
+            if bid.status != BidStatus.ACTIVE
+            else f"Lot {lot.number} is {lot.status}: its scores are final."
         )
+    _check_quality_score(quality_score)
     previous = bid.quality_score
     bid.quality_score = quality_score
     bid.scored_by_id = actor.id
@@ -194,25 +219,27 @@ def score_bid(session: Session, actor: User, bid_id: str, *, quality_score: Deci
 
 def evaluate_lot(session: Session, actor: User, tender_id: int, lot_id: int) -> list[EvaluationRow]:
     """The lot's active bids ranked by total score (officers, after close)."""
-    tender = get_tender_for_officer(session, actor, tender_id)
-    lot = get_lot(session, tender, lot_id)
-    _after_close(session, tender)
+    tender, lot = _closed_lot(session, actor, tender_id, lot_id)
     return evaluation_rows(session, tender, lot)
 
 
 def evaluation_rows(session: Session, tender: Tender, lot: Lot) -> list[EvaluationRow]:
-    bids = active_bids(session, lot)
-    names = _org_names(session, {b.provider_id for b in bids})
+    """The lot's active bids ranked by total score, best first."""
+    return _ranked_rows(tender, active_bids(session, lot))
+
+
+def _ranked_rows(tender: Tender, bids: list[Bid]) -> list[EvaluationRow]:
+    """``bids`` (with their providers loaded) scored and ranked, best first."""
     ranked = rank_bids(
-        [Scored(b.id, b.unit_price_pence, b.quality_score) for b in bids],  # type: ignore[arg-type]
+        [Scored(pk(b), b.unit_price_pence, b.quality_score) for b in bids],
         tender.price_weight,
         tender.quality_weight,
     )
-    by_id = {b.id: b for b in bids}
+    by_id = {pk(b): b for b in bids}
     return [
         EvaluationRow(
             bid_id=by_id[r.bid_id].public_id,
-            provider=names[by_id[r.bid_id].provider_id],
+            provider=by_id[r.bid_id].provider.name,
             unit_price=from_pence(r.unit_price_pence),
             price_score=r.price_score,
             quality_score=r.quality_score,
@@ -221,15 +248,6 @@ def evaluation_rows(session: Session, tender: Tender, lot: Lot) -> list[Evaluati
         )
         for r in ranked
     ]
-
-
-def _org_names(session: Session, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    return {
-        o.id: o.name  # type: ignore[misc]
-        for o in session.exec(select(Organisation).where(col(Organisation.id).in_(ids))).all()
-    }
 
 
 CSV_COLUMNS = [
@@ -255,68 +273,61 @@ def _cell(value: object) -> str:
     return text
 
 
+def _csv_row(lot: Lot, bid: Bid, row: EvaluationRow | None) -> list[str]:
+    """One bid as a CSV row; a withdrawn bid (``row`` None) has no scores or rank."""
+    return [
+        _cell(v)
+        for v in (
+            bid.public_id,
+            lot.number,
+            bid.provider.name,
+            bid.status,
+            f"{from_pence(bid.unit_price_pence):.2f}",
+            bid.quality_statement,
+            row.price_score if row else None,
+            bid.quality_score,
+            row.total_score if row else None,
+            row.rank if row else None,
+            format_london(bid.submitted_at),
+        )
+    ]
+
+
 def evaluation_csv(session: Session, actor: User, tender_id: int, lot_id: int) -> str:
-    """Every bid of the lot (withdrawn ones too) with its scores, for the record."""
-    tender = get_tender_for_officer(session, actor, tender_id)
-    lot = get_lot(session, tender, lot_id)
-    _after_close(session, tender)
-    rows = {r.bid_id: r for r in evaluation_rows(session, tender, lot)}
-    bids = list(session.exec(select(Bid).where(Bid.lot_id == lot.id).order_by(col(Bid.id))).all())
-    names = _org_names(session, {b.provider_id for b in bids})
+    """Every bid of the lot (withdrawn ones too) with its scores, for the record: ranked bids
+    first in rank order, then the rest in the order they came."""
+    tender, lot = _closed_lot(session, actor, tender_id, lot_id)
+    bids = list(
+        session.exec(
+            select(Bid)
+            .where(Bid.lot_id == lot.id)
+            .options(eager(Bid.provider))
+            .order_by(col(Bid.id))
+        ).all()
+    )
+    active = [b for b in bids if b.status == BidStatus.ACTIVE]
+    rows = {r.bid_id: r for r in _ranked_rows(tender, active)}
+    position = {bid_id: i for i, bid_id in enumerate(rows)}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    position = {bid_id: i for i, bid_id in enumerate(rows)}
-    ordered = sorted(bids, key=lambda b: (position.get(b.public_id, len(position)), b.id))  # type: ignore[arg-type]
-    for b in ordered:
-        r = rows.get(b.public_id)
-        writer.writerow(
-            [
-                _cell(v)
-                for v in (
-                    b.public_id,
-                    lot.number,
-                    names[b.provider_id],
-                    b.status,
-                    f"{from_pence(b.unit_price_pence):.2f}",
-                    b.quality_statement,
-                    r.price_score if r else None,
-                    b.quality_score,
-                    r.total_score if r else None,
-                    r.rank if r else None,
-                    format_london(b.submitted_at),
-                )
-            ]
-        )
-    audit.record(
-        session,
-        actor,
-        action="evaluation.exported",
-        object_type="lot",
-        object_id=lot.id,
-        details={"tender_id": tender.id, "bids": len(bids)},
-    )
+    for b in sorted(bids, key=lambda b: (position.get(b.public_id, len(position)), pk(b))):
+        writer.writerow(_csv_row(lot, b, rows.get(b.public_id)))
+    record_lot_event(session, actor, lot, "evaluation.exported", bids=len(bids))
     return out.getvalue()
 
 
-def award_lot(
-    session: Session, actor: User, tender_id: int, lot_id: int, *, data: AwardIn, settings: Settings
-) -> Award:
-    """Award a fully scored lot; anything but a top-ranked bid needs a reason. Exactly one of
-    two officers awarding the same lot at once succeeds (a conditional UPDATE on the lot)."""
-    tender = get_tender_for_officer(session, actor, tender_id)
-    lot = get_lot(session, tender, lot_id)
-    _after_close(session, tender)
-    if lot.status != LotStatus.OPEN:
-        raise Conflict(f"Lot {lot.number} is already {lot.status}.")
-    rows = evaluation_rows(session, tender, lot)
+def _require_scored(rows: list[EvaluationRow]) -> None:
     if not rows:
         raise Conflict("This lot has no bids: mark it unsuccessful instead.")
     if any(r.quality_score is None for r in rows):
         raise Conflict("Score every bid in the lot before awarding it.")
-    if is_framework(tender):
-        return award_from_rows(session, actor, tender, lot, rows, data.chosen(),
-                               (data.reason or "").strip() or None, settings)[0]
+
+
+def _chosen(rows: list[EvaluationRow], data: AwardIn) -> tuple[EvaluationRow, str | None]:
+    """The bid to award and the reason, checked: every bid scored, the bid active in the lot,
+    a reason unless it is ranked first."""
+    _require_scored(rows)
     if data.bid_id is None and data.bid_ids and len(data.bid_ids) == 1:
         data = data.model_copy(update={"bid_id": data.bid_ids[0]})
     chosen = next((r for r in rows if r.bid_id == data.bid_id), None)
@@ -327,59 +338,79 @@ def award_lot(
         raise Invalid(
             "Give a reason for awarding to a bid that is not ranked first.", field="reason"
         )
+    return chosen, reason
+
+
+def _claim_for_award(session: Session, lot: Lot) -> None:
+    """Move the lot from open to awarded in one statement: of two officers awarding it at
+    once, exactly one wins."""
     try:
-        won = conditional_update(
-            session,
-            update(Lot)
-            .where(col(Lot.id) == lot.id, col(Lot.status) == LotStatus.OPEN)
-            .values(status=LotStatus.AWARDED),
-        )
+        won = move_open_lot(session, lot, LotStatus.AWARDED)
     except OperationalError as exc:  # SQLite: the other writer holds the lock past our timeout
         raise Conflict("Another officer is awarding this lot right now.") from exc
     if not won:
         raise Conflict("This lot has just been awarded by someone else.")
-    session.refresh(lot)
-    bid = bid_by_public_id(session, chosen.bid_id)
-    assert bid is not None
+
+
+def _new_award(
+    session: Session, actor: User, lot: Lot, bid: Bid, reason: str | None, settings: Settings
+) -> Award:
     now = clock.now()
     award = Award(
-        tender_id=tender.id,  # type: ignore[arg-type]
-        lot_id=lot.id,  # type: ignore[arg-type]
-        bid_id=bid.id,  # type: ignore[arg-type]
+        tender_id=lot.tender_id,
+        lot_id=pk(lot),
+        bid_id=pk(bid),
         supplier_id=bid.provider_id,
         unit_price_pence=bid.unit_price_pence,
         reason=reason,
         status=AwardStatus.STANDSTILL,
-        awarded_by_id=actor.id,  # type: ignore[arg-type]
+        awarded_by_id=pk(actor),
         awarded_at=now,
         standstill_ends=add_working_days(london_date(now), settings.standstill_working_days),
     )
     session.add(award)
     session.flush()
-    audit.record(
+    return award
+
+
+def award_lot(
+    session: Session, actor: User, tender_id: int, lot_id: int, *, data: AwardIn, settings: Settings
+) -> Award:
+    """Award a fully scored lot; anything but a top-ranked bid needs a reason. Exactly one of
+    two officers awarding the same lot at once succeeds (a conditional UPDATE on the lot)."""
+    tender, lot = _closed_lot(session, actor, tender_id, lot_id)
+    if not can_award(lot):
+        raise Conflict(f"Lot {lot.number} is already {lot.status}.")
+    bids = active_bids(session, lot)
+    rows = _ranked_rows(tender, bids)
+    if is_framework(tender):  # several ranked suppliers (lap_market.frameworks)
+        _require_scored(rows)
+        return award_from_rows(session, actor, tender, lot, rows, data.chosen(),
+                               (data.reason or "").strip() or None, settings)[0]
+    chosen, reason = _chosen(rows, data)
+    _claim_for_award(session, lot)
+    bid = next(b for b in bids if b.public_id == chosen.bid_id)
+    award = _new_award(session, actor, lot, bid, reason, settings)
+    record_lot_event(
         session,
         actor,
-        action="lot.awarded",
-        object_type="lot",
-        object_id=lot.id,
-        details={
-            "tender_id": tender.id,
-            "award_id": award.id,
-            "bid_id": bid.public_id,
-            "supplier": chosen.provider,
-            "unit_price": chosen.unit_price,
-            "rank": chosen.rank,
-            "reason": reason,
-            "standstill_ends": award.standstill_ends,
-        },
+        lot,
+        "lot.awarded",
+        award_id=award.id,
+        bid_id=bid.public_id,
+        supplier=chosen.provider,
+        unit_price=chosen.unit_price,
+        rank=chosen.rank,
+        reason=reason,
+        standstill_ends=award.standstill_ends,
     )
-    events.lot_awarded(session, tender, lot, award,
-                       {r_bid.provider_id for r_bid in active_bids(session, lot)})
+    events.lot_awarded(session, tender, lot, award, {b.provider_id for b in bids})
     settle_tender(session, tender)
     return award
 
 
 def get_award(session: Session, actor: User, award_id: int) -> Award:
+    """The award, if ``actor`` may see its tender."""
     award = session.get(Award, award_id)
     if award is None:
         raise NotFound("No such award.")
@@ -387,23 +418,13 @@ def get_award(session: Session, actor: User, award_id: int) -> Award:
     return award
 
 
-def revoke_award(session: Session, actor: User, award_id: int, *, reason: str) -> Award:
-    """Revoke an award during its standstill; the lot's evaluation reopens, scores kept."""
-    require_officer(actor)
-    award = get_award(session, actor, award_id)
-    reason = reason.strip()
-    if not reason:
-        raise Invalid("Give the reason for revoking the award.", field="reason")
-    if award.status != AwardStatus.STANDSTILL:
-        raise Conflict(f"This award is {award.status}.")
-    if standstill_over(award.standstill_ends, clock.now(), awarded_at=award.awarded_at):
-        raise Conflict("The standstill period has ended: the award can no longer be revoked.")
-    now = clock.now()
+def _reopen(session: Session, award: Award, reason: str) -> None:
+    """Revoke the award and reopen its lot, both only from the states they should be in."""
     if not conditional_update(
         session,
         update(Award)
         .where(col(Award.id) == award.id, col(Award.status) == AwardStatus.STANDSTILL)
-        .values(status=AwardStatus.REVOKED, revoked_at=now, revoke_reason=reason),
+        .values(status=AwardStatus.REVOKED, revoked_at=clock.now(), revoke_reason=reason),
     ) or not conditional_update(
         session,
         update(Lot)
@@ -413,8 +434,20 @@ def revoke_award(session: Session, actor: User, award_id: int, *, reason: str) -
         raise Conflict("The award or its lot changed meanwhile (call-offs may have been issued).")
     session.refresh(award)
     on_award_revoked(session, award, reason)
-    tender = session.get(Tender, award.tender_id)
-    assert tender is not None
+
+
+def revoke_award(session: Session, actor: User, award_id: int, *, reason: str) -> Award:
+    """Revoke an award during its standstill; the lot's evaluation reopens, scores kept."""
+    require_officer(actor)
+    award = get_award(session, actor, award_id)
+    reason = required_text(
+        reason, field="reason", message="Give the reason for revoking the award."
+    )
+    if award.status != AwardStatus.STANDSTILL:
+        raise Conflict(f"This award is {award.status}.")
+    if not can_revoke(award):
+        raise Conflict("The standstill period has ended: the award can no longer be revoked.")
+    _reopen(session, award, reason)
     audit.record(
         session,
         actor,
@@ -423,12 +456,11 @@ def revoke_award(session: Session, actor: User, award_id: int, *, reason: str) -
         object_id=award.id,
         details={"tender_id": award.tender_id, "lot_id": award.lot_id, "reason": reason},
     )
-    lot = session.get(Lot, award.lot_id)
-    assert lot is not None
+    tender, lot = session.get_one(Tender, award.tender_id), session.get_one(Lot, award.lot_id)
     session.refresh(lot)
     notifications.notify(
         session,
-        notifications.bidder_org_ids(session, tender.id, lot.id),  # type: ignore[arg-type]
+        notifications.bidder_org_ids(session, pk(tender), pk(lot)),
         tender_id=tender.id,
         kind="award_revoked",
         message=f"The award of lot {lot.number} of {tender.reference} has been revoked: {reason}",
@@ -441,39 +473,24 @@ def mark_unsuccessful(
     session: Session, actor: User, tender_id: int, lot_id: int, *, reason: str
 ) -> Lot:
     """Close a lot that drew no bids as unsuccessful."""
-    tender = get_tender_for_officer(session, actor, tender_id)
-    lot = get_lot(session, tender, lot_id)
-    _after_close(session, tender)
-    reason = reason.strip()
-    if not reason:
-        raise Invalid("Give the reason.", field="reason")
+    tender, lot = _closed_lot(session, actor, tender_id, lot_id)
+    reason = required_text(reason, field="reason", message="Give the reason.")
     if active_bids(session, lot):
         raise Conflict("This lot has bids: evaluate and award it, or cancel it.")
-    if not conditional_update(
-        session,
-        update(Lot)
-        .where(col(Lot.id) == lot.id, col(Lot.status) == LotStatus.OPEN)
-        .values(status=LotStatus.UNSUCCESSFUL, unsuccessful_reason=reason),
-    ):
+    if not move_open_lot(session, lot, LotStatus.UNSUCCESSFUL, unsuccessful_reason=reason):
         raise Conflict(f"Lot {lot.number} is already {lot.status}.")
-    session.refresh(lot)
-    audit.record(
-        session,
-        actor,
-        action="lot.unsuccessful",
-        object_type="lot",
-        object_id=lot.id,
-        details={"tender_id": tender.id, "reason": reason},
-    )
+    record_lot_event(session, actor, lot, "lot.unsuccessful", reason=reason)
     events.lot_unsuccessful(session, tender, lot, reason)
     settle_tender(session, tender)
     return lot
 
 
 def lot_awards(session: Session, tender: Tender) -> dict[int, Award]:
-    """The current (not revoked) award of each awarded lot."""
+    """The current (not revoked) award of each awarded lot, with its supplier."""
     rows = session.exec(
-        select(Award).where(Award.tender_id == tender.id, Award.status != AwardStatus.REVOKED)
+        select(Award)
+        .where(Award.tender_id == tender.id, Award.status != AwardStatus.REVOKED)
+        .options(eager(Award.supplier))
         # Newest id first, so a framework lot keeps its first (top-ranked) award.
         .order_by(col(Award.id).desc())
     ).all()

@@ -4,10 +4,12 @@ import secrets
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlalchemy.orm import QueryableAttribute, selectinload
+from sqlalchemy.sql.base import ExecutableOption
+from sqlmodel import Field, Relationship, SQLModel
 
 from lap_market.modeling import (
     fk,
@@ -19,6 +21,23 @@ from lap_market.modeling import (
     text,
     timestamp,
 )
+
+if TYPE_CHECKING:
+    from lap_market.accounts.models import Organisation
+
+
+def read_only(**kwargs: Any) -> Any:
+    """A relationship for reading only: writes go through the foreign-key columns and the
+    services' conditional UPDATEs, so the ORM never cascades or re-parents a row. Collections
+    and rows are loaded where they are read, with ``selectinload`` (one query per relation,
+    never one per row)."""
+    return Relationship(sa_relationship_kwargs={"viewonly": True, **kwargs})
+
+
+def eager(relationship: object) -> ExecutableOption:
+    """``selectinload(Model.relation)``: SQLModel types a relationship attribute on the class
+    as the related model, where at run time it is the ``QueryableAttribute`` loaders take."""
+    return selectinload(cast("QueryableAttribute[Any]", relationship))
 
 
 class TenderStatus(StrEnum):
@@ -57,7 +76,8 @@ class Tender(SQLModel, table=True):
     sequence: int
     title: str = text(200)
     description: str = long_text(default="")
-    # Stored status only moves on actions; "closed" is also derived from the deadline on read.
+    # Stored status moves on actions and with the close_due job; reads derive "closed" from
+    # the deadline meanwhile (read.effective_status).
     status: str = Field(default=TenderStatus.DRAFT, max_length=20, index=True)
     price_weight: int = Field(default=60)
     quality_weight: int = Field(default=40)
@@ -79,6 +99,9 @@ class Tender(SQLModel, table=True):
     framework_end: date | None = Field(default=None, nullable=True)
     # How far a further competition may move the price and quality weights (points either way).
     framework_weight_range: int = Field(default=20, sa_column_kwargs={"server_default": "20"})
+
+    lots: list["Lot"] = read_only(order_by="Lot.number")
+    amendments: list["Amendment"] = read_only(order_by="Amendment.number")
 
 
 class Lot(SQLModel, table=True):
@@ -125,6 +148,8 @@ class Question(SQLModel, table=True):
     answer: str | None = long_text(nullable=True)
     answered_by_id: int | None = Field(default=None, foreign_key="user.id", nullable=True)
     answered_at: datetime | None = timestamp(nullable=True)
+
+    asked_by_org: "Organisation" = read_only()
 
 
 class Notification(SQLModel, table=True):
@@ -173,6 +198,8 @@ class Bid(SQLModel, table=True):
     submitted_at: datetime = timestamp()
     updated_at: datetime = timestamp()
 
+    provider: "Organisation" = read_only()
+
 
 class Award(SQLModel, table=True):
     id: int | None = id_field()
@@ -188,3 +215,6 @@ class Award(SQLModel, table=True):
     standstill_ends: date
     revoked_at: datetime | None = timestamp(nullable=True)
     revoke_reason: str | None = long_text(nullable=True)
+
+    bid: Bid = read_only()
+    supplier: "Organisation" = read_only()

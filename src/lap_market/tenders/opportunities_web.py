@@ -8,8 +8,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lap_market.accounts.deps import SettingsDep, WebUser
-from lap_market.accounts.models import Role, User
-from lap_market.clock import as_utc, clock
+from lap_market.accounts.models import User
+from lap_market.clock import clock
 from lap_market.config import Settings
 from lap_market.db import SessionDep
 from lap_market.money import from_pence
@@ -19,6 +19,7 @@ from lap_market.templating import is_htmx, render
 from lap_market.tenders import bids, evaluation, notifications, questions, service
 from lap_market.tenders.api import NotificationId
 from lap_market.tenders.models import Tender, TenderStatus
+from lap_market.tenders.policy import can_ask, is_provider
 from lap_market.tenders.read import effective_status
 from lap_market.tenders.schemas import (
     BidIn,
@@ -44,7 +45,7 @@ def opportunities(
     request: Request, session: SessionDep, user: WebUser, page: PageNumber = 1
 ) -> Response:
     """Open tenders with their deadlines, and the provider's past ones a page at a time."""
-    if user.role != Role.PROVIDER:
+    if not is_provider(user):
         return RedirectResponse("/tenders", status_code=303)
     now = clock.now()
     open_ = service.list_tenders(session, user, status=TenderStatus.PUBLISHED)
@@ -99,9 +100,7 @@ def _opportunity(
             "awards": awards,
             "award_prices": {k: from_pence(a.unit_price_pence) for k, a in awards.items()},
             "suppliers": supplier_names(session, awards),
-            "can_ask": view.status == TenderStatus.PUBLISHED
-            and tender.clarification_deadline is not None
-            and as_utc(tender.clarification_deadline) > now,
+            "can_ask": can_ask(user, tender, now),
             "errors": errors or {},
             "form": form or {},
         },
@@ -114,7 +113,7 @@ def opportunity(
     request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: Id
 ) -> Response:
     """A tender as providers see it: lots, bid forms, amendments and answers."""
-    if user.role != Role.PROVIDER:
+    if not is_provider(user):
         return RedirectResponse(f"/tenders/{tender_id}", status_code=303)
     return _opportunity(request, session, settings, user, tender_id)
 

@@ -2,16 +2,34 @@
 
 from sqlmodel import Session, col, select
 
-from lap_market.accounts.models import Organisation, Role, User
+from lap_market.accounts.models import User
 from lap_market.audit import service as audit
 from lap_market.clock import as_utc, clock
-from lap_market.errors import Conflict, Invalid, NotFound
+from lap_market.errors import Conflict, NotFound
+from lap_market.modeling import pk
 from lap_market.notifications import events
-from lap_market.tenders.models import Question, Tender, TenderStatus
-from lap_market.tenders.policy import is_officer, require_provider
+from lap_market.tenders.models import Question, Tender, TenderStatus, eager
+from lap_market.tenders.policy import (
+    asked_by,
+    can_answer,
+    can_ask,
+    reads_every_question,
+    require_provider,
+)
 from lap_market.tenders.read import effective_status
 from lap_market.tenders.schemas import AnswerCreate, QuestionCreate, QuestionRead
-from lap_market.tenders.service import get_tender, get_tender_for_officer
+from lap_market.tenders.service import get_tender, get_tender_for_officer, required_text
+
+
+def _record(session: Session, actor: User, question: Question, event: str) -> None:
+    audit.record(
+        session,
+        actor,
+        action=f"question.{event}",
+        object_type="question",
+        object_id=question.id,
+        details={"tender_id": question.tender_id},
+    )
 
 
 def ask_question(
@@ -21,33 +39,23 @@ def ask_question(
     require_provider(actor)
     tender = get_tender(session, actor, tender_id)
     now = clock.now()
-    if effective_status(tender, now) != TenderStatus.PUBLISHED:
-        raise Conflict("Questions can only be asked while the tender is open.")
-    if tender.clarification_deadline is None or as_utc(tender.clarification_deadline) <= now:
+    if not can_ask(actor, tender, now):
+        if effective_status(tender, now) != TenderStatus.PUBLISHED:
+            raise Conflict("Questions can only be asked while the tender is open.")
         raise Conflict(
             "The clarification deadline has passed: no more questions can be asked.",
             field="question",
         )
-    text = data.question.strip()
-    if not text:
-        raise Invalid("Enter your question.", field="question")
     question = Question(
-        tender_id=tender.id,  # type: ignore[arg-type]
+        tender_id=pk(tender),
         asked_by_org_id=actor.organisation_id,
-        asked_by_id=actor.id,  # type: ignore[arg-type]
-        question=text,
+        asked_by_id=pk(actor),
+        question=required_text(data.question, field="question", message="Enter your question."),
         asked_at=now,
     )
     session.add(question)
     session.flush()
-    audit.record(
-        session,
-        actor,
-        action="question.asked",
-        object_type="question",
-        object_id=question.id,
-        details={"tender_id": tender.id},
-    )
+    _record(session, actor, question, "asked")
     events.question_asked(session, tender, question)
     return question
 
@@ -60,25 +68,17 @@ def answer_question(
     question = session.get(Question, question_id)
     if question is None or question.tender_id != tender.id:
         raise NotFound("No such question on this tender.")
-    if tender.status == TenderStatus.CANCELLED:
-        raise Conflict("This tender has been cancelled.")
-    if question.answer is not None:
-        raise Conflict("This question has already been answered.")
-    text = data.answer.strip()
-    if not text:
-        raise Invalid("Enter the answer.", field="answer")
-    question.answer = text
+    if not can_answer(tender, question):
+        raise Conflict(
+            "This tender has been cancelled."
+            if tender.status == TenderStatus.CANCELLED
+            else "This question has already been answered."
+        )
+    question.answer = required_text(data.answer, field="answer", message="Enter the answer.")
     question.answered_by_id = actor.id
     question.answered_at = clock.now()
     session.add(question)
-    audit.record(
-        session,
-        actor,
-        action="question.answered",
-        object_type="question",
-        object_id=question.id,
-        details={"tender_id": tender.id},
-    )
+    _record(session, actor, question, "answered")
     events.question_answered(session, tender, question)
     return question
 
@@ -90,34 +90,31 @@ def list_questions(session: Session, actor: User, tender_id: int) -> list[Questi
     return question_reads(session, actor, tender)
 
 
+def question_read(question: Question, *, mine: bool, asked_by: str | None = None) -> QuestionRead:
+    """The API view of a question; ``asked_by`` only for those who may know who asked."""
+    return QuestionRead(
+        id=pk(question),
+        tender_id=question.tender_id,
+        question=question.question,
+        asked_at=as_utc(question.asked_at),
+        answer=question.answer,
+        answered_at=as_utc(question.answered_at) if question.answered_at else None,
+        mine=mine,
+        asked_by=asked_by,
+    )
+
+
 def question_reads(session: Session, actor: User, tender: Tender) -> list[QuestionRead]:
     """What ``actor`` may read of ``tender``'s questions (see ``list_questions``)."""
-    questions = session.exec(
-        select(Question).where(Question.tender_id == tender.id).order_by(col(Question.id))
-    ).all()
-    officer = is_officer(actor) or actor.role == Role.ADMIN
-    names: dict[int, str] = {}
-    if officer and questions:
-        ids = {q.asked_by_org_id for q in questions}
-        names = {
-            o.id: o.name  # type: ignore[misc]
-            for o in session.exec(select(Organisation).where(col(Organisation.id).in_(ids))).all()
-        }
+    every = reads_every_question(actor)
+    query = select(Question).where(Question.tender_id == tender.id).order_by(col(Question.id))
+    if every:
+        query = query.options(eager(Question.asked_by_org))
     reads = []
-    for q in questions:
-        mine = actor.role == Role.PROVIDER and q.asked_by_org_id == actor.organisation_id
-        if not (officer or q.answer is not None or mine):
-            continue
-        reads.append(
-            QuestionRead(
-                id=q.id,  # type: ignore[arg-type]
-                tender_id=q.tender_id,
-                question=q.question,
-                asked_at=as_utc(q.asked_at),
-                answer=q.answer,
-                answered_at=as_utc(q.answered_at) if q.answered_at else None,
-                mine=mine,
-                asked_by=names.get(q.asked_by_org_id) if officer else None,
-            )
-        )
+    for q in session.exec(query).all():
+        mine = asked_by(actor, q)
+        if every:
+            reads.append(question_read(q, mine=mine, asked_by=q.asked_by_org.name))
+        elif q.answer is not None or mine:
+            reads.append(question_read(q, mine=mine))
     return reads

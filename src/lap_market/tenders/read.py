@@ -13,8 +13,9 @@ from lap_market.catalogue.models import Category, CategoryUnit
 from lap_market.clock import as_utc, clock
 from lap_market.config import Settings
 from lap_market.demand.models import Demand
+from lap_market.modeling import pk
 from lap_market.money import VAT_RATE, from_pence, round_pennies
-from lap_market.tenders.models import Amendment, Lot, Tender, TenderStatus
+from lap_market.tenders.models import Amendment, Lot, Tender, TenderStatus, eager
 from lap_market.tenders.schemas import AmendmentRead, LotRead, TenderRead
 
 
@@ -45,57 +46,64 @@ def effective_status_column(now: datetime | None = None) -> Any:
     )
 
 
+def _lot_demands(session: Session, lots: list[Lot]) -> dict[int, list[tuple[Demand, str]]]:
+    """Each lot's demand lines, oldest first, with the borough's name."""
+    rows = session.exec(
+        select(Demand, Organisation.name)
+        .join(Organisation, col(Organisation.id) == Demand.borough_id)
+        .where(col(Demand.lot_id).in_([pk(lot) for lot in lots]))
+        .order_by(col(Demand.id))
+    ).all()
+    by_lot: dict[int, list[tuple[Demand, str]]] = defaultdict(list)
+    for demand, borough in rows:
+        if demand.lot_id is not None:
+            by_lot[demand.lot_id].append((demand, borough))
+    return by_lot
+
+
+def _lot_read(
+    lot: Lot, demands: list[tuple[Demand, str]], category: str, unit: str
+) -> LotRead:
+    estimated = lot.estimated_value_pence
+    standalone = lot.standalone_value_pence
+    return LotRead(
+        id=pk(lot),
+        number=lot.number,
+        title=lot.title,
+        status=lot.status,
+        category=category,
+        unit=unit,
+        total_quantity=lot.total_quantity,
+        boroughs=sorted({borough for _, borough in demands}),
+        demand_ids=[pk(d) for d, _ in demands],
+        estimated_value=from_pence(estimated) if estimated is not None else None,
+        standalone_value=from_pence(standalone) if standalone is not None else None,
+        estimated_saving=(
+            from_pence(standalone - estimated)
+            if estimated is not None and standalone is not None
+            else None
+        ),
+        no_reference_rate=estimated is None,
+    )
+
+
 def lot_reads(session: Session, lots: list[Lot]) -> list[LotRead]:
-    """API views of lots, loading their demand, boroughs, categories and units in bulk."""
+    """API views of lots in number order, loading their demand, boroughs, categories and
+    units in bulk."""
     if not lots:
         return []
-    lot_ids = [lot.id for lot in lots]
-    demands = session.exec(
-        select(Demand).where(col(Demand.lot_id).in_(lot_ids)).order_by(col(Demand.id))
-    ).all()
-    borough_ids = {d.borough_id for d in demands}
-    names = (
-        {
-            o.id: o.name
-            for o in session.exec(
-                select(Organisation).where(col(Organisation.id).in_(borough_ids))
-            ).all()
-        }
-        if borough_ids
-        else {}
-    )
-    by_lot: dict[int, list[Demand]] = defaultdict(list)
-    for demand in demands:
-        by_lot[demand.lot_id].append(demand)  # type: ignore[index]
+    demands = _lot_demands(session, lots)
     categories = {c.id: c.code for c in session.exec(select(Category)).all()}
     units = {u.id: u.code for u in session.exec(select(CategoryUnit)).all()}
-    reads = []
-    for lot in sorted(lots, key=lambda x: x.number):
-        lot_demands = by_lot.get(lot.id, [])  # type: ignore[arg-type]
-        estimated = lot.estimated_value_pence
-        standalone = lot.standalone_value_pence
-        reads.append(
-            LotRead(
-                id=lot.id,  # type: ignore[arg-type]
-                number=lot.number,
-                title=lot.title,
-                status=lot.status,
-                category=categories[lot.category_id],
-                unit=units[lot.unit_id],
-                total_quantity=lot.total_quantity,
-                boroughs=sorted({names[d.borough_id] for d in lot_demands}),
-                demand_ids=[d.id for d in lot_demands],  # type: ignore[misc]
-                estimated_value=from_pence(estimated) if estimated is not None else None,
-                standalone_value=from_pence(standalone) if standalone is not None else None,
-                estimated_saving=(
-                    from_pence(standalone - estimated)
-                    if estimated is not None and standalone is not None
-                    else None
-                ),
-                no_reference_rate=estimated is None,
-            )
-        )
-    return reads
+    return [
+        _lot_read(lot, demands.get(pk(lot), []), categories[lot.category_id], units[lot.unit_id])
+        for lot in sorted(lots, key=lambda x: x.number)
+    ]
+
+
+def lot_read(session: Session, lot: Lot) -> LotRead:
+    """The API view of one lot."""
+    return lot_reads(session, [lot])[0]
 
 
 def tender_read(session: Session, tender: Tender, settings: Settings) -> TenderRead:
@@ -107,35 +115,35 @@ def tender_reads(session: Session, tenders: list[Tender], settings: Settings) ->
     """API views of many tenders in a fixed number of queries (no query per tender)."""
     if not tenders:
         return []
-    ids = [t.id for t in tenders]
-    lots_by_tender: dict[int, list[Lot]] = defaultdict(list)
-    all_lots = list(session.exec(select(Lot).where(col(Lot.tender_id).in_(ids))).all())
-    for lot in all_lots:
-        lots_by_tender[lot.tender_id].append(lot)
-    amendments_by_tender: dict[int, list[Amendment]] = defaultdict(list)
-    for amendment in session.exec(
-        select(Amendment)
-        .where(col(Amendment.tender_id).in_(ids))
-        .order_by(col(Amendment.tender_id), col(Amendment.number))
-    ).all():
-        amendments_by_tender[amendment.tender_id].append(amendment)
-    lot_views = {read.id: read for read in lot_reads(session, all_lots)}
+    # Read afresh: a service may have changed lots by UPDATE in this session, and a
+    # collection loaded earlier would not show it.
+    session.exec(
+        select(Tender)
+        .where(col(Tender.id).in_([pk(t) for t in tenders]))
+        .options(eager(Tender.lots), eager(Tender.amendments))
+        .execution_options(populate_existing=True)
+    ).all()
+    lot_views = {read.id: read for read in lot_reads(session, [x for t in tenders for x in t.lots])}
     now = clock.now()
-    reads = []
-    for tender in tenders:
-        lots = sorted(lots_by_tender.get(tender.id, []), key=lambda x: x.number)  # type: ignore[arg-type]
-        amendments = [
-            AmendmentRead(
-                number=a.number,
-                reason=a.reason,
-                changes=a.changes,
-                created_at=as_utc(a.created_at),
-            )
-            for a in amendments_by_tender.get(tender.id, [])  # type: ignore[arg-type]
-        ]
-        lot_list = [lot_views[lot.id] for lot in lots]  # type: ignore[index]
-        reads.append(tender_view(tender, lot_list, amendments, settings, now))
-    return reads
+    return [
+        tender_view(
+            tender,
+            [lot_views[pk(lot)] for lot in tender.lots],
+            [amendment_read(a) for a in tender.amendments],
+            settings,
+            now,
+        )
+        for tender in tenders
+    ]
+
+
+def amendment_read(amendment: Amendment) -> AmendmentRead:
+    return AmendmentRead(
+        number=amendment.number,
+        reason=amendment.reason,
+        changes=amendment.changes,
+        created_at=as_utc(amendment.created_at),
+    )
 
 
 def tender_view(
@@ -151,7 +159,7 @@ def tender_view(
     estimated = sum(priced, Decimal("0.00")) if priced else None
     incl_vat = round_pennies(estimated * (1 + VAT_RATE)) if estimated is not None else None
     return TenderRead(
-        id=tender.id,  # type: ignore[arg-type]
+        id=pk(tender),
         reference=tender.reference,
         title=tender.title,
         description=tender.description,

@@ -1,5 +1,5 @@
 """Running a tender: edit, publish, amend, close. Cancelling, bids, questions and awards live
-in their own modules; all of them share the loading and visibility helpers here."""
+in their own modules; all of them share the loading and state helpers here."""
 
 from datetime import datetime
 from typing import Any, cast
@@ -14,6 +14,7 @@ from lap_market.clock import as_utc, clock
 from lap_market.config import Settings
 from lap_market.errors import Conflict, Invalid, NotFound
 from lap_market.frameworks import terms as framework_terms
+from lap_market.modeling import pk
 from lap_market.notifications import events
 from lap_market.paging import paginate
 from lap_market.tenders.models import (
@@ -25,11 +26,19 @@ from lap_market.tenders.models import (
     Tender,
     TenderStatus,
 )
-from lap_market.tenders.policy import can_see_tender, is_officer, require_officer, visible_tenders
+from lap_market.tenders.policy import (
+    can_amend,
+    can_edit,
+    can_see_tender,
+    oversees_bids,
+    require_officer,
+    visible_tenders,
+)
 from lap_market.tenders.read import effective_status, effective_status_column, tender_reads
 from lap_market.tenders.schemas import AmendmentCreate, TenderRead, TenderUpdate
 
 SETTLED_LOT_STATUSES = frozenset({LotStatus.AWARDED, LotStatus.UNSUCCESSFUL, LotStatus.CONTRACTED})
+DEADLINES = ("clarification_deadline", "submission_deadline")
 
 
 # --- shared helpers ----------------------------------------------------------------------
@@ -42,9 +51,41 @@ def conditional_update(session: Session, statement: Any) -> int:
     return int(result.rowcount)
 
 
-def aware(moment: datetime) -> datetime:
-    """A datetime as aware UTC (a naive one is taken to be UTC already)."""
-    return as_utc(moment)
+def required_text(value: str | None, *, field: str, message: str) -> str:
+    """``value`` without surrounding blanks, refused with ``message`` beside ``field`` if that
+    leaves nothing (a reason, a question, an answer, a quality statement)."""
+    text = (value or "").strip()
+    if not text:
+        raise Invalid(message, field=field)
+    return text
+
+
+def record_tender_event(
+    session: Session, actor: User | None, tender: Tender, action: str, **details: Any
+) -> None:
+    """Audit ``action`` on ``tender``, its reference first among the details."""
+    audit.record(
+        session,
+        actor,
+        action=action,
+        object_type="tender",
+        object_id=tender.id,
+        details={"reference": tender.reference, **details},
+    )
+
+
+def record_lot_event(
+    session: Session, actor: User, lot: Lot, action: str, **details: Any
+) -> None:
+    """Audit ``action`` on ``lot``, its tender's id first among the details."""
+    audit.record(
+        session,
+        actor,
+        action=action,
+        object_type="lot",
+        object_id=lot.id,
+        details={"tender_id": lot.tender_id, **details},
+    )
 
 
 def get_tender(session: Session, actor: User, tender_id: int) -> Tender:
@@ -71,11 +112,34 @@ def get_lot(session: Session, tender: Tender, lot_id: int) -> Lot:
     return lot
 
 
+def get_officer_lot(
+    session: Session, actor: User, tender_id: int, lot_id: int
+) -> tuple[Tender, Lot]:
+    """The tender and one of its lots, for an officer's action on the lot."""
+    tender = get_tender_for_officer(session, actor, tender_id)
+    return tender, get_lot(session, tender, lot_id)
+
+
 def tender_lots(session: Session, tender: Tender) -> list[Lot]:
-    """The tender's lots in number order."""
+    """The tender's lots in number order, read afresh (services change lots by UPDATE)."""
     return list(
         session.exec(select(Lot).where(Lot.tender_id == tender.id).order_by(col(Lot.number))).all()
     )
+
+
+def move_open_lot(session: Session, lot: Lot, status: LotStatus, **values: Any) -> bool:
+    """Move an open lot to ``status`` (setting ``values``) in one conditional statement, so
+    of two officers acting on it at once exactly one wins; False if it was no longer open.
+    The lot is refreshed when it moved."""
+    moved = conditional_update(
+        session,
+        update(Lot)
+        .where(col(Lot.id) == lot.id, col(Lot.status) == LotStatus.OPEN)
+        .values(status=status, **values),
+    )
+    if moved:
+        session.refresh(lot)
+    return bool(moved)
 
 
 def persist_closed(session: Session, tender: Tender) -> None:
@@ -95,71 +159,60 @@ def persist_closed(session: Session, tender: Tender) -> None:
     )
     session.refresh(tender)
     if changed:
-        audit.record(
-            session,
-            None,
-            action="tender.closed",
-            object_type="tender",
-            object_id=tender.id,
-            details={
-                "reference": tender.reference,
-                "submission_deadline": tender.submission_deadline,
-            },
+        record_tender_event(
+            session, None, tender, "tender.closed", submission_deadline=tender.submission_deadline
         )
 
 
-def bid_counts(session: Session, tender: Tender) -> dict[int, int]:
-    """Active bids per lot: the only thing about bids anyone sees before the deadline."""
+def bid_counts_by_lot(session: Session, tender_ids: list[int]) -> dict[int, int]:
+    """Active bids per lot of these tenders: the only thing about bids anyone sees before the
+    deadline."""
+    if not tender_ids:
+        return {}
     rows = session.exec(
         select(Bid.lot_id, func.count())
-        .where(Bid.tender_id == tender.id, Bid.status == BidStatus.ACTIVE)
+        .where(col(Bid.tender_id).in_(tender_ids), Bid.status == BidStatus.ACTIVE)
         .group_by(col(Bid.lot_id))
     ).all()
     return {lot_id: int(count) for lot_id, count in rows}
+
+
+def bid_counts(session: Session, tender: Tender) -> dict[int, int]:
+    """Active bids per lot of one tender."""
+    return bid_counts_by_lot(session, [pk(tender)])
+
+
+def _settled_status(tender: Tender, lots: list[Lot]) -> str:
+    """The status the live lots imply: cancelled when none is left, awarded when each is
+    settled, closed again when an award was revoked; otherwise the tender's own."""
+    if not lots:
+        return TenderStatus.CANCELLED
+    if all(lot.status in SETTLED_LOT_STATUSES for lot in lots):
+        if tender.status in (TenderStatus.PUBLISHED, TenderStatus.CLOSED):
+            return TenderStatus.AWARDED
+        return tender.status
+    if tender.status == TenderStatus.AWARDED:
+        return TenderStatus.CLOSED
+    return tender.status
 
 
 def settle_tender(session: Session, tender: Tender) -> None:
     """A tender is awarded once every live lot is awarded or unsuccessful; an award revoked
     sends it back to closed; a tender whose every lot is cancelled is cancelled."""
     lots = [lot for lot in tender_lots(session, tender) if lot.status != LotStatus.CANCELLED]
+    status = _settled_status(tender, lots)
+    if status == tender.status:
+        return
     now = clock.now()
-    if not lots:
-        if tender.status == TenderStatus.CANCELLED:
-            return
-        tender.status = TenderStatus.CANCELLED
+    tender.status = status
+    if status == TenderStatus.CANCELLED:
         tender.cancelled_at = now
         tender.cancel_reason = tender.cancel_reason or "Every lot was cancelled."
-        audit.record(
-            session,
-            None,
-            action="tender.cancelled",
-            object_type="tender",
-            object_id=tender.id,
-            details={"reference": tender.reference, "reason": tender.cancel_reason},
-        )
-    elif all(lot.status in SETTLED_LOT_STATUSES for lot in lots):
-        if tender.status in (TenderStatus.PUBLISHED, TenderStatus.CLOSED):
-            tender.status = TenderStatus.AWARDED
-            audit.record(
-                session,
-                None,
-                action="tender.awarded",
-                object_type="tender",
-                object_id=tender.id,
-                details={"reference": tender.reference},
-            )
-    elif tender.status == TenderStatus.AWARDED:
-        tender.status = TenderStatus.CLOSED
-        audit.record(
-            session,
-            None,
-            action="tender.reopened",
-            object_type="tender",
-            object_id=tender.id,
-            details={"reference": tender.reference, "status": TenderStatus.CLOSED},
-        )
+        record_tender_event(session, None, tender, "tender.cancelled", reason=tender.cancel_reason)
+    elif status == TenderStatus.AWARDED:
+        record_tender_event(session, None, tender, "tender.awarded")
     else:
-        return
+        record_tender_event(session, None, tender, "tender.reopened", status=TenderStatus.CLOSED)
     tender.updated_at = now
     session.add(tender)
 
@@ -220,13 +273,8 @@ def view_tenders(
 ) -> list[TenderRead]:
     """API views of many tenders in a fixed number of queries (bid counts for officers)."""
     reads = tender_reads(session, tenders, settings)
-    if is_officer(actor) and tenders:
-        rows = session.exec(
-            select(Bid.lot_id, func.count())
-            .where(col(Bid.tender_id).in_([t.id for t in tenders]), Bid.status == BidStatus.ACTIVE)
-            .group_by(col(Bid.lot_id))
-        ).all()
-        counts = {lot_id: int(count) for lot_id, count in rows}
+    if oversees_bids(actor):
+        counts = bid_counts_by_lot(session, [pk(t) for t in tenders])
         for read in reads:
             for lot in read.lots:
                 lot.bid_count = counts.get(lot.id, 0)
@@ -240,10 +288,7 @@ def _check_deadlines(
     clarification: datetime | None, submission: datetime | None, *, changed: set[str]
 ) -> None:
     now = clock.now()
-    for name, value in (
-        ("clarification_deadline", clarification),
-        ("submission_deadline", submission),
-    ):
+    for name, value in zip(DEADLINES, (clarification, submission), strict=True):
         if value is not None and name in changed and value <= now:
             raise Invalid(f"The {name.replace('_', ' ')} must be in the future.", field=name)
     if clarification is not None and submission is not None and clarification >= submission:
@@ -253,39 +298,46 @@ def _check_deadlines(
         )
 
 
-def update_tender(session: Session, actor: User, tender_id: int, *, data: TenderUpdate) -> Tender:
-    """Edit a draft's title, description, weights and deadlines."""
-    tender = get_tender_for_officer(session, actor, tender_id)
-    if tender.status != TenderStatus.DRAFT:
-        raise Conflict("Only a draft tender can be edited; amend a published one instead.")
-    given = data.model_dump(exclude_unset=True)
-    for name in ("title",):
-        if name in given and given[name] is None:
-            raise Invalid("The title cannot be empty.", field=name)
-    if "title" in given:
-        given["title"] = given["title"].strip()
-        if not given["title"]:
-            raise Invalid("Enter a title.", field="title")
-    price = given.get("price_weight", tender.price_weight)
-    quality = given.get("quality_weight", tender.quality_weight)
+def _check_weights(price: int | None, quality: int | None) -> None:
     if price is None or quality is None or price + quality != 100:
         raise Invalid(
             f"The price and quality weights must add up to 100 (they add up to "
             f"{(price or 0) + (quality or 0)}).",
             field="price_weight",
         )
-    for name in ("clarification_deadline", "submission_deadline"):
-        if name in given and given[name] is not None:
-            given[name] = aware(given[name])
+
+
+def _draft_edits(tender: Tender, data: TenderUpdate) -> dict[str, Any]:
+    """The fields ``data`` sets, checked against the draft's other values."""
+    given = data.model_dump(exclude_unset=True)
+    if "title" in given:
+        if given["title"] is None:
+            raise Invalid("The title cannot be empty.", field="title")
+        given["title"] = required_text(given["title"], field="title", message="Enter a title.")
+    _check_weights(
+        given.get("price_weight", tender.price_weight),
+        given.get("quality_weight", tender.quality_weight),
+    )
+    for name in DEADLINES:
+        if given.get(name) is not None:
+            given[name] = as_utc(given[name])
     clarification = given.get("clarification_deadline", tender.clarification_deadline)
     submission = given.get("submission_deadline", tender.submission_deadline)
     _check_deadlines(
-        aware(clarification) if clarification else None,
-        aware(submission) if submission else None,
+        as_utc(clarification) if clarification else None,
+        as_utc(submission) if submission else None,
         changed=set(given),
     )
+    return given
+
+
+def update_tender(session: Session, actor: User, tender_id: int, *, data: TenderUpdate) -> Tender:
+    """Edit a draft's title, description, weights and deadlines."""
+    tender = get_tender_for_officer(session, actor, tender_id)
+    if not can_edit(tender):
+        raise Conflict("Only a draft tender can be edited; amend a published one instead.")
     changes: dict[str, Any] = framework_terms.apply(tender, data, clock.today())
-    for name, value in given.items():
+    for name, value in _draft_edits(tender, data).items():
         if name in framework_terms.FIELDS:
             continue
         if getattr(tender, name) != value:
@@ -305,27 +357,33 @@ def update_tender(session: Session, actor: User, tender_id: int, *, data: Tender
     return tender
 
 
-def publish_tender(session: Session, actor: User, tender_id: int) -> Tender:
-    """Publish a complete draft: at least one lot, weights adding to 100, future deadlines."""
-    tender = get_tender_for_officer(session, actor, tender_id)
-    if tender.status != TenderStatus.DRAFT:
-        raise Conflict(f"This tender is {effective_status(tender)}, not a draft.")
-    lots = [lot for lot in tender_lots(session, tender) if lot.status == LotStatus.OPEN]
+def _check_complete(tender: Tender, lots: list[Lot]) -> None:
+    """What a draft needs before publishing: a lot, a title, weights adding up, deadlines
+    set, in the future and in order."""
     if not lots:
         raise Invalid("A tender needs at least one lot before it can be published.", field="lots")
     if not tender.title.strip():
         raise Invalid("Enter a title.", field="title")
     if tender.price_weight + tender.quality_weight != 100:
         raise Invalid("The price and quality weights must add up to 100.", field="price_weight")
-    for name in ("clarification_deadline", "submission_deadline"):
+    for name in DEADLINES:
         if getattr(tender, name) is None:
             raise Invalid(f"Set the {name.replace('_', ' ')} before publishing.", field=name)
     assert tender.clarification_deadline and tender.submission_deadline
     _check_deadlines(
-        aware(tender.clarification_deadline),
-        aware(tender.submission_deadline),
-        changed={"clarification_deadline", "submission_deadline"},
+        as_utc(tender.clarification_deadline),
+        as_utc(tender.submission_deadline),
+        changed=set(DEADLINES),
     )
+
+
+def publish_tender(session: Session, actor: User, tender_id: int) -> Tender:
+    """Publish a complete draft: at least one lot, weights adding to 100, future deadlines."""
+    tender = get_tender_for_officer(session, actor, tender_id)
+    if not can_edit(tender):
+        raise Conflict(f"This tender is {effective_status(tender)}, not a draft.")
+    lots = [lot for lot in tender_lots(session, tender) if lot.status == LotStatus.OPEN]
+    _check_complete(tender, lots)
     now = clock.now()
     changed = conditional_update(
         session,
@@ -336,17 +394,13 @@ def publish_tender(session: Session, actor: User, tender_id: int) -> Tender:
     if not changed:
         raise Conflict("This tender has just been published or cancelled by someone else.")
     session.refresh(tender)
-    audit.record(
+    record_tender_event(
         session,
         actor,
-        action="tender.published",
-        object_type="tender",
-        object_id=tender.id,
-        details={
-            "reference": tender.reference,
-            "lots": len(lots),
-            "submission_deadline": tender.submission_deadline,
-        },
+        tender,
+        "tender.published",
+        lots=len(lots),
+        submission_deadline=tender.submission_deadline,
     )
     events.tender_published(session, tender)
     return tender
@@ -355,44 +409,23 @@ def publish_tender(session: Session, actor: User, tender_id: int) -> Tender:
 # --- amend ----------------------------------------------------------------------------------
 
 
-def amend_tender(
-    session: Session, actor: User, tender_id: int, *, data: AmendmentCreate
-) -> Amendment:
-    """Extend deadlines or change the description of a published tender before its deadline."""
-    tender = get_tender_for_officer(session, actor, tender_id)
-    status = effective_status(tender)
-    if status != TenderStatus.PUBLISHED:
-        raise Conflict(
-            f"Only a published tender can be amended before its deadline; it is {status}."
-        )
-    reason = data.reason.strip()
-    if not reason:
-        raise Invalid("Give the reason for the amendment.", field="reason")
-    assert tender.clarification_deadline and tender.submission_deadline
-    old_clarification = aware(tender.clarification_deadline)
-    old_submission = aware(tender.submission_deadline)
-    changes: dict[str, Any] = {}
-    new_submission = aware(data.submission_deadline) if data.submission_deadline else None
-    new_clarification = aware(data.clarification_deadline) if data.clarification_deadline else None
-    if new_submission is not None and new_submission != old_submission:
-        if new_submission < old_submission:
-            raise Invalid(
-                "A deadline can only be extended, not brought forward.", field="submission_deadline"
-            )
-        changes["submission_deadline"] = {
-            "from": old_submission.isoformat(),
-            "to": new_submission.isoformat(),
-        }
-    if new_clarification is not None and new_clarification != old_clarification:
-        if new_clarification < old_clarification:
-            raise Invalid(
-                "A deadline can only be extended, not brought forward.",
-                field="clarification_deadline",
-            )
-        changes["clarification_deadline"] = {
-            "from": old_clarification.isoformat(),
-            "to": new_clarification.isoformat(),
-        }
+def _new_deadline(tender: Tender, data: AmendmentCreate, name: str) -> datetime:
+    """A deadline after the amendment: the one it gives, else the tender's own."""
+    value = getattr(data, name) or getattr(tender, name)
+    assert value is not None, "a published tender has both deadlines"
+    return as_utc(value)
+
+
+def _amendment_changes(tender: Tender, data: AmendmentCreate) -> dict[str, dict[str, Any]]:
+    """What the amendment changes, as ``{field: {"from", "to"}}``: deadlines (only ever
+    extended) and the description. Refused if it changes nothing."""
+    changes: dict[str, dict[str, Any]] = {}
+    for name in ("submission_deadline", "clarification_deadline"):
+        old, new = as_utc(getattr(tender, name)), _new_deadline(tender, data, name)
+        if new != old:
+            if new < old:
+                raise Invalid("A deadline can only be extended, not brought forward.", field=name)
+            changes[name] = {"from": old.isoformat(), "to": new.isoformat()}
     if data.description is not None and data.description != tender.description:
         changes["description"] = {"from": tender.description, "to": data.description}
     if not changes:
@@ -400,38 +433,32 @@ def amend_tender(
             "An amendment must extend a deadline or change the description.", field="reason"
         )
     _check_deadlines(
-        new_clarification or old_clarification,
-        new_submission or old_submission,
-        changed={k for k in changes if k.endswith("deadline")},
+        _new_deadline(tender, data, "clarification_deadline"),
+        _new_deadline(tender, data, "submission_deadline"),
+        changed={name for name in changes if name in DEADLINES},
     )
-    now = clock.now()
-    number = (
-        int(
-            session.exec(
-                select(func.coalesce(func.max(Amendment.number), 0)).where(
-                    Amendment.tender_id == tender.id
-                )
-            ).one()
+    return changes
+
+
+def _next_amendment_number(session: Session, tender: Tender) -> int:
+    latest = session.exec(
+        select(func.coalesce(func.max(Amendment.number), 0)).where(
+            Amendment.tender_id == tender.id
         )
-        + 1
-    )
-    amendment = Amendment(
-        tender_id=tender.id,  # type: ignore[arg-type]
-        number=number,
-        reason=reason,
-        changes=changes,
-        created_by_id=actor.id,  # type: ignore[arg-type]
-        created_at=now,
-    )
-    # The deadline check and the update are one statement, so an amendment cannot land after
-    # the deadline passed between reading the tender and writing.
+    ).one()
+    return int(latest) + 1
+
+
+def _apply_amendment(
+    session: Session, tender: Tender, data: AmendmentCreate, changes: dict[str, Any], now: datetime
+) -> None:
+    """Write the amended fields. The deadline check and the update are one statement, so an
+    amendment cannot land after the deadline passed between reading the tender and writing."""
     values: dict[str, Any] = {"updated_at": now}
-    if "submission_deadline" in changes:
-        values["submission_deadline"] = new_submission
-    if "clarification_deadline" in changes:
-        values["clarification_deadline"] = new_clarification
-    if "description" in changes:
-        values["description"] = data.description
+    for name in changes:
+        values[name] = (
+            data.description if name == "description" else _new_deadline(tender, data, name)
+        )
     if not conditional_update(
         session,
         update(Tender)
@@ -443,6 +470,32 @@ def amend_tender(
         .values(**values),
     ):
         raise Conflict("The tender closed before the amendment could be made.")
+
+
+def amend_tender(
+    session: Session, actor: User, tender_id: int, *, data: AmendmentCreate
+) -> Amendment:
+    """Extend deadlines or change the description of a published tender before its deadline."""
+    tender = get_tender_for_officer(session, actor, tender_id)
+    if not can_amend(tender):
+        raise Conflict(
+            "Only a published tender can be amended before its deadline; "
+            f"it is {effective_status(tender)}."
+        )
+    reason = required_text(
+        data.reason, field="reason", message="Give the reason for the amendment."
+    )
+    changes = _amendment_changes(tender, data)
+    now = clock.now()
+    amendment = Amendment(
+        tender_id=pk(tender),
+        number=_next_amendment_number(session, tender),
+        reason=reason,
+        changes=changes,
+        created_by_id=pk(actor),
+        created_at=now,
+    )
+    _apply_amendment(session, tender, data, changes, now)
     session.add(amendment)
     try:
         session.flush()
@@ -455,7 +508,7 @@ def amend_tender(
         action="tender.amended",
         object_type="tender",
         object_id=tender.id,
-        details={"number": number, "reason": reason, "changes": changes},
+        details={"number": amendment.number, "reason": reason, "changes": changes},
     )
     events.tender_amended(session, tender, amendment)
     return amendment

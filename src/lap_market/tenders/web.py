@@ -9,7 +9,7 @@ from fastapi import Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lap_market.accounts.deps import SettingsDep, WebUser
-from lap_market.accounts.models import Role, User
+from lap_market.accounts.models import User
 from lap_market.clock import clock
 from lap_market.config import Settings
 from lap_market.db import SessionDep
@@ -21,7 +21,7 @@ from lap_market.templating import is_htmx, render
 from lap_market.tenders import cancellation, evaluation, questions, service
 from lap_market.tenders.models import TenderStatus
 from lap_market.tenders.opportunities_web import router as opportunities_router
-from lap_market.tenders.policy import is_officer
+from lap_market.tenders.policy import can_evaluate, is_officer, is_provider
 from lap_market.tenders.read import effective_status
 from lap_market.tenders.schemas import (
     AmendmentCreate,
@@ -59,7 +59,7 @@ def tender_list(
     page: PageNumber = 1,
 ) -> Response:
     """Officers: every tender; boroughs: tenders holding their demand; a page at a time."""
-    if user.role == Role.PROVIDER:
+    if is_provider(user):
         return RedirectResponse("/opportunities", status_code=303)
     status = status if status in STATUSES else None
     tenders, total = service.page_tenders(
@@ -105,11 +105,7 @@ def _workspace(
     lots = service.tender_lots(session, tender)
     evaluations: dict[int, Any] = {}
     awards = evaluation.lot_awards(session, tender)
-    if officer and status not in (
-        TenderStatus.DRAFT,
-        TenderStatus.PUBLISHED,
-        TenderStatus.CANCELLED,
-    ):
+    if officer and can_evaluate(tender):
         for lot in lots:
             evaluations[lot.id] = evaluation.evaluation_rows(session, tender, lot)  # type: ignore[index]
     return render(
@@ -144,7 +140,7 @@ def workspace(
     request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: Id
 ) -> Response:
     """The officer's workspace, or a borough's read-only view."""
-    if user.role == Role.PROVIDER:
+    if is_provider(user):
         return RedirectResponse(f"/opportunities/{tender_id}", status_code=303)
     return _workspace(request, session, user, settings, tender_id)
 

@@ -6,9 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from lap_market.accounts.models import Organisation
 from lap_market.clock import LONDON, in_london
 from lap_market.errors import DomainError, Forbidden, NotFound
 from lap_market.tenders.models import Award
@@ -60,9 +59,5 @@ def run_action(session: Session, prefix: str, action: Callable[[], Any]) -> Any:
 
 
 def supplier_names(session: Session, awards: dict[int, Award]) -> dict[int, str]:
-    """Names of the awarded suppliers, by organisation id."""
-    ids = {a.supplier_id for a in awards.values()}
-    if not ids:
-        return {}
-    rows = session.exec(select(Organisation).where(col(Organisation.id).in_(ids))).all()
-    return {o.id: o.name for o in rows}  # type: ignore[misc]
+    """Names of the awarded suppliers, by organisation id (``lot_awards`` loads them)."""
+    return {a.supplier_id: a.supplier.name for a in awards.values()}

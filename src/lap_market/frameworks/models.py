@@ -2,7 +2,6 @@
 years, and the call-offs boroughs make under them (a direct-award cascade or a further
 competition among the lot's members)."""
 
-import secrets
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -11,11 +10,13 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from lap_market.modeling import fk, id_field, long_text, pence, quantity, text, timestamp
+from lap_market.tenders.models import new_bid_public_id
 
 
 def public_id() -> str:
-    """22 random URL-safe characters: offers and competition bids say nothing of their count."""
-    return secrets.token_urlsafe(16)
+    """22 random URL-safe characters: offers and competition bids say nothing of their count
+    (as a bid's public id: never starting with a character a spreadsheet reads as a formula)."""
+    return new_bid_public_id()
 
 
 class Procedure(StrEnum):

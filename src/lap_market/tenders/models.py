@@ -169,8 +169,14 @@ class Notification(SQLModel, table=True):
 
 
 def new_bid_public_id() -> str:
-    """22 random URL-safe characters (128 bits): says nothing about how many bids exist."""
-    return secrets.token_urlsafe(16)
+    """22 random URL-safe characters (128 bits): says nothing about how many bids exist.
+
+    Never starting with "-" or "_": a spreadsheet would read a leading "-" as a formula, so
+    the CSV export would have to quote the id and it would no longer match the API's."""
+    while True:
+        candidate = secrets.token_urlsafe(16)
+        if candidate[0].isalnum():
+            return candidate
 
 
 class Bid(SQLModel, table=True):

@@ -3,8 +3,10 @@
 Not a test. Run it with ``.venv/bin/python bench/catalogue_bench.py`` (as root it installs
 ``wrk`` with apt-get when missing). For each database (SQLite, then a throwaway PostgreSQL
 cluster, or ``LAP_BENCH_POSTGRES_URL``) it loads 2,000 offers (several providers, every
-category and unit, 1-4 tiers each), serves one uvicorn worker in a subprocess, and measures
-with wrk, alternating the endpoints round by round in the same run:
+category and unit, 1-4 tiers each), serves one worker in a subprocess the way ``make run``
+does (``lap-market serve``, development settings: on SQLite the embedded job worker runs
+beside it, and every request writes its JSON log line, to a file), and measures with wrk,
+alternating the endpoints round by round in the same run:
 
 - ``me``: ``/api/v1/me`` (token check, user and organisation reads): the yardstick
 - ``name``: one category's offers by name, a page of 20
@@ -13,7 +15,10 @@ with wrk, alternating the endpoints round by round in the same run:
 
 A second database holds 20,000 offers and its own worker; every endpoint is measured on
 both sizes in turn, so that both see the same load on a shared machine. Throughput at 32
-connections, latency (p50/p99) at 8.
+connections, latency (p50/p99) at 8; beside each, the server process's CPU per request,
+which a busy shared machine disturbs far less than the rates. wrk shares the machine with
+the server; ``--pin-wrk`` keeps it on the last core (the figures then say what one core
+left to the server does).
 
 Goals: every search mode at least half the requests/s of ``me`` at 2,000 offers; at 20,000
 at least 80 % of its own rate at 2,000; p99 at most 50 ms at 8 connections.
@@ -26,6 +31,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -187,22 +193,23 @@ def _free_port() -> int:
 
 
 @contextmanager
-def worker(url: str) -> Iterator[str]:
-    """One uvicorn worker in a subprocess; yields its base URL."""
+def worker(url: str, log: Path) -> Iterator[str]:
+    """One worker served the way ``make run`` serves (``lap-market serve``: the development
+    settings, so on SQLite the embedded job worker runs beside it, and a JSON log line per
+    request, written to ``log``); yields its base URL."""
     port = _free_port()
-    env = {
-        **os.environ, "LAP_DATABASE_URL": url, "LAP_SECRET_KEY": SECRET, "LAP_ENV": "test",
-        "LAP_LOG_REQUESTS": "false", "PYTHONPATH": str(ROOT / "src"),
-    }  # fmt: skip
-    process = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "uvicorn", "lap_market.main:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--log-level", "warning",
-         "--no-access-log"],
-        env=env, cwd=ROOT,
-    )  # fmt: skip
+    env = {**os.environ, "LAP_DATABASE_URL": url, "LAP_SECRET_KEY": SECRET,
+           "LAP_ENV": "development", "PYTHONPATH": str(ROOT / "src")}  # fmt: skip
+    with log.open("ab") as sink:
+        process = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "lap_market.cli", "serve", "--host", "127.0.0.1",
+             "--port", str(port), "--workers", "1"],
+            env=env, cwd=ROOT, stdout=sink, stderr=sink, start_new_session=True,
+        )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
+    SERVERS[base] = process.pid
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while True:
             try:
                 if httpx.get(base + "/healthz", timeout=2).status_code == 200:
@@ -210,11 +217,12 @@ def worker(url: str) -> Iterator[str]:
             except httpx.TransportError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the worker did not start")
+                raise RuntimeError(f"the worker did not start: see {log}")
             time.sleep(0.2)
         yield base
     finally:
-        process.terminate()
+        # The whole group: the server and the PDF render workers it started.
+        os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
 
 
@@ -235,14 +243,33 @@ def ensure_wrk() -> str:
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def run_wrk(wrk: str, url: str, token: str, *, connections: int, seconds: int) -> dict[str, float]:
-    """Requests/s, p50 and p99 (ms) and non-2xx answers of one wrk run."""
+PIN: list[str] = []  # taskset prefix for wrk (--pin-wrk)
+SERVERS: dict[str, int] = {}  # base URL -> the serving process's id
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time the process has used, all its threads (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_wrk(
+    wrk: str, base: str, path: str, token: str, *, connections: int, seconds: int
+) -> dict[str, float]:
+    """Requests/s, p50 and p99 (ms), non-2xx answers, and the server's CPU per request (ms)
+    of one wrk run: a figure that a busy shared machine disturbs far less than the rate."""
+    url = base + path
+    cpu_before = cpu_seconds(SERVERS[base])
     done = subprocess.run(  # noqa: S603
-        [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-H",
+        [*PIN, wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-H",
          f"Authorization: Bearer {token}", url],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     out = done.stdout
+    cpu = cpu_seconds(SERVERS[base]) - cpu_before
 
     def latency(percent: int) -> float:
         match = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
@@ -251,10 +278,12 @@ def run_wrk(wrk: str, url: str, token: str, *, connections: int, seconds: int) -
 
     rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    assert rate, out
+    served = re.search(r"(\d+) requests in", out)
+    assert rate and served, out
     return {
         "rate": float(rate.group(1)), "p50": latency(50), "p99": latency(99),
         "errors": float(errors.group(1)) if errors else 0.0,
+        "cpu": cpu * 1000 / max(1, int(served.group(1))),
     }  # fmt: skip
 
 
@@ -280,16 +309,19 @@ def measure(
     for _ in range(rounds):
         for name, path in ENDPOINTS.items():
             for size, base in bases.items():
-                rate = run_wrk(wrk, base + path, token, connections=32, seconds=seconds)
-                latency = run_wrk(wrk, base + path, token, connections=8, seconds=seconds)
+                rate = run_wrk(wrk, base, path, token, connections=32, seconds=seconds)
+                latency = run_wrk(wrk, base, path, token, connections=8, seconds=seconds)
                 errors = rate["errors"] + latency["errors"]
-                runs[(size, name)].append({**latency, "rate": rate["rate"], "errors": errors})
+                runs[(size, name)].append(
+                    {**latency, "rate": rate["rate"], "cpu": rate["cpu"], "errors": errors}
+                )
     return {
         key: {
             "rate": mean(r["rate"] for r in results),
             "p50": median(r["p50"] for r in results),
             "p99": max(r["p99"] for r in results),
             "errors": sum(r["errors"] for r in results),
+            "cpu": median(r["cpu"] for r in results),
         }
         for key, results in runs.items()
     }
@@ -371,7 +403,10 @@ def bench_backend(backend: str, urls: dict[int, str], wrk: str, args: argparse.N
     token = create_access_token(user_id=manager_ids.pop(), sid=SID, secret=SECRET, now=NOW,
                                 minutes=600)
     with ExitStack() as stack:
-        bases = {size: stack.enter_context(worker(url)) for size, url in urls.items()}
+        logs = {size: Path(tempfile.gettempdir()) / f"lap-bench-{backend}-{size}.log"
+                for size in urls}  # fmt: skip
+        bases = {size: stack.enter_context(worker(url, logs[size])) for size, url in urls.items()}
+        print(f"  serving as `make run` does; request logs in {', '.join(map(str, logs.values()))}")
         for base in bases.values():
             check(base, token)
         figures = measure(wrk, bases, token, args.rounds, args.seconds)
@@ -379,7 +414,8 @@ def bench_backend(backend: str, urls: dict[int, str], wrk: str, args: argparse.N
     for (size, name), values in figures.items():
         results.append((backend, size, name, values))
         print(f"  {size:>6,} {name:<6} {values['rate']:8.0f} req/s  p50 {values['p50']:6.2f} ms"
-              f"  p99 {values['p99']:6.2f} ms  non-2xx {values['errors']:.0f}",
+              f"  p99 {values['p99']:6.2f} ms  cpu {values['cpu']:5.2f} ms/req"
+              f"  non-2xx {values['errors']:.0f}",
               flush=True)  # fmt: skip
     return results
 
@@ -387,14 +423,20 @@ def bench_backend(backend: str, urls: dict[int, str], wrk: str, args: argparse.N
 def report(results: list[tuple]) -> None:
     """The table of figures and each goal, met or not."""
     print(f"\n{os.cpu_count()} cores; load average now {os.getloadavg()}")
+    print("(cpu: the server process's CPU per request; cpu ÷: the ratios those imply for a"
+          " server given a core of its own — PostgreSQL's own processes not counted)")
     print(f"{'backend':<11} {'offers':>7} {'mode':<6} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7}"
-          f" {'÷ me':>6} {'÷ own 2k':>9}")  # fmt: skip
+          f" {'÷ me':>6} {'÷ own 2k':>9} {'cpu ms':>7} {'cpu ÷ me':>9}"
+          f" {'cpu ÷ 2k':>9}")  # fmt: skip
     table = {(b, s, n): v for b, s, n, v in results}
     for backend, size, name, values in results:
         to_me = values["rate"] / table[(backend, size, "me")]["rate"]
         to_small = values["rate"] / table[(backend, SIZES[0], name)]["rate"]
+        cpu_me = table[(backend, size, "me")]["cpu"] / max(values["cpu"], 1e-9)
+        cpu_small = table[(backend, SIZES[0], name)]["cpu"] / max(values["cpu"], 1e-9)
         print(f"{backend:<11} {size:>7,} {name:<6} {values['rate']:>7.0f} {values['p50']:>7.2f}"
-              f" {values['p99']:>7.2f} {to_me:>6.2f} {to_small:>9.2f}")  # fmt: skip
+              f" {values['p99']:>7.2f} {to_me:>6.2f} {to_small:>9.2f} {values['cpu']:>7.2f}"
+              f" {cpu_me:>9.2f} {cpu_small:>9.2f}")  # fmt: skip
     print()
     for backend in sorted({r[0] for r in results}):
         for name in SEARCHES:
@@ -415,7 +457,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds")
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument(
+        "--pin-wrk", action="store_true",
+        help="run wrk on the last core only (taskset), leaving the others to the server",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.pin_wrk and shutil.which("taskset") and (os.cpu_count() or 1) > 1:
+        PIN[:] = ["taskset", "-c", str((os.cpu_count() or 1) - 1)]
+        print(f"wrk pinned to core {PIN[-1]}", flush=True)
     import_all_models()
     wrk = ensure_wrk()
     print(f"{os.cpu_count()} cores; load average {os.getloadavg()}", flush=True)

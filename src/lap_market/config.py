@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     standstill_working_days: int = 8
     # A framework's direct-award cascade: working days a member has to accept or decline.
     cascade_working_days: int = 2
+    # The shortest tender window: days between publication and the submission deadline, so
+    # providers have time to prepare a bid (issue 13).
+    min_tender_days: int = Field(default=10, ge=0, le=365)
     direct_award_limit: Decimal = Decimal("25000.00")
     # Procurement Act 2023 threshold for sub-central authorities' services, incl. VAT,
     # in force from 1 January 2026.

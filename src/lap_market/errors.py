@@ -54,6 +54,16 @@ class Invalid(DomainError):
     code = "invalid"
 
 
+class InvalidFields(Invalid):
+    """Several inputs refused at once (``problems``: field → message), so a form can show
+    every one together; ``field`` and ``detail`` are the first, as for a single refusal."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        field, detail = next(iter(problems.items()))
+        super().__init__(detail, field=field, problems=dict(problems))
+        self.problems = dict(problems)
+
+
 class TooManyRequests(DomainError):
     status_code = 429
     code = "too_many_requests"

@@ -14,6 +14,7 @@ from sqlalchemy import event, insert
 from sqlmodel import Session, col, select
 
 from lap_market.accounts.models import Organisation
+from lap_market.catalogue import browse
 from lap_market.catalogue.models import Category, Offer, OfferPriceBand, OfferTier, OfferVersion
 from lap_market.catalogue.reference import load_reference
 from lap_market.clock import clock
@@ -327,3 +328,41 @@ def test_counts_follow_every_change_and_the_date(client, session, shelf) -> None
     # "Ending today" is valid until today: tomorrow it is gone without any write.
     clock.set(datetime(2026, 12, 1, 10, 0, tzinfo=UTC))
     assert total(f.token_headers(client, shelf["manager"].email)) == 4
+
+
+def test_api_page_is_offer_pages_own_json(client, session, shelf) -> None:
+    """The API writes a search page straight from its rows (catalogue/page_json.py): it must
+    say exactly what ``OfferPage`` serialised from the same search says."""
+    north = session.get(Organisation, shelf["alpha"].provider_id)
+    make_offer(session, north, title="Part-used vault", capacity="12.5",
+               tiers=[("1", "10.05"), ("2.5", "9.99")], description="Fractions 50%")
+    session.execute(Offer.__table__.update().where(Offer.__table__.c.title == "Part-used vault")
+                    .values(capacity_used=Decimal("2.25")))  # type: ignore[attr-defined]
+    seller = f.provider(session, north)
+    session.commit()
+    searches: list[dict[str, Any]] = [
+        {},
+        {"category": "storage", "page_size": 3, "page": 2},
+        {**LINEAR, "sort": "price", "quantity": "100"},
+        {**LINEAR, "sort": "price", "quantity": "2.5"},
+        {**LINEAR, "sort": "price"},
+        {**LINEAR, "quantity": "7"},
+        {"q": "vault 50%"},
+        {"q": "zzz"},
+    ]
+    for who in (shelf["manager"], seller):
+        headers = f.token_headers(client, who.email)
+        for params in searches:
+            response = client.get("/api/v1/offers", params=params, headers=headers)
+            assert response.status_code == 200, (params, response.text)
+            assert response.headers["content-type"] == "application/json"
+            expected = browse.browse_offers(session, who, **params).model_dump(mode="json")
+            assert response.json() == expected, params
+            assert expected["items"] or params == {"q": "zzz"}
+    # The fractions and the drafts really were in the pages compared.
+    seen = client.get("/api/v1/offers", params={"q": "vault"},
+                      headers=f.token_headers(client, seller.email)).json()["items"]
+    assert seen[0]["capacity"] == "12.50" and seen[0]["available"] == "10.25"
+    drafts = client.get("/api/v1/offers", params={"q": "draft"},
+                        headers=f.token_headers(client, seller.email)).json()["items"]
+    assert [d["status"] for d in drafts] == ["draft"]

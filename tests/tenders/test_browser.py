@@ -1,21 +1,24 @@
-"""A whole tender in a real Chromium: the officer publishes, a provider asks and the officer
-answers, two providers bid, the clock passes the deadline, the officer scores and awards."""
+"""A whole tender in a real Chromium: the officer pools needs and publishes (with every error
+at once, then a confirmation), a provider asks and the officer answers, two providers bid and
+replace with receipts, the clock passes the deadline, the officer scores a lot in one save and
+awards it to the second-ranked bid with a reason."""
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 from sqlmodel import Session, select
 
 from lap_market.accounts.models import User
-from lap_market.clock import clock
+from lap_market.clock import clock, format_london
 from lap_market.demo import DEMO_PASSWORD
 from lap_market.tenders.models import Award, Tender
 from tests.accessibility import assert_accessible
+from tests.factories import demand as df
 from tests.factories import tenders as tf
 
 pytestmark = pytest.mark.browser
@@ -47,64 +50,111 @@ def assert_fits_a_phone(page: Page) -> None:
             page.set_viewport_size(size)
 
 
+def _needs_to_pool(live_server) -> None:  # type: ignore[no-untyped-def]
+    """Camden's and Hackney's submitted needs for the same training days."""
+    with Session(live_server.app.state.engine) as session:
+        for email in ("camden@lap.example", "hackney@lap.example"):
+            manager = session.exec(select(User).where(User.email == email)).one()
+            df.demand(session, manager, category="training", unit="course_day", quantity=3,
+                      start_date=date(2027, 5, 1), end_date=date(2027, 5, 31))
+        session.commit()
+
+
+def _local(moment: datetime) -> str:
+    return moment.astimezone(LONDON).strftime("%Y-%m-%dT%H:%M")
+
+
+def _flash(page: Page) -> Locator:
+    return page.locator("#flash")
+
+
 def test_a_whole_tender(live_server, page: Page) -> None:
+    """Officer: aggregate → edit lots → publish (errors at once, confirm) → answer → score
+    (one save) → award (confirm, reason when not top). Providers: ask, bid, replace, receipt."""
     base = live_server.url
     start = clock.now().replace(second=0, microsecond=0)
     clock.set(start)
-    with Session(live_server.app.state.engine) as session:
-        officer = session.exec(select(User).where(User.email == "officer@lap.example")).one()
-        tender = tf.draft_tender(session, officer, title="Browser storage tender")
-        session.commit()
-        tender_id = tender.id
-    clar = (start + timedelta(days=5)).astimezone(LONDON)
-    sub = (start + timedelta(days=10)).astimezone(LONDON)
+    _needs_to_pool(live_server)
 
-    # The officer sets the deadlines and weights and publishes.
+    # The officer pools the needs into a draft and gives Hackney's line a lot of its own.
     sign_in(page, base, "officer@lap.example")
+    page.goto(base + "/pipeline/aggregate?category=training&unit=course_day")
+    page.get_by_label("Tender title (optional)").fill("Browser training tender")
+    page.get_by_role("button", name="Create draft tender").click()
+    expect(page).to_have_url(re.compile(r"/tenders/\d+/lots"))
+    tender_id = int(re.search(r"/tenders/(\d+)/lots", page.url).group(1))  # type: ignore[union-attr]
+    page.get_by_label(re.compile(r"Move D\d+ \(Hackney\) to")).select_option("new")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("section.lap-lot")).to_have_count(2)
+    assert_accessible(page)
+
+    # Publish: every problem at once, the typed values kept, nothing published.
     page.goto(f"{base}/tenders/{tender_id}")
+    expect(page.locator(".lap-back-link")).to_have_text("Back to tenders")
+    expect(page.locator("#lots ~ table td[data-label=Status]").first).to_have_text("draft")
+    page.get_by_label("Title").fill("")
     page.get_by_label("Price weight (%)").fill("70")
     page.get_by_label("Quality weight (%)").fill("40")
-    page.get_by_role("button", name="Save details").click()
-    expect(page.locator(".lap-error-summary")).to_contain_text("add up to 100")
-    assert_accessible(page)
-    page.get_by_label("Quality weight (%)").fill("30")
-    page.get_by_label("Clarification deadline (London time)").fill(clar.strftime("%Y-%m-%dT%H:%M"))
-    page.get_by_label("Submission deadline (London time)").fill(sub.strftime("%Y-%m-%dT%H:%M"))
-    page.get_by_role("button", name="Save details").click()
+    page.get_by_label("Clarification deadline (London time)").fill(_local(start + timedelta(days=1)))
+    page.get_by_label("Submission deadline (London time)").fill(_local(start + timedelta(days=3)))
     page.get_by_role("button", name="Publish tender").click()
-    expect(page.locator("main")).to_contain_text("published")
+    summary = page.locator(".lap-error-summary")
+    expect(summary).to_contain_text("Enter a title.")
+    expect(summary).to_contain_text("add up to 100")
+    expect(summary).to_contain_text("at least 10 days after publication")
+    expect(page.get_by_label("Price weight (%)")).to_have_value("70")
+    assert_accessible(page)
+    sub = start + timedelta(days=12)
+    page.get_by_label("Title").fill("Browser training tender")
+    page.get_by_label("Quality weight (%)").fill("30")
+    page.get_by_label("Clarification deadline (London time)").fill(_local(start + timedelta(days=5)))
+    page.get_by_label("Submission deadline (London time)").fill(_local(sub))
+    page.get_by_role("button", name="Publish tender").click()
+    expect(page).to_have_url(re.compile(rf"/tenders/{tender_id}/publish$"))
+    expect(page.locator("main")).to_contain_text(format_london(sub))  # London time, GMT/BST
+    expect(page.locator("#consequences")).to_contain_text("Every provider is told")
+    assert_accessible(page)
+    page.get_by_role("button", name=re.compile(r"Yes, publish LAP-")).click()
+    expect(_flash(page)).to_contain_text("was published at")
+    expect(_flash(page)).to_contain_text(f"bids are due by {format_london(sub)}")
     assert_accessible(page)
     assert_fits_a_phone(page)
 
-    # A provider finds it, asks a question and bids.
+    # A provider asks, bids, is refused, bids, replaces: each with a receipt.
+    lot_id = tf_lot_id(live_server, tender_id)
     sign_in(page, base, "thames@lap.example")
-    page.goto(base + "/opportunities")
-    page.get_by_role("link", name=re.compile(r"LAP-\d{4}-\d{4}")).filter(
-        has_text=""
-    ).first.wait_for()
-    assert_accessible(page)
     page.goto(f"{base}/opportunities/{tender_id}")
+    expect(page.locator(".lap-back-link")).to_have_text("Back to opportunities")
     page.get_by_label("Ask a clarification question").fill("Is mobile racking acceptable?")
     page.get_by_role("button", name="Send question").click()
-    expect(page.locator("#questions ~ .lap-qa").first).to_contain_text(
-        "Is mobile racking acceptable?"
-    )
+    expect(_flash(page)).to_contain_text("Your question was sent at")
     page.get_by_label("Unit price for lot 1 (£, ex VAT)").fill("0")
-    page.get_by_label("Quality statement for lot 1").fill("Dartford store.")
+    page.get_by_label("Quality statement for lot 1").fill("Trainers with ARA accreditation.")
     page.get_by_role("button", name="Submit bid for lot 1").click()
+    expect(page.locator(".lap-error-summary")).to_contain_text("Lot 1 unit price")
     expect(page.locator(".lap-error-summary")).to_contain_text("more than zero")
     assert_accessible(page)
     assert_fits_a_phone(page)
     page.get_by_label("Unit price for lot 1 (£, ex VAT)").fill("10.00")
     page.get_by_role("button", name="Submit bid for lot 1").click()
-    expect(page.locator("#lot-" + str(tf_lot_id(live_server, tender_id)))).to_contain_text("£10.00")
+    lot_name = page.locator(f"#lot-{lot_id}-title").inner_text().split(" open")[0]
+    expect(_flash(page)).to_contain_text(f"Your bid for {lot_name} was received at "
+                                         f"{format_london(clock.now())}")
+    expect(_flash(page)).to_contain_text("£10.00 per unit")
+    page.get_by_label("Unit price for lot 1 (£, ex VAT)").fill("9.00")
+    page.get_by_role("button", name="Replace bid for lot 1").click()
+    expect(_flash(page)).to_contain_text(f"Your bid for {lot_name} was replaced at")
+    expect(_flash(page)).to_contain_text("£9.00 per unit")
+    expect(page.locator(f"#lot-{lot_id}")).to_contain_text("£9.00")
+    assert_accessible(page)
 
     # The officer answers; the answer is published.
     sign_in(page, base, "officer@lap.example")
     page.goto(f"{base}/tenders/{tender_id}")
-    expect(page.locator("main")).not_to_contain_text("10.00")  # sealed
+    expect(page.locator("main")).not_to_contain_text("9.00")  # sealed
     page.get_by_label("Answer to question 1").fill("Yes, if BS EN 16893 conditions are met.")
     page.get_by_role("button", name="Publish answer to question 1").click()
+    expect(_flash(page)).to_contain_text("Your answer was published to every provider")
     expect(page.locator("main")).to_contain_text("Answer: Yes, if BS EN 16893")
 
     # A second provider bids and sees the answer without the asker's name.
@@ -113,60 +163,60 @@ def test_a_whole_tender(live_server, page: Page) -> None:
     expect(page.locator("main")).to_contain_text("Answer: Yes, if BS EN 16893")
     expect(page.locator("main")).not_to_contain_text("Thames")
     page.get_by_label("Unit price for lot 1 (£, ex VAT)").fill("8.00")
-    page.get_by_label("Quality statement for lot 1").fill("Accredited store.")
+    page.get_by_label("Quality statement for lot 1").fill("Accredited conservators.")
     page.get_by_role("button", name="Submit bid for lot 1").click()
-    expect(page.locator("main")).to_contain_text("£8.00")
+    expect(_flash(page)).to_contain_text("£8.00 per unit")
 
-    # Time passes the deadline; the officer scores in place and awards.
-    clock.set(start + timedelta(days=10, minutes=1))
+    # Past the deadline: the statements sit beside the boxes; one "Save scores" for the lot,
+    # all or none.
+    clock.set(sub + timedelta(minutes=1))
     sign_in(page, base, "officer@lap.example")
     page.goto(f"{base}/tenders/{tender_id}")
-    expect(page.locator("main")).to_contain_text("closed")
+    evaluation = page.locator("#evaluation")
+    expect(evaluation).to_contain_text("Trainers with ARA accreditation.")
+    expect(evaluation).to_contain_text("Accredited conservators.")
     page.get_by_label("Quality score for Thames Records Storage Ltd").fill("100")
-    page.get_by_role("button", name="Save score for Thames Records Storage Ltd").click()
-    expect(page.locator("#evaluation")).to_contain_text("86.00")  # (70 × 80 + 30 × 100) ÷ 100
-    page.get_by_label("Quality score for Bankside Conservation Studio").fill("50")
-    page.get_by_role("button", name="Save score for Bankside Conservation Studio").click()
-    expect(page.locator("#evaluation")).to_contain_text("85.00")  # (70 × 100 + 30 × 50) ÷ 100
-    assert_accessible(page)
-    # The standstill preview reads the setting, not a number written into the page.
-    days = live_server.app.state.settings.standstill_working_days
-    expect(page.locator("#evaluation")).to_contain_text(f"({days} working days")
-    # In-place scoring shows a bad score beside its field without leaving the page.
     page.get_by_label("Quality score for Bankside Conservation Studio").fill("101")
-    page.get_by_role("button", name="Save score for Bankside Conservation Studio").click()
-    expect(page.locator("#evaluation .lap-error-message")).to_contain_text("100")
+    page.get_by_role("button", name="Save scores for lot 1").click()
+    expect(page.locator(".lap-error-summary")).to_contain_text(
+        "The bid from Bankside Conservation Studio: enter a quality score from 0 to 100")
+    expect(page.get_by_label("Quality score for Thames Records Storage Ltd")).to_have_value("100")
+    expect(evaluation).not_to_contain_text("92.22")  # nothing saved
     assert_accessible(page)
     assert_fits_a_phone(page)
     page.get_by_label("Quality score for Bankside Conservation Studio").fill("50")
-    page.get_by_role("button", name="Save score for Bankside Conservation Studio").click()
-    expect(page.locator("#evaluation .lap-error-message")).to_have_count(0)
-    page.get_by_role("button", name="Award lot 1").click()
-    expect(page.locator("main")).to_contain_text("Awarded to Thames Records Storage Ltd")
-    expect(page.locator("main")).to_contain_text("Standstill ends on")
-    assert_accessible(page)
+    page.get_by_role("button", name="Save scores for lot 1").click()
+    expect(_flash(page)).to_contain_text("2 scores saved for Lot 1")
+    expect(evaluation).to_contain_text("92.22")  # (70 × 88.89 + 30 × 100) ÷ 100
+    expect(evaluation).to_contain_text("85.00")  # (70 × 100 + 30 × 50) ÷ 100
+    days = live_server.app.state.settings.standstill_working_days
+    expect(evaluation).to_contain_text(f"({days} working days")
 
-    # The bidder is told, on its notifications page.
-    sign_in(page, base, "thames@lap.example")
-    page.goto(f"{base}/notifications")
-    expect(page.locator("main")).to_contain_text("is to be awarded to you")
+    # Awarding to the second-ranked bid: the confirmation asks why.
+    page.get_by_label(re.compile(r"Bankside Conservation Studio \(rank 2")).check()
+    page.get_by_role("button", name="Award lot 1…").click()
+    expect(page.locator("h1")).to_have_text("Award lot 1 to Bankside Conservation Studio?")
+    expect(page.locator("main")).to_contain_text("£8.00 per unit")
+    page.get_by_role("button", name="Yes, award lot 1 to Bankside Conservation Studio").click()
+    expect(page.locator(".lap-error-summary")).to_contain_text("not ranked first")
+    assert_accessible(page)
+    page.get_by_label(re.compile(r"Why award to Bankside")).fill("Conservation expertise.")
+    page.get_by_role("button", name="Yes, award lot 1 to Bankside Conservation Studio").click()
+    expect(_flash(page)).to_contain_text("was awarded to Bankside Conservation Studio at £8.00")
+    expect(page.locator("main")).to_contain_text("Awarded to Bankside Conservation Studio")
     assert_accessible(page)
 
     # Camden's view of the tender holding its demand: the award, never the bids.
     sign_in(page, base, "camden@lap.example")
-    page.goto(f"{base}/tenders")
-    page.get_by_role("link", name=re.compile(r"LAP-\d{4}-\d{4}")).first.wait_for()
-    assert_accessible(page)
     page.goto(f"{base}/tenders/{tender_id}")
-    expect(page.locator("main")).to_contain_text("Lot 1 awarded to Thames Records Storage Ltd")
-    expect(page.locator("main")).not_to_contain_text("Bankside")
-    expect(page.locator("main")).not_to_contain_text("£8.00")
+    expect(page.locator("main")).to_contain_text("Lot 1 awarded to Bankside Conservation Studio")
+    expect(page.locator("main")).not_to_contain_text("Thames")
+    expect(page.locator("main")).not_to_contain_text("£9.00")
     assert_accessible(page)
     assert_fits_a_phone(page)
     with Session(live_server.app.state.engine) as session:
         award = session.exec(select(Award).where(Award.tender_id == tender_id)).one()
-        assert session.get(Tender, tender_id).status == "awarded"  # type: ignore[union-attr]
-        assert award.unit_price_pence == 1000
+        assert award.unit_price_pence == 800 and award.reason == "Conservation expertise."
 
 
 def tf_lot_id(live_server, tender_id: int) -> int:  # type: ignore[no-untyped-def]

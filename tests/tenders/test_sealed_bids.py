@@ -234,7 +234,8 @@ def assert_only_public_bid_ids(
     client.cookies.set(SESSION_COOKIE, h["officer"]["Authorization"].removeprefix("Bearer "))
     page = client.get(workspace).text
     client.cookies.clear()
-    assert f"/bids/{bid_id}/score" in page and not re.search(r"/bids/\d+/", page)
+    # One "Save scores" form per lot names each score box by the bid's public id.
+    assert f'name="quality_{bid_id}"' in page and not re.search(r'name="quality_\d+"', page)
 
 
 def assert_not_sequential(session: Any, public_ids: list[str]) -> None:

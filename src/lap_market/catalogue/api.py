@@ -3,11 +3,12 @@
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from lap_market.accounts.deps import CurrentUser, require_role
 from lap_market.accounts.models import Role, User
 from lap_market.catalogue import browse, quotes, reference, service
+from lap_market.catalogue.page_json import offer_page_json
 from lap_market.catalogue.schemas import (
     CategoryRead,
     OfferCreate,
@@ -51,12 +52,13 @@ def browse_offers(
     sort: Annotated[browse.SortKey, Query()] = "name",
     page: PageNumber = 1,
     page_size: Annotated[int, Query(ge=1, le=browse.MAX_PAGE_SIZE)] = 20,
-) -> OfferPage:
+) -> Response:
     """Published, currently valid offers (and your own drafts); with ``quantity`` each item
     carries its unit price at that quantity and ``sort=price`` orders by it. Prices in
     different units are never ranked together: ``sort=price`` needs ``unit`` (and
     ``category`` when that unit code belongs to several), else 422 naming the field."""
-    return browse.browse_offers(
+    # The page's rows become OfferPage's JSON directly (see catalogue/page_json.py).
+    found = browse.search_offers(
         session,
         user,
         category=category or None,
@@ -69,6 +71,7 @@ def browse_offers(
         page=page,
         page_size=page_size,
     )
+    return Response(offer_page_json(found), media_type="application/json")
 
 
 @router.get("/my-offers", response_model=Paged[OfferSummary])

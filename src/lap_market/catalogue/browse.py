@@ -2,23 +2,20 @@
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any, Literal, Protocol, cast
 
-from sqlalchemy import ColumnElement, Select, String, and_, literal_column
-from sqlalchemy import cast as cast_
+from sqlalchemy import Select, and_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, or_, select
 
 from lap_market.accounts.models import Organisation, Role, User
-from lap_market.catalogue.counts import FTS, count_offers, fts_match, offers_with_text
+from lap_market.catalogue.counts import count_offers, offers_with_text
 from lap_market.catalogue.models import (
-    CatalogueState,
     Category,
     Offer,
-    OfferPriceBand,
     OfferStatus,
     OfferTier,
     OfferVersion,
@@ -32,6 +29,7 @@ from lap_market.catalogue.schemas import (
     TierRead,
     VersionRead,
 )
+from lap_market.catalogue.search import Scope, Shape, count_statement, page_statement
 from lap_market.catalogue.service import check_quantity, get_visible_offer, require_provider
 from lap_market.clock import as_utc, clock
 from lap_market.errors import Invalid
@@ -235,6 +233,18 @@ def _search_words(q: str | None) -> list[str]:
     return [w.lower() for w in q.split()][:MAX_SEARCH_WORDS]
 
 
+@dataclass(frozen=True)
+class Found:
+    """A page of offer rows (plain rows, never ORM objects) with their tiers, the total
+    the search matches, and the quantity they are priced at."""
+
+    rows: list[OfferRow]
+    tiers: dict[int, list[Tier]]
+    total: int
+    quantity: Decimal | None
+    ref: Reference
+
+
 def browse_offers(
     session: Session,
     actor: User,
@@ -255,6 +265,38 @@ def browse_offers(
     orders by it; without, ``sort=price`` orders by the lowest tier price. Prices in different
     units cannot be ranked together, so ``sort=price`` needs the filters to name one unit.
     """
+    found = search_offers(
+        session,
+        actor,
+        category=category,
+        unit=unit,
+        q=q,
+        provider_id=provider_id,
+        commissioned=commissioned,
+        quantity=quantity,
+        sort=sort,
+        page=page,
+        page_size=page_size,
+    )
+    items = _summaries_of_rows(session, found.ref, found.rows, found.quantity, found.tiers)
+    return OfferPage(items=items, total=found.total)
+
+
+def search_offers(
+    session: Session,
+    actor: User,
+    *,
+    category: str | None = None,
+    unit: str | None = None,
+    q: str | None = None,
+    provider_id: int | None = None,
+    commissioned: bool | None = None,
+    quantity: Decimal | str | None = None,
+    sort: SortKey = "name",
+    page: int = 1,
+    page_size: int = 20,
+) -> Found:
+    """What ``browse_offers`` lists, as rows: the API turns them into JSON directly."""
     if page < 1:
         raise Invalid("Page must be 1 or more.", field="page")
     if not 1 <= page_size <= MAX_PAGE_SIZE:
@@ -262,32 +304,21 @@ def browse_offers(
     if sort not in ("name", "price"):
         raise Invalid("Sort by price or name.", field="sort")
     ref = load_reference(session)
-    scope, rest = _filters(
-        session,
-        actor,
-        ref,
-        category=category,
-        unit=unit,
-        q=q,
-        provider_id=provider_id,
-        commissioned=commissioned,
+    words = _search_words(q)
+    shape, params = _plan(
+        session, actor, ref, Filters(category, unit, words, provider_id, commissioned)
     )
     price_unit = _price_unit(ref, category, unit) if sort == "price" else None
     amount = _quantity(ref, quantity, price_unit, category=category, unit=unit)
-    where = [*scope, *rest]
-    start = (page - 1) * page_size
     if price_unit is not None:
-        # The bands' unit stands for the category and unit filters, so the database starts
-        # from the unit's bands in price order, not from every offer of the unit.
-        query = _by_price(OFFER_ROWS.where(*rest), price_unit, amount)
-    else:
-        query = OFFER_ROWS.where(*where).order_by(*NAME_ORDER)
-    found = _page(session, query.offset(start).limit(page_size))
-    viewer = actor.organisation_id if actor.role == Role.PROVIDER else None  # own drafts
-    search = (viewer, category, unit, tuple(_search_words(q)), provider_id, commissioned)
-    total = count_offers(session, search, where, generation=found.generation)
-    items = _summaries_of_rows(session, ref, found.rows, amount, found.tiers)
-    return OfferPage(items=items, total=total)
+        params.update(price_unit=price_unit.id, quantity=amount)
+        shape = replace(shape, order="price_low" if amount is None else "price_at")
+    params.update(limit=page_size, offset=(page - 1) * page_size)
+    rows, tiers, generation = _page(session, page_statement(shape), params)
+    # What the count depends on: the viewer (own drafts) and the filters.
+    key = (params.get("viewer"), category, unit, tuple(words), provider_id, commissioned)
+    total = count_offers(session, key, count_statement(shape), params, generation=generation)
+    return Found(rows=rows, tiers=tiers, total=total, quantity=amount, ref=ref)
 
 
 def _quantity(
@@ -306,63 +337,20 @@ def _quantity(
     return check_quantity(quantity, field="quantity", unit=price_unit)
 
 
-# Name order, with the id to keep offers of the same title in a stable order.
-NAME_ORDER = (func.lower(col(Offer.title)), col(Offer.id))
-# The columns a summary needs (not the description), the current version and the provider.
-OFFER_ROWS = (
-    sa_select(
-        *(
-            Offer.__table__.c[name]  # type: ignore[attr-defined]
-            for name in OfferFields.__annotations__
-        ),
-        col(OfferVersion.id).label("version_id"),
-        col(Organisation.name).label("provider_name"),
-        # The tiers as "minimum:pence,…", saving a query per page.
-        sa_select(
-            func.aggregate_strings(
-                cast_(col(OfferTier.min_quantity), String)
-                + ":"
-                + cast_(col(OfferTier.unit_price_pence), String),
-                ",",
-            )
-        )
-        .where(col(OfferTier.version_id) == col(OfferVersion.id))
-        .scalar_subquery()
-        .label("tiers"),
-        # Read with the page, so that keeping counts costs no query of its own.
-        sa_select(col(CatalogueState.generation))
-        .where(col(CatalogueState.id) == 1)
-        .scalar_subquery()
-        .label("generation"),
-    )
-    .join(
-        OfferVersion,
-        and_(
-            col(OfferVersion.offer_id) == col(Offer.id),
-            col(OfferVersion.number) == col(Offer.current_version),
-        ),
-    )
-    .join(Organisation, col(Organisation.id) == col(Offer.provider_id))
-)
-
-
-@dataclass(frozen=True)
-class _Page:
-    rows: list[OfferRow]
-    tiers: dict[int, list[Tier]]
-    generation: int | None  # None when the page is empty
-
-
-def _page(session: Session, query: Select[Any]) -> _Page:
-    """A page of offer rows (plain rows, never ORM objects) with their tiers."""
+def _page(
+    session: Session, statement: Select[Any], params: dict[str, Any]
+) -> tuple[list[OfferRow], dict[int, list[Tier]], int | None]:
+    """A page of offer rows with their tiers, and the catalogue's generation (None when the
+    page is empty)."""
     rows: list[OfferRow] = []
     tiers: dict[int, list[Tier]] = {}
     generation = None
-    for r in session.execute(query).all():
+    # Core rows through the connection: the ORM layer has nothing to add to plain columns.
+    for r in session.connection().execute(statement, params).all():
         rows.append((cast(OfferFields, r), int(r.version_id), str(r.provider_name)))
         tiers[r.version_id] = _parse_tiers(r.tiers or "")
         generation = int(r.generation)
-    return _Page(rows=rows, tiers=tiers, generation=generation)
+    return rows, tiers, generation
 
 
 def _parse_tiers(text: str) -> list[Tier]:
@@ -370,29 +358,6 @@ def _parse_tiers(text: str) -> list[Tier]:
     pairs = (item.split(":") for item in text.split(",") if item)
     tiers = [Tier(min_quantity=Decimal(low), unit_price_pence=int(pence)) for low, pence in pairs]
     return sorted(tiers, key=lambda t: t.min_quantity)
-
-
-def _by_price(query: Select[Any], unit: UnitInfo, quantity: Decimal | None) -> Select[Any]:
-    """Ranked by the unit price at ``quantity`` (else the lowest tier), cheapest first.
-
-    Each offer has exactly one price band holding the quantity, so the database walks the
-    unit's bands in price order and stops at the page instead of pricing every offer.
-    """
-    band = OfferPriceBand
-    holds: ColumnElement[bool]
-    if quantity is None:
-        # Prices never rise with volume, so the open-ended last tier is the lowest.
-        holds = col(band.upper_quantity).is_(None)
-    else:
-        holds = and_(
-            col(band.lower_quantity) <= quantity,
-            or_(col(band.upper_quantity).is_(None), col(band.upper_quantity) > quantity),
-        )
-    return (
-        query.join(band, col(band.offer_id) == col(Offer.id))
-        .where(col(band.unit_id) == unit.id, holds)
-        .order_by(col(band.unit_price_pence), *NAME_ORDER)
-    )
 
 
 def _price_unit(ref: Reference, category: str | None, unit: str | None) -> UnitInfo:
@@ -429,78 +394,74 @@ def _price_unit(ref: Reference, category: str | None, unit: str | None) -> UnitI
     return matches[0]
 
 
-def _filters(
-    session: Session,
-    actor: User,
-    ref: Reference,
-    *,
-    category: str | None,
-    unit: str | None,
-    q: str | None,
-    provider_id: int | None,
-    commissioned: bool | None,
-) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
-    """Conditions on ``offer``: the category and unit asked for, then what the actor may see
-    and the other filters."""
-    today = clock.today()
-    live = and_(
-        col(Offer.status) == OfferStatus.PUBLISHED,
-        col(Offer.valid_from) <= today,
-        or_(col(Offer.valid_until).is_(None), col(Offer.valid_until) >= today),
-    )
-    visible = live
-    if actor.role == Role.PROVIDER:
-        own_drafts = and_(
-            col(Offer.status) == OfferStatus.DRAFT, col(Offer.provider_id) == actor.organisation_id
-        )
-        visible = or_(live, own_drafts)
-    scope: list[ColumnElement[bool]] = []
-    if unit:
+@dataclass(frozen=True)
+class Filters:
+    category: str | None
+    unit: str | None
+    words: list[str]
+    provider_id: int | None = None
+    commissioned: bool | None = None
+
+
+def _plan(
+    session: Session, actor: User, ref: Reference, filters: Filters
+) -> tuple[Shape, dict[str, Any]]:
+    """The shape of a search with these filters, and the values to run it with."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    params: dict[str, Any] = {"today": clock.today()}
+    drafts = actor.role == Role.PROVIDER  # a provider sees its own drafts too
+    if drafts:
+        params["viewer"] = actor.organisation_id
+    scope: Scope = "all"
+    if filters.unit:
+        unit = filters.unit
         if unit not in ref.unit_codes():
             raise Invalid(f"Unknown unit {unit!r}.", field="unit")
         unit_ids = [u.id for u in ref.units.values() if u.code == unit]
-        if category:
+        if filters.category:
             # A unit belongs to one category: its id alone scopes both (a covering index).
-            unit_ids = [ref.unit(ref.category(category), unit).id]
-        scope.append(col(Offer.unit_id).in_(unit_ids))
-    elif category:
-        scope.append(col(Offer.category_id) == ref.category(category).id)
-    rest: list[ColumnElement[bool]] = [visible]
-    if provider_id is not None:
-        rest.append(col(Offer.provider_id) == provider_id)
-    if commissioned is not None:
-        rest.append(col(Offer.commissioned) == commissioned)
-    rest.extend(_word_conditions(session, _search_words(q)))
-    return scope, rest
+            unit_ids = [ref.unit(ref.category(filters.category), unit).id]
+        scope, params["unit_ids"] = "units", unit_ids
+    elif filters.category:
+        scope, params["category_id"] = "category", ref.category(filters.category).id
+    if filters.provider_id is not None:
+        params["provider_id"] = filters.provider_id
+    if filters.commissioned is not None:
+        params["commissioned"] = filters.commissioned
+    for i, word in enumerate(filters.words):
+        params[f"w{i}"] = "%" + word.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+    pieces = _rarest_pieces(session, filters.words) if sqlite else []
+    if pieces:
+        params["pieces"] = " AND ".join('"' + p.replace('"', '""') + '"' for p in pieces)
+    shape = Shape(
+        scope=scope,
+        drafts=drafts,
+        provider=filters.provider_id is not None,
+        commissioned=filters.commissioned is not None,
+        words=len(filters.words),
+        narrowed=bool(pieces),
+        sqlite=sqlite,
+    )
+    return shape, params
 
 
-# Lower-cased title and description as one text: what the PostgreSQL trigram index covers.
-SEARCH_TEXT = func.lower(
-    col(Offer.title).concat(literal_column("' '")).concat(col(Offer.description))
-)
 TRIGRAM = 3  # letters per entry of the text index; it cannot find shorter words
 
 
-def _word_conditions(session: Session, words: list[str]) -> list[ColumnElement[bool]]:
-    """Every word inside the title or the description, case-insensitively.
+def _rarest_pieces(session: Session, words: list[str]) -> list[str]:
+    """On SQLite, each word's letter triple that the fewest offers hold.
 
-    Words hold no spaces, so joining title and description with one cannot make a false
-    match. PostgreSQL serves LIKE from its trigram GIN index. On SQLite, the FTS5 trigram
-    index narrows the offers to those holding the rarest three letters of the words and LIKE
-    checks every word on those few: looking up whole words would walk the index entries of
-    their common letter triples (most offers) on every search.
+    The FTS5 trigram index narrows the offers to those holding all of them (an intersection
+    of short lists of offers) and LIKE checks every word on those few: looking up whole
+    words would walk the index entries of their common letter triples (most offers) and
+    their positions on every search. Words shorter than three letters are left to LIKE.
     """
-    pieces = {w[i : i + TRIGRAM] for w in words for i in range(len(w) - TRIGRAM + 1)}
-    if session.get_bind().dialect.name != "sqlite" or not pieces:
-        return [_contains(word) for word in words]
-    rarest = min(sorted(pieces), key=lambda piece: offers_with_text(session, piece))
-    narrowed = col(Offer.id).in_(select(FTS.c.rowid).where(fts_match(rarest)))
-    return [narrowed, *(_contains(word) for word in words)]
-
-
-def _contains(word: str) -> ColumnElement[bool]:
-    escaped = word.replace("/", "//").replace("%", "/%").replace("_", "/_")
-    return SEARCH_TEXT.like(f"%{escaped}%", escape="/")
+    rarest = set()
+    for word in words:
+        pieces = sorted({word[i : i + TRIGRAM] for i in range(len(word) - TRIGRAM + 1)})
+        if pieces:
+            rarest.add(min(pieces, key=lambda piece: offers_with_text(session, piece)))
+    return sorted(rarest)
 
 
 def compare_offers(
@@ -510,19 +471,12 @@ def compare_offers(
     ref = load_reference(session)
     unit_info = ref.unit(ref.category(category), unit)
     amount = check_quantity(quantity, field="quantity", unit=unit_info)
-    _scope, rest = _filters(
-        session,
-        actor,
-        ref,
-        category=category,
-        unit=unit,
-        q=None,
-        provider_id=None,
-        commissioned=None,
-    )
-    rest.append(col(Offer.status) == OfferStatus.PUBLISHED)
-    found = _page(session, _by_price(OFFER_ROWS.where(*rest), unit_info, amount))
-    return _summaries_of_rows(session, ref, found.rows, amount, found.tiers)
+    shape, params = _plan(session, actor, ref, Filters(category, unit, []))
+    # Published offers only: a provider's own drafts are not in the comparison.
+    shape = replace(shape, drafts=False, order="price_at", paged=False)
+    params.update(price_unit=unit_info.id, quantity=amount)
+    rows, tiers, _generation = _page(session, page_statement(shape), params)
+    return _summaries_of_rows(session, ref, rows, amount, tiers)
 
 
 def list_own_offers(session: Session, actor: User) -> list[OfferSummary]:

@@ -13,13 +13,14 @@ the commit moved the generation.
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable
+from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import ColumnElement, Engine, column, literal_column, table
+from sqlalchemy import ColumnElement, Engine, Select, column, literal_column, table
 from sqlmodel import Session, func, select
 
-from lap_market.catalogue.models import CatalogueState, Offer
+from lap_market.catalogue.models import CatalogueState
 from lap_market.clock import clock
 from lap_market.db import engine_of
 
@@ -32,11 +33,13 @@ _lock = threading.Lock()
 def count_offers(
     session: Session,
     search: Hashable,
-    where: Sequence[ColumnElement[bool]],
+    statement: Select[Any],
+    params: dict[str, Any],
     *,
     generation: int | None = None,
 ) -> int:
-    """Offers matching ``where``; ``search`` names those conditions (filters and viewer).
+    """The count ``statement`` run with ``params``; ``search`` names what it counts (filters
+    and viewer).
 
     ``generation``, when the caller read it earlier in this transaction, saves reading it.
     """
@@ -46,7 +49,7 @@ def count_offers(
         ).one()
 
     def count() -> int:
-        return int(session.exec(select(func.count()).select_from(Offer).where(*where)).one())
+        return int(session.connection().execute(statement, params).scalar_one())
 
     return _remembered(engine_of(session), (generation, clock.today(), search), count)
 

@@ -40,7 +40,8 @@ def _positive_price(value: Decimal) -> Decimal:
     return value
 
 
-def _quantity_text(value: Decimal) -> str:
+def quantity_text(value: Decimal) -> str:
+    """A quantity as the API writes it: "120", or "2.50" with a fraction."""
     if value == value.to_integral_value():
         return str(int(value))
     return f"{value:.2f}"
@@ -50,7 +51,7 @@ def _quantity_text(value: Decimal) -> str:
 Quantity = Annotated[
     Decimal,
     BeforeValidator(parse_quantity),
-    PlainSerializer(_quantity_text, return_type=str, when_used="json"),
+    PlainSerializer(quantity_text, return_type=str, when_used="json"),
 ]
 UnitPrice = Annotated[Money, AfterValidator(_positive_price)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]

@@ -145,10 +145,19 @@ def lot_unsuccessful(session: Session, tender: Tender, lot: Lot, reason: str) ->
     tender_id = _id(tender)
     boroughs = who.borough_ids_in(session, tender_id=tender_id, lot_id=_id(lot))
     in_app.notify(session, boroughs, tender_id=tender_id, kind=Kind.LOT_UNSUCCESSFUL,
-                  message=f"Lot {lot.number} of {tender.reference} was unsuccessful: {reason}")
+                  message=f"Lot {lot.number} of {tender.reference} was unsuccessful: {reason} "
+                  "Your needs in it are back with you as submitted, free to be tendered again.")
     send(session, render(Kind.LOT_UNSUCCESSFUL, f"/tenders/{tender_id}", tender=tender, lot=lot,
                          reason=reason),
          who.people(session, boroughs, Role.BOROUGH_MANAGER))
+
+
+def demand_returned(
+    session: Session, tender: Tender, borough_ids: set[int], *, kind: str, message: str
+) -> None:
+    """Boroughs whose needs were in a cancelled tender or lot: the needs are back with them
+    as submitted, free to be tendered again."""
+    in_app.notify(session, borough_ids, tender_id=_id(tender), kind=kind, message=message)
 
 
 def standstill_ended(session: Session, tender: Tender, lot: Lot, award: Award) -> None:

@@ -114,7 +114,7 @@ def publish_tender(
     session: SessionDep, settings: SettingsDep, user: CurrentUser, tender_id: Id
 ) -> TenderRead:
     """Publish a complete draft."""
-    tender = service.publish_tender(session, user, tender_id)
+    tender = service.publish_tender(session, user, tender_id, settings=settings)
     return service.view_tender(session, user, tender, settings)
 
 

@@ -11,6 +11,7 @@ from lap_market.clock import clock
 from lap_market.demand.models import Demand, DemandStatus
 from lap_market.errors import Conflict
 from lap_market.modeling import pk
+from lap_market.notifications import events
 from lap_market.tenders import notifications
 from lap_market.tenders.models import Award, AwardStatus, Lot, LotStatus, Tender, TenderStatus
 from lap_market.tenders.policy import CANCELLABLE, can_cancel
@@ -26,7 +27,9 @@ from lap_market.tenders.service import (
     tender_lots,
 )
 
-BACK_IN_THE_PIPELINE = "your demand is back in the pipeline."
+BACK_IN_THE_PIPELINE = (
+    "your needs in it are back with you as submitted, free to be tendered again."
+)
 
 
 def _release_demand(session: Session, lot_ids: list[int]) -> list[Demand]:
@@ -42,6 +45,12 @@ def _release_demand(session: Session, lot_ids: list[int]) -> list[Demand]:
         demand.updated_at = now
         session.add(demand)
     return demands
+
+
+def release_lot_demand(session: Session, lot: Lot) -> list[Demand]:
+    """The needs pooled into a lot that closed without an award go back to ``submitted``,
+    free to be tendered again (their boroughs are told by the caller's event)."""
+    return _release_demand(session, [pk(lot)])
 
 
 def _demand_details(session: Session, demands: list[Demand]) -> dict[str, Any]:
@@ -68,12 +77,8 @@ def _announce(
     """Tell the bidders (and askers) ``to_parties``, then the boroughs whose demand was
     released ``to_boroughs``."""
     notifications.notify(session, parties, tender_id=tender.id, kind=kind, message=to_parties)
-    notifications.notify(
-        session,
-        {d.borough_id for d in demands},
-        tender_id=tender.id,
-        kind=kind,
-        message=to_boroughs,
+    events.demand_returned(
+        session, tender, {d.borough_id for d in demands}, kind=kind, message=to_boroughs
     )
 
 

@@ -12,7 +12,7 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
@@ -22,13 +22,14 @@ from lap_market.accounts.models import User
 from lap_market.audit import service as audit
 from lap_market.clock import clock, format_london
 from lap_market.config import Settings
-from lap_market.errors import Conflict, Invalid, NotFound
+from lap_market.errors import Conflict, Invalid, InvalidFields, NotFound
 from lap_market.frameworks.awarding import award_from_rows, on_award_revoked
 from lap_market.frameworks.policy import is_framework
 from lap_market.modeling import pk
 from lap_market.money import from_pence
 from lap_market.notifications import events
 from lap_market.tenders import notifications
+from lap_market.tenders.cancellation import release_lot_demand
 from lap_market.tenders.models import (
     Award,
     AwardStatus,
@@ -217,6 +218,52 @@ def score_bid(session: Session, actor: User, bid_id: str, *, quality_score: Deci
     return bid
 
 
+def score_lot(
+    session: Session, actor: User, tender_id: int, lot_id: int, *, scores: dict[str, str]
+) -> int:
+    """Record the quality scores typed for a lot's bids (by bid public id) all at once: every
+    score is checked first and any problem refuses them all, each named by the bidder's
+    organisation. Returns how many bids were scored."""
+    tender, lot = _closed_lot(session, actor, tender_id, lot_id)
+    if not can_award(lot):
+        raise Conflict(f"Lot {lot.number} is {lot.status}: its scores are final.")
+    bids = {b.public_id: b for b in active_bids(session, lot)}
+    parsed: dict[str, Decimal] = {}
+    problems: dict[str, str] = {}
+    for bid_id, typed in scores.items():
+        bid = bids.get(bid_id)
+        if bid is None:
+            problems["form"] = (
+                f"A bid in lot {lot.number} was withdrawn or changed; reload the page and "
+                "score again."
+            )
+            continue
+        value = _typed_score(typed)
+        if value is None:
+            problems[f"quality_{bid_id}"] = (
+                f"The bid from {bid.provider.name}: enter a quality score from 0 to 100, "
+                f"to at most 2 decimal places (not “{typed.strip()[:20]}”)."
+            )
+        else:
+            parsed[bid_id] = value
+    if problems:
+        raise InvalidFields(problems)
+    for bid_id, value in parsed.items():
+        score_bid(session, actor, bid_id, quality_score=value)
+    return len(parsed)
+
+
+def _typed_score(typed: str) -> Decimal | None:
+    """A typed quality score if it is a number from 0 to 100 with at most 2 places."""
+    try:
+        value = Decimal(typed.strip())
+    except InvalidOperation:
+        return None
+    if not value.is_finite() or not (Decimal(0) <= value <= HUNDRED) or round2(value) != value:
+        return None
+    return value
+
+
 def evaluate_lot(session: Session, actor: User, tender_id: int, lot_id: int) -> list[EvaluationRow]:
     """The lot's active bids ranked by total score (officers, after close)."""
     tender, lot = _closed_lot(session, actor, tender_id, lot_id)
@@ -248,6 +295,20 @@ def _ranked_rows(tender: Tender, bids: list[Bid]) -> list[EvaluationRow]:
         )
         for r in ranked
     ]
+
+
+def quality_statements(
+    session: Session, evaluations: dict[int, list[EvaluationRow]]
+) -> dict[str, str]:
+    """The quality statements of the bids in these evaluations, by bid public id, so the
+    officer reads each beside its score box (only ever called after the deadline)."""
+    ids = [row.bid_id for rows in evaluations.values() for row in rows]
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(Bid.public_id, Bid.quality_statement).where(col(Bid.public_id).in_(ids))
+    ).all()
+    return {public_id: statement for public_id, statement in rows}
 
 
 CSV_COLUMNS = [
@@ -480,7 +541,12 @@ def mark_unsuccessful(
     if not move_open_lot(session, lot, LotStatus.UNSUCCESSFUL, unsuccessful_reason=reason):
         raise Conflict(f"Lot {lot.number} is already {lot.status}.")
     record_lot_event(session, actor, lot, "lot.unsuccessful", reason=reason)
+    # Tell the boroughs before their needs leave the lot (the recipients are found through it).
     events.lot_unsuccessful(session, tender, lot, reason)
+    returned = release_lot_demand(session, lot)
+    record_lot_event(
+        session, actor, lot, "lot.demand_returned", demand_ids=[d.id for d in returned]
+    )
     settle_tender(session, tender)
     return lot
 

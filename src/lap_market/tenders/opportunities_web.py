@@ -1,7 +1,6 @@
 """Providers' tender pages: open opportunities, questions and sealed bids, and every
 organisation's notifications."""
 
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import Request
@@ -9,7 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lap_market.accounts.deps import SettingsDep, WebUser
 from lap_market.accounts.models import User
-from lap_market.clock import clock
+from lap_market.clock import clock, format_london
 from lap_market.config import Settings
 from lap_market.db import SessionDep
 from lap_market.money import from_pence
@@ -18,20 +17,21 @@ from lap_market.primitives import Id
 from lap_market.templating import is_htmx, render
 from lap_market.tenders import bids, evaluation, notifications, questions, service
 from lap_market.tenders.api import NotificationId
-from lap_market.tenders.models import Tender, TenderStatus
+from lap_market.tenders.confirmations import lot_of
+from lap_market.tenders.models import Bid, Tender, TenderStatus
 from lap_market.tenders.policy import can_ask, is_provider
 from lap_market.tenders.read import effective_status
-from lap_market.tenders.schemas import (
-    BidIn,
-    QuestionCreate,
-)
 from lap_market.tenders.web_forms import (
-    run_action,
+    BidForm,
+    QuestionForm,
+    bid_labels,
+    bid_receipt,
+    lot_label,
+    prefixed_action,
     supplier_names,
-    validate_form,
 )
+from lap_market.web.actions import FormAction, NoFields, form_action
 from lap_market.web.deps import web_router
-from lap_market.web.forms import FormErrors
 
 router = web_router()
 PAST_PAGE_SIZE = 50
@@ -92,6 +92,8 @@ def _opportunity(
                 for lot_id, b in mine.items()
                 if b.status == "active"
             },
+            "bid_prices": {lot_id: from_pence(b.unit_price_pence) for lot_id, b in mine.items()},
+            "labels": bid_labels(view.lots),
             "tender": tender,
             "view": view,
             "status": view.status,
@@ -118,31 +120,13 @@ def opportunity(
     return _opportunity(request, session, settings, user, tender_id)
 
 
-def _provider_action(
-    request: Request,
-    session: SessionDep,
-    settings: Settings,
-    user: User,
-    tender_id: int,
-    form: dict[str, Any],
-    action: Callable[[], Any],
-    anchor: str,
-) -> Response:
-    try:
-        action()
-    except FormErrors as exc:
-        session.rollback()
-        return _opportunity(
-            request,
-            session,
-            settings,
-            user,
-            tender_id,
-            errors=exc.errors,
-            form=form,
-            status_code=422,
-        )
-    return RedirectResponse(f"/opportunities/{tender_id}{anchor}", status_code=303)
+def _again(
+    request: Request, session: SessionDep, user: User, settings: Settings, tender_id: int
+) -> Any:
+    """The opportunity shown again with a refused form's errors and values."""
+    return lambda errors, form: _opportunity(
+        request, session, settings, user, tender_id, errors=errors, form=form
+    )
 
 
 @router.post("/opportunities/{tender_id}/questions", response_class=HTMLResponse)
@@ -150,13 +134,14 @@ async def ask(
     request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: Id
 ) -> Response:
     """Ask a clarification question."""
-    form = dict(await request.form())
-
-    def act() -> None:
-        data = validate_form(QuestionCreate, {"question": form.get("question", "")}, "")
-        run_action(session, "", lambda: questions.ask_question(session, user, tender_id, data=data))
-
-    return _provider_action(request, session, settings, user, tender_id, form, act, "#questions")
+    return await form_action(request, session, FormAction(
+        model=QuestionForm,
+        run=lambda data: questions.ask_question(session, user, tender_id, data=data.create()),
+        page=_again(request, session, user, settings, tender_id),
+        done=lambda q: f"/opportunities/{tender_id}#questions",
+        message=lambda q: f"Your question was sent at {format_london(q.asked_at)}. The answer "
+        "will be published to every provider without naming you.",
+    ))
 
 
 @router.post("/opportunities/{tender_id}/lots/{lot_id}/bid", response_class=HTMLResponse)
@@ -168,26 +153,17 @@ async def put_bid(
     tender_id: Id,
     lot_id: Id,
 ) -> Response:
-    """Submit or replace the organisation's bid for a lot."""
-    form = dict(await request.form())
-    prefix = f"bid_{lot_id}_"
-
-    def act() -> None:
-        data = validate_form(
-            BidIn,
-            {
-                "unit_price": form.get(prefix + "unit_price", ""),
-                "quality_statement": form.get(prefix + "quality_statement", ""),
-            },
-            prefix,
-        )
-        run_action(
-            session, prefix, lambda: bids.submit_bid(session, user, tender_id, lot_id, data=data)
-        )
-
-    return _provider_action(
-        request, session, settings, user, tender_id, form, act, f"#lot-{lot_id}"
-    )
+    """Submit or replace the organisation's bid for a lot; the receipt says when it arrived."""
+    return await prefixed_action(request, session, FormAction(
+        model=BidForm,
+        run=lambda data: bids.submit_bid(session, user, tender_id, lot_id, data=data.create()),
+        page=_again(request, session, user, settings, tender_id),
+        done=lambda result: f"/opportunities/{tender_id}#lot-{lot_id}",
+        message=lambda result: bid_receipt(
+            result[0], lot_of(session, user, tender_id, lot_id), result[1]
+        ),
+        prefix=f"bid_{lot_id}_",
+    ))
 
 
 @router.post("/opportunities/{tender_id}/lots/{lot_id}/withdraw", response_class=HTMLResponse)
@@ -200,20 +176,22 @@ async def withdraw(
     lot_id: Id,
 ) -> Response:
     """Withdraw the organisation's bid for a lot."""
-    form = dict(await request.form())
-    prefix = f"bid_{lot_id}_"
-    return _provider_action(
-        request,
-        session,
-        settings,
-        user,
-        tender_id,
-        form,
-        lambda: run_action(
-            session, prefix, lambda: bids.withdraw_bid(session, user, tender_id, lot_id)
-        ),
-        f"#lot-{lot_id}",
-    )
+
+    def message(bid: Bid) -> str:
+        lot = lot_of(session, user, tender_id, lot_id)
+        return (
+            f"Your bid for {lot_label(lot)} was withdrawn at {format_london(bid.updated_at)}. "
+            "You may bid again until the submission deadline."
+        )
+
+    return await form_action(request, session, FormAction(
+        model=NoFields,
+        run=lambda _: bids.withdraw_bid(session, user, tender_id, lot_id),
+        page=_again(request, session, user, settings, tender_id),
+        done=lambda bid: f"/opportunities/{tender_id}#lot-{lot_id}",
+        message=message,
+        prefix=f"bid_{lot_id}_",
+    ))
 
 
 # --- notifications ----------------------------------------------------------------------------

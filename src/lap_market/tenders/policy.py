@@ -167,3 +167,11 @@ def can_revoke(award: Award, now: datetime | None = None) -> bool:
     return award.status == AwardStatus.STANDSTILL and not standstill_over(
         award.standstill_ends, now or clock.now(), awarded_at=award.awarded_at
     )
+
+
+def lot_display_status(tender: Tender, lot_status: str) -> str:
+    """A lot's status as people should read it: the lots of a draft are drafts too (stored
+    as ``open``, ready for bids once the tender is published)."""
+    if can_edit(tender) and lot_status == LotStatus.OPEN:
+        return "draft"
+    return lot_status

@@ -1,7 +1,7 @@
 """Running a tender: edit, publish, amend, close. Cancelling, bids, questions and awards live
 in their own modules; all of them share the loading and state helpers here."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, update
@@ -10,9 +10,9 @@ from sqlmodel import Session, col, func, select
 
 from lap_market.accounts.models import User
 from lap_market.audit import service as audit
-from lap_market.clock import as_utc, clock
-from lap_market.config import Settings
-from lap_market.errors import Conflict, Invalid, NotFound
+from lap_market.clock import as_utc, clock, format_london
+from lap_market.config import Settings, get_settings
+from lap_market.errors import Conflict, Invalid, InvalidFields, NotFound
 from lap_market.frameworks import terms as framework_terms
 from lap_market.modeling import pk
 from lap_market.notifications import events
@@ -283,6 +283,99 @@ def view_tenders(
 
 # --- draft and publish ----------------------------------------------------------------------
 
+DRAFT_FIELDS = (
+    "title", "description", "price_weight", "quality_weight",
+    "clarification_deadline", "submission_deadline",
+)
+DEADLINE_NAMES = {
+    "clarification_deadline": "clarification deadline",
+    "submission_deadline": "submission deadline",
+}
+
+
+def _min_tender_days(settings: Settings | None) -> int:
+    return (settings or get_settings()).min_tender_days
+
+
+def detail_problems(fields: dict[str, Any], *, changed: set[str]) -> dict[str, str]:
+    """What is wrong with a draft's details (title, weights, deadlines), every field at once.
+    Deadlines not ``changed`` may already be past: only what was typed is judged."""
+    problems: dict[str, str] = {}
+    if not (fields.get("title") or "").strip():
+        problems["title"] = "Enter a title."
+    price, quality = fields.get("price_weight"), fields.get("quality_weight")
+    if price is None or quality is None or price + quality != 100:
+        problems["price_weight"] = (
+            f"The price and quality weights must add up to 100 (they add up to "
+            f"{(price or 0) + (quality or 0)})."
+        )
+    now = clock.now()
+    for name, label in DEADLINE_NAMES.items():
+        value = fields.get(name)
+        if value is not None and name in changed and as_utc(value) <= now:
+            problems[name] = f"The {label} must be in the future."
+    clarification, submission = fields.get("clarification_deadline"), fields.get(
+        "submission_deadline"
+    )
+    if clarification and submission and as_utc(clarification) >= as_utc(submission):
+        problems.setdefault(
+            "clarification_deadline",
+            "The clarification deadline must be before the submission deadline.",
+        )
+    return problems
+
+
+def publication_problems(
+    fields: dict[str, Any], *, lot_count: int, min_days: int
+) -> dict[str, str]:
+    """Everything that stops a draft with these details being published now, by field."""
+    problems: dict[str, str] = {}
+    if not lot_count:
+        problems["lots"] = "A tender needs at least one lot before it can be published."
+    problems.update(detail_problems(fields, changed=set(DEADLINE_NAMES)))
+    for name, label in DEADLINE_NAMES.items():
+        if fields.get(name) is None:
+            problems.setdefault(name, f"Set the {label} before publishing.")
+    submission = fields.get("submission_deadline")
+    earliest = clock.now() + timedelta(days=min_days)
+    if submission is not None and "submission_deadline" not in problems and (
+        as_utc(submission) < earliest
+    ):
+        problems["submission_deadline"] = (
+            f"The submission deadline must be at least {min_days} days after publication, so "
+            f"providers have time to bid: {format_london(earliest)} or later."
+        )
+    return problems
+
+
+def save_draft(
+    session: Session,
+    actor: User,
+    tender_id: int,
+    *,
+    data: TenderUpdate,
+    publishing: bool = False,
+    settings: Settings | None = None,
+) -> Tender:
+    """Save a draft's details from the workspace form, refusing every problem at once; when
+    ``publishing``, also everything that would stop it being published (it is not published
+    here: the officer confirms that next)."""
+    tender = get_tender_for_officer(session, actor, tender_id)
+    if tender.status != TenderStatus.DRAFT:
+        raise Conflict("Only a draft tender can be edited; amend a published one instead.")
+    given = data.model_dump(exclude_unset=True)
+    fields = {name: getattr(tender, name) for name in DRAFT_FIELDS} | given
+    if publishing:
+        lots = [lot for lot in tender_lots(session, tender) if lot.status == LotStatus.OPEN]
+        problems = publication_problems(
+            fields, lot_count=len(lots), min_days=_min_tender_days(settings)
+        )
+    else:
+        problems = detail_problems(fields, changed=set(given))
+    if problems:
+        raise InvalidFields(problems)
+    return update_tender(session, actor, tender_id, data=data)
+
 
 def _check_deadlines(
     clarification: datetime | None, submission: datetime | None, *, changed: set[str]
@@ -357,33 +450,21 @@ def update_tender(session: Session, actor: User, tender_id: int, *, data: Tender
     return tender
 
 
-def _check_complete(tender: Tender, lots: list[Lot]) -> None:
-    """What a draft needs before publishing: a lot, a title, weights adding up, deadlines
-    set, in the future and in order."""
-    if not lots:
-        raise Invalid("A tender needs at least one lot before it can be published.", field="lots")
-    if not tender.title.strip():
-        raise Invalid("Enter a title.", field="title")
-    if tender.price_weight + tender.quality_weight != 100:
-        raise Invalid("The price and quality weights must add up to 100.", field="price_weight")
-    for name in DEADLINES:
-        if getattr(tender, name) is None:
-            raise Invalid(f"Set the {name.replace('_', ' ')} before publishing.", field=name)
-    assert tender.clarification_deadline and tender.submission_deadline
-    _check_deadlines(
-        as_utc(tender.clarification_deadline),
-        as_utc(tender.submission_deadline),
-        changed=set(DEADLINES),
-    )
-
-
-def publish_tender(session: Session, actor: User, tender_id: int) -> Tender:
-    """Publish a complete draft: at least one lot, weights adding to 100, future deadlines."""
+def publish_tender(
+    session: Session, actor: User, tender_id: int, *, settings: Settings | None = None
+) -> Tender:
+    """Publish a complete draft: at least one lot, weights adding to 100, future deadlines and
+    a submission deadline at least ``LAP_MIN_TENDER_DAYS`` away; every problem at once."""
     tender = get_tender_for_officer(session, actor, tender_id)
     if not can_edit(tender):
         raise Conflict(f"This tender is {effective_status(tender)}, not a draft.")
     lots = [lot for lot in tender_lots(session, tender) if lot.status == LotStatus.OPEN]
-    _check_complete(tender, lots)
+    fields = {name: getattr(tender, name) for name in DRAFT_FIELDS}
+    problems = publication_problems(
+        fields, lot_count=len(lots), min_days=_min_tender_days(settings)
+    )
+    if problems:
+        raise InvalidFields(problems)
     now = clock.now()
     changed = conditional_update(
         session,

@@ -1,45 +1,52 @@
-"""Tender pages for officers (the workspace) and boroughs (their tenders). Every action
-calls the same services as the API; providers' pages are in ``opportunities_web``."""
+"""Tender pages for officers (the workspace) and boroughs (their tenders). Every action goes
+through ``lap_market.web.actions.FormAction`` and calls the same services as the API; the
+irreversible ones (publish, award, revoke, cancel) have a confirmation page first. Providers'
+pages are in ``opportunities_web``; the confirmation pages' contents in ``confirmations``."""
 
-from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import Path, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lap_market.accounts.deps import SettingsDep, WebUser
 from lap_market.accounts.models import User
-from lap_market.clock import clock
+from lap_market.accounts.policy import is_borough_manager
+from lap_market.clock import clock, format_london
 from lap_market.config import Settings
 from lap_market.db import SessionDep
+from lap_market.modeling import pk
 from lap_market.money import from_pence
 from lap_market.paging import PageNumber, page_count
 from lap_market.primitives import Id
 from lap_market.rounds.grid import rounds_for_tenders
-from lap_market.templating import is_htmx, render
+from lap_market.templating import render
 from lap_market.tenders import cancellation, evaluation, questions, service
-from lap_market.tenders.models import TenderStatus
+from lap_market.tenders import confirmations as confirm
+from lap_market.tenders.models import Lot, Tender, TenderStatus
 from lap_market.tenders.opportunities_web import router as opportunities_router
-from lap_market.tenders.policy import can_evaluate, is_officer, is_provider
+from lap_market.tenders.policy import (
+    can_evaluate,
+    is_officer,
+    is_provider,
+    lot_display_status,
+)
 from lap_market.tenders.read import effective_status
-from lap_market.tenders.schemas import (
-    AmendmentCreate,
-    AnswerCreate,
-    AwardIn,
-    ReasonIn,
-    ScoreIn,
-    TenderUpdate,
-)
+from lap_market.tenders.schemas import AwardIn
 from lap_market.tenders.web_forms import (
+    AmendmentForm,
+    AnswerForm,
+    LotScoresForm,
+    ReasonForm,
+    TenderDetailsForm,
     london_input,
-    parse_local,
-    run_action,
+    lot_label,
+    prefixed_action,
     supplier_names,
-    validate_form,
+    workspace_labels,
 )
+from lap_market.web.actions import Errors, Form, FormAction, NoFields, form_action
 from lap_market.web.deps import web_router
-from lap_market.web.forms import FormErrors
 
 router = web_router()
 router.include_router(opportunities_router)
@@ -75,6 +82,7 @@ def tender_list(
         "tenders/pages/list.html",
         {
             "tenders": tenders,
+            "borough": is_borough_manager(user),
             "page": page,
             "pages": page_count(total, PAGE_SIZE),
             "page_url": page_url,
@@ -86,6 +94,13 @@ def tender_list(
     )
 
 
+def _evaluations(session: SessionDep, tender: Tender, lots: list[Lot]) -> dict[int, Any]:
+    """Each lot's ranked bids, once the deadline has unsealed them."""
+    if not can_evaluate(tender):
+        return {}
+    return {pk(lot): evaluation.evaluation_rows(session, tender, lot) for lot in lots}
+
+
 def _workspace(
     request: Request,
     session: SessionDep,
@@ -93,45 +108,42 @@ def _workspace(
     settings: Settings,
     tender_id: int,
     *,
-    errors: dict[str, str] | None = None,
-    form: dict[str, Any] | None = None,
-    block: str | None = None,
-    status_code: int = 200,
+    errors: Errors | None = None,
+    form: Form | None = None,
 ) -> Response:
     tender = service.get_tender(session, user, tender_id)
     view = service.view_tender(session, user, tender, settings)
     officer = is_officer(user)
-    status = view.status
     lots = service.tender_lots(session, tender)
-    evaluations: dict[int, Any] = {}
+    evaluations = _evaluations(session, tender, lots) if officer else {}
     awards = evaluation.lot_awards(session, tender)
-    if officer and can_evaluate(tender):
-        for lot in lots:
-            evaluations[lot.id] = evaluation.evaluation_rows(session, tender, lot)  # type: ignore[index]
+    asked = questions.question_reads(session, user, tender)
     return render(
         request,
         "tenders/pages/workspace.html",
         {
             "tender": tender,
             "view": view,
-            "status": status,
+            "status": view.status,
             "officer": officer,
             "lots": lots,
-            "questions": questions.question_reads(session, user, tender),
+            "lot_status": lambda lot: lot_display_status(tender, lot.status),
+            "questions": asked,
             "evaluations": evaluations,
+            "statements": evaluation.quality_statements(session, evaluations),
             "awards": awards,
             "award_prices": {k: from_pence(a.unit_price_pence) for k, a in awards.items()},
             "suppliers": supplier_names(session, awards),
+            "errors": errors or {},
+            "labels": workspace_labels(lots, evaluations, asked),
+            "form": form or {},
             "standstill_preview": evaluation.standstill_end_if_awarded_today(settings),
             "standstill_days": settings.standstill_working_days,
-            "errors": errors or {},
-            "form": form or {},
+            "min_tender_days": settings.min_tender_days,
             "clar_input": london_input(tender.clarification_deadline),
             "sub_input": london_input(tender.submission_deadline),
             "demand_round": rounds_for_tenders(session, [tender.id]).get(tender.id),  # type: ignore[list-item, arg-type]
         },
-        block=block,
-        status_code=status_code,
     )
 
 
@@ -145,79 +157,64 @@ def workspace(
     return _workspace(request, session, user, settings, tender_id)
 
 
-def _officer_action(
-    request: Request,
-    session: SessionDep,
-    settings: Settings,
-    user: User,
-    tender_id: int,
-    form: dict[str, Any],
-    action: Callable[[], Any],
-    *,
-    anchor: str = "",
-    block: str | None = None,
-) -> Response:
-    try:
-        action()
-    except FormErrors as exc:
-        session.rollback()
-        return _workspace(
-            request,
-            session,
-            user,
-            settings,
-            tender_id,
-            errors=exc.errors,
-            form=form,
-            block=block,
-            status_code=422,
-        )
-    if block and is_htmx(request):
-        return _workspace(request, session, user, settings, tender_id, block=block)
-    return RedirectResponse(f"/tenders/{tender_id}{anchor}", status_code=303)
+def _again(
+    request: Request, session: SessionDep, user: User, settings: Settings, tender_id: int
+) -> Any:
+    """The workspace shown again with a refused form's errors and values."""
+    return lambda errors, form: _workspace(
+        request, session, user, settings, tender_id, errors=errors, form=form
+    )
+
+
+# --- details and publishing ---------------------------------------------------------------
 
 
 @router.post("/tenders/{tender_id}/edit", response_class=HTMLResponse)
 async def edit_tender(
     request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: Id
 ) -> Response:
-    """Save the draft's details."""
-    form = dict(await request.form())
+    """Save the draft's details; "Publish" also checks everything publishing needs and goes
+    on to the confirmation page."""
 
-    def act() -> None:
-        data = validate_form(
-            TenderUpdate,
-            {
-                "title": form.get("title", ""),
-                "description": form.get("description", ""),
-                "price_weight": form.get("price_weight", ""),
-                "quality_weight": form.get("quality_weight", ""),
-                "clarification_deadline": parse_local(str(form.get("clarification_deadline", ""))),
-                "submission_deadline": parse_local(str(form.get("submission_deadline", ""))),
-            },
-            "",
+    def run(data: TenderDetailsForm) -> tuple[Tender, bool]:
+        publishing = data.intent == "publish"
+        tender = service.save_draft(
+            session, user, tender_id, data=data.update(), publishing=publishing, settings=settings
         )
-        run_action(session, "", lambda: service.update_tender(session, user, tender_id, data=data))
+        return tender, publishing
 
-    return _officer_action(
-        request, session, settings, user, tender_id, form, act, anchor="#details"
-    )
+    return await form_action(request, session, FormAction(
+        model=TenderDetailsForm,
+        run=run,
+        page=_again(request, session, user, settings, tender_id),
+        done=lambda r: f"/tenders/{tender_id}/publish" if r[1] else f"/tenders/{tender_id}#details",
+        message=lambda r: f"The details of {r[0].reference} were saved."
+        + (" Check them below, then publish." if r[1] else ""),
+    ))
+
+
+@router.get("/tenders/{tender_id}/publish", response_class=HTMLResponse)
+def confirm_publish(
+    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: Id
+) -> Response:
+    """What publishing will do, and the button that does it."""
+    return confirm.publish_page(request, session, user, settings, tender_id)
 
 
 @router.post("/tenders/{tender_id}/publish", response_class=HTMLResponse)
-def publish(
+async def publish(
     request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: Id
 ) -> Response:
-    """Publish the draft."""
-    return _officer_action(
-        request,
-        session,
-        settings,
-        user,
-        tender_id,
-        {},
-        lambda: run_action(session, "", lambda: service.publish_tender(session, user, tender_id)),
-    )
+    """Publish the draft (confirmed)."""
+    return await form_action(request, session, FormAction(
+        model=NoFields,
+        run=lambda _: service.publish_tender(session, user, tender_id, settings=settings),
+        page=_again(request, session, user, settings, tender_id),
+        done=lambda t: f"/tenders/{tender_id}",
+        message=lambda t: f"{t.reference} “{t.title}” was published at "
+        f"{format_london(t.published_at)}. Providers have been told; bids are due by "
+        f"{format_london(t.submission_deadline)}.",
+    ))
 
 
 @router.post("/tenders/{tender_id}/amendments", response_class=HTMLResponse)
@@ -225,28 +222,14 @@ async def amend(
     request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: Id
 ) -> Response:
     """Issue an amendment."""
-    form = dict(await request.form())
-
-    def act() -> None:
-        data = validate_form(
-            AmendmentCreate,
-            {
-                "reason": form.get("amend_reason", ""),
-                "description": form.get("amend_description", ""),
-                "clarification_deadline": parse_local(
-                    str(form.get("amend_clarification_deadline", ""))
-                ),
-                "submission_deadline": parse_local(str(form.get("amend_submission_deadline", ""))),
-            },
-            "amend_",
-        )
-        run_action(
-            session, "amend_", lambda: service.amend_tender(session, user, tender_id, data=data)
-        )
-
-    return _officer_action(
-        request, session, settings, user, tender_id, form, act, anchor="#amendments"
-    )
+    return await prefixed_action(request, session, FormAction(
+        model=AmendmentForm,
+        run=lambda data: service.amend_tender(session, user, tender_id, data=data.create()),
+        page=_again(request, session, user, settings, tender_id),
+        done=lambda a: f"/tenders/{tender_id}#amendments",
+        message=lambda a: f"Amendment {a.number} was issued; providers have been told.",
+        prefix="amend_",
+    ))
 
 
 @router.post("/tenders/{tender_id}/questions/{question_id}/answer", response_class=HTMLResponse)
@@ -258,56 +241,62 @@ async def answer(
     tender_id: Id,
     question_id: Id,
 ) -> Response:
-    """Answer a clarification question."""
-    form = dict(await request.form())
-    prefix = f"answer_{question_id}_"
-
-    def act() -> None:
-        data = validate_form(AnswerCreate, {"answer": form.get(prefix + "answer", "")}, prefix)
-        run_action(
-            session,
-            prefix,
-            lambda: questions.answer_question(session, user, tender_id, question_id, data=data),
-        )
-
-    return _officer_action(
-        request, session, settings, user, tender_id, form, act, anchor="#questions"
-    )
+    """Answer a clarification question; the answer is published to every provider."""
+    return await prefixed_action(request, session, FormAction(
+        model=AnswerForm,
+        run=lambda data: questions.answer_question(
+            session, user, tender_id, question_id, data=data.create()
+        ),
+        page=_again(request, session, user, settings, tender_id),
+        done=lambda q: f"/tenders/{tender_id}#questions",
+        message=lambda q: "Your answer was published to every provider, without naming who "
+        "asked.",
+        prefix=f"answer_{question_id}_",
+    ))
 
 
-@router.post("/tenders/{tender_id}/bids/{bid_id}/score", response_class=HTMLResponse)
-async def score(
+# --- evaluation and award -----------------------------------------------------------------
+
+
+@router.post("/tenders/{tender_id}/lots/{lot_id}/scores", response_class=HTMLResponse)
+async def save_scores(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
     user: WebUser,
     tender_id: Id,
-    bid_id: Annotated[str, Path(max_length=64)],
+    lot_id: Id,
 ) -> Response:
-    """Score a bid in place (HTMX swaps the evaluation section)."""
-    form = dict(await request.form())
-    prefix = f"score_{bid_id}_"
+    """Save every quality score typed for a lot at once (all or none)."""
 
-    def act() -> None:
-        data = validate_form(
-            ScoreIn, {"quality_score": form.get(prefix + "quality_score", "")}, prefix
-        )
-        run_action(
-            session,
-            prefix,
-            lambda: evaluation.score_bid(session, user, bid_id, quality_score=data.quality_score),
-        )
+    def message(count: int) -> str:
+        lot = confirm.lot_of(session, user, tender_id, lot_id)
+        return f"{count} score{'s' if count != 1 else ''} saved for {lot_label(lot)}."
 
-    return _officer_action(
-        request,
-        session,
-        settings,
-        user,
-        tender_id,
-        form,
-        act,
-        anchor="#evaluation",
-        block="evaluation",
+    return await form_action(request, session, FormAction(
+        model=LotScoresForm,
+        run=lambda data: evaluation.score_lot(
+            session, user, tender_id, lot_id, scores=data.scores()
+        ),
+        page=_again(request, session, user, settings, tender_id),
+        done=lambda count: f"/tenders/{tender_id}#lot-{lot_id}",
+        message=message,
+    ))
+
+
+@router.get("/tenders/{tender_id}/lots/{lot_id}/award", response_class=HTMLResponse)
+def confirm_award(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: WebUser,
+    tender_id: Id,
+    lot_id: Id,
+    bid_id: str = "",
+) -> Response:
+    """Who the lot goes to, at what price, when standstill ends; a reason when not first."""
+    return confirm.award_page(
+        request, session, user, settings, tender_id, lot_id, form={"bid_id": bid_id[:64]}
     )
 
 
@@ -320,52 +309,18 @@ async def award(
     tender_id: Id,
     lot_id: Id,
 ) -> Response:
-    """Award a lot."""
-    form = dict(await request.form())
-    prefix = f"award_{lot_id}_"
-
-    def act() -> None:
-        data = validate_form(
-            AwardIn,
-            {"bid_id": form.get(prefix + "bid_id", ""), "reason": form.get(prefix + "reason", "")},
-            prefix,
-        )
-        run_action(
-            session,
-            prefix,
-            lambda: evaluation.award_lot(
-                session, user, tender_id, lot_id, data=data, settings=settings
-            ),
-        )
-
-    return _officer_action(
-        request, session, settings, user, tender_id, form, act, anchor="#evaluation"
-    )
-
-
-async def _reason_action(
-    request: Request,
-    session: SessionDep,
-    settings: Settings,
-    user: User,
-    tender_id: int,
-    prefix: str,
-    act: Callable[[str], Any],
-    *,
-    anchor: str = "",
-) -> Response:
-    """A workspace form that gives one written reason (cancel, revoke, unsuccessful)."""
-    form = dict(await request.form())
-    reason = str(form.get(prefix + "reason", ""))
-
-    def checked() -> Any:
-        if reason.strip():  # a blank reason gets the service's own message
-            validate_form(ReasonIn, {"reason": reason}, prefix)
-        return run_action(session, prefix, lambda: act(reason))
-
-    return _officer_action(
-        request, session, settings, user, tender_id, form, checked, anchor=anchor
-    )
+    """Award a lot (confirmed)."""
+    return await form_action(request, session, FormAction(
+        model=AwardIn,
+        run=lambda data: evaluation.award_lot(
+            session, user, tender_id, lot_id, data=data, settings=settings
+        ),
+        page=lambda errors, form: confirm.award_page(
+            request, session, user, settings, tender_id, lot_id, form=form, errors=errors
+        ),
+        done=lambda a: f"/tenders/{tender_id}#lot-{lot_id}",
+        message=lambda a: confirm.award_receipt(session, a),
+    ))
 
 
 @router.post("/tenders/{tender_id}/lots/{lot_id}/unsuccessful", response_class=HTMLResponse)
@@ -377,75 +332,100 @@ async def unsuccessful(
     tender_id: Id,
     lot_id: Id,
 ) -> Response:
-    """Mark a lot with no bids unsuccessful."""
-    return await _reason_action(
-        request,
-        session,
-        settings,
-        user,
-        tender_id,
-        f"unsuccessful_{lot_id}_",
-        lambda reason: evaluation.mark_unsuccessful(
-            session, user, tender_id, lot_id, reason=reason
+    """Close a lot with no bids as unsuccessful; its boroughs' needs go back to them."""
+    return await prefixed_action(request, session, FormAction(
+        model=ReasonForm,
+        run=lambda data: evaluation.mark_unsuccessful(
+            session, user, tender_id, lot_id, reason=data.text()
         ),
-        anchor="#evaluation",
-    )
+        page=_again(request, session, user, settings, tender_id),
+        done=lambda lot: f"/tenders/{tender_id}#lot-{lot_id}",
+        message=lambda lot: f"{lot_label(lot)} was closed as unsuccessful; the boroughs' needs "
+        "in it are back with them as submitted.",
+        prefix=f"unsuccessful_{lot_id}_",
+    ))
 
 
-@router.post("/tenders/{tender_id}/lots/{lot_id}/cancel", response_class=HTMLResponse)
-async def cancel_lot(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    user: WebUser,
-    tender_id: Id,
-    lot_id: Id,
+@router.get("/awards/{award_id}/revoke", response_class=HTMLResponse)
+def confirm_revoke(
+    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, award_id: Id
 ) -> Response:
-    """Cancel one lot."""
-    return await _reason_action(
-        request,
-        session,
-        settings,
-        user,
-        tender_id,
-        f"cancel_lot_{lot_id}_",
-        lambda reason: cancellation.cancel_lot(session, user, tender_id, lot_id, reason=reason),
-        anchor="#lots",
-    )
-
-
-@router.post("/tenders/{tender_id}/cancel", response_class=HTMLResponse)
-async def cancel_tender(
-    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: Id
-) -> Response:
-    """Cancel the whole tender."""
-    return await _reason_action(
-        request,
-        session,
-        settings,
-        user,
-        tender_id,
-        "cancel_",
-        lambda reason: cancellation.cancel_tender(session, user, tender_id, reason=reason),
-    )
+    """What revoking the award will do, with the reason to give."""
+    return confirm.revoke_page(request, session, user, award_id)
 
 
 @router.post("/awards/{award_id}/revoke", response_class=HTMLResponse)
 async def revoke(
     request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, award_id: Id
 ) -> Response:
-    """Revoke an award during standstill."""
-    award_row = evaluation.get_award(session, user, award_id)
-    return await _reason_action(
-        request,
-        session,
-        settings,
-        user,
-        award_row.tender_id,
-        f"revoke_{award_id}_",
-        lambda reason: evaluation.revoke_award(session, user, award_id, reason=reason),
-        anchor="#evaluation",
-    )
+    """Revoke an award during standstill (confirmed, with a reason)."""
+    return await form_action(request, session, FormAction(
+        model=ReasonForm,
+        run=lambda data: evaluation.revoke_award(session, user, award_id, reason=data.text()),
+        page=lambda errors, form: confirm.revoke_page(
+            request, session, user, award_id, errors=errors, form=form
+        ),
+        done=lambda a: f"/tenders/{a.tender_id}#lot-{a.lot_id}",
+        message=lambda a: confirm.revoke_receipt(session, a),
+    ))
+
+
+# --- cancelling -----------------------------------------------------------------------------
+
+
+@router.get("/tenders/{tender_id}/lots/{lot_id}/cancel", response_class=HTMLResponse)
+def confirm_cancel_lot(
+    request: Request, session: SessionDep, user: WebUser, tender_id: Id, lot_id: Id
+) -> Response:
+    """What cancelling one lot will do, with the reason to give."""
+    return confirm.cancel_lot_page(request, session, user, tender_id, lot_id)
+
+
+@router.post("/tenders/{tender_id}/lots/{lot_id}/cancel", response_class=HTMLResponse)
+async def cancel_lot(
+    request: Request, session: SessionDep, user: WebUser, tender_id: Id, lot_id: Id
+) -> Response:
+    """Cancel one lot (confirmed, with a reason)."""
+    return await form_action(request, session, FormAction(
+        model=ReasonForm,
+        run=lambda data: cancellation.cancel_lot(
+            session, user, tender_id, lot_id, reason=data.text()
+        ),
+        page=lambda errors, form: confirm.cancel_lot_page(
+            request, session, user, tender_id, lot_id, errors=errors, form=form
+        ),
+        done=lambda lot: f"/tenders/{tender_id}#lots",
+        message=lambda lot: f"{lot_label(lot)} was cancelled at {format_london(clock.now())}. "
+        "Its bidders and boroughs have been told; the needs in it are back with the boroughs.",
+    ))
+
+
+@router.get("/tenders/{tender_id}/cancel", response_class=HTMLResponse)
+def confirm_cancel_tender(
+    request: Request, session: SessionDep, user: WebUser, tender_id: Id
+) -> Response:
+    """What cancelling the whole tender will do, with the reason to give."""
+    return confirm.cancel_tender_page(request, session, user, tender_id)
+
+
+@router.post("/tenders/{tender_id}/cancel", response_class=HTMLResponse)
+async def cancel_tender(
+    request: Request, session: SessionDep, user: WebUser, tender_id: Id
+) -> Response:
+    """Cancel the whole tender (confirmed, with a reason)."""
+    return await form_action(request, session, FormAction(
+        model=ReasonForm,
+        run=lambda data: cancellation.cancel_tender(
+            session, user, tender_id, reason=data.text()
+        ),
+        page=lambda errors, form: confirm.cancel_tender_page(
+            request, session, user, tender_id, errors=errors, form=form
+        ),
+        done=lambda t: f"/tenders/{tender_id}",
+        message=lambda t: f"{t.reference} “{t.title}” was cancelled at "
+        f"{format_london(clock.now())}. Providers and boroughs have been told; the needs in "
+        "it are back with the boroughs.",
+    ))
 
 
 @router.get("/tenders/{tender_id}/lots/{lot_id}/evaluation.csv")

@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from lap_market.errors import DomainError
+from lap_market.errors import DomainError, InvalidFields
 from lap_market.templating import FLASH_COOKIE
 from lap_market.web.forms import FormErrors, parse_form
 
@@ -71,6 +71,8 @@ def refused(session: Session, exc: DomainError, prefix: str = "") -> Errors:
     if exc.status_code in (403, 404):
         raise exc
     session.rollback()
+    if isinstance(exc, InvalidFields):
+        return {prefix + name: message for name, message in exc.problems.items()}
     return {prefix + (exc.field or "form"): exc.detail}
 
 

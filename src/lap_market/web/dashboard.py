@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session
 
 from lap_market.accounts.models import Organisation, User
+from lap_market.audit import describe
 from lap_market.audit import service as audit
 from lap_market.audit.models import AuditEvent
 from lap_market.notifications.actions import ActionItem, needs_action
@@ -37,6 +38,8 @@ class Dashboard:
     panels: list[Panel]
     activity: list[AuditEvent]
     actions: list[ActionItem] = field(default_factory=list)
+    # Each activity event as a sentence naming people and things, by public id.
+    activity_text: dict[str, str] = field(default_factory=dict)
 
 
 def build_dashboard(session: Session, user: User) -> Dashboard:
@@ -54,4 +57,5 @@ def build_dashboard(session: Session, user: User) -> Dashboard:
             panels.append(panel)
     activity = audit.recent_for_organisation(session, user.organisation_id, limit=10)
     return Dashboard(organisation=organisation, panels=panels, activity=activity,
-                     actions=needs_action(session, user))
+                     actions=needs_action(session, user),
+                     activity_text=describe.sentences(session, activity))

@@ -1,0 +1,223 @@
+"""The catalogue's search statements, built once per shape and run with each request's values.
+
+A search's cost should be its queries, not assembling them: building the conditions as
+SQLAlchemy expressions and deriving their cache key took longer than SQLite took to run
+them. A search's *shape* (which filters it has, how it is ordered, how many words) picks a
+statement built on first use with bound parameters; each request only binds its values
+(today, the unit, the quantity, the words …). SQLAlchemy then reuses the compiled SQL.
+Nothing here keeps a result: every request runs its query.
+"""
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Literal
+
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Date,
+    Integer,
+    Numeric,
+    Select,
+    String,
+    and_,
+    bindparam,
+    literal_column,
+    or_,
+    true,
+)
+from sqlalchemy import cast as cast_
+from sqlalchemy import select as sa_select
+from sqlmodel import col, func
+
+from lap_market.accounts.models import Organisation
+from lap_market.catalogue.counts import FTS
+from lap_market.catalogue.models import (
+    CatalogueState,
+    Offer,
+    OfferPriceBand,
+    OfferStatus,
+    OfferTier,
+    OfferVersion,
+)
+
+Order = Literal["name", "price_at", "price_low"]
+Scope = Literal["all", "units", "category"]
+# The offer columns a summary reads (not the description).
+SUMMARY_COLUMNS = (
+    "id",
+    "title",
+    "provider_id",
+    "unit_id",
+    "status",
+    "commissioned",
+    "current_version",
+    "capacity",
+    "capacity_used",
+    "lead_time_days",
+    "valid_from",
+    "valid_until",
+)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What a search's statement looks like, whatever values it is run with."""
+
+    order: Order = "name"
+    scope: Scope = "all"
+    drafts: bool = False  # a provider also sees its organisation's drafts
+    provider: bool = False  # filtered to one provider
+    commissioned: bool = False  # filtered on commissioned / not
+    words: int = 0  # words each found by LIKE as bound parameters w0, w1 …
+    narrowed: bool = False  # SQLite: the text index narrows to offers matching :pieces
+    sqlite: bool = False  # SQLite's LIKE ignores ASCII case itself (see ``_contains``)
+    paged: bool = True  # :limit and :offset (the compare page shows every offer)
+
+
+# Name order, with the id to keep offers of the same title in a stable order.
+NAME_ORDER = (func.lower(col(Offer.title)), col(Offer.id))
+# Lower-cased title and description as one text: what the PostgreSQL trigram index covers.
+SEARCH_TEXT = func.lower(
+    col(Offer.title).concat(literal_column("' '")).concat(col(Offer.description))
+)
+
+
+def _offer_rows() -> Select[Any]:
+    """The summary's columns, the current version, the provider, the tiers as
+    "minimum:pence,…" (saving a query per page) and the catalogue's generation (read with the
+    page, so that keeping counts costs no query of its own)."""
+    tiers = (
+        sa_select(
+            func.aggregate_strings(
+                cast_(col(OfferTier.min_quantity), String)
+                + ":"
+                + cast_(col(OfferTier.unit_price_pence), String),
+                ",",
+            )
+        )
+        .where(col(OfferTier.version_id) == col(OfferVersion.id))
+        .scalar_subquery()
+    )
+    generation = (
+        sa_select(col(CatalogueState.generation))
+        .where(col(CatalogueState.id) == 1)
+        .scalar_subquery()
+    )
+    columns = Offer.__table__.c  # type: ignore[attr-defined]  # SQLModel's table is untyped
+    return (
+        sa_select(
+            *(columns[name] for name in SUMMARY_COLUMNS),
+            col(OfferVersion.id).label("version_id"),
+            col(Organisation.name).label("provider_name"),
+            tiers.label("tiers"),
+            generation.label("generation"),
+        )
+        .join(
+            OfferVersion,
+            and_(
+                col(OfferVersion.offer_id) == col(Offer.id),
+                col(OfferVersion.number) == col(Offer.current_version),
+            ),
+        )
+        .join(Organisation, col(Organisation.id) == col(Offer.provider_id))
+    )
+
+
+def _scope(shape: Shape) -> list[ColumnElement[bool]]:
+    """The category and unit asked for (a unit id alone scopes both: a covering index)."""
+    if shape.scope == "units":
+        return [col(Offer.unit_id).in_(bindparam("unit_ids", expanding=True))]
+    if shape.scope == "category":
+        return [col(Offer.category_id) == bindparam("category_id", type_=Integer)]
+    return []
+
+
+def _rest(shape: Shape) -> list[ColumnElement[bool]]:
+    """What the viewer may see, and the other filters."""
+    today = bindparam("today", type_=Date)
+    live = and_(
+        col(Offer.status) == OfferStatus.PUBLISHED,
+        col(Offer.valid_from) <= today,
+        or_(col(Offer.valid_until).is_(None), col(Offer.valid_until) >= today),
+    )
+    visible = live
+    if shape.drafts:
+        own_drafts = and_(
+            col(Offer.status) == OfferStatus.DRAFT,
+            col(Offer.provider_id) == bindparam("viewer", type_=Integer),
+        )
+        visible = or_(live, own_drafts)
+    rest: list[ColumnElement[bool]] = [visible]
+    if shape.provider:
+        rest.append(col(Offer.provider_id) == bindparam("provider_id", type_=Integer))
+    if shape.commissioned:
+        rest.append(col(Offer.commissioned) == bindparam("commissioned", type_=Boolean))
+    if shape.narrowed:
+        match = literal_column("offer_fts").op("MATCH")(bindparam("pieces", type_=String))
+        rest.append(col(Offer.id).in_(sa_select(FTS.c.rowid).where(match)))
+    rest.extend(_contains(bindparam(f"w{i}", type_=String), shape) for i in range(shape.words))
+    return rest
+
+
+def _contains(pattern: Any, shape: Shape) -> ColumnElement[bool]:
+    """The title or the description holds the (escaped, lower-case) word.
+
+    PostgreSQL serves LIKE on the lower-cased text from its trigram GIN index. SQLite's LIKE
+    already ignores case, and only ASCII case, which is all its lower() folds: so it checks
+    the columns as stored, without lower-casing and joining every candidate's text (words
+    hold no spaces, so title-or-description finds what the joined text would).
+    """
+    if shape.sqlite:
+        return or_(
+            col(Offer.title).like(pattern, escape="/"),
+            col(Offer.description).like(pattern, escape="/"),
+        )
+    return SEARCH_TEXT.like(pattern, escape="/")
+
+
+def _by_price(query: Select[Any], shape: Shape) -> Select[Any]:
+    """Ranked by the unit price at :quantity (else the lowest tier), cheapest first.
+
+    Each offer has exactly one price band holding the quantity, so the database walks the
+    unit's bands in price order and stops at the page instead of pricing every offer.
+    """
+    band = OfferPriceBand
+    holds: ColumnElement[bool]
+    if shape.order == "price_low":
+        # Prices never rise with volume, so the open-ended last tier is the lowest.
+        holds = col(band.upper_quantity).is_(None)
+    else:
+        quantity = bindparam("quantity", type_=Numeric(14, 2))
+        holds = and_(
+            col(band.lower_quantity) <= quantity,
+            or_(col(band.upper_quantity).is_(None), col(band.upper_quantity) > quantity),
+        )
+    return (
+        query.join(band, col(band.offer_id) == col(Offer.id))
+        .where(col(band.unit_id) == bindparam("price_unit", type_=Integer), holds)
+        .order_by(col(band.unit_price_pence), *NAME_ORDER)
+    )
+
+
+@cache
+def page_statement(shape: Shape) -> Select[Any]:
+    """The page's rows for searches of this shape."""
+    if shape.order == "name":
+        query = _offer_rows().where(*_scope(shape), *_rest(shape)).order_by(*NAME_ORDER)
+    else:
+        # The band's unit stands for the category and unit filters, so the database starts
+        # from the unit's bands in price order, not from every offer of the unit.
+        query = _by_price(_offer_rows().where(*_rest(shape)), shape)
+    if shape.paged:
+        query = query.limit(bindparam("limit", type_=Integer)).offset(
+            bindparam("offset", type_=Integer)
+        )
+    return query
+
+
+@cache
+def count_statement(shape: Shape) -> Select[Any]:
+    """How many offers searches of this shape match (the order does not matter)."""
+    where = [*_scope(shape), *_rest(shape)] or [true()]
+    return sa_select(func.count()).select_from(Offer).where(*where)

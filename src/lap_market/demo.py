@@ -38,6 +38,59 @@ DEMO_USERS: list[tuple[str, str, str, str]] = [
     ("heritage@lap.example", "Hana Heritage", Role.PROVIDER, CONTRACTORS[3]),
 ]
 
+JOB_TITLES = {
+    "admin@lap.example": "Systems Administrator",
+    "officer@lap.example": "Procurement Officer",
+    "officer2@lap.example": "Procurement Officer",
+    "camden@lap.example": "Borough Archivist",
+    "hackney@lap.example": "Head of Archives and Local History",
+    "lma@lap.example": "Head of Collections Services",
+    "thames@lap.example": "Operations Director",
+    "bankside@lap.example": "Studio Manager",
+    "capital@lap.example": "Managing Director",
+    "heritage@lap.example": "Programme Director",
+}
+
+# Demo legal details (invented numbers and contacts; addresses of the real buildings). The
+# councils' legal names come from migration 0004_legal.
+LEGAL_DETAILS: dict[str, dict[str, str]] = {
+    "E09000007": {
+        "address": "5 Pancras Square\nLondon\nN1C 4AG", "vat_number": "GB000000101",
+        "contact_name": "Chloe Camden", "contact_email": "camden@lap.example",
+        "contact_phone": "020 7974 0000",
+    },
+    "E09000012": {
+        "address": "Hackney Town Hall\nMare Street\nLondon\nE8 1EA",
+        "vat_number": "GB000000202", "contact_name": "Hamid Hackney",
+        "contact_email": "hackney@lap.example", "contact_phone": "020 8356 0000",
+    },
+    LMA_NAME: {
+        "address": "40 Northampton Road\nLondon\nEC1R 0HB", "vat_number": "GB000000303",
+        "contact_name": "Lena LMA", "contact_email": "lma@lap.example",
+        "contact_phone": "020 7332 0000",
+    },
+    CONTRACTORS[0]: {
+        "legal_name": "Thames Records Storage Ltd", "company_number": "00000401",
+        "address": "Unit 4, Riverside Park\nLondon\nSE16 0AA", "vat_number": "GB000000404",
+        "contact_name": "Tariq Thames", "contact_email": "thames@lap.example",
+    },
+    CONTRACTORS[1]: {
+        "legal_name": "Bankside Conservation Studio Ltd", "company_number": "00000502",
+        "address": "12 Bankside\nLondon\nSE1 9AA", "vat_number": "GB000000505",
+        "contact_name": "Beth Bankside", "contact_email": "bankside@lap.example",
+    },
+    CONTRACTORS[2]: {
+        "legal_name": "Capital Imaging Services Ltd", "company_number": "00000603",
+        "address": "3 Scanner Yard\nLondon\nE1 6AA", "vat_number": "GB000000606",
+        "contact_name": "Carl Capital", "contact_email": "capital@lap.example",
+    },
+    CONTRACTORS[3]: {
+        "legal_name": "Heritage Skills Training CIC", "company_number": "00000704",
+        "address": "7 Guild Street\nLondon\nN1 1AA",
+        "contact_name": "Hana Heritage", "contact_email": "heritage@lap.example",
+    },
+}
+
 
 @dataclass
 class DemoContext:
@@ -67,6 +120,15 @@ def ensure_user(
     return user
 
 
+def _legal_details(ctx: DemoContext) -> None:
+    """Fill the demo organisations' legal details an admin has not already recorded."""
+    for key, details in LEGAL_DETAILS.items():
+        organisation = ctx.orgs[key]
+        for name, value in details.items():
+            if not getattr(organisation, name):
+                setattr(organisation, name, value)
+
+
 def load_demo(session: Session) -> DemoContext:
     """Create the demo organisations, users and every domain's demo data (idempotent)."""
     ctx = DemoContext()
@@ -83,6 +145,8 @@ def load_demo(session: Session) -> DemoContext:
         ctx.users[email] = ensure_user(
             session, email=email, name=name, role=role, organisation=ctx.orgs[org_key]
         )
+        ctx.users[email].job_title = ctx.users[email].job_title or JOB_TITLES[email]
+    _legal_details(ctx)
     session.flush()
     for domain in SEED_DOMAINS:
         module_name = f"lap_market.{domain}.demo"

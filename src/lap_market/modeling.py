@@ -1,15 +1,21 @@
 """Column helpers shared by every domain's tables."""
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, cast
 
 import sqlalchemy as sa
-from sqlmodel import Field
+from sqlalchemy import CursorResult
+from sqlalchemy.orm import selectinload
+from sqlmodel import Field, Relationship, Session, SQLModel, select
 
 
 class Stored(Protocol):
     id: int | None
+
+
+R = TypeVar("R", bound=SQLModel)
 
 
 def pk(row: Stored) -> int:
@@ -105,3 +111,36 @@ def row_id(row: Any) -> int:
     """A flushed row's id (an assertion, not an Optional, once the row is in the database)."""
     assert row.id is not None, "flush before reading the id"
     return int(row.id)
+
+
+def conditional_update(session: Session, statement: Any) -> int:
+    """Run an ``UPDATE … WHERE <expected state>`` and return how many rows it changed: the
+    race rule, by which of two concurrent requests exactly one sees 1."""
+    statement = statement.execution_options(synchronize_session=False)
+    result = cast(CursorResult[Any], session.execute(statement))
+    return int(result.rowcount)
+
+
+def to_one(owner: str, column: str) -> Any:
+    """A read-only many-to-one relationship of ``owner`` through its ``column`` (the ``*_id``
+    columns are what services write; several may point at one table). Load it on purpose,
+    with ``loaded_with``, where a list reads it."""
+    return Relationship(
+        sa_relationship_kwargs={"foreign_keys": f"[{owner}.{column}]", "viewonly": True}
+    )
+
+
+def loaded_with(
+    session: Session, model: type[R], rows: Sequence[R], relations: Sequence[str]
+) -> list[R]:
+    """``rows`` again, in their order, each with ``relations`` loaded: one query for the rows
+    and one per relation, however many rows there are."""
+    ids = [pk(cast(Stored, row)) for row in rows]
+    if not ids:
+        return []
+    mapper = sa.inspect(model)
+    query = select(model).where(mapper.primary_key[0].in_(ids)).options(
+        *(selectinload(mapper.attrs[name].class_attribute) for name in relations)
+    )
+    found = {pk(cast(Stored, row)): row for row in session.exec(query).all()}
+    return [found[i] for i in ids]

@@ -42,7 +42,26 @@ LONDON_AUTHORITIES: list[tuple[str, str]] = [
     ("E09000033", "Westminster"),
 ]
 
+# The councils' official names, as they sign contracts; the rest are "London Borough of X".
+OFFICIAL_NAMES: dict[str, str] = {
+    "E09000001": "City of London Corporation",
+    "E09000011": "Royal Borough of Greenwich",
+    "E09000012": "London Borough of Hackney",
+    "E09000020": "Royal Borough of Kensington and Chelsea",
+    "E09000021": "Royal Borough of Kingston upon Thames",
+    "E09000033": "City of Westminster",
+}
+
+
+def legal_name(gss_code: str) -> str:
+    """A London authority's official name, by its GSS code."""
+    short = dict(LONDON_AUTHORITIES)[gss_code]
+    return OFFICIAL_NAMES.get(gss_code, f"London Borough of {short}")
+
+
 LMA_NAME = "London Metropolitan Archives"
+# LMA is not a legal person: the City of London Corporation runs it and signs for it.
+LMA_LEGAL_NAME = "City of London Corporation"
 PARTNERSHIP_NAME = "London Archives Partnership"
 
 # code, name, CPV code, CPV description, units (code, name, per_year, whole)

@@ -33,9 +33,12 @@ def test_token_and_me(client, session):
     data = me.json()
     assert data["role"] == "procurement_officer"
     assert data["email"] == officer.email
+    # Issue 13 added the legal details (none recorded for the partnership).
     assert data["organisation"] == {
         "id": officer.organisation_id, "name": "London Archives Partnership",
-        "kind": "partnership", "gss_code": None,
+        "kind": "partnership", "gss_code": None, "legal_name": None, "address": None,
+        "vat_number": None, "company_number": None, "contact_name": None,
+        "contact_email": None, "contact_phone": None, "can_provide": False,
     }
     claims = jwt.get_unverified_claims(body["access_token"])
     assert {"sub", "iat", "exp"} <= set(claims)

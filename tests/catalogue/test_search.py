@@ -104,7 +104,9 @@ def test_compare_page_uses_the_same_ranking(client, shelf) -> None:
     _login(client, shelf["manager"].email)
     page = client.get("/catalogue/compare", params={**LINEAR, "quantity": "100"})
     assert page.status_code == 200
-    rows = re.findall(r'<a class="lap-link" href="/catalogue/offers/(\d+)">', page.text)
+    # Each link carries the quantity on to the offer page (issue 13).
+    rows = re.findall(r'<a class="lap-link" href="/catalogue/offers/(\d+)\?quantity=100">',
+                      page.text)
     assert [int(r) for r in rows] == [shelf[k].id for k in ("alpha", "alpha2", "charlie",
                                                             "bravo", "ending")]
     assert "Not enough (50 available)" in page.text

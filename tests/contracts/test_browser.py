@@ -84,7 +84,9 @@ def test_call_offs_acceptance_and_download(page, live_server) -> None:
     page.get_by_role("link", name=f"{tender_ref}-L1-C01").click()
     assert_accessible(page)
     page.get_by_role("button", name=f"Accept contract {tender_ref}-L1-C01").click()
-    page.get_by_text("Contract accepted").wait_for()
+    # Issue 13: a confirmation step (with the purchase-order number), then a receipt.
+    page.get_by_role("button", name=f"Confirm and accept {tender_ref}-L1-C01").click()
+    page.get_by_text(f"You accepted contract {tender_ref}-L1-C01").wait_for()
     assert page.get_by_text("Accepted by Chloe Camden").is_visible()
     assert_accessible(page)
     assert_fits_phone(page)
@@ -125,6 +127,7 @@ def test_call_offs_acceptance_and_download(page, live_server) -> None:
     page.goto(f"{base}/contracts")
     page.get_by_role("link", name=f"{tender_ref}-L1-C01").click()
     page.get_by_role("button", name=f"Accept contract {tender_ref}-L1-C01").click()
+    page.get_by_role("button", name=f"Confirm and accept {tender_ref}-L1-C01").click()
     page.get_by_text("the contract is now active").wait_for()
     assert page.get_by_text("Accepted by Tariq Thames").is_visible()
     assert_accessible(page)

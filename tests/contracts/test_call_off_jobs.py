@@ -11,7 +11,7 @@ from lap_market import jobs
 from lap_market.accounts.deps import SESSION_COOKIE
 from lap_market.accounts.security import csrf_token_for
 from lap_market.clock import clock
-from lap_market.contracts import callofs_batch
+from lap_market.contracts import call_off_jobs
 from lap_market.contracts.models import CallOffBatch, Contract
 from lap_market.jobs import queue
 from lap_market.jobs.models import Job
@@ -38,7 +38,7 @@ def test_the_page_queues_the_job_and_both_faces_show_progress(session, client, a
         app.state.settings.secret_key, "c" * 32)}, follow_redirects=False)
     assert started.status_code == 303
     batch = session.exec(select(CallOffBatch)).one()
-    job = session.exec(select(Job).where(Job.key == callofs_batch.job_key(batch.id))).one()  # type: ignore[arg-type]
+    job = session.exec(select(Job).where(Job.key == call_off_jobs.job_key(batch.id))).one()  # type: ignore[arg-type]
     assert (batch.status, batch.total, job.status) == ("running", 3, "queued")
     page = client.get(page_url)
     assert "Issuing call-off contracts" in page.text and "0 of 3" in page.text
@@ -63,7 +63,7 @@ def test_a_job_whose_workers_keep_dying_is_given_up_and_the_lot_freed(
     awarded = cf.awarded_lot(session, demands=[("E09000007", "10")])
     session.commit()
     awarded.after_standstill()
-    batch_id = callofs_batch.start_issue(session, awarded.officer, tender_id=awarded.tender.id,  # type: ignore[arg-type]
+    batch_id = call_off_jobs.start_issue(session, awarded.officer, tender_id=awarded.tender.id,  # type: ignore[arg-type]
                                          lot_id=awarded.lot.id)  # type: ignore[arg-type]
     session.commit()
     engine, settings = app.state.engine, app.state.settings
@@ -73,7 +73,7 @@ def test_a_job_whose_workers_keep_dying_is_given_up_and_the_lot_freed(
         clock.advance(lease + timedelta(seconds=1))
     jobs.run_until_idle(engine, settings, periodic=False)
     session.expire_all()
-    job = session.exec(select(Job).where(Job.key == callofs_batch.job_key(batch_id))).one()  # type: ignore[arg-type]
+    job = session.exec(select(Job).where(Job.key == call_off_jobs.job_key(batch_id))).one()  # type: ignore[arg-type]
     assert job.status == "failed" and "Gave up after 7 starts" in (job.last_error or "")
     assert session.exec(select(Contract)).all() == []
     _sign_in(client, app, awarded.officer)

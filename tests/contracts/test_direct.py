@@ -138,7 +138,7 @@ def test_two_boroughs_taking_the_last_capacity_at_once_one_wins(session, app) ->
                                           end_date=datetime(2027, 2, 26).date())
             barrier.wait()
             try:
-                direct.commission_offer(own, actor, data=data)  # type: ignore[arg-type]
+                direct.commission_offer(own, actor, data=data, settings=app.state.settings)  # type: ignore[arg-type]
                 own.commit()
                 outcomes.append("won")
             except Invalid as exc:

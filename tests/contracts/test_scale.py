@@ -181,7 +181,7 @@ def test_two_commissions_at_once_get_the_next_two_references(session, app) -> No
                                           start_date=date(2027, 1, 4), end_date=date(2027, 2, 26))
             barrier.wait()
             try:
-                contract = direct.commission_offer(own, actor, data=data)  # type: ignore[arg-type]
+                contract = direct.commission_offer(own, actor, data=data, settings=app.state.settings)  # type: ignore[arg-type]
                 reference = contract.reference
                 own.commit()
                 references.append(reference)

@@ -57,13 +57,17 @@ def test_needs_form_csv_errors_and_withdraw(client, session: Session) -> None:
                           files={"file": ("needs.csv", upload.encode(), "text/csv")})
     assert refused.status_code == 422
     table = refused.text.split('id="row-errors"')[1]
-    assert "<td>2</td><td>quantity</td>" in table and "<td>3</td><td>start_date</td>" in table
+    # Phone-width markup (issue 13): each cell carries its column's label.
+    assert ('<td data-label="Row">2</td><td data-label="Column">quantity</td>' in table
+            and '<td data-label="Row">3</td><td data-label="Column">start_date</td>' in table)
 
     ok = client.post("/needs/import", data={"csrf_token": token}, follow_redirects=False,
                      files={"file": ("needs.csv", csv_text([
                          ["training", "course_day", "3", "2027-05-01", "2027-05-31", "", "", ""],
                      ]).encode(), "text/csv")})
-    assert ok.status_code == 303 and ok.headers["location"] == "/needs?imported=1"
+    # Issue 13: back to the list with a receipt saying how many lines were raised.
+    assert ok.status_code == 303 and ok.headers["location"] == "/needs"
+    assert "1 need raised from needs.csv" in client.get("/needs").text
     session.expire_all()
     ids = sorted(d.id for d in session.exec(select(Demand)).all())
     assert len(ids) == 2

@@ -22,6 +22,7 @@ from lap_market.tenders.models import (
     AwardStatus,
     Bid,
     BidStatus,
+    Declaration,
     Lot,
     LotStatus,
     Tender,
@@ -227,5 +228,22 @@ def award(
     if not open_lots:
         tender.status = TenderStatus.AWARDED
         session.add(tender)
+    session.flush()
+    return row
+
+
+def declaration(
+    session: Session, officer: User, tender: Tender, *, conflict: bool = False,
+    details: str | None = None, bidder_ids: list[int] | None = None,
+) -> Declaration:
+    """An officer's conflict-of-interest declaration for ``tender`` (written directly, the
+    deadline unchecked): "no conflict" unless ``conflict``."""
+    row = Declaration(
+        tender_id=tender.id,  # type: ignore[arg-type]
+        officer_id=officer.id,  # type: ignore[arg-type]
+        conflict=conflict, details=details, conflict_bidder_ids=bidder_ids or [],
+        declared_at=clock.now(),
+    )
+    session.add(row)
     session.flush()
     return row

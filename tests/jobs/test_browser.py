@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from lap_market.accounts.models import User
 from lap_market.clock import clock
-from lap_market.contracts import callofs_batch
+from lap_market.contracts import call_off_jobs
 from lap_market.jobs.queue import JOB
 from lap_market.mail import queue_email
 from tests.accessibility import assert_accessible
@@ -30,11 +30,11 @@ def test_a_dead_workers_batch_shows_progress_and_is_resumed(page, live_server) -
         session.commit()
         awarded.after_standstill()
         tender_id, lot_id, ref = awarded.tender.id, awarded.lot.id, awarded.tender.reference
-        batch_id = callofs_batch.start_issue(session, officer, tender_id=tender_id,  # type: ignore[arg-type]
+        batch_id = call_off_jobs.start_issue(session, officer, tender_id=tender_id,  # type: ignore[arg-type]
                                              lot_id=lot_id)  # type: ignore[arg-type]
         # A worker on another machine took the job and then died (its lease runs a minute).
         session.execute(
-            sa.update(JOB).where(JOB.c.key == callofs_batch.job_key(batch_id))  # type: ignore[arg-type]
+            sa.update(JOB).where(JOB.c.key == call_off_jobs.job_key(batch_id))  # type: ignore[arg-type]
             .values(status="running", locked_by="other-machine:4242/dead", attempts=1,
                     lease_until=clock.now() + timedelta(seconds=60))
         )

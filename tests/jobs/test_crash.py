@@ -18,7 +18,7 @@ import pytest
 from sqlmodel import Session, func, select
 
 from lap_market.clock import clock
-from lap_market.contracts import callofs_batch
+from lap_market.contracts import call_off_jobs
 from lap_market.contracts.models import CallOffBatch, Contract, ContractDocument
 from lap_market.jobs.models import Job
 from lap_market.mail import OutboxMessage, queue_email
@@ -96,7 +96,7 @@ def test_a_worker_killed_mid_batch_leaves_the_lot_to_the_next(app, session, work
                              awarded_at=clock.now() - timedelta(days=40))
     session.commit()
     clock.reset()
-    batch_id = callofs_batch.start_issue(session, awarded.officer, tender_id=awarded.tender.id,  # type: ignore[arg-type]
+    batch_id = call_off_jobs.start_issue(session, awarded.officer, tender_id=awarded.tender.id,  # type: ignore[arg-type]
                                          lot_id=awarded.lot.id)  # type: ignore[arg-type]
     session.commit()
     assert batch_id is not None
@@ -126,7 +126,7 @@ def test_a_worker_killed_mid_batch_leaves_the_lot_to_the_next(app, session, work
     with Session(app.state.engine) as fresh:
         contracts = fresh.exec(select(Contract).where(Contract.lot_id == awarded.lot.id)).all()
         documents = fresh.exec(select(ContractDocument)).all()
-        job = fresh.exec(select(Job).where(Job.key == callofs_batch.job_key(batch_id))).one()
+        job = fresh.exec(select(Job).where(Job.key == call_off_jobs.job_key(batch_id))).one()
     assert len(contracts) == 33 and len({c.buyer_id for c in contracts}) == 33
     assert len(documents) == 33 and {d.contract_id for d in documents} == {c.id for c in contracts}
     assert all(d.content.startswith(b"%PDF") for d in documents)

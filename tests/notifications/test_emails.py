@@ -25,8 +25,15 @@ from lap_market.jobs.registry import PERIODICS, discover
 from lap_market.notifications import preferences
 from lap_market.notifications.kinds import Mode
 from lap_market.notifications.schemas import PreferenceIn
-from lap_market.tenders import bids, evaluation, questions, service
-from lap_market.tenders.schemas import AmendmentCreate, AnswerCreate, AwardIn, BidIn, QuestionCreate
+from lap_market.tenders import bids, declarations, evaluation, questions, service
+from lap_market.tenders.schemas import (
+    AmendmentCreate,
+    AnswerCreate,
+    AwardIn,
+    BidIn,
+    DeclarationIn,
+    QuestionCreate,
+)
 from tests.factories import accounts as acc
 from tests.factories import catalogue as cf
 from tests.factories import tenders as tf
@@ -226,6 +233,8 @@ def _award(session: Session, inbox: Inbox, c: Cast, app: Any, ref: str, tid: int
     clock.set(utc(20, 11, 13))
     tender = service.get_tender(session, c.officer, tid)
     rows = evaluation.evaluation_rows(session, tender, lot)
+    # Issue 17: the officer declares (no conflict) before scoring and awarding.
+    declarations.declare(session, c.officer, tid, data=DeclarationIn(conflict=False))
     for row, score in zip(rows, ("80", "70"), strict=True):
         evaluation.score_bid(session, c.officer, row.bid_id, quality_score=Decimal(score))
     top = evaluation.evaluation_rows(session, tender, lot)[0]

@@ -82,3 +82,24 @@ def test_dashboard_panels(client, app, dataset):
     html = client.get("/dashboard").text
     # LMA's contracts: C1 + C4 + C5 = 1433.32, and no saving shown.
     assert "Contract value" in html and "£1,433.32" in html and "saving to date" not in html
+
+
+def test_a_negative_saving_is_red_with_a_minus_sign_and_words(client, app, session, dataset):
+    """Issue 13: a contract that cost more than buying alone shows as a loss everywhere."""
+    from datetime import UTC, datetime
+
+    from tests.factories import reports as fr
+
+    fr.contract(session, buyer=dataset.camden, supplier=dataset.lma, issued_by=dataset.officer,
+                category="storage", value="5000.00", standalone="1000.00",
+                issued_at=datetime(2026, 11, 20, 10, tzinfo=UTC))
+    session.commit()
+    _sign_in(client, app, dataset.camden_manager)
+    html = client.get("/savings").text
+    headline = html.split('id="headline-saving">')[1].split("</dd>")[0]
+    assert headline.startswith('<span class="lap-loss">-£')
+    assert "(cost more than buying alone)" in headline
+    assert "lap-headline--saving" not in html and "lap-headline--loss" in html
+    assert 'data-label="Saving" class="lap-num"><span class="lap-loss">-£' in html
+    dashboard = client.get("/dashboard").text
+    assert "cost more than buying alone" in dashboard and "lap-loss" in dashboard

@@ -54,6 +54,9 @@ def closed(session, app):  # type: ignore[no-untyped-def]
         "b": tf.bid(session, people["b"], lot, unit_price="12.50", quality_statement="B plan"),
         "c": tf.bid(session, people["c"], lot, unit_price="8.00", quality_statement="=C plan"),
     }
+    # Issue 17: officers declare (here, no conflict) before they score or award.
+    for officer in ("officer", "officer2"):
+        tf.declaration(session, people[officer], tender)
     session.commit()
     return people, FreshTokens(app, people), tender, lot, empty, bids
 

@@ -172,6 +172,10 @@ def test_a_whole_tender(live_server, page: Page) -> None:
     clock.set(sub + timedelta(minutes=1))
     sign_in(page, base, "officer@lap.example")
     page.goto(f"{base}/tenders/{tender_id}")
+    # Issue 17: the officer declares (no conflict of interest) before scoring.
+    page.get_by_label("I have no conflict of interest with any bidder").check()
+    page.get_by_role("button", name="Record my declaration").click()
+    expect(page.locator("#declarations-table")).to_contain_text("No conflict")
     evaluation = page.locator("#evaluation")
     expect(evaluation).to_contain_text("Trainers with ARA accreditation.")
     expect(evaluation).to_contain_text("Accredited conservators.")

@@ -144,6 +144,7 @@ def _closed_with_two_bids(session: Any, who: Any) -> tuple[Tender, Lot, Bid, Bid
     lot = tf.lots_of(session, tender)[0]
     cheap = tf.bid(session, who["p1"], lot, unit_price="8.00", quality_statement="Cheap store.")
     good = tf.bid(session, who["p2"], lot, unit_price="10.00", quality_statement="Best store.")
+    tf.declaration(session, who["officer"], tender)  # issue 17: declared before scoring/award
     session.commit()
     clock.set(WINTER + timedelta(days=15))
     return tender, lot, cheap, good

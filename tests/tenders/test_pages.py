@@ -110,6 +110,7 @@ def test_standstill_length_comes_from_the_setting(client, session, app) -> None:
     )
     lot = tf.lots_of(session, tender)[0]
     bid = tf.bid(session, people["p1"], lot, quality_score="70")
+    tf.declaration(session, people["officer"], tender)  # issue 17: declared before award
     session.commit()
     h = FreshTokens(app, people)
     # Friday 18 December 2026, 23:30 UTC: still Friday in London.
@@ -141,6 +142,7 @@ def test_standstill_counts_from_the_day_in_london(client, session, app) -> None:
     )
     lot = tf.lots_of(session, tender)[0]
     bid = tf.bid(session, people["p1"], lot, quality_score="70")
+    tf.declaration(session, people["officer"], tender)  # issue 17: declared before award
     session.commit()
     h = FreshTokens(app, people)
     # Monday 7 June 2027 23:30 UTC is Tuesday 8 June 00:30 in London.

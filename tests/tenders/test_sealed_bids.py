@@ -1,7 +1,8 @@
 """Before the deadline, nothing about a sealed bid is reachable by anyone but its bidder.
 
 Every GET route the app serves (API, pages, exports, open data) is fetched as the officer,
-an admin, a rival provider, a borough in the tender and an anonymous visitor, and every
+an admin, a rival provider, a borough in the tender, a selling borough's manager (foreign to the
+tender) and an anonymous visitor, and every
 audit entry and notification is read from the database. The bid's price is searched for
 in each form it could be rendered in (``987.65``, ``£987.65``, ``98765`` pence as a whole
 number), with its quality statement and the bidder's name. Random values that could
@@ -86,7 +87,12 @@ def test_nothing_sealed_leaks_before_the_deadline(client, session, app) -> None:
         "bidder": acc.provider(session, acc.contractor(session, BIDDER_NAME)),
         "rival": acc.provider(session),
         "camden": acc.manager(session, "E09000007"),
+        # A borough that sells (issue 17), foreign to this tender: a provider and a buyer.
+        "seller": acc.manager(session, "E09000003"),
     }
+    selling = acc.borough(session, "E09000003")
+    selling.can_provide = True
+    session.add(selling)
     tender = tf.published_tender(session, people["officer"])
     lot = tf.lots_of(session, tender)[0]
     session.commit()
@@ -145,7 +151,7 @@ def test_nothing_sealed_leaks_before_the_deadline(client, session, app) -> None:
     assert f"/api/v1/ocds/release-packages/{tender.id}" in paths
 
     seen: list[tuple[str, str]] = []
-    for who in ("officer", "admin", "rival", "camden", "anonymous"):
+    for who in ("officer", "admin", "rival", "camden", "seller", "anonymous"):
         client.cookies.clear()
         headers: dict[str, str] = {}
         if who != "anonymous":

@@ -42,6 +42,7 @@ def test_call_offs_at_once_when_there_is_no_standstill(
                                  submission_deadline=START + timedelta(days=2))
     lot = tf.lots_of(session, tender)[0]
     bid = tf.bid(session, people["p1"], lot, quality_score="70")
+    tf.declaration(session, people["officer"], tender)  # issue 17: declared before award
     session.commit()
     h = FreshTokens(app, people)
     clock.set(START + timedelta(days=2, hours=1))  # Thursday 3 December, bidding closed
@@ -82,6 +83,7 @@ def test_one_working_day_still_blocks_call_offs_until_it_ends(
                                  submission_deadline=START + timedelta(days=2))
     lot = tf.lots_of(session, tender)[0]
     bid = tf.bid(session, people["p1"], lot, quality_score="70")
+    tf.declaration(session, people["officer"], tender)  # issue 17: declared before award
     session.commit()
     h = FreshTokens(app, people)
     clock.set(START + timedelta(days=2, hours=1))

@@ -18,6 +18,7 @@ from lap_market.accounts.schemas import (
     MeRead,
     OrganisationCreate,
     OrganisationRead,
+    OrganisationUpdate,
     Page,
     PasswordChange,
     PasswordChanged,
@@ -45,7 +46,7 @@ def user_read(session: Session, user: User) -> UserRead:
     return UserRead(
         id=user.id, email=user.email, name=user.name, role=user.role,  # type: ignore[arg-type]
         is_active=user.is_active, organisation=organisation_read(organisation),
-        created_at=user.created_at,
+        created_at=user.created_at, job_title=user.job_title,
     )
 
 
@@ -114,6 +115,17 @@ def create_organisation(
 ) -> OrganisationRead:
     """Add an organisation (admin)."""
     return organisation_read(service.create_organisation(session, admin, data=data))
+
+
+@router.patch("/organisations/{organisation_id}", response_model=OrganisationRead)
+def update_organisation(
+    session: SessionDep, admin: AdminUser, organisation_id: Id, data: OrganisationUpdate
+) -> OrganisationRead:
+    """Record an organisation's legal details, or let a borough sell (``can_provide``)
+    (admin): only the fields sent change, and an empty string clears a detail."""
+    return organisation_read(
+        service.update_organisation(session, admin, organisation_id, data)
+    )
 
 
 @router.get("/users", response_model=Page[UserRead])

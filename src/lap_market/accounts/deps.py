@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from lap_market.accounts import sessions
+from lap_market.accounts import policy, sessions
 from lap_market.accounts.models import Role, User
 from lap_market.accounts.security import decode_access_token
 from lap_market.accounts.throttle import client_address
@@ -28,6 +28,7 @@ class SignedIn:
     email: str
     role: str
     organisation_id: int
+    sells: bool = False  # a provider, or a borough manager whose borough sells
 
 CSRF_COOKIE = "lap_csrf"
 
@@ -91,6 +92,13 @@ def require_role(*roles: Role) -> Callable[[User], User]:
     return check
 
 
+def provider_user(user: CurrentUser) -> User:
+    """A dependency that lets only providers through, a selling borough's managers too."""
+    if not policy.is_provider(user):
+        raise Forbidden("This needs the role provider (or a borough that sells).")
+    return user
+
+
 class LoginRequired(DomainError):
     """Raised by web routes when there is no valid session; rendered as a redirect."""
 
@@ -113,7 +121,7 @@ def web_user_optional(request: Request, session: SessionDep, settings: SettingsD
     # has expired the ORM object, so it keeps a plain snapshot.
     request.state.user = SignedIn(
         id=user.id, name=user.name, email=user.email, role=user.role,  # type: ignore[arg-type]
-        organisation_id=user.organisation_id,
+        organisation_id=user.organisation_id, sells=policy.is_provider(user),
     )
     return user
 
@@ -127,6 +135,13 @@ def web_user(user: Annotated[User | None, Depends(web_user_optional)]) -> User:
 
 WebUser = Annotated[User, Depends(web_user)]
 OptionalWebUser = Annotated[User | None, Depends(web_user_optional)]
+
+
+def web_provider(user: WebUser) -> User:
+    """Web counterpart of ``provider_user``."""
+    if not policy.is_provider(user):
+        raise Forbidden("You do not have access to this page.")
+    return user
 
 
 def web_role(*roles: Role) -> Callable[[User], User]:

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Relationship, SQLModel
 
 from lap_market.modeling import fk, id_field, text, timestamp
 
@@ -38,6 +38,22 @@ class Organisation(SQLModel, table=True):
     kind: str = text(20)
     gss_code: str | None = Field(default=None, max_length=9, unique=True, nullable=True)
     created_at: datetime = timestamp()
+    # Legal details, as a contract names the party (null until an admin records them; the
+    # councils' official names are seeded by migration 0004_legal).
+    legal_name: str | None = text(200, nullable=True)
+    address: str | None = text(500, nullable=True)
+    vat_number: str | None = text(20, nullable=True)
+    company_number: str | None = text(20, nullable=True)
+    contact_name: str | None = text(200, nullable=True)
+    contact_email: str | None = text(254, nullable=True)
+    contact_phone: str | None = text(40, nullable=True)
+
+    @property
+    def display_legal_name(self) -> str:
+        """The name a contract uses: the legal name once recorded, else the short name."""
+        return self.legal_name or self.name
+    # A borough an admin lets sell its spare capacity: its managers act as its providers.
+    can_provide: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class User(SQLModel, table=True):
@@ -52,6 +68,13 @@ class User(SQLModel, table=True):
     # Written by every sign-in as a conditional UPDATE, which also serialises a sign-in
     # against a concurrent deactivation or password change (see sessions.start_session).
     last_signed_in_at: datetime | None = timestamp(nullable=True)
+    # Shown under a signatory's name on contracts ("Head of Archives").
+    job_title: str | None = text(200, nullable=True)
+    # Loaded in the same query as the user (an inner join: every user has one), because
+    # whether a borough manager also sells (``policy.is_provider``) reads it on every request.
+    organisation: Organisation = Relationship(
+        sa_relationship_kwargs={"lazy": "joined", "innerjoin": True}
+    )
 
 
 class AuthSession(SQLModel, table=True):

@@ -19,8 +19,24 @@ def is_officer(actor: User) -> bool:
 
 
 def is_provider(actor: User) -> bool:
-    """Someone who sells for their organisation: lists offers, bids, signs as supplier."""
-    return actor.role == Role.PROVIDER
+    """Someone who sells for their organisation: lists offers, bids, signs as supplier.
+
+    A provider's people, and the managers of a borough an admin lets sell (``can_provide``):
+    one account both buys and sells for its borough, so nobody keeps a second login.
+    """
+    if actor.role == Role.PROVIDER:
+        return True
+    return actor.role == Role.BOROUGH_MANAGER and actor.organisation.can_provide
+
+
+def is_selling_borough(actor: User) -> bool:
+    """A borough manager whose borough also sells (so both buyer and seller rules apply)."""
+    return actor.role == Role.BOROUGH_MANAGER and actor.organisation.can_provide
+
+
+def provider_roles() -> frozenset[Role]:
+    """The roles whose holders may be providers (a borough manager only if it sells)."""
+    return frozenset({Role.PROVIDER, Role.BOROUGH_MANAGER})
 
 
 def is_borough_manager(actor: User) -> bool:

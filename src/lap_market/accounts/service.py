@@ -11,7 +11,12 @@ from lap_market.accounts.models import (
     Role,
     User,
 )
-from lap_market.accounts.schemas import OrganisationCreate, UserCreate, UserUpdate
+from lap_market.accounts.schemas import (
+    OrganisationCreate,
+    OrganisationUpdate,
+    UserCreate,
+    UserUpdate,
+)
 from lap_market.accounts.security import hash_password, verify_password
 from lap_market.audit import service as audit
 from lap_market.clock import clock
@@ -91,6 +96,30 @@ def create_organisation(session: Session, actor: User, *, data: OrganisationCrea
     return organisation
 
 
+def update_organisation(
+    session: Session, actor: User, organisation_id: int, data: OrganisationUpdate
+) -> Organisation:
+    """Record an organisation's legal details, or switch whether a borough sells (admin);
+    only the fields sent change."""
+    require_admin(actor)
+    organisation = get_organisation(session, organisation_id)
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("can_provide", False) is None:
+        changes.pop("can_provide")  # a switch is on or off, never cleared
+    if changes.get("can_provide") and organisation.kind != OrgKind.BOROUGH:
+        # Providers sell already; the switch is what lets a borough sell too.
+        raise Invalid("Only a borough's organisation is switched to sell.", field="can_provide")
+    for name, value in changes.items():
+        setattr(organisation, name, value)
+    session.add(organisation)
+    session.flush()
+    audit.record(
+        session, actor, action="organisation.updated", object_type="organisation",
+        object_id=organisation.id, details=changes,
+    )
+    return organisation
+
+
 def _flush_unique(session: Session, field: str) -> None:
     """Flush, turning a unique-key race into the same 409 the pre-check gives."""
     try:
@@ -154,6 +183,7 @@ def create_user(session: Session, actor: User | None, *, data: UserCreate) -> Us
         organisation_id=organisation.id,  # type: ignore[arg-type]
         password_hash=hash_password(data.password),
         created_at=clock.now(),
+        job_title=data.job_title,
     )
     session.add(user)
     _flush_unique(session, "email")
@@ -175,7 +205,8 @@ def update_user(session: Session, actor: User, user_id: int, *, data: UserUpdate
     if user.id == actor.id and changes.get("is_active") is False:
         raise Conflict("You cannot deactivate your own account.", field="is_active")
     for field, value in changes.items():
-        if value is not None:
+        # A job title may be cleared; the other fields are only ever replaced.
+        if value is not None or field == "job_title":
             setattr(user, field, value)
     session.add(user)
     audit.record(

@@ -15,7 +15,9 @@ from lap_market.accounts.deps import (
 )
 from lap_market.accounts.models import OrgKind, Role, User
 from lap_market.accounts.schemas import (
+    JobTitleForm,
     OrganisationCreate,
+    OrganisationUpdate,
     PasswordChangeForm,
     UserCreate,
     UserUpdate,
@@ -136,13 +138,69 @@ def organisations_page(request: Request, session: SessionDep, admin: AdminPage) 
 @router.post("/admin/organisations", response_class=HTMLResponse)
 async def add_organisation(request: Request, session: SessionDep, admin: AdminPage) -> Response:
     """Add an organisation from the form."""
-    form = dict(await request.form())
-    try:
-        data = parse_form(OrganisationCreate, form)
-        service.create_organisation(session, admin, data=data)
-    except FormErrors as exc:
-        return _organisations_page(request, session, errors=exc.errors, form=form)
-    except DomainError as exc:
-        session.rollback()
-        return _organisations_page(request, session, errors=domain_form_errors(exc), form=form)
-    return RedirectResponse("/admin/organisations", status_code=303)
+    return await form_action(request, session, FormAction(
+        model=OrganisationCreate,
+        run=lambda data: service.create_organisation(session, admin, data=data),
+        page=lambda errors, form: _organisations_page(request, session, errors=errors, form=form),
+        done=lambda org: f"/admin/organisations/{org.id}",
+        message=lambda org: f"{org.name} added. Record its legal details below.",
+    ))
+
+
+LEGAL_LABELS = {
+    "legal_name": "Legal name", "address": "Address", "vat_number": "VAT number",
+    "company_number": "Company number", "contact_name": "Contact name",
+    "contact_email": "Contact email", "contact_phone": "Contact telephone",
+}
+
+
+def _organisation_page(
+    request: Request, session: SessionDep, organisation_id: int,
+    errors: dict[str, str] | None = None, form: dict[str, str] | None = None,
+) -> Response:
+    organisation = service.get_organisation(session, organisation_id)
+    stored = {name: getattr(organisation, name) or "" for name in LEGAL_LABELS}
+    return render(
+        request, "accounts/pages/organisation.html",
+        {"organisation": organisation, "labels": LEGAL_LABELS,
+         "errors": errors or {}, "form": form if form is not None else stored},
+    )
+
+
+@router.get("/admin/organisations/{organisation_id}", response_class=HTMLResponse)
+def organisation_page(
+    request: Request, session: SessionDep, _admin: AdminPage, organisation_id: Id
+) -> Response:
+    """One organisation's legal details, as contracts print them, with the form to edit."""
+    return _organisation_page(request, session, organisation_id)
+
+
+@router.post("/admin/organisations/{organisation_id}", response_class=HTMLResponse)
+async def save_organisation(
+    request: Request, session: SessionDep, admin: AdminPage, organisation_id: Id
+) -> Response:
+    """Save the legal details from the form (every field is on it, so each is sent)."""
+    return await form_action(request, session, FormAction(
+        model=OrganisationUpdate,
+        run=lambda data: service.update_organisation(session, admin, organisation_id, data),
+        page=lambda errors, form: _organisation_page(
+            request, session, organisation_id, errors, form),
+        done=lambda _org: "/admin/organisations",
+        message=lambda org: f"Saved the legal details of {org.name}.",
+    ))
+
+
+@router.post("/admin/users/{user_id}/job-title", response_class=HTMLResponse)
+async def set_job_title(
+    request: Request, session: SessionDep, admin: AdminPage, user_id: UserId
+) -> Response:
+    """Set a user's job title (shown under their name when they sign a contract)."""
+    return await form_action(request, session, FormAction(
+        model=JobTitleForm,
+        run=lambda data: service.update_user(
+            session, admin, user_id, data=UserUpdate(job_title=data.job_title)),
+        page=lambda errors, form: _users_page(request, session, admin, errors=errors, form=form),
+        done=lambda _user: "/admin/users",
+        message=lambda user: f"{user.name}'s job title is now "
+                             f"{user.job_title or 'not recorded'}.",
+    ))

@@ -7,8 +7,8 @@ from fastapi.responses import Response
 
 from lap_market.accounts.deps import CurrentUser, SettingsDep, require_role
 from lap_market.accounts.models import Role, User
-from lap_market.aggregation import service
-from lap_market.aggregation.read import pooling_read
+from lap_market.aggregation import lots, service
+from lap_market.aggregation.read import pooling_response
 from lap_market.aggregation.schemas import AggregateRequest, LotEdit
 from lap_market.db import SessionDep
 from lap_market.primitives import Id
@@ -22,13 +22,15 @@ Officer = Annotated[User, Depends(require_role(Role.PROCUREMENT_OFFICER))]
 @router.post("/tenders/aggregate", response_model=TenderRead, status_code=201)
 def aggregate(
     session: SessionDep, settings: SettingsDep, officer: Officer, data: AggregateRequest
-) -> TenderRead:
+) -> Response:
     """Pool every matching ``submitted`` demand into one new draft tender with lots.
 
     A lot groups demand of one category and unit whose service terms overlap. 422 when no
     submitted demand matches (for instance when it has all been pooled already).
     """
-    return pooling_read(service.pool_demand(session, officer, filters=data), settings)
+    # The declared model documents the answer; it is serialised straight from pooling's
+    # figures (FastAPI would validate it again and build a dict of every demand id first).
+    return pooling_response(service.pool_demand(session, officer, filters=data), settings, 201)
 
 
 @router.patch("/tenders/{tender_id}/lots", response_model=TenderRead)
@@ -37,7 +39,7 @@ def edit_lots(
 ) -> TenderRead:
     """Move demand lines of a draft: ``to_lot`` is a lot number, ``"new"``, or null (out of
     the draft, back to ``submitted``). Only to a lot of the same category and unit."""
-    tender = service.edit_lots(session, officer, tender_id, data=data)
+    tender = lots.edit_lots(session, officer, tender_id, data=data)
     return tender_read(session, tender, settings)
 
 

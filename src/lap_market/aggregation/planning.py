@@ -27,8 +27,9 @@ from typing import NamedTuple
 from sqlmodel import Session
 
 from lap_market.catalogue.pricing import DAYS_PER_YEAR, RateCard, load_rate_cards, term_days
+from lap_market.catalogue.reference import UnitInfo
 from lap_market.clock import clock
-from lap_market.demand.service import UnitIndex, UnitInfo
+from lap_market.demand.service import UnitIndex
 from lap_market.money import from_pence, round_pennies
 
 
@@ -142,7 +143,9 @@ def price_lot(
         return None, None
 
     # An offer with room for the total has room for any one line of it: every line has a price.
-    own_price = card.lowest_prices_pence({line.quantity for line in lines})
+    # (So a missing price would be a KeyError below, never a silent None.)
+    lowest = card.lowest_prices_pence({line.quantity for line in lines})
+    own_price = {quantity: price for quantity, price in lowest.items() if price is not None}
     days: dict[tuple[date, date], int] = {}
     pooled_weight = Decimal(0)
     standalone_pence_weight = Decimal(0)  # Σ own unit price (pence) × weight
@@ -157,7 +160,7 @@ def price_lot(
                 n = days[term] = term_days(*term)
             w = w * n
         pooled_weight += w
-        standalone_pence_weight += own_price[line.quantity] * w  # type: ignore[operator]
+        standalone_pence_weight += own_price[line.quantity] * w
     divisor = Decimal(100) * (DAYS_PER_YEAR if per_year else 1)
     estimated = round_pennies(pooled.unit_price_pence * pooled_weight / divisor)
     standalone = round_pennies(standalone_pence_weight / divisor)

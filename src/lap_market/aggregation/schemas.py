@@ -1,8 +1,8 @@
 """API models for pooling demand into a draft tender and editing its lots."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from lap_market.frameworks.schemas import FrameworkTerms
 from lap_market.primitives import BusinessDate, Id, Input
@@ -34,3 +34,27 @@ class LotMove(Strict):
 
 class LotEdit(Strict):
     moves: Annotated[list[LotMove], Field(min_length=1, max_length=10_000)]
+
+
+class EditorForm(Strict):
+    """The lot editor's form: beside each line a ``move-<id>`` choice and its
+    ``current-<id>`` lot number. A line whose choice differs from its current lot moves:
+    to that lot number, to ``new``, or ``out`` of the draft. No change is no move."""
+
+    moves: Annotated[list[LotMove], Field(max_length=10_000)]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_form(cls, form: Any) -> Any:
+        if not isinstance(form, dict) or "moves" in form:
+            return form
+        moves = []
+        for key, value in form.items():
+            line = key.removeprefix("move-")
+            if line == key or value == form.get(f"current-{line}"):
+                continue
+            moves.append({"demand_id": line, "to_lot": None if value == "out" else value})
+        return {"moves": moves}
+
+    def as_edit(self) -> LotEdit:
+        return LotEdit(moves=self.moves)

@@ -1,42 +1,36 @@
-"""Pooling boroughs' submitted demand into a draft tender, editing its lots, deleting it.
+"""Pooling boroughs' submitted demand into a draft tender, and deleting a draft.
 
-The grouping and pricing rules are in ``planning``.
+The grouping and pricing rules are in ``planning``; editing a draft's lots in ``lots``.
 """
 
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from lap_market.accounts.models import Organisation, Role, User
-from lap_market.aggregation.planning import Line, LotPlan, plan_lots, price_lot
-from lap_market.aggregation.schemas import AggregateRequest, LotEdit
+from lap_market.accounts.models import Organisation, User
+from lap_market.aggregation.planning import Line, LotPlan, plan_lots
+from lap_market.aggregation.policy import require_officer
+from lap_market.aggregation.schemas import AggregateRequest
 from lap_market.audit import service as audit
-from lap_market.catalogue.pricing import load_rate_cards
 from lap_market.clock import clock
 from lap_market.demand.models import Demand, DemandStatus
 from lap_market.demand.service import UnitIndex, filter_by_service, unit_index
-from lap_market.errors import Conflict, Forbidden, Invalid
+from lap_market.errors import Conflict, Invalid
 from lap_market.frameworks import terms as framework_terms
+from lap_market.modeling import pk
 from lap_market.tenders.models import Amendment, Lot, Notification, Question, Tender, TenderStatus
 from lap_market.tenders.service import get_tender_for_officer
 
-# --- policy and loading -----------------------------------------------------------------------
-
-
-def require_officer(actor: User) -> None:
-    """Only procurement officers pool demand and shape draft tenders."""
-    if actor.role != Role.PROCUREMENT_OFFICER:
-        raise Forbidden("Only a procurement officer may aggregate demand or edit lots.")
+# --- loading ----------------------------------------------------------------------------------
 
 
 def _line_columns() -> tuple[Any, ...]:
@@ -50,28 +44,35 @@ def _line_columns() -> tuple[Any, ...]:
     )
 
 
-def _as_line(row: Any) -> Line:
-    return Line._make(row[:6])
+S = TypeVar("S", sa.Select[Any], sa.Update)
 
 
-def _matching_lines(session: Session, index: UnitIndex, filters: AggregateRequest) -> list[Line]:
-    query = sa.select(*_line_columns()).where(col(Demand.status) == DemandStatus.SUBMITTED)
-    # A demand round's lines are pooled by the round, once it closes, and nowhere else.
-    query = query.where(col(Demand.round_id).is_(None))
-    query = filter_by_service(query, index, category=filters.category, unit=filters.unit)
+def _where_matching(statement: S, index: UnitIndex, filters: AggregateRequest) -> S:
+    """Narrow a select or update of demand to the ``submitted`` lines ``filters`` match."""
     start, end = filters.needed_by_from, filters.needed_by_to
     if start and end and end < start:
         raise Invalid("Needed by (to) must be on or after needed by (from).", field="needed_by_to")
-    if filters.needed_by_from:
-        query = query.where(col(Demand.needed_by) >= filters.needed_by_from)
-    if filters.needed_by_to:
-        query = query.where(col(Demand.needed_by) <= filters.needed_by_to)
+    # A demand round's lines are pooled by the round, once it closes, and nowhere else.
+    statement = statement.where(
+        col(Demand.status) == DemandStatus.SUBMITTED, col(Demand.round_id).is_(None)
+    )
+    statement = filter_by_service(statement, index, category=filters.category, unit=filters.unit)
+    if start:
+        statement = statement.where(col(Demand.needed_by) >= start)
+    if end:
+        statement = statement.where(col(Demand.needed_by) <= end)
+    return statement
+
+
+def _matching_lines(session: Session, index: UnitIndex, filters: AggregateRequest) -> list[Line]:
+    query = _where_matching(sa.select(*_line_columns()), index, filters)
     # Core rows, not ORM ones, each made a Line as it is fetched (not all kept as Rows
     # first): tens of thousands of tuples without the ORM's per-row work.
     return list(map(Line._make, session.connection().execute(query)))
 
 
-def _borough_names(session: Session, plans: Sequence[LotPlan]) -> None:
+def name_boroughs(session: Session, plans: Sequence[LotPlan]) -> None:
+    """Fill each plan's borough names (by line) and its sorted list of boroughs, in one query."""
     ids = {line.borough_id for plan in plans for line in plan.lines}
     if not ids:
         return
@@ -121,11 +122,12 @@ def preview_aggregation(session: Session, actor: User, *, filters: AggregateRequ
     require_officer(actor)
     index = unit_index(session)
     plans = plan_lots(session, _matching_lines(session, index, filters), index)
-    _borough_names(session, plans)
+    name_boroughs(session, plans)
     return Preview(lots=plans)
 
 
-# --- use cases ----------------------------------------------------------------------------------
+
+# --- pooling ------------------------------------------------------------------------------------
 
 
 def _default_title(plans: Sequence[LotPlan]) -> str:
@@ -133,8 +135,22 @@ def _default_title(plans: Sequence[LotPlan]) -> str:
     return f"Joint procurement: {', '.join(categories)} ({clock.today().strftime('%b %Y')})"
 
 
+def _write_transaction(session: Session) -> None:
+    """On SQLite, open the transaction now, taking the write lock, if none is open yet.
+
+    The driver begins one only before a write, so a SAVEPOINT as the first statement would
+    be the outermost transaction and its RELEASE would commit (a refused pooling would leave
+    its draft behind); and reading the lines under the lock means no other writer can change
+    them before they are taken.
+    """
+    dbapi = session.connection().connection.dbapi_connection
+    if session.get_bind().dialect.name == "sqlite" and not getattr(dbapi, "in_transaction", True):
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def _new_tender(session: Session, actor: User, title: str) -> Tender:
     """A draft with the year's next reference; a clash on (year, sequence) is retried."""
+    _write_transaction(session)
     year = clock.today().year
     for _attempt in range(5):
         latest = session.exec(select(func.max(Tender.sequence)).where(Tender.year == year)).one()
@@ -146,7 +162,7 @@ def _new_tender(session: Session, actor: User, title: str) -> Tender:
             sequence=sequence,
             title=title,
             status=TenderStatus.DRAFT,
-            created_by_id=actor.id,  # type: ignore[arg-type]
+            created_by_id=pk(actor),
             created_at=now,
             updated_at=now,
         )
@@ -160,126 +176,10 @@ def _new_tender(session: Session, actor: User, title: str) -> Tender:
     raise Conflict("Could not allocate a tender reference; please try again.")
 
 
-def _take_lines(
-    session: Session, tender: Tender, plans: Sequence[LotPlan], lots: Sequence[Lot]
-) -> int:
-    """Mark every planned line ``in_tender`` in its lot; how many were still ``submitted``.
-
-    Conditional on ``submitted``: of two aggregations racing for a line, exactly one takes it.
-    """
-    values = {"status": DemandStatus.IN_TENDER, "tender_id": tender.id, "updated_at": clock.now()}
-    if session.get_bind().dialect.name == "postgresql":
-        return _take_lines_postgresql(session, values, plans, lots)
-    # SQLite: one statement, its (id, lot) pairs in one JSON parameter read inside the engine
-    # in id order; "+" keeps SQLite from walking the status index instead of looking each
-    # line up by id. Per-lot statements each walked every page of the table.
-    pairs = sorted(
-        (line.id, lot_id)
-        for plan, lot_id in zip(plans, [lot.id for lot in lots], strict=True)
-        for line in plan.lines
-    )
-    result = session.execute(
-        _TAKE_SQLITE, {**values, "pairs": json.dumps(pairs), "submitted": DemandStatus.SUBMITTED}
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
-
-
-_TAKE_SQLITE = sa.text(
-    "UPDATE demand SET status = :status, tender_id = :tender_id, updated_at = :updated_at,"
-    " lot_id = taken.lot_id"
-    " FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS lot_id"
-    " FROM json_each(:pairs)) AS taken"
-    " WHERE demand.id = taken.id AND +demand.status = :submitted"
-).bindparams(sa.bindparam("updated_at", type_=Demand.__table__.c.updated_at.type))  # type: ignore[attr-defined]
-
-
-def _take_lines_postgresql(
-    session: Session, values: dict[str, Any], plans: Sequence[LotPlan], lots: Sequence[Lot]
-) -> int:
-    # One statement joining two array parameters on the primary key: no per-lot statements
-    # re-scanning the table, no thousands of bind parameters to parse.
-    ids: list[int] = []
-    lot_ids: list[int] = []
-    for plan, lot in zip(plans, lots, strict=True):
-        ids.extend(line.id for line in plan.lines)
-        lot_ids.extend([lot.id] * len(plan.lines))  # type: ignore[list-item]
-    pairs = (
-        sa.func.unnest(
-            sa.bindparam("ids", ids, type_=ARRAY(sa.Integer)),
-            sa.bindparam("lot_ids", lot_ids, type_=ARRAY(sa.Integer)),
-        )
-        .table_valued("id", "lot_id")
-        .render_derived(name="taken")
-    )
-    result = session.execute(
-        sa.update(Demand)
-        .where(col(Demand.id) == pairs.c.id, col(Demand.status) == DemandStatus.SUBMITTED)
-        .values(lot_id=pairs.c.lot_id, **values)
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
-
-
-@dataclass
-class Pooling:
-    """A new draft tender with its stored lots and the plans they were made from (lines,
-    boroughs, figures), so the caller can answer without reading any of it back."""
-
-    tender: Tender
-    lots: list[Lot]
-    plans: list[LotPlan]
-
-
-def pool_demand(session: Session, actor: User, *, filters: AggregateRequest) -> Pooling:
-    """Pool every matching ``submitted`` demand line into one new draft tender with lots."""
-    require_officer(actor)
-    index = unit_index(session)
-    lines = _matching_lines(session, index, filters)
-    if not lines:
-        raise Invalid(
-            "No submitted demand matches: everything that matches is already in a tender, "
-            "withdrawn or contracted.",
-            field="demand",
-        )
-    plans = plan_lots(session, lines, index)
-    tender = _new_tender(session, actor, filters.title or _default_title(plans))
-    framework_terms.apply(tender, filters, clock.today())
-    lots = _add_lots(session, tender, plans)
-    taken = _take_lines(session, tender, plans, lots)
-    if taken != len(lines):
-        raise Conflict(
-            "Some of this demand was pooled or withdrawn by someone else at the same moment; "
-            "nothing was created. Please try again.",
-            field="demand",
-        )
-    _borough_names(session, plans)
-    audit.record(
-        session,
-        actor,
-        action="tender.aggregated",
-        object_type="tender",
-        object_id=tender.id,
-        details={
-            "reference": tender.reference,
-            "filters": filters.model_dump(exclude_none=True),
-            "demand_count": len(lines),
-            "lots": [
-                {"number": p.number, "title": p.title, "demand_count": len(p.lines)} for p in plans
-            ],
-        },
-    )
-    return Pooling(tender=tender, lots=lots, plans=plans)
-
-
-def aggregate_demand(session: Session, actor: User, *, filters: AggregateRequest) -> Tender:
-    """Pool matching ``submitted`` demand (see ``pool_demand``); the new draft tender."""
-    return pool_demand(session, actor, filters=filters).tender
-
-
 def _add_lots(session: Session, tender: Tender, plans: Sequence[LotPlan]) -> list[Lot]:
     lots = [
         Lot(
-            tender_id=tender.id,  # type: ignore[arg-type]
+            tender_id=pk(tender),
             number=plan.number,
             title=plan.title,
             category_id=plan.unit.category_id,
@@ -297,202 +197,171 @@ def _add_lots(session: Session, tender: Tender, plans: Sequence[LotPlan]) -> lis
     return lots
 
 
-def get_draft(session: Session, actor: User, tender_id: int) -> Tender:
-    """A tender for the lot editor (officers only; 404 to anyone who may not see it)."""
-    return get_tender_for_officer(session, actor, tender_id)
+def _in_tender(tender: Tender) -> dict[str, Any]:
+    return {"status": DemandStatus.IN_TENDER, "tender_id": pk(tender), "updated_at": clock.now()}
 
 
-def _lock_draft(session: Session, actor: User, tender_id: int) -> Tender:
-    """The draft, touched with a conditional UPDATE so a concurrent publish cannot slip in."""
-    tender = get_draft(session, actor, tender_id)
-    result = session.execute(
-        sa.update(Tender)
-        .where(col(Tender.id) == tender_id, col(Tender.status) == TenderStatus.DRAFT)
-        .values(updated_at=clock.now())
-        .execution_options(synchronize_session=False)
+def _take_lines(
+    session: Session, tender: Tender, plans: Sequence[LotPlan], lots: Sequence[Lot]
+) -> int:
+    """Mark exactly the planned lines ``in_tender`` in their lots (by id: a round's lines);
+    how many were still ``submitted``. Of two poolings racing for a line, one takes it."""
+    if session.get_bind().dialect.name == "postgresql":
+        return _take_lines_postgresql(session, _in_tender(tender), plans, lots)
+    # SQLite: one statement, its (id, lot) pairs in one JSON parameter read inside the engine
+    # in id order; "+" keeps SQLite from walking the status index instead of looking each
+    # line up by id. Per-lot statements each walked every page of the table.
+    pairs = sorted(
+        (line.id, pk(lot)) for plan, lot in zip(plans, lots, strict=True) for line in plan.lines
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        session.refresh(tender)
-        raise Conflict(
-            f"Only a draft tender can be changed; {tender.reference} is {tender.status}.",
-            field="status",
+    result = session.connection().execute(
+        _TAKE_SQLITE,
+        {**_in_tender(tender), "pairs": json.dumps(pairs), "submitted": DemandStatus.SUBMITTED},
+    )
+    return result.rowcount
+
+
+_TAKE_SQLITE = sa.text(
+    "UPDATE demand SET status = :status, tender_id = :tender_id, updated_at = :updated_at,"
+    " lot_id = taken.lot_id"
+    " FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS lot_id"
+    " FROM json_each(:pairs)) AS taken"
+    " WHERE demand.id = taken.id AND +demand.status = :submitted"
+).bindparams(sa.bindparam("updated_at", type_=sa.inspect(Demand).columns["updated_at"].type))
+
+
+def _take_lines_postgresql(
+    session: Session, values: dict[str, Any], plans: Sequence[LotPlan], lots: Sequence[Lot]
+) -> int:
+    # One statement joining two array parameters on the primary key: no per-lot statements
+    # re-scanning the table, no thousands of bind parameters to parse.
+    ids: list[int] = []
+    lot_ids: list[int] = []
+    for plan, lot in zip(plans, lots, strict=True):
+        ids.extend(line.id for line in plan.lines)
+        lot_ids.extend([pk(lot)] * len(plan.lines))
+    pairs = (
+        sa.func.unnest(
+            sa.bindparam("ids", ids, type_=ARRAY(sa.Integer)),
+            sa.bindparam("lot_ids", lot_ids, type_=ARRAY(sa.Integer)),
         )
-    session.refresh(tender)
-    return tender
-
-
-def tender_lot_plans(
-    session: Session, tender: Tender, index: UnitIndex | None = None
-) -> list[LotPlan]:
-    """The stored lots of a tender with their lines (and borough names), by number."""
-    index = index or unit_index(session)
-    lots = session.exec(
-        select(Lot).where(Lot.tender_id == tender.id).order_by(col(Lot.number))
-    ).all()
-    columns = (*_line_columns(), Demand.lot_id)
-    rows = session.connection().execute(  # Core rows: a draft can hold 33,000 lines
-        sa.select(*columns).where(col(Demand.tender_id) == tender.id)
+        .table_valued("id", "lot_id")
+        .render_derived(name="taken")
     )
-    by_lot: dict[int, list[Line]] = defaultdict(list)
-    for row in rows:
-        by_lot[row[6]].append(_as_line(row))
-    plans = []
-    for lot in lots:
-        lines = sorted(by_lot.get(lot.id, []), key=lambda x: x.id)  # type: ignore[arg-type]
-        plans.append(
-            LotPlan(
-                number=lot.number,
-                unit=index.by_id[lot.unit_id],
-                lines=lines,
-                id=lot.id,
-                estimated_pence=lot.estimated_value_pence,
-                standalone_pence=lot.standalone_value_pence,
-            )
-        )
-    _borough_names(session, plans)
-    return plans
-
-
-def _recompute(session: Session, tender: Tender, index: UnitIndex) -> None:
-    """Drop empty lots, renumber the rest 1..n, and reprice each from its lines."""
-    plans = tender_lot_plans(session, tender, index)
-    lots = {
-        lot.id: lot for lot in session.exec(select(Lot).where(Lot.tender_id == tender.id)).all()
-    }
-    keep = [p for p in plans if p.lines]
-    for plan in plans:
-        if not plan.lines:
-            session.delete(lots[plan.id])  # type: ignore[index]
-    # Park the numbers first: (tender_id, number) is unique at every step of the flush.
-    for plan in keep:
-        lots[plan.id].number = -plan.number  # type: ignore[index]
-    session.flush()
-    cards = load_rate_cards(
-        session, keys={(p.unit.category_id, p.unit.id) for p in keep}, on=clock.today()
-    )
-    for number, plan in enumerate(keep, start=1):
-        lot = lots[plan.id]  # type: ignore[index]
-        estimated, standalone = price_lot(
-            plan.lines,
-            cards.get((plan.unit.category_id, plan.unit.id)),
-            per_year=plan.unit.per_year,
-        )
-        lot.number = number
-        lot.title = plan.title
-        lot.total_quantity = plan.total_quantity
-        lot.estimated_value_pence = estimated
-        lot.standalone_value_pence = standalone
-        session.add(lot)
-    session.flush()
-
-
-def edit_lots(session: Session, actor: User, tender_id: int, *, data: LotEdit) -> Tender:
-    """Move demand lines between a draft's lots, into a new lot, or out of the draft;
-    empty lots go, the rest are renumbered and every figure is recomputed."""
-    tender = _lock_draft(session, actor, tender_id)
-    index = unit_index(session)
-    lots = {
-        lot.number: lot for lot in session.exec(select(Lot).where(Lot.tender_id == tender.id)).all()
-    }
-    wanted = [move.demand_id for move in data.moves]
-    demands = {
-        d.id: d
-        for d in session.exec(
-            select(Demand).where(col(Demand.id).in_(wanted), Demand.tender_id == tender.id)
-        ).all()
-    }
-    seen: set[int] = set()
-    next_number = max(lots, default=0) + 1
-    now = clock.now()
-    for i, move in enumerate(data.moves):
-        demand = demands.get(move.demand_id)
-        if demand is None:
-            raise Invalid(
-                f"Demand {move.demand_id} is not in {tender.reference}.",
-                field=f"moves.{i}.demand_id",
-            )
-        if move.demand_id in seen:
-            raise Invalid(f"Demand {move.demand_id} is moved twice.", field=f"moves.{i}.demand_id")
-        seen.add(move.demand_id)
-        if move.to_lot is None:
-            demand.status = DemandStatus.SUBMITTED
-            demand.tender_id = None
-            demand.lot_id = None
-        elif move.to_lot == "new":
-            unit = index.by_id[demand.unit_id]
-            lot = Lot(
-                tender_id=tender.id,  # type: ignore[arg-type]
-                number=next_number,
-                title=unit.name,
-                category_id=unit.category_id,
-                unit_id=unit.id,
-            )
-            session.add(lot)
-            session.flush()
-            lots[next_number] = lot
-            next_number += 1
-            demand.lot_id = lot.id
-        else:
-            target = lots.get(move.to_lot)
-            if target is None:
-                raise Invalid(
-                    f"{tender.reference} has no lot {move.to_lot}.", field=f"moves.{i}.to_lot"
-                )
-            if (target.category_id, target.unit_id) != (demand.category_id, demand.unit_id):
-                unit = index.by_id[demand.unit_id]
-                raise Invalid(
-                    f"Demand {demand.id} ({unit.category_code}, {unit.code}) can only move to a "
-                    f"lot of the same category and unit; lot {move.to_lot} is "
-                    f"{index.by_id[target.unit_id].category_code}, "
-                    f"{index.by_id[target.unit_id].code}.",
-                    field=f"moves.{i}.to_lot",
-                )
-            demand.lot_id = target.id
-        demand.updated_at = now
-        session.add(demand)
-    session.flush()
-    _recompute(session, tender, index)
-    audit.record(
-        session,
-        actor,
-        action="tender.lots_edited",
-        object_type="tender",
-        object_id=tender.id,
-        details={"reference": tender.reference, "moves": [m.model_dump() for m in data.moves]},
-    )
-    return tender
-
-
-def delete_draft(session: Session, actor: User, tender_id: int) -> None:
-    """Delete a draft tender; its demand goes back to ``submitted`` to be pooled again."""
-    tender = _lock_draft(session, actor, tender_id)
-    reference = tender.reference
-    released = session.execute(
+    result = session.connection().execute(
         sa.update(Demand)
-        .where(col(Demand.tender_id) == tender_id)
-        .values(status=DemandStatus.SUBMITTED, tender_id=None, lot_id=None, updated_at=clock.now())
-        .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
-    for model in (Notification, Amendment, Question, Lot):
-        session.execute(
-            sa.delete(model)
-            .where(col(model.tender_id) == tender_id)  # type: ignore[attr-defined]
-            .execution_options(synchronize_session=False)
-        )
-    session.execute(
-        sa.delete(Tender)
-        .where(col(Tender.id) == tender_id)
-        .execution_options(synchronize_session=False)
+        .where(col(Demand.id) == pairs.c.id, col(Demand.status) == DemandStatus.SUBMITTED)
+        .values(lot_id=pairs.c.lot_id, **values)
     )
-    session.expunge(tender)
+    return result.rowcount
+
+
+LOT_KEYS = ("category_id", "unit_id", "first_start", "last_start", "lot_id")
+
+
+def _lot_keys(plans: Sequence[LotPlan]) -> Any:
+    """The lots as rows (category, unit, first and last start date of its lines, lot id).
+
+    Grouping sorts a unit's lines by start date and cuts only where a start passes every
+    earlier end, so a lot holds exactly its unit's matching lines starting within its own
+    first and last start: PostgreSQL can find them by these keys, not by 33,000 ids.
+    """
+    rows = [
+        (p.unit.category_id, p.unit.id, p.lines[0].start_date, p.lines[-1].start_date, p.id)
+        for p in plans
+    ]
+    types: tuple[Any, ...] = (sa.Integer, sa.Integer, sa.Date, sa.Date, sa.Integer)
+    arrays: list[Any] = [
+        sa.bindparam(f"lot_{name}", list(column), type_=ARRAY(kind))
+        for name, column, kind in zip(LOT_KEYS, zip(*rows, strict=True), types, strict=True)
+    ]
+    return sa.func.unnest(*arrays).table_valued(*LOT_KEYS).render_derived(name="pooled")
+
+
+def _take_matching(
+    session: Session, tender: Tender, plans: Sequence[LotPlan], lots: Sequence[Lot],
+    index: UnitIndex, filters: AggregateRequest,
+) -> bool:
+    """Mark the matching ``submitted`` lines ``in_tender`` in their lots in one statement;
+    whether exactly the planned lines were taken.
+
+    Conditional on ``submitted``: of two poolings racing for a line, exactly one takes it.
+    PostgreSQL finds the lines by their lots' keys (no 33,000 ids to send and look up); as a
+    line submitted or released meanwhile would match too, the count and the sum of the ids
+    taken are checked against the plan's. SQLite looks each line up by id, exact as it is:
+    its planner would walk the status index once per lot key instead.
+    """
+    lines = [line.id for plan in plans for line in plan.lines]
+    if session.get_bind().dialect.name != "postgresql":
+        return _take_lines(session, tender, plans, lots) == len(lines)
+    keys = _lot_keys(plans)
+    update = _where_matching(sa.update(Demand), index, filters).where(
+        col(Demand.category_id) == keys.c.category_id,
+        col(Demand.unit_id) == keys.c.unit_id,
+        col(Demand.start_date) >= keys.c.first_start,
+        col(Demand.start_date) <= keys.c.last_start,
+    ).values(lot_id=keys.c.lot_id, **_in_tender(tender))
+    written = update.returning(col(Demand.id)).cte("taken")
+    count, total = session.connection().execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(written.c.id), 0))
+    ).one()
+    return (count, total) == (len(lines), sum(lines))
+
+
+@dataclass
+class Pooling:
+    """A new draft tender with its stored lots and the plans they were made from (lines,
+    boroughs, figures), so the caller can answer without reading any of it back."""
+
+    tender: Tender
+    lots: list[Lot]
+    plans: list[LotPlan]
+
+
+def _record_pooling(
+    session: Session, actor: User, tender: Tender, plans: Sequence[LotPlan],
+    source: dict[str, Any],
+) -> None:
+    lots = [{"number": p.number, "title": p.title, "demand_count": len(p.lines)} for p in plans]
     audit.record(
-        session,
-        actor,
-        action="tender.deleted",
-        object_type="tender",
-        object_id=tender_id,
-        details={"reference": reference, "released_demand": released},
+        session, actor, action="tender.aggregated", object_type="tender", object_id=tender.id,
+        details={"reference": tender.reference, **source,
+                 "demand_count": sum(len(p.lines) for p in plans), "lots": lots},
     )
+
+
+def pool_demand(session: Session, actor: User, *, filters: AggregateRequest) -> Pooling:
+    """Pool every matching ``submitted`` demand line into one new draft tender with lots."""
+    require_officer(actor)
+    _write_transaction(session)
+    index = unit_index(session)
+    lines = _matching_lines(session, index, filters)
+    if not lines:
+        raise Invalid(
+            "No submitted demand matches: everything that matches is already in a tender, "
+            "withdrawn or contracted.",
+            field="demand",
+        )
+    plans = plan_lots(session, lines, index)
+    tender = _new_tender(session, actor, filters.title or _default_title(plans))
+    framework_terms.apply(tender, filters, clock.today())
+    lots = _add_lots(session, tender, plans)
+    if not _take_matching(session, tender, plans, lots, index, filters):
+        raise Conflict(
+            "Some of this demand was pooled, withdrawn or submitted by someone else at the same "
+            "moment; nothing was created. Please try again.",
+            field="demand",
+        )
+    name_boroughs(session, plans)
+    _record_pooling(
+        session, actor, tender, plans, {"filters": filters.model_dump(exclude_none=True)}
+    )
+    return Pooling(tender=tender, lots=lots, plans=plans)
+
+
+def aggregate_demand(session: Session, actor: User, *, filters: AggregateRequest) -> Tender:
+    """Pool matching ``submitted`` demand (see ``pool_demand``); the new draft tender."""
+    return pool_demand(session, actor, filters=filters).tender
 
 
 def pool_lines(
@@ -509,10 +378,56 @@ def pool_lines(
     if _take_lines(session, tender, plans, lots) != len(lines):
         raise Conflict("Some of these lines were pooled or withdrawn at the same moment; "
                        "nothing was created. Please try again.", field="demand")
-    audit.record(
-        session, actor, action="tender.aggregated", object_type="tender", object_id=tender.id,
-        details={"reference": tender.reference, **source, "demand_count": len(lines),
-                 "lots": [{"number": p.number, "title": p.title, "demand_count": len(p.lines)}
-                          for p in plans]},
-    )
+    _record_pooling(session, actor, tender, plans, source)
     return tender
+
+
+# --- drafts ------------------------------------------------------------------------------------
+
+
+def get_draft(session: Session, actor: User, tender_id: int) -> Tender:
+    """A tender for the lot editor (officers only; 404 to anyone who may not see it)."""
+    return get_tender_for_officer(session, actor, tender_id)
+
+
+def lock_draft(session: Session, actor: User, tender_id: int) -> Tender:
+    """The draft, touched with a conditional UPDATE so a concurrent publish cannot slip in."""
+    tender = get_draft(session, actor, tender_id)
+    result = session.connection().execute(
+        sa.update(Tender)
+        .where(col(Tender.id) == tender_id, col(Tender.status) == TenderStatus.DRAFT)
+        .values(updated_at=clock.now())
+    )
+    session.refresh(tender)
+    if result.rowcount != 1:
+        raise Conflict(
+            f"Only a draft tender can be changed; {tender.reference} is {tender.status}.",
+            field="status",
+        )
+    return tender
+
+
+def delete_draft(session: Session, actor: User, tender_id: int) -> None:
+    """Delete a draft tender; its demand goes back to ``submitted`` to be pooled again."""
+    tender = lock_draft(session, actor, tender_id)
+    reference = tender.reference
+    connection = session.connection()
+    released = connection.execute(
+        sa.update(Demand)
+        # By its lots (tender and lot are set together): the lot index finds the lines.
+        .where(col(Demand.lot_id).in_(select(Lot.id).where(Lot.tender_id == tender_id)))
+        .values(status=DemandStatus.SUBMITTED, tender_id=None, lot_id=None, updated_at=clock.now())
+    ).rowcount
+    for table in (Notification, Amendment, Question, Lot, Tender):
+        column = "id" if table is Tender else "tender_id"
+        mapped = sa.inspect(table).columns[column]
+        connection.execute(sa.delete(table).where(mapped == tender_id))
+    session.expunge(tender)
+    audit.record(
+        session,
+        actor,
+        action="tender.deleted",
+        object_type="tender",
+        object_id=tender_id,
+        details={"reference": reference, "released_demand": released},
+    )

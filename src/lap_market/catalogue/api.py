@@ -5,8 +5,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from lap_market.accounts.deps import CurrentUser, require_role
-from lap_market.accounts.models import Role, User
+from lap_market.accounts.deps import CurrentUser, provider_user
+from lap_market.accounts.models import User
 from lap_market.catalogue import browse, quotes, reference, service
 from lap_market.catalogue.page_json import offer_page_json
 from lap_market.catalogue.schemas import (
@@ -23,7 +23,7 @@ from lap_market.paging import Paged, PageNumber, PageSize
 from lap_market.primitives import BusinessDate, Id, Line
 
 router = APIRouter(prefix="/api/v1", tags=["catalogue"])
-ProviderUser = Annotated[User, Depends(require_role(Role.PROVIDER))]
+ProviderUser = Annotated[User, Depends(provider_user)]
 
 
 @router.get("/categories", response_model=list[CategoryRead])
@@ -71,7 +71,7 @@ def browse_offers(
         page=page,
         page_size=page_size,
     )
-    return Response(offer_page_json(found), media_type="application/json")
+    return Response(offer_page_json(found, user.organisation_id), media_type="application/json")
 
 
 @router.get("/my-offers", response_model=Paged[OfferSummary])

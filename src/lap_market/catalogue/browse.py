@@ -11,7 +11,8 @@ from sqlalchemy import Select, and_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, or_, select
 
-from lap_market.accounts.models import Organisation, Role, User
+from lap_market.accounts.models import Organisation, User
+from lap_market.accounts.policy import is_provider
 from lap_market.catalogue.counts import count_offers, offers_with_text
 from lap_market.catalogue.models import (
     Category,
@@ -20,6 +21,7 @@ from lap_market.catalogue.models import (
     OfferTier,
     OfferVersion,
 )
+from lap_market.catalogue.policy import require_provider
 from lap_market.catalogue.pricing import Tier, line_value, tier_for
 from lap_market.catalogue.reference import Reference, UnitInfo, load_reference
 from lap_market.catalogue.schemas import (
@@ -30,7 +32,7 @@ from lap_market.catalogue.schemas import (
     VersionRead,
 )
 from lap_market.catalogue.search import Scope, Shape, count_statement, page_statement
-from lap_market.catalogue.service import check_quantity, get_visible_offer, require_provider
+from lap_market.catalogue.service import check_quantity, get_visible_offer
 from lap_market.clock import as_utc, clock
 from lap_market.errors import Invalid
 from lap_market.modeling import row_id
@@ -279,6 +281,8 @@ def browse_offers(
         page_size=page_size,
     )
     items = _summaries_of_rows(session, found.ref, found.rows, found.quantity, found.tiers)
+    for item in items:
+        item.yours = item.provider_id == actor.organisation_id
     return OfferPage(items=items, total=found.total)
 
 
@@ -409,7 +413,7 @@ def _plan(
     """The shape of a search with these filters, and the values to run it with."""
     sqlite = session.get_bind().dialect.name == "sqlite"
     params: dict[str, Any] = {"today": clock.today()}
-    drafts = actor.role == Role.PROVIDER  # a provider sees its own drafts too
+    drafts = is_provider(actor)  # a provider (a selling borough too) sees its own drafts
     if drafts:
         params["viewer"] = actor.organisation_id
     scope: Scope = "all"
@@ -476,7 +480,19 @@ def compare_offers(
     shape = replace(shape, drafts=False, order="price_at", paged=False)
     params.update(price_unit=unit_info.id, quantity=amount)
     rows, tiers, _generation = _page(session, page_statement(shape), params)
-    return _summaries_of_rows(session, ref, rows, amount, tiers)
+    return ranked(actor, _summaries_of_rows(session, ref, rows, amount, tiers))
+
+
+def ranked(actor: User, offers: list[OfferSummary]) -> list[OfferSummary]:
+    """Rank offers in their order, marking the viewer's own "yours" and leaving them unranked:
+    a borough that sells compares what others charge, and must not be steered to itself."""
+    rank = 0
+    for offer in offers:
+        offer.yours = offer.provider_id == actor.organisation_id
+        if not offer.yours:
+            rank += 1
+            offer.rank = rank
+    return offers
 
 
 def list_own_offers(session: Session, actor: User) -> list[OfferSummary]:

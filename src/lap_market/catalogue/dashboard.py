@@ -2,15 +2,17 @@
 
 from sqlmodel import Session
 
-from lap_market.accounts.models import Role, User
-from lap_market.catalogue import browse, reference
+from lap_market.accounts.models import User
+from lap_market.accounts.policy import is_borough_manager, is_officer, is_selling_borough
+from lap_market.catalogue import browse, policy, reference
 from lap_market.catalogue.models import OfferStatus
 from lap_market.web.dashboard import Panel, PanelRow
 
 
 def panel(session: Session, user: User) -> Panel | None:
     """Providers see their offers by status; borough people and officers the live catalogue."""
-    if user.role == Role.PROVIDER:
+    # A selling borough's home is its buying side; its offers are under My offers.
+    if policy.can_list_offers(user) and not is_selling_borough(user):
         counts = browse.offer_counts(session, provider_id=user.organisation_id)
         return Panel(
             title="Your offers",
@@ -22,7 +24,7 @@ def panel(session: Session, user: User) -> Panel | None:
             ],
             links=[("Create an offer", "/my-offers/new"), ("Manage your offers", "/my-offers")],
         )
-    if user.role in (Role.BOROUGH_MANAGER, Role.PROCUREMENT_OFFICER):
+    if is_borough_manager(user) or is_officer(user):
         names = {c.code: c.name for c in reference.load_reference(session).categories.values()}
         counts = browse.offer_counts(session)
         return Panel(

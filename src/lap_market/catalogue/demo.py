@@ -6,10 +6,13 @@ from typing import Any
 from sqlmodel import Session, select
 
 from lap_market.accounts.models import User
+from lap_market.accounts.schemas import OrganisationUpdate
+from lap_market.accounts.service import update_organisation
 from lap_market.catalogue import service
 from lap_market.catalogue.models import Offer
 from lap_market.catalogue.schemas import OfferCreate
 from lap_market.demo import DemoContext
+from lap_market.modeling import pk
 
 # (title, description, category, unit, tiers, capacity, lead time days, valid until)
 DemoOffer = tuple[str, str, str, str, list[tuple[str, str]], str | None, int, date | None]
@@ -207,4 +210,37 @@ def seed(session: Session, ctx: DemoContext) -> None:
                 "valid_until": until,
             }
             offer = service.create_offer(session, actor, data=OfferCreate.model_validate(data))
-            service.publish_offer(session, actor, offer.id)  # type: ignore[arg-type]
+            service.publish_offer(session, actor, pk(offer))
+    seed_selling_borough(session, ctx)
+
+
+SELLING_BOROUGH = "E09000007"  # Camden: spare strongroom space, sold to the other members
+SELLER_OFFER: dict[str, Any] = {
+    "category": "storage",
+    "title": "Camden Local Studies spare strongroom capacity",
+    "description": "Spare bays in Camden's BS EN 16893 strongroom at Holborn, sold to other "
+    "members while Camden's own collections grow into them.",
+    "unit": "linear_metre_year",
+    "tiers": [{"min_quantity": "1", "unit_price": "9.40"},
+              {"min_quantity": "100", "unit_price": "8.60"}],
+    "capacity": "350",
+    "lead_time_days": 30,
+    "valid_from": date(2026, 1, 1),
+    "valid_until": None,
+}
+
+
+def seed_selling_borough(session: Session, ctx: DemoContext) -> None:
+    """Camden sells spare storage (the admin lets it; its manager lists the offer) while it
+    also buys storage: its demand sits in the demo storage tender (issue 17's rules)."""
+    admin, manager = ctx.users["admin@lap.example"], ctx.users["camden@lap.example"]
+    borough = ctx.borough(SELLING_BOROUGH)
+    if not borough.can_provide:
+        update_organisation(session, admin, pk(borough), OrganisationUpdate(can_provide=True))
+        session.flush()
+        session.refresh(manager)
+    if session.exec(select(Offer.id).where(Offer.provider_id == borough.id)).first() is None:
+        offer = service.create_offer(
+            session, manager, data=OfferCreate.model_validate(SELLER_OFFER)
+        )
+        service.publish_offer(session, manager, pk(offer))

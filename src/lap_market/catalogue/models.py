@@ -5,7 +5,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from lap_market.modeling import fk, id_field, long_text, pence, quantity, text, timestamp
 
@@ -113,28 +113,28 @@ class CatalogueState(SQLModel, table=True):
     search can count (migration 0002_search), so counts can be kept until it moves."""
 
     id: int = Field(primary_key=True)
-    generation: int = Field(sa_type=sa.BigInteger, default=0)  # type: ignore[call-overload]
+    generation: int = Field(sa_type=sa.BigInteger, default=0)
 
 
 # Browsing walks these in order instead of sorting the catalogue (migration 0002_search).
 sa.Index(
     "ix_offer_live_category",
-    Offer.category_id,  # type: ignore[arg-type]
-    Offer.status,  # type: ignore[arg-type]
-    Offer.valid_from,  # type: ignore[arg-type]
-    Offer.valid_until,  # type: ignore[arg-type]
+    col(Offer.category_id),
+    col(Offer.status),
+    col(Offer.valid_from),
+    col(Offer.valid_until),
 )
 sa.Index(
     "ix_offer_live_unit",
-    Offer.unit_id,  # type: ignore[arg-type]
-    Offer.status,  # type: ignore[arg-type]
-    Offer.valid_from,  # type: ignore[arg-type]
-    Offer.valid_until,  # type: ignore[arg-type]
+    col(Offer.unit_id),
+    col(Offer.status),
+    col(Offer.valid_from),
+    col(Offer.valid_until),
 )
-sa.Index("ix_offer_title_key", sa.func.lower(Offer.title), Offer.id)  # type: ignore[arg-type]
+sa.Index("ix_offer_title_key", sa.func.lower(Offer.title), col(Offer.id))
 sa.Index(
     "ix_offer_category_title_key",
-    Offer.category_id,  # type: ignore[arg-type]
-    sa.func.lower(Offer.title),  # type: ignore[arg-type]
-    Offer.id,  # type: ignore[arg-type]
+    col(Offer.category_id),
+    sa.func.lower(Offer.title),
+    col(Offer.id),
 )

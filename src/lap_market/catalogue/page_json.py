@@ -19,13 +19,16 @@ from lap_market.modeling import row_id
 from lap_market.money import from_pence
 
 
-def offer_page_json(found: Found) -> bytes:
-    """``OfferPage`` of a search's rows, as JSON."""
+def offer_page_json(found: Found, viewer_id: int | None = None) -> bytes:
+    """``OfferPage`` of a search's rows, as JSON; the viewer's organisation's own offers are
+    marked ``yours``."""
     items = [
         _summary(offer, version_id, name, found.ref.units[offer.unit_id], found.tiers[version_id],
                  found.quantity)
         for offer, version_id, name in found.rows
     ]  # fmt: skip
+    for item in items:
+        item["yours"] = item["provider_id"] == viewer_id
     return to_json({"items": items, "total": found.total})
 
 
@@ -79,6 +82,8 @@ def _summary(
         "tier_min_quantity": None,
         "value_at_quantity": None,
         "has_capacity": None,
+        "yours": False,
+        "rank": None,
     }
     if quantity is not None and tiers:
         tier = tier_for(tiers, quantity)

@@ -13,6 +13,7 @@ from decimal import Decimal
 from sqlmodel import Session, col, or_, select
 
 from lap_market.catalogue.models import Offer, OfferStatus, OfferTier, OfferVersion
+from lap_market.modeling import pk
 from lap_market.money import from_pence, round_pennies
 
 DAYS_PER_YEAR = Decimal(365)
@@ -161,8 +162,8 @@ def load_rate_cards(
             continue
         available = None if offer.capacity is None else offer.capacity - offer.capacity_used
         candidate = _Candidate(
-            offer_id=offer.id,  # type: ignore[arg-type]
-            version_id=version.id,  # type: ignore[arg-type]
+            offer_id=pk(offer),
+            version_id=pk(version),
             version_number=version.number,
             provider_id=offer.provider_id,
             available=available,
@@ -184,10 +185,3 @@ def load_rate_cards(
             )
     return {key: RateCard(by_key.get(key, [])) for key in wanted}
 
-
-def best_rate(
-    session: Session, *, category_id: int, unit_id: int, quantity: Decimal, on: date
-) -> Rate | None:
-    """The lowest published unit price for ``quantity`` in a category and unit on a date."""
-    cards = load_rate_cards(session, keys=[(category_id, unit_id)], on=on)
-    return cards[(category_id, unit_id)].best(quantity)

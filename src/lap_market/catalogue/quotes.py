@@ -1,6 +1,6 @@
 """Quotes: an offer's price for a quantity over a term, with VAT."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -45,6 +45,8 @@ class Quote:
     value: Decimal
     vat: Decimal
     total: Decimal
+    # The asker's own organisation's offer (a borough that sells): shown, never ranked.
+    yours: bool = False
 
 
 def _price(
@@ -143,10 +145,11 @@ def quote_for(
     end_date: date | None,
 ) -> Quote:
     """A quote for someone signed in: another provider's draft is not found (404)."""
-    get_visible_offer(session, actor, offer_id)
-    return quote_offer(
+    offer = get_visible_offer(session, actor, offer_id)
+    quote = quote_offer(
         session, offer_id=offer_id, quantity=quantity, start_date=start_date, end_date=end_date
     )
+    return replace(quote, yours=offer.provider_id == actor.organisation_id)
 
 
 def price_version(

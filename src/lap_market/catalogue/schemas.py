@@ -157,6 +157,10 @@ class OfferSummary(BaseModel):
     # Quantity × unit price, for one year (365 days) when the unit is per year.
     value_at_quantity: Money | None = None
     has_capacity: bool | None = None
+    # The viewer's own organisation's offer: marked "yours" and left out of the ranking.
+    yours: bool = False
+    # In a comparison, the place among the other organisations' offers (None for yours).
+    rank: int | None = None
 
 
 class OfferRead(OfferSummary):
@@ -191,3 +195,4 @@ class QuoteRead(BaseModel):
     value: Money
     vat: Money
     total: Money
+    yours: bool = False

@@ -2,16 +2,17 @@
 rates once published)."""
 
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, delete, update
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from lap_market.accounts.models import Organisation, OrgKind, Role, User
+from lap_market.accounts.models import Organisation, OrgKind, User
 from lap_market.audit import service as audit
+from lap_market.catalogue import policy
 from lap_market.catalogue.models import (
     Offer,
     OfferStatus,
@@ -19,7 +20,7 @@ from lap_market.catalogue.models import (
     OfferVersion,
 )
 from lap_market.catalogue.pricing import Tier
-from lap_market.catalogue.reference import UnitInfo, load_reference
+from lap_market.catalogue.reference import CategoryInfo, UnitInfo, load_reference
 from lap_market.catalogue.schemas import (
     OfferCreate,
     OfferUpdate,
@@ -27,30 +28,9 @@ from lap_market.catalogue.schemas import (
     parse_quantity,
 )
 from lap_market.clock import clock
-from lap_market.errors import Conflict, Forbidden, Invalid, NotFound
-from lap_market.modeling import row_id
+from lap_market.errors import Conflict, Invalid, NotFound
+from lap_market.modeling import conditional_update, row_id
 from lap_market.money import from_pence, to_pence
-
-# --- policy -----------------------------------------------------------------------------
-
-
-def require_provider(actor: User) -> None:
-    """Only providers (LMA and contractors) list offers."""
-    if actor.role != Role.PROVIDER:
-        raise Forbidden("Only providers may create or change offers.")
-
-
-def require_owner(actor: User, offer: Offer) -> None:
-    """A provider changes only its own organisation's offers."""
-    require_provider(actor)
-    if offer.provider_id != actor.organisation_id:
-        raise Forbidden("This offer belongs to another provider.")
-
-
-def can_see(actor: User, offer: Offer) -> bool:
-    """Everyone signed in sees published and withdrawn offers; drafts only their provider."""
-    return offer.status != OfferStatus.DRAFT or offer.provider_id == actor.organisation_id
-
 
 # --- input checks ---------------------------------------------------------------------
 
@@ -132,7 +112,7 @@ def get_offer(session: Session, offer_id: int) -> Offer:
 def get_visible_offer(session: Session, actor: User, offer_id: int) -> Offer:
     """An offer the actor may see, or 404 (another provider's draft is not found)."""
     offer = session.get(Offer, offer_id)
-    if offer is None or not can_see(actor, offer):
+    if offer is None or not policy.can_see(actor, offer):
         raise NotFound("Offer not found.", field="offer_id")
     return offer
 
@@ -141,7 +121,7 @@ def get_own_offer(session: Session, actor: User, offer_id: int) -> Offer:
     """An offer the actor's organisation owns, to change it. Visibility comes first, so
     another provider's draft is 404 on every verb (as on GET); a visible one not theirs 403."""
     offer = get_visible_offer(session, actor, offer_id)
-    require_owner(actor, offer)
+    policy.require_owner(actor, offer)
     return offer
 
 
@@ -175,7 +155,7 @@ def _tier_dump(tiers: Iterable[TierIn]) -> list[dict[str, str]]:
 
 def create_offer(session: Session, actor: User, *, data: OfferCreate) -> Offer:
     """A provider adds a draft offer for its own organisation."""
-    require_provider(actor)
+    policy.require_provider(actor)
     ref = load_reference(session)
     category = ref.category(data.category)
     unit = ref.unit(category, data.unit)
@@ -259,112 +239,126 @@ def update_offer(session: Session, actor: User, offer_id: int, *, data: OfferUpd
     if offer.status == OfferStatus.WITHDRAWN:
         raise Conflict("A withdrawn offer cannot be changed.", field="status")
     changes = data.model_dump(exclude_unset=True)
-    for name in ("category", "title", "unit", "tiers", "lead_time_days", "valid_from"):
-        if name in changes and changes[name] is None:
-            raise Invalid(f"{name.replace('_', ' ').capitalize()} cannot be empty.", field=name)
-    ref = load_reference(session)
-    category = next(c for c in ref.categories.values() if c.id == offer.category_id)
-    if data.category is not None and data.category != category.code:
-        if offer.status != OfferStatus.DRAFT:
-            raise Invalid("The category of a published offer cannot change.", field="category")
-        category = ref.category(data.category)
-    current_unit = ref.units[offer.unit_id]
-    unit_code = data.unit if data.unit is not None else current_unit.code
-    unit = ref.unit(category, unit_code, field="unit" if data.unit is not None else "category")
+    _refuse_blanks(changes)
+    category, unit = _category_and_unit(session, offer, data)
     version = current_version(session, offer)
     old_tiers = version_tiers(session, row_id(version))
-    tiers: Sequence[TierIn] = (
-        data.tiers
-        if data.tiers is not None
-        else [
-            TierIn(min_quantity=t.min_quantity, unit_price=from_pence(t.unit_price_pence))
-            for t in old_tiers
-        ]
-    )
-    check_tiers(tiers, unit)
-    capacity = changes.get("capacity", offer.capacity)
-    _check_capacity(capacity, unit, Decimal(offer.capacity_used))
-    valid_from = data.valid_from or offer.valid_from
-    valid_until = changes.get("valid_until", offer.valid_until)
-    _check_dates(valid_from, valid_until)
-
-    new_rates = [(t.min_quantity, to_pence(t.unit_price)) for t in tiers] != [
-        (t.min_quantity, t.unit_price_pence) for t in old_tiers
+    tiers = data.tiers if data.tiers is not None else [
+        TierIn(min_quantity=t.min_quantity, unit_price=from_pence(t.unit_price_pence))
+        for t in old_tiers
     ]
-    rates_changed = new_rates or unit.id != version.unit_id
-    now = clock.now()
-    details: dict[str, Any] = {k: v for k, v in changes.items() if k not in ("tiers",)}
+    check_tiers(tiers, unit)
+    _check_capacity(changes.get("capacity", offer.capacity), unit, Decimal(offer.capacity_used))
+    _check_dates(data.valid_from or offer.valid_from, changes.get("valid_until", offer.valid_until))
+    rates_changed = unit.id != version.unit_id or [
+        (t.min_quantity, to_pence(t.unit_price)) for t in tiers
+    ] != [(t.min_quantity, t.unit_price_pence) for t in old_tiers]
+    details: dict[str, Any] = {k: v for k, v in changes.items() if k != "tiers"}
     if data.tiers is not None:
         details["tiers"] = _tier_dump(data.tiers)
-    offer.category_id = row_id(category)
-    offer.title = data.title if data.title is not None else offer.title
-    if data.description is not None:
-        offer.description = data.description
-    offer.capacity = capacity
-    if data.lead_time_days is not None:
-        offer.lead_time_days = data.lead_time_days
-    offer.valid_from = valid_from
-    offer.valid_until = valid_until
-    offer.updated_at = now
+    now = clock.now()
+    _apply(offer, data, changes, category_id=row_id(category), now=now)
     if rates_changed and offer.status == OfferStatus.PUBLISHED:
-        number = offer.current_version + 1
-        # Conditional: of two concurrent re-pricings exactly one makes version n+1.
-        result = cast(
-            CursorResult[Any],
-            session.execute(
-                update(Offer)
-                .where(
-                    col(Offer.id) == offer.id,
-                    col(Offer.current_version) == offer.current_version,
-                    col(Offer.status) == OfferStatus.PUBLISHED,
-                )
-                .values(current_version=number, unit_id=unit.id)
-            ),
-        )
-        if result.rowcount != 1:
-            raise Conflict("The offer was changed by someone else at the same time; try again.")
-        new_version = OfferVersion(
-            offer_id=row_id(offer),
-            number=number,
-            unit_id=unit.id,
-            created_at=now,
-            published_at=now,
-        )
-        session.add(new_version)
-        _flush(session)
-        _add_tiers(session, row_id(new_version), tiers)
-        details["new_version"] = number
+        details["new_version"] = _add_version(session, offer, unit, tiers, now=now)
     elif rates_changed:
-        # Conditional: if the draft was published meanwhile, its rates must not change in place.
-        in_place = cast(
-            CursorResult[Any],
-            session.execute(
-                update(Offer)
-                .where(col(Offer.id) == offer.id, col(Offer.status) == OfferStatus.DRAFT)
-                .values(unit_id=unit.id, updated_at=now)
-            ),
-        )
-        if in_place.rowcount != 1:
-            raise Conflict(
-                "The offer was published by someone else at the same time; try again.",
-                field="status",
-            )
-        offer.unit_id = unit.id
-        version.unit_id = unit.id
-        session.add(version)
-        session.execute(delete(OfferTier).where(col(OfferTier.version_id) == version.id))
-        _add_tiers(session, row_id(version), tiers)
+        _reprice_draft(session, offer, version, unit, tiers, now=now)
     session.add(offer)
     _flush(session)
     audit.record(
-        session,
-        actor,
-        action="offer.updated",
-        object_type="offer",
-        object_id=offer.id,
+        session, actor, action="offer.updated", object_type="offer", object_id=offer.id,
         details=details,
     )
     return offer
+
+
+def _refuse_blanks(changes: dict[str, Any]) -> None:
+    """Fields every offer has may change but not be emptied."""
+    for name in ("category", "title", "unit", "tiers", "lead_time_days", "valid_from"):
+        if name in changes and changes[name] is None:
+            raise Invalid(f"{name.replace('_', ' ').capitalize()} cannot be empty.", field=name)
+
+
+def _category_and_unit(
+    session: Session, offer: Offer, data: OfferUpdate
+) -> tuple[CategoryInfo, UnitInfo]:
+    """The category and unit the offer will have (a published offer keeps its category)."""
+    ref = load_reference(session)
+    category = next(c for c in ref.categories.values() if c.id == offer.category_id)
+    if data.category is not None and data.category != category.code:
+        if not policy.can_change_category(offer):
+            raise Invalid("The category of a published offer cannot change.", field="category")
+        category = ref.category(data.category)
+    unit_code = data.unit if data.unit is not None else ref.units[offer.unit_id].code
+    unit = ref.unit(category, unit_code, field="unit" if data.unit is not None else "category")
+    return category, unit
+
+
+def _apply(
+    offer: Offer, data: OfferUpdate, changes: dict[str, Any], *, category_id: int, now: datetime
+) -> None:
+    """The offer's own fields as changed (rates are versioned separately)."""
+    offer.category_id = category_id
+    offer.title = data.title if data.title is not None else offer.title
+    if data.description is not None:
+        offer.description = data.description
+    offer.capacity = changes.get("capacity", offer.capacity)
+    if data.lead_time_days is not None:
+        offer.lead_time_days = data.lead_time_days
+    offer.valid_from = data.valid_from or offer.valid_from
+    offer.valid_until = changes.get("valid_until", offer.valid_until)
+    offer.updated_at = now
+
+
+def _add_version(
+    session: Session, offer: Offer, unit: UnitInfo, tiers: Sequence[TierIn], *, now: datetime
+) -> int:
+    """New rates on a published offer: version n+1, published at once; returns n+1."""
+    number = offer.current_version + 1
+    # Conditional: of two concurrent re-pricings exactly one makes version n+1.
+    moved = conditional_update(
+        session,
+        update(Offer)
+        .where(
+            col(Offer.id) == offer.id,
+            col(Offer.current_version) == offer.current_version,
+            col(Offer.status) == OfferStatus.PUBLISHED,
+        )
+        .values(current_version=number, unit_id=unit.id),
+    )
+    if moved != 1:
+        raise Conflict("The offer was changed by someone else at the same time; try again.")
+    offer.current_version, offer.unit_id = number, unit.id
+    version = OfferVersion(
+        offer_id=row_id(offer), number=number, unit_id=unit.id, created_at=now, published_at=now,
+    )
+    session.add(version)
+    _flush(session)
+    _add_tiers(session, row_id(version), tiers)
+    return number
+
+
+def _reprice_draft(
+    session: Session, offer: Offer, version: OfferVersion, unit: UnitInfo,
+    tiers: Sequence[TierIn], *, now: datetime,
+) -> None:
+    """New rates on a draft replace its rates in place."""
+    # Conditional: if the draft was published meanwhile, its rates must not change in place.
+    in_place = conditional_update(
+        session,
+        update(Offer)
+        .where(col(Offer.id) == offer.id, col(Offer.status) == OfferStatus.DRAFT)
+        .values(unit_id=unit.id, updated_at=now),
+    )
+    if in_place != 1:
+        raise Conflict(
+            "The offer was published by someone else at the same time; try again.",
+            field="status",
+        )
+    offer.unit_id = unit.id
+    version.unit_id = unit.id
+    session.add(version)
+    session.execute(delete(OfferTier).where(col(OfferTier.version_id) == version.id))
+    _add_tiers(session, row_id(version), tiers)
 
 
 def _transition(
@@ -383,15 +377,13 @@ def _transition(
     now = clock.now()
     previous = offer.status
     # Conditional: of two concurrent requests exactly one changes the status.
-    result = cast(
-        CursorResult[Any],
-        session.execute(
-            update(Offer)
-            .where(col(Offer.id) == offer.id, col(Offer.status) == previous)
-            .values(status=to, updated_at=now, **{stamp: now})
-        ),
+    changed = conditional_update(
+        session,
+        update(Offer)
+        .where(col(Offer.id) == offer.id, col(Offer.status) == previous)
+        .values(status=to, updated_at=now, **{stamp: now}),
     )
-    if result.rowcount != 1:
+    if changed != 1:
         raise Conflict(
             "The offer was changed by someone else at the same time; try again.", field="status"
         )

@@ -1,33 +1,36 @@
 """Catalogue pages: browse and search, an offer with its price calculator, the comparison,
 and providers' own offers with create/edit/publish/withdraw forms."""
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
+from fastapi.responses import HTMLResponse, Response
+from pydantic import model_validator
+from sqlmodel import Session
 
-from lap_market.accounts.deps import WebUser, web_role
-from lap_market.accounts.models import Role, User
-from lap_market.catalogue import browse, quotes, reference, service
+from lap_market.accounts.deps import WebUser, web_provider
+from lap_market.accounts.models import User
+from lap_market.accounts.policy import is_borough_manager
+from lap_market.catalogue import browse, policy, quotes, reference, service
+from lap_market.catalogue.models import Offer
 from lap_market.catalogue.schemas import MAX_TIERS, OfferCreate, OfferUpdate
 from lap_market.db import SessionDep
-from lap_market.errors import Conflict, DomainError, Invalid
+from lap_market.errors import Invalid
 from lap_market.paging import PageNumber, page_count
 from lap_market.primitives import Id, business_date
 from lap_market.templating import render
+from lap_market.web.actions import FormAction, NoFields, checked, form_action
 from lap_market.web.deps import web_router
 from lap_market.web.forms import (
-    domain_form_errors,
     page_number,
     query_text,
-    validation_messages,
 )
 
 router = web_router()
-ProviderPage = Annotated[User, Depends(web_role(Role.PROVIDER))]
+ProviderPage = Annotated[User, Depends(web_provider)]
 PAGE_SIZE = 20
 MY_OFFERS_PAGE_SIZE = 50
 TIER_ROWS = 4
@@ -49,6 +52,15 @@ def _reference_context(session: SessionDep) -> dict[str, Any]:
     return {"categories": categories, "unit_groups": groups, "unit_names": unit_names}
 
 
+TERM_FIELDS = ("quantity", "start_date", "end_date")
+
+
+def carried(form: dict[str, str], **extra: str) -> str:
+    """The quantity and term chosen so far, as a query string the next page pre-fills from."""
+    kept = {name: form[name] for name in TERM_FIELDS if form.get(name)}
+    return urlencode({**extra, **kept})
+
+
 # --- browse -------------------------------------------------------------------------------
 
 
@@ -61,23 +73,18 @@ def catalogue_page(request: Request, session: SessionDep, user: WebUser) -> Resp
     }
     page = page_number(request)
     _default_price_unit(session, filters)
-    errors: dict[str, str] = {}
-    result = None
-    try:
-        result = browse.browse_offers(
-            session,
-            user,
-            category=filters["category"] or None,
-            unit=filters["unit"] or None,
-            q=filters["q"] or None,
-            commissioned={"yes": True, "no": False}.get(filters["commissioned"]),
-            quantity=filters["quantity"] or None,
-            sort="price" if filters["sort"] == "price" else "name",
-            page=page,
-            page_size=PAGE_SIZE,
-        )
-    except Invalid as exc:
-        errors = domain_form_errors(exc)
+    result, errors = checked(lambda: browse.browse_offers(
+        session,
+        user,
+        category=filters["category"] or None,
+        unit=filters["unit"] or None,
+        q=filters["q"] or None,
+        commissioned={"yes": True, "no": False}.get(filters["commissioned"]),
+        quantity=filters["quantity"] or None,
+        sort="price" if filters["sort"] == "price" else "name",
+        page=page,
+        page_size=PAGE_SIZE,
+    ), (Invalid,))
     pages = 0 if result is None else (result.total + PAGE_SIZE - 1) // PAGE_SIZE
     kept = {k: v for k, v in filters.items() if v}
 
@@ -137,21 +144,22 @@ def offer_page(request: Request, session: SessionDep, user: WebUser, offer_id: I
         if not form["quantity"]:
             errors["quantity"] = "Enter a quantity"
         if not errors:
-            try:
-                quote = quotes.quote_for(
-                    session,
-                    user,
-                    offer_id=offer_id,
-                    quantity=form["quantity"],
-                    start_date=start,
-                    end_date=end,
-                )
-            except DomainError as exc:
-                errors = domain_form_errors(exc)
+            quote, errors = checked(lambda: quotes.quote_for(
+                session,
+                user,
+                offer_id=offer_id,
+                quantity=form["quantity"],
+                start_date=start,
+                end_date=end,
+            ))
     return render(
         request,
         "catalogue/pages/offer.html",
-        {"offer": offer, "form": form, "errors": errors, "quote": quote},
+        {"offer": offer, "form": form, "errors": errors, "quote": quote,
+         "can_commission": policy.can_commission(user, offer),
+         "carried": carried(form),
+         "need_query": carried(form, category=offer.category, unit=offer.unit),
+         "back_query": carried(form, category=offer.category, unit=offer.unit)},
         block="calculator",
         status_code=422 if errors else 200,
     )
@@ -160,9 +168,13 @@ def offer_page(request: Request, session: SessionDep, user: WebUser, offer_id: I
 @router.get("/catalogue/compare", response_class=HTMLResponse)
 def compare_page(request: Request, session: SessionDep, user: WebUser) -> Response:
     """The offers in one category and unit side by side, cheapest first at a quantity."""
-    form = {name: _text(request, name, 40) for name in ("category", "unit", "quantity")}
+    form = {name: _text(request, name, 40)
+            for name in ("category", "unit", "quantity", "start_date", "end_date")}
     errors: dict[str, str] = {}
     offers = None
+    for name in ("start_date", "end_date"):
+        if form[name]:
+            _parse_date(form[name], name, errors)  # optional, but a real date when given
     if any(form.values()):
         for name, message in (
             ("category", "Choose a category"),
@@ -172,20 +184,20 @@ def compare_page(request: Request, session: SessionDep, user: WebUser) -> Respon
             if not form[name]:
                 errors.setdefault(name, message)
         if not errors:
-            try:
-                offers = browse.compare_offers(
-                    session,
-                    user,
-                    category=form["category"],
-                    unit=form["unit"],
-                    quantity=form["quantity"],
-                )
-            except Invalid as exc:
-                errors = domain_form_errors(exc)
+            offers, errors = checked(lambda: browse.compare_offers(
+                session,
+                user,
+                category=form["category"],
+                unit=form["unit"],
+                quantity=form["quantity"],
+            ), (Invalid,))
     return render(
         request,
         "catalogue/pages/compare.html",
-        {"form": form, "errors": errors, "offers": offers, **_reference_context(session)},
+        {"form": form, "errors": errors, "offers": offers, **_reference_context(session),
+         "carried": carried(form),
+         "need_query": carried(form, category=form["category"], unit=form["unit"]),
+         "may_commission": is_borough_manager(user)},
         block="comparison",
         status_code=422 if errors else 200,
     )
@@ -199,7 +211,7 @@ def _my_offers(
     session: SessionDep,
     user: User,
     *,
-    error: DomainError | None = None,
+    error: str | None = None,
     offer_id: int | None = None,
     page: int = 1,
 ) -> Response:
@@ -214,11 +226,9 @@ def _my_offers(
             "page": page,
             "pages": page_count(total, MY_OFFERS_PAGE_SIZE),
             "page_url": lambda number: f"/my-offers?page={number}",
-            "done": request.query_params.get("done", ""),
             "error": error,
             "error_offer_id": offer_id,
         },
-        status_code=error.status_code if error else 200,
     )
 
 
@@ -281,6 +291,35 @@ def _offer_data(form: dict[str, str], *, editing: bool) -> tuple[dict[str, Any],
     return data, rows
 
 
+class NewOfferForm(OfferCreate):
+    """The new-offer form: flat fields and numbered tier rows, read as an ``OfferCreate``."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_form(cls, form: dict[str, str]) -> dict[str, Any]:
+        return _offer_data(form, editing=False)[0]
+
+
+class OfferEditForm(OfferUpdate):
+    """The edit form, read as an ``OfferUpdate`` (a blank optional field clears it)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_form(cls, form: dict[str, str]) -> dict[str, Any]:
+        return _offer_data(form, editing=True)[0]
+
+
+class FixedCategoryEditForm(OfferUpdate):
+    """The edit form of an offer whose category may no longer change."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_form(cls, form: dict[str, str]) -> dict[str, Any]:
+        data = _offer_data(form, editing=True)[0]
+        data.pop("category", None)
+        return data
+
+
 def _form_page(
     request: Request,
     session: SessionDep,
@@ -313,20 +352,15 @@ def new_offer_page(request: Request, session: SessionDep, user: ProviderPage) ->
 @router.post("/my-offers/new", response_class=HTMLResponse)
 async def create_offer(request: Request, session: SessionDep, user: ProviderPage) -> Response:
     """Save a new draft offer from the form."""
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    data, rows = _offer_data(form, editing=False)
-    try:
-        offer = service.create_offer(session, user, data=OfferCreate.model_validate(data))
-    except ValidationError as exc:
-        return _form_page(
-            request, session, form=form, errors=_row_errors(validation_messages(exc), rows)
-        )
-    except DomainError as exc:
-        session.rollback()
-        return _form_page(
-            request, session, form=form, errors=_row_errors(domain_form_errors(exc), rows)
-        )
-    return RedirectResponse(f"/my-offers?done=created-{offer.id}", status_code=303)
+    return await form_action(request, session, FormAction(
+        model=NewOfferForm,
+        run=lambda data: service.create_offer(session, user, data=data),
+        page=lambda errors, form: _form_page(
+            request, session, form=form, errors=_row_errors(errors, _form_tiers(form)[1])
+        ),
+        done=lambda _offer: "/my-offers",
+        message=lambda _offer: "Offer created.",
+    ))
 
 
 def _edit_form(offer: Any) -> dict[str, Any]:
@@ -365,43 +399,50 @@ async def edit_offer(
 ) -> Response:
     """Save changes; new rates on a published offer make a new version."""
     offer = _own_offer(session, user, offer_id)
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    data, rows = _offer_data(form, editing=True)
-    if offer.status != "draft":
-        data.pop("category", None)
-    try:
-        service.update_offer(session, user, offer_id, data=OfferUpdate.model_validate(data))
-    except ValidationError as exc:
-        errors = _row_errors(validation_messages(exc), rows)
-        return _form_page(request, session, form=form, errors=errors, offer=offer)
-    except DomainError as exc:
-        session.rollback()
-        errors = _row_errors(domain_form_errors(exc), rows)
-        return _form_page(request, session, form=form, errors=errors, offer=offer)
-    return RedirectResponse(f"/my-offers?done=updated-{offer_id}", status_code=303)
+    return await form_action(request, session, FormAction(
+        # A published offer's category is fixed: a stale one on the form is left out.
+        model=OfferEditForm if policy.can_change_category(offer) else FixedCategoryEditForm,
+        run=lambda data: service.update_offer(session, user, offer_id, data=data),
+        page=lambda errors, form: _form_page(
+            request, session, form=form, errors=_row_errors(errors, _form_tiers(form)[1]),
+            offer=offer,
+        ),
+        done=lambda _offer: "/my-offers",
+        message=lambda _offer: "Offer updated.",
+    ))
+
+
+def _status_change(
+    request: Request, session: SessionDep, user: User, offer_id: int, *,
+    change: Callable[[Session, User, int], Offer], done: str,
+) -> FormAction[NoFields, Offer]:
+    """Publish or withdraw from the list; a refusal is shown on the offer's row."""
+    return FormAction(
+        model=NoFields,
+        run=lambda _none: change(session, user, offer_id),
+        page=lambda errors, _form: _my_offers(
+            request, session, user, error=next(iter(errors.values())), offer_id=offer_id
+        ),
+        done=lambda _offer: "/my-offers",
+        message=lambda _offer: f"Offer {done}.",
+    )
 
 
 @router.post("/my-offers/{offer_id}/publish", response_class=HTMLResponse)
-def publish_offer(
+async def publish_offer(
     request: Request, session: SessionDep, user: ProviderPage, offer_id: Id
 ) -> Response:
     """Publish a draft; a refusal is shown on the offer's row of the list."""
-    try:
-        service.publish_offer(session, user, offer_id)
-    except (Invalid, Conflict) as exc:
-        session.rollback()
-        return _my_offers(request, session, user, error=exc, offer_id=offer_id)
-    return RedirectResponse(f"/my-offers?done=published-{offer_id}", status_code=303)
+    return await form_action(request, session, _status_change(
+        request, session, user, offer_id, change=service.publish_offer, done="published"
+    ))
 
 
 @router.post("/my-offers/{offer_id}/withdraw", response_class=HTMLResponse)
-def withdraw_offer(
+async def withdraw_offer(
     request: Request, session: SessionDep, user: ProviderPage, offer_id: Id
 ) -> Response:
     """Withdraw an offer; a refusal is shown on the offer's row of the list."""
-    try:
-        service.withdraw_offer(session, user, offer_id)
-    except (Invalid, Conflict) as exc:
-        session.rollback()
-        return _my_offers(request, session, user, error=exc, offer_id=offer_id)
-    return RedirectResponse(f"/my-offers?done=withdrawn-{offer_id}", status_code=303)
+    return await form_action(request, session, _status_change(
+        request, session, user, offer_id, change=service.withdraw_offer, done="withdrawn"
+    ))

@@ -40,7 +40,7 @@ def submit_invoice(
     """The supplier's invoice (amounts as decimal strings); due 30 days after receipt."""
     invoice = invoices.submit_invoice(session, user, contract_id, data)
     session.flush()
-    return read.invoice_reads(session, [invoice])[0]
+    return read.invoice_read(session, invoice)
 
 
 @router.get("/contracts/{contract_id}/invoices", response_model=list[InvoiceRead])
@@ -68,13 +68,13 @@ def list_invoices(
 @router.get("/invoices/{invoice_id}", response_model=InvoiceRead)
 def get_invoice(session: SessionDep, user: CurrentUser, invoice_id: Id) -> InvoiceRead:
     invoice, _contract = invoices.get_invoice(session, user, invoice_id)
-    return read.invoice_reads(session, [invoice])[0]
+    return read.invoice_read(session, invoice)
 
 
 @router.post("/invoices/{invoice_id}/approve", response_model=InvoiceRead)
 def approve(session: SessionDep, user: CurrentUser, invoice_id: Id) -> InvoiceRead:
     """The buyer approves the invoice for payment."""
-    return read.invoice_reads(session, [invoices.approve_invoice(session, user, invoice_id)])[0]
+    return read.invoice_read(session, invoices.approve_invoice(session, user, invoice_id))
 
 
 @router.post("/invoices/{invoice_id}/dispute", response_model=InvoiceRead)
@@ -83,7 +83,7 @@ def dispute(
 ) -> InvoiceRead:
     """The buyer disputes the invoice, with a reason the supplier sees."""
     invoice = invoices.dispute_invoice(session, user, invoice_id, data)
-    return read.invoice_reads(session, [invoice])[0]
+    return read.invoice_read(session, invoice)
 
 
 @router.post("/invoices/{invoice_id}/paid", response_model=InvoiceRead)
@@ -92,14 +92,14 @@ def paid(
 ) -> InvoiceRead:
     """The buyer records the date an approved invoice was paid."""
     invoice = invoices.record_payment(session, user, invoice_id, data)
-    return read.invoice_reads(session, [invoice])[0]
+    return read.invoice_read(session, invoice)
 
 
 @router.post("/invoices/{invoice_id}/withdraw", response_model=InvoiceRead)
 def withdraw(session: SessionDep, user: CurrentUser, invoice_id: Id) -> InvoiceRead:
     """The supplier withdraws an invoice not yet approved; it no longer counts."""
     invoice = invoices.withdraw_invoice(session, user, invoice_id)
-    return read.invoice_reads(session, [invoice])[0]
+    return read.invoice_read(session, invoice)
 
 
 @router.get("/contracts/{contract_id}/spend", response_model=SpendRead)
@@ -115,7 +115,7 @@ def propose_change(
     """Propose a change; the response gives the cumulative change in value and whether it is
     substantial (over 10 %) and so needs a change notice."""
     change = changes.propose_change(session, user, contract_id, data)
-    return read.change_reads(session, [change])[0]
+    return read.change_read(session, change)
 
 
 @router.get("/contracts/{contract_id}/changes", response_model=list[ChangeRead])
@@ -127,7 +127,7 @@ def list_changes(session: SessionDep, user: CurrentUser, contract_id: Id) -> lis
 @router.post("/contract-changes/{change_id}/accept", response_model=ChangeRead)
 def accept_change(session: SessionDep, user: CurrentUser, change_id: Id) -> ChangeRead:
     """Accept for your party; the change takes effect once both parties have."""
-    return read.change_reads(session, [changes.accept_change(session, user, change_id)])[0]
+    return read.change_read(session, changes.accept_change(session, user, change_id))
 
 
 @router.post("/contract-changes/{change_id}/reject", response_model=ChangeRead)
@@ -135,7 +135,7 @@ def reject_change(
     session: SessionDep, user: CurrentUser, change_id: Id, data: RejectCreate
 ) -> ChangeRead:
     change = changes.reject_change(session, user, change_id, data)
-    return read.change_reads(session, [change])[0]
+    return read.change_read(session, change)
 
 
 @router.post("/contracts/{contract_id}/terminate", response_model=TerminationRead)
@@ -147,7 +147,7 @@ def terminate(
     return TerminationRead(
         contract_id=contract.id,
         reference=contract.reference,
-        status=contract.status,  # type: ignore[arg-type]
+        status=contract.status,
         effective_on=data.effective_on,
         reason_code=data.reason_code,
         explanation=data.explanation,
@@ -171,7 +171,7 @@ def payments(
     return report
 
 
-@router.get("/reports/contract-register", response_model=list[RegisterRow], responses=CSV_RESPONSE)  # type: ignore[arg-type]
+@router.get("/reports/contract-register", response_model=list[RegisterRow], responses=CSV_RESPONSE)
 def contract_register(
     session: SessionDep, user: CurrentUser, accept: Annotated[str | None, Header()] = None
 ) -> Response | list[dict[str, object]]:

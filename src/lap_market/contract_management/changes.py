@@ -22,7 +22,7 @@ from lap_market.catalogue.models import CategoryUnit
 from lap_market.catalogue.pricing import line_value, term_days
 from lap_market.clock import clock
 from lap_market.contract_management import notices, policy
-from lap_market.contract_management.invoices import contract_for
+from lap_market.contract_management.invoices import contract_for, part_of_visible_contract
 from lap_market.contract_management.models import (
     ChangeKind,
     ChangeStatus,
@@ -32,8 +32,8 @@ from lap_market.contract_management.schemas import ChangeCreate, RejectCreate
 from lap_market.contracts import pdf
 from lap_market.contracts.documents import document_context, store_document
 from lap_market.contracts.models import Contract, ContractStatus
-from lap_market.errors import Conflict, Forbidden, Invalid, NotFound
-from lap_market.modeling import row_id
+from lap_market.errors import Conflict, Forbidden, Invalid
+from lap_market.modeling import conditional_update, row_id
 from lap_market.money import format_gbp, from_pence, to_pence
 
 HUNDREDTH = Decimal("0.01")
@@ -62,7 +62,7 @@ def propose_change(
         contract_id=row_id(contract),
         number=number,
         kind=data.kind,
-        reason_code=data.reason_code,  # type: ignore[arg-type]
+        reason_code=data.reason_code,
         explanation=data.explanation,
         value_before_pence=before_value,
         value_after_pence=after["value"],
@@ -74,7 +74,7 @@ def propose_change(
         substantial=policy.is_substantial(pct),
         change_notice_reference=_notice_reference(contract, number, pct),
         proposed_by_id=row_id(actor),
-        proposed_at=clock.now(),  # type: ignore[arg-type]
+        proposed_at=clock.now(),
     )
     if policy.is_buyer(actor, contract):
         change.buyer_accepted_by_id, change.buyer_accepted_at = actor.id, clock.now()
@@ -158,7 +158,7 @@ def _after(session: Session, contract: Contract, data: ChangeCreate) -> dict[str
         raise Invalid(
             f"The value cannot fall below what has been invoiced "
             f"({format_gbp(from_pence(contract.invoiced_pence))}).",
-            field="new_value" if data.kind == ChangeKind.VALUE else "new_quantity",
+            field="new_quantity",  # a new value was checked above
         )
     return {"value": value, "end": end, "quantity": qty}
 
@@ -234,11 +234,10 @@ def _audit_details(contract: Contract, change: ContractChange) -> dict[str, Any]
 
 
 def get_change(session: Session, actor: User, change_id: int) -> tuple[ContractChange, Contract]:
-    change = session.get(ContractChange, change_id)
-    contract = session.get(Contract, change.contract_id) if change else None
-    if change is None or contract is None or not policy.can_see(actor, contract):
-        raise NotFound("No contract change with this id.", field="change_id")
-    return change, contract
+    return part_of_visible_contract(
+        session, actor, session.get(ContractChange, change_id),
+        missing="No contract change with this id.", field="change_id",
+    )
 
 
 def accept_change(session: Session, actor: User, change_id: int) -> ContractChange:
@@ -255,17 +254,17 @@ def accept_change(session: Session, actor: User, change_id: int) -> ContractChan
     at_col = (
         ContractChange.buyer_accepted_at if side == "buyer" else ContractChange.supplier_accepted_at
     )
-    result = session.execute(
+    result = conditional_update(
+        session,
         sa.update(ContractChange)
         .where(
             col(ContractChange.id) == change.id,
             col(ContractChange.status) == ChangeStatus.PROPOSED,
             col(at_col).is_(None),
         )
-        .values({by_col: actor.id, at_col: clock.now()})
-        .execution_options(synchronize_session=False)
+        .values({by_col: actor.id, at_col: clock.now()}),
     )
-    if not result.rowcount:  # type: ignore[attr-defined]
+    if not result:
         raise Conflict(
             f"This change is {change.status} or the {side} has already accepted it.",
             field="change_id",
@@ -323,7 +322,8 @@ def reject_change(
     change, contract = get_change(session, actor, change_id)
     if policy.change_side(actor, contract) is None and not policy.is_officer(actor):
         raise Forbidden("Only the parties or a procurement officer reject a change.")
-    result = session.execute(
+    result = conditional_update(
+        session,
         sa.update(ContractChange)
         .where(
             col(ContractChange.id) == change.id, col(ContractChange.status) == ChangeStatus.PROPOSED
@@ -333,10 +333,9 @@ def reject_change(
             rejected_by_id=actor.id,
             rejected_at=clock.now(),
             rejection_reason=data.reason,
-        )
-        .execution_options(synchronize_session=False)
+        ),
     )
-    if not result.rowcount:  # type: ignore[attr-defined]
+    if not result:
         raise Conflict(f"This change is already {change.status}.", field="change_id")
     session.refresh(change)
     audit.record(

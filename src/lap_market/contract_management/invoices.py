@@ -7,6 +7,7 @@ never together pass the contract's value.
 """
 
 from datetime import date, timedelta
+from typing import Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +21,7 @@ from lap_market.contract_management.models import Invoice, InvoiceStatus
 from lap_market.contract_management.schemas import DisputeCreate, InvoiceCreate, PaymentCreate
 from lap_market.contracts.models import Contract, ContractStatus
 from lap_market.errors import Conflict, Forbidden, Invalid, NotFound
-from lap_market.modeling import row_id
+from lap_market.modeling import conditional_update, row_id
 from lap_market.money import format_gbp, from_pence, to_pence
 
 
@@ -30,6 +31,24 @@ def contract_for(session: Session, actor: User, contract_id: int) -> Contract:
     if contract is None or not policy.can_see(actor, contract):
         raise NotFound("No contract with this id.", field="contract_id")
     return contract
+
+
+class OfContract(Protocol):
+    contract_id: int
+
+
+Part = TypeVar("Part", bound=OfContract)
+
+
+def part_of_visible_contract(
+    session: Session, actor: User, part: Part | None, *, missing: str, field: str
+) -> tuple[Part, Contract]:
+    """An invoice or change with its contract, if the actor may see that contract (404
+    otherwise, worded ``missing``, so others' invoices and changes stay unknown)."""
+    contract = session.get(Contract, part.contract_id) if part else None
+    if part is None or contract is None or not policy.can_see(actor, contract):
+        raise NotFound(missing, field=field)
+    return part, contract
 
 
 def submit_invoice(session: Session, actor: User, contract_id: int, data: InvoiceCreate) -> Invoice:
@@ -112,14 +131,14 @@ def _check_period(contract: Contract, data: InvoiceCreate) -> None:
 def _reserve(session: Session, contract: Contract, amount: int) -> None:
     """Add ``amount`` to the contract's invoiced total unless that passes its value."""
     value = sa.func.coalesce(col(Contract.current_value_pence), col(Contract.value_pence))
-    result = session.execute(
+    result = conditional_update(
+        session,
         sa.update(Contract)
         .where(col(Contract.id) == contract.id, col(Contract.invoiced_pence) + amount <= value)
-        .values(invoiced_pence=col(Contract.invoiced_pence) + amount)
-        .execution_options(synchronize_session=False)
+        .values(invoiced_pence=col(Contract.invoiced_pence) + amount),
     )
     session.refresh(contract)
-    if not result.rowcount:  # type: ignore[attr-defined]
+    if not result:
         total = from_pence(contract.invoiced_pence + amount)
         raise Invalid(
             f"This invoice would take the total invoiced to {format_gbp(total)}, above the "
@@ -145,26 +164,25 @@ def _warn_on_spend(session: Session, contract: Contract) -> None:
 
 
 def get_invoice(session: Session, actor: User, invoice_id: int) -> tuple[Invoice, Contract]:
-    invoice = session.get(Invoice, invoice_id)
-    contract = session.get(Contract, invoice.contract_id) if invoice else None
-    if invoice is None or contract is None or not policy.can_see(actor, contract):
-        raise NotFound("No invoice with this id.", field="invoice_id")
-    return invoice, contract
+    return part_of_visible_contract(
+        session, actor, session.get(Invoice, invoice_id),
+        missing="No invoice with this id.", field="invoice_id",
+    )
 
 
 def _transition(
     session: Session, invoice: Invoice, sources: tuple[str, ...], **values: object
 ) -> None:
     """Move the invoice on from one of ``sources``; 409 when someone else moved it first."""
-    result = session.execute(
+    result = conditional_update(
+        session,
         sa.update(Invoice)
         .where(col(Invoice.id) == invoice.id, col(Invoice.status).in_(sources))
-        .values(**values)
-        .execution_options(synchronize_session=False)
+        .values(**values),
     )
     current = invoice.status
     session.refresh(invoice)
-    if not result.rowcount:  # type: ignore[attr-defined]
+    if not result:
         raise Conflict(
             f"This invoice is {invoice.status or current}: it cannot be changed so.", field="status"
         )
@@ -210,7 +228,7 @@ def approve_invoice(session: Session, actor: User, invoice_id: int) -> Invoice:
     _transition(
         session,
         invoice,
-        (InvoiceStatus.SUBMITTED, InvoiceStatus.DISPUTED),
+        policy.APPROVABLE,
         status=InvoiceStatus.APPROVED,
         approved_by_id=actor.id,
         approved_at=clock.now(),
@@ -230,7 +248,7 @@ def dispute_invoice(session: Session, actor: User, invoice_id: int, data: Disput
     _transition(
         session,
         invoice,
-        (InvoiceStatus.SUBMITTED, InvoiceStatus.APPROVED),
+        policy.DISPUTABLE,
         status=InvoiceStatus.DISPUTED,
         disputed_by_id=actor.id,
         disputed_at=clock.now(),
@@ -254,7 +272,7 @@ def record_payment(session: Session, actor: User, invoice_id: int, data: Payment
     _transition(
         session,
         invoice,
-        (InvoiceStatus.APPROVED,),
+        policy.PAYABLE,
         status=InvoiceStatus.PAID,
         paid_on=data.paid_on,
         days_to_pay=days,
@@ -295,7 +313,7 @@ def withdraw_invoice(session: Session, actor: User, invoice_id: int) -> Invoice:
     _transition(
         session,
         invoice,
-        (InvoiceStatus.SUBMITTED, InvoiceStatus.DISPUTED),
+        policy.WITHDRAWABLE,
         status=InvoiceStatus.WITHDRAWN,
     )
     session.execute(

@@ -3,11 +3,16 @@
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING, Optional
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from lap_market.modeling import fk, id_field, long_text, pence, quantity, text, timestamp
+from lap_market.modeling import fk, id_field, long_text, pence, quantity, text, timestamp, to_one
+
+if TYPE_CHECKING:
+    from lap_market.accounts.models import Organisation, User
+    from lap_market.contracts.models import Contract
 
 
 class InvoiceStatus(StrEnum):
@@ -50,6 +55,11 @@ class Invoice(SQLModel, table=True):
     paid_recorded_by_id: int | None = fk("user.id", nullable=True, index=False)
     paid_recorded_at: datetime | None = timestamp(nullable=True)
 
+    # Read-only, loaded on purpose (``read.INVOICE_RELATIONS``) where a view reads them.
+    contract: "Contract" = to_one("Invoice", "contract_id")
+    supplier: "Organisation" = to_one("Invoice", "supplier_id")
+    buyer: "Organisation" = to_one("Invoice", "buyer_id")
+
 
 class ChangeKind(StrEnum):
     VALUE = "value"
@@ -89,7 +99,7 @@ class ContractChange(SQLModel, table=True):
     quantity_before: Decimal = quantity()
     quantity_after: Decimal = quantity()
     # Every change in effect plus this one, as a share of the value at award, in percent.
-    cumulative_change_pct: Decimal = Field(sa_type=sa.Numeric(9, 2, asdecimal=True))  # type: ignore[call-overload]
+    cumulative_change_pct: Decimal = Field(sa_type=sa.Numeric(9, 2, asdecimal=True))
     substantial: bool = Field(default=False)
     change_notice_reference: str | None = text(40, nullable=True)
     status: str = Field(default=ChangeStatus.PROPOSED, max_length=20, index=True)
@@ -103,6 +113,11 @@ class ContractChange(SQLModel, table=True):
     rejected_by_id: int | None = fk("user.id", nullable=True, index=False)
     rejected_at: datetime | None = timestamp(nullable=True)
     rejection_reason: str | None = long_text(nullable=True)
+
+    # Read-only, loaded on purpose (``read.CHANGE_RELATIONS``) where a view reads them.
+    proposed_by: "User" = to_one("ContractChange", "proposed_by_id")
+    buyer_accepted_by: Optional["User"] = to_one("ContractChange", "buyer_accepted_by_id")
+    supplier_accepted_by: Optional["User"] = to_one("ContractChange", "supplier_accepted_by_id")
 
 
 class TerminationReason(StrEnum):

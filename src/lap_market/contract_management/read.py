@@ -1,12 +1,13 @@
 """Reading invoices, spend and changes as the API and pages show them."""
 
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from lap_market.accounts.models import Organisation, Role, User
+from lap_market.accounts.models import User
 from lap_market.clock import as_utc, clock
 from lap_market.contract_management import policy
 from lap_market.contract_management.models import ContractChange, Invoice, InvoiceStatus
@@ -18,49 +19,28 @@ from lap_market.contract_management.schemas import (
     SpendRead,
 )
 from lap_market.contracts.models import Contract
-from lap_market.errors import Forbidden
+from lap_market.modeling import loaded_with
 from lap_market.money import from_pence
 
 ONE_PLACE = Decimal("0.1")
 
 
-def _names(
-    session: Session, model: type[Organisation] | type[User], ids: set[int]
-) -> dict[int, str]:
-    if not ids:
-        return {}
-    rows = session.execute(
-        sa.select(col(model.id), col(model.name)).where(col(model.id).in_(ids))
-    ).all()
-    return {int(row[0]): str(row[1]) for row in rows}
+INVOICE_RELATIONS = ("contract", "supplier", "buyer")
+CHANGE_RELATIONS = ("proposed_by", "buyer_accepted_by", "supplier_accepted_by")
 
 
 def invoice_reads(session: Session, invoices: Sequence[Invoice]) -> list[InvoiceRead]:
-    """API views of invoices, with the names they need read in two queries."""
+    """API views of invoices, with their contract and parties read in bulk."""
     today = clock.today()
-    orgs = _names(
-        session, Organisation, {i.supplier_id for i in invoices} | {i.buyer_id for i in invoices}
-    )
-    references = (
-        dict(
-            session.execute(
-                sa.select(col(Contract.id), col(Contract.reference)).where(
-                    col(Contract.id).in_({i.contract_id for i in invoices})
-                )
-            ).all()
-        )
-        if invoices
-        else {}
-    )
     return [
         InvoiceRead(
             id=i.id,
             contract_id=i.contract_id,
-            contract_reference=references[i.contract_id],
+            contract_reference=i.contract.reference,
             supplier_id=i.supplier_id,
-            supplier_name=orgs.get(i.supplier_id, ""),
+            supplier_name=i.supplier.name,
             buyer_id=i.buyer_id,
-            buyer_name=orgs.get(i.buyer_id, ""),
+            buyer_name=i.buyer.name,
             number=i.number,
             issued_on=i.issued_on,
             received_on=i.received_on,
@@ -78,8 +58,12 @@ def invoice_reads(session: Session, invoices: Sequence[Invoice]) -> list[Invoice
             submitted_at=as_utc(i.submitted_at),
             approved_at=as_utc(i.approved_at) if i.approved_at else None,
         )
-        for i in invoices
+        for i in loaded_with(session, Invoice, invoices, INVOICE_RELATIONS)
     ]
+
+
+def invoice_read(session: Session, invoice: Invoice) -> InvoiceRead:
+    return invoice_reads(session, [invoice])[0]
 
 
 def contract_invoices(session: Session, contract: Contract) -> list[Invoice]:
@@ -102,13 +86,10 @@ def invoice_page(
     page_size: int,
 ) -> InvoicePage:
     """The invoices the actor's organisation sends or pays (officers: all), newest first."""
-    query = select(Invoice)
-    if actor.role == Role.BOROUGH_MANAGER:
-        query = query.where(Invoice.buyer_id == actor.organisation_id)
-    elif actor.role == Role.PROVIDER:
-        query = query.where(Invoice.supplier_id == actor.organisation_id)
-    elif actor.role != Role.PROCUREMENT_OFFICER:
-        raise Forbidden("Invoices are for boroughs, providers and procurement officers.")
+    query = policy.scoped(
+        select(Invoice), actor, buyer=Invoice.buyer_id, supplier=Invoice.supplier_id,
+        refusal="Invoices are for boroughs, providers and procurement officers.",
+    )
     if status:
         query = query.where(Invoice.status == status)
     if overdue is not None:
@@ -165,7 +146,7 @@ def spend(session: Session, contract: Contract) -> SpendRead:
     warning = "100" if pct >= 100 else "80" if pct >= 80 else "none"
     return SpendRead(
         contract_id=contract.id,
-        reference=contract.reference,  # type: ignore[arg-type]
+        reference=contract.reference,
         status=policy.status(contract, clock.today()),
         value=from_pence(value),
         original_value=from_pence(contract.value_pence),
@@ -174,7 +155,7 @@ def spend(session: Session, contract: Contract) -> SpendRead:
         paid=from_pence(int(row[1])),
         remaining=from_pence(value - invoiced),
         invoiced_pct=pct,
-        warning=warning,  # type: ignore[arg-type]
+        warning=warning,
         overdue_invoices=int(row[2]),
         start_date=contract.start_date,
         end_date=policy.end_date(contract),
@@ -192,25 +173,20 @@ def changes_of(session: Session, contract: Contract) -> list[ContractChange]:
     )
 
 
+def _acceptance(by: User | None, at: datetime | None) -> AcceptanceRead | None:
+    if by is None or at is None:
+        return None
+    return AcceptanceRead(by_name=by.name, at=as_utc(at))
+
+
 def change_reads(session: Session, changes: Sequence[ContractChange]) -> list[ChangeRead]:
-    user_ids = {c.proposed_by_id for c in changes}
-    user_ids |= {
-        i
-        for c in changes
-        for i in (c.buyer_accepted_by_id, c.supplier_accepted_by_id)
-        if i is not None
-    }
-    names = _names(session, User, user_ids)
-
-    def acceptance(by: int | None, at: object) -> AcceptanceRead | None:
-        return AcceptanceRead(by_name=names.get(by, ""), at=as_utc(at)) if by and at else None  # type: ignore[arg-type]
-
+    """API views of changes, with who proposed and accepted them read in bulk."""
     return [
         ChangeRead(
             id=c.id,
             contract_id=c.contract_id,
             number=c.number,
-            kind=c.kind,  # type: ignore[arg-type]
+            kind=c.kind,
             reason_code=c.reason_code,
             explanation=c.explanation,
             value_before=from_pence(c.value_before_pence),
@@ -224,12 +200,16 @@ def change_reads(session: Session, changes: Sequence[ContractChange]) -> list[Ch
             change_notice_required=c.substantial,
             change_notice_reference=c.change_notice_reference,
             status=c.status,
-            proposed_by_name=names.get(c.proposed_by_id, ""),
+            proposed_by_name=c.proposed_by.name,
             proposed_at=as_utc(c.proposed_at),
-            buyer_acceptance=acceptance(c.buyer_accepted_by_id, c.buyer_accepted_at),
-            supplier_acceptance=acceptance(c.supplier_accepted_by_id, c.supplier_accepted_at),
+            buyer_acceptance=_acceptance(c.buyer_accepted_by, c.buyer_accepted_at),
+            supplier_acceptance=_acceptance(c.supplier_accepted_by, c.supplier_accepted_at),
             effective_at=as_utc(c.effective_at) if c.effective_at else None,
             rejection_reason=c.rejection_reason,
         )
-        for c in changes
+        for c in loaded_with(session, ContractChange, changes, CHANGE_RELATIONS)
     ]
+
+
+def change_read(session: Session, change: ContractChange) -> ChangeRead:
+    return change_reads(session, [change])[0]

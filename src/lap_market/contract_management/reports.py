@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from lap_market.accounts.models import Organisation, Role, User
+from lap_market.accounts.models import Organisation, User
 from lap_market.clock import clock
 from lap_market.contract_management import policy
 from lap_market.contract_management.models import (
@@ -22,7 +22,7 @@ from lap_market.contract_management.models import (
 )
 from lap_market.contract_management.schemas import PaymentRow, PaymentsReport
 from lap_market.contracts.models import Contract
-from lap_market.errors import Forbidden, Invalid
+from lap_market.errors import Invalid
 from lap_market.money import from_pence
 from lap_market.reports.service import safe_cell
 
@@ -57,13 +57,10 @@ REGISTER_COLUMNS = [
 
 def _scope(query: Any, actor: User, buyer_col: Any, supplier_col: Any) -> Any:
     """Officers see every row; a borough its own as buyer; a provider its own as supplier."""
-    if actor.role == Role.PROCUREMENT_OFFICER:
-        return query
-    if actor.role == Role.BOROUGH_MANAGER:
-        return query.where(buyer_col == actor.organisation_id)
-    if actor.role == Role.PROVIDER:
-        return query.where(supplier_col == actor.organisation_id)
-    raise Forbidden("Reports are for boroughs, providers and procurement officers.")
+    return policy.scoped(
+        query, actor, buyer=buyer_col, supplier=supplier_col,
+        refusal="Reports are for boroughs, providers and procurement officers.",
+    )
 
 
 def payments_report(session: Session, actor: User, *, group_by: str) -> PaymentsReport:
@@ -115,7 +112,7 @@ def payments_report(session: Session, actor: User, *, group_by: str) -> Payments
     return PaymentsReport(
         group_by=group_by,
         as_of=today,
-        rows=rows,  # type: ignore[arg-type]
+        rows=rows,
         totals=_row(0, "Total", totals if figures else (0,) * 6),
     )
 
@@ -179,15 +176,15 @@ def register_rows(session: Session, actor: User) -> list[dict[str, Any]]:
     buyer = sa.orm.aliased(Organisation)
     supplier = sa.orm.aliased(Organisation)
     query = (
-        sa.select(  # type: ignore[call-overload]
+        sa.select(
             Contract,
-            buyer.name,
-            supplier.name,
+            col(buyer.name),
+            col(supplier.name),
             func.coalesce(changes.c.n, 0),
             func.coalesce(paid.c.paid, 0),
         )
-        .join(buyer, buyer.id == col(Contract.buyer_id))
-        .join(supplier, supplier.id == col(Contract.supplier_id))
+        .join(buyer, col(buyer.id) == col(Contract.buyer_id))
+        .join(supplier, col(supplier.id) == col(Contract.supplier_id))
         .outerjoin(changes, changes.c.contract_id == col(Contract.id))
         .outerjoin(paid, paid.c.contract_id == col(Contract.id))
         .order_by(col(Contract.reference))

@@ -40,8 +40,12 @@ class InvoiceCreate(_Strict):
         return value
 
 
-class DisputeCreate(_Strict):
+class _Reason(_Strict):
     reason: LongText = Field(min_length=1, max_length=2000)
+
+
+class DisputeCreate(_Reason):
+    """Why the buyer disputes an invoice (the supplier sees it)."""
 
 
 class PaymentCreate(_Strict):
@@ -125,8 +129,8 @@ class ChangeCreate(_Strict):
         return value
 
 
-class RejectCreate(_Strict):
-    reason: LongText = Field(min_length=1, max_length=2000)
+class RejectCreate(_Reason):
+    """Why a party rejects a proposed change."""
 
 
 class AcceptanceRead(BaseModel):

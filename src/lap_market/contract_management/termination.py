@@ -12,6 +12,7 @@ from lap_market.contract_management.models import Invoice
 from lap_market.contract_management.schemas import TerminationCreate
 from lap_market.contracts.models import Contract, ContractStatus
 from lap_market.errors import Conflict, Forbidden, Invalid
+from lap_market.modeling import conditional_update
 
 
 def terminate(session: Session, actor: User, contract_id: int, data: TerminationCreate) -> Contract:
@@ -20,7 +21,8 @@ def terminate(session: Session, actor: User, contract_id: int, data: Termination
     if not policy.can_terminate(actor, contract):
         raise Forbidden("Only the buyer or a procurement officer terminates a contract.")
     _check_date(session, contract, data)
-    result = session.execute(
+    result = conditional_update(
+        session,
         sa.update(Contract)
         .where(
             col(Contract.id) == contract.id,
@@ -32,10 +34,9 @@ def terminate(session: Session, actor: User, contract_id: int, data: Termination
             terminated_at=clock.now(),
             termination_reason=data.reason_code,
             termination_explanation=data.explanation,
-        )
-        .execution_options(synchronize_session=False)
+        ),
     )
-    if not result.rowcount:  # type: ignore[attr-defined]
+    if not result:
         raise Conflict("This contract has already been terminated.", field="contract_id")
     session.refresh(contract)
     audit.record(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 from sqlmodel import Session
 
@@ -25,11 +25,11 @@ from lap_market.contract_management.schemas import (
 )
 from lap_market.contracts.models import Contract
 from lap_market.db import SessionDep
-from lap_market.errors import DomainError, Forbidden, NotFound
+from lap_market.errors import Forbidden, NotFound
 from lap_market.primitives import Id, PageNumber
 from lap_market.templating import render
+from lap_market.web.actions import FormAction, NoFields, form_action
 from lap_market.web.deps import web_router
-from lap_market.web.forms import FormErrors, domain_form_errors, parse_form
 
 router = web_router()
 PartyPage = Annotated[
@@ -61,36 +61,11 @@ def sections(session: Session, user: User, contract: Contract) -> dict[str, Any]
         "spend": read.spend(session, contract),
         "invoices": read.invoice_reads(session, read.contract_invoices(session, contract)),
         "changes": read.change_reads(session, read.changes_of(session, contract)),
-        "can_invoice": policy.can_invoice(user, contract) and contract.status == "active",
-        "can_propose_change": policy.can_propose_change(user, contract)
-        and contract.status == "active",
+        "can_invoice": policy.can_invoice_now(user, contract),
+        "can_propose_change": policy.can_propose_change_now(user, contract),
         "change_side": policy.change_side(user, contract),
-        "can_terminate": policy.can_terminate(user, contract)
-        and contract.status in ("issued", "active"),
+        "can_terminate": policy.can_terminate_now(user, contract),
     }
-
-
-def _back(path: str, done: str) -> RedirectResponse:
-    return RedirectResponse(f"{path}?done={done}", status_code=303)
-
-
-async def _form(request: Request) -> dict[str, str]:
-    raw = await request.form()
-    return {k: str(v)[:4000] for k, v in raw.items() if k != "csrf_token"}
-
-
-def _run(form: dict[str, str], model: type[BaseModel] | None, action: Any) -> dict[str, str]:
-    """Validate the form, run the action; the errors by field (empty when it worked)."""
-    try:
-        data = parse_form(model, form) if model else None
-        action(data)
-    except FormErrors as exc:
-        return exc.errors
-    except DomainError as exc:
-        if exc.status_code in (403, 404):
-            raise
-        return domain_form_errors(exc)
-    return {}
 
 
 @dataclass(frozen=True)
@@ -148,6 +123,22 @@ def _contract_form(
     return render(request, page.template, context, status_code=422 if errors else 200)
 
 
+async def _contract_action(
+    request: Request, session: Session, user: User, contract_id: int, page: ContractForm, *,
+    model: type[BaseModel], run: Callable[[Any], object], done: str,
+) -> Response:
+    """A form about one contract: on success back to the contract with ``done``'s message."""
+    return await form_action(request, session, FormAction(
+        model=model,
+        run=run,
+        page=lambda errors, form: _contract_form(
+            request, session, user, contract_id, page, form, errors
+        ),
+        done=lambda _result: f"/contracts/{contract_id}",
+        message=lambda _result: DONE_MESSAGES[done],
+    ))
+
+
 # --- invoices --------------------------------------------------------------------------------
 
 
@@ -166,14 +157,12 @@ def invoice_form(
 async def send_invoice(
     request: Request, session: SessionDep, user: PartyPage, contract_id: Id
 ) -> Response:
-    form = await _form(request)
-    errors = _run(
-        form, InvoiceCreate, lambda data: invoices.submit_invoice(session, user, contract_id, data)
+    """Send an invoice; back to the contract, whose spend now counts it."""
+    return await _contract_action(
+        request, session, user, contract_id, INVOICE_FORM, model=InvoiceCreate,
+        run=lambda data: invoices.submit_invoice(session, user, contract_id, data),
+        done="invoice-sent",
     )
-    if errors:
-        session.rollback()
-        return _contract_form(request, session, user, contract_id, INVOICE_FORM, form, errors)
-    return _back(f"/contracts/{contract_id}", "invoice-sent")
 
 
 def _invoice_page(
@@ -182,20 +171,20 @@ def _invoice_page(
     user: User,
     invoice_id: Id,
     errors: dict[str, str] | None = None,
-    done: str | None = None,
 ) -> Response:
     invoice, contract = invoices.get_invoice(session, user, invoice_id)
     return render(
         request,
         "contract_management/pages/invoice.html",
         {
-            "invoice": read.invoice_reads(session, [invoice])[0],
+            "invoice": read.invoice_read(session, invoice),
             "contract": contract,
-            "can_settle": policy.can_settle(user, contract),
-            "can_withdraw": policy.can_withdraw(user, invoice),
+            "can_approve": policy.can_approve(user, contract, invoice),
+            "can_pay": policy.can_record_payment(user, contract, invoice),
+            "can_dispute": policy.can_dispute(user, contract, invoice),
+            "can_withdraw": policy.can_withdraw_now(user, invoice),
             "errors": errors or {},
             "today": clock.today().isoformat(),
-            "done": DONE_MESSAGES.get(done or ""),
         },
         status_code=422 if errors else 200,
     )
@@ -207,24 +196,50 @@ def invoice_page(
     session: SessionDep,
     user: PartyPage,
     invoice_id: Id,
-    done: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
     """One invoice and what its buyer (approve, dispute, paid) or supplier may do with it."""
-    return _invoice_page(request, session, user, invoice_id, done=done)
+    return _invoice_page(request, session, user, invoice_id)
 
 
-INVOICE_ACTIONS: dict[str, tuple[type[BaseModel] | None, Any]] = {
-    "approve": (None, lambda s, u, i, _d: invoices.approve_invoice(s, u, i)),
-    "dispute": (DisputeCreate, invoices.dispute_invoice),
-    "paid": (PaymentCreate, invoices.record_payment),
-    "withdraw": (None, lambda s, u, i, _d: invoices.withdraw_invoice(s, u, i)),
+@dataclass(frozen=True)
+class Step:
+    """A button (or small form) on an invoice or change page: its schema, its service call
+    (session, user, row id, data) and the key of its success message."""
+
+    model: type[BaseModel]
+    run: Callable[[Session, User, int, Any], object]
+    done: str
+
+
+INVOICE_STEPS = {
+    "approve": Step(NoFields, lambda s, u, i, _d: invoices.approve_invoice(s, u, i),
+                    "invoice-approved"),
+    "dispute": Step(DisputeCreate, invoices.dispute_invoice, "invoice-disputed"),
+    "paid": Step(PaymentCreate, invoices.record_payment, "invoice-paid"),
+    "withdraw": Step(NoFields, lambda s, u, i, _d: invoices.withdraw_invoice(s, u, i),
+                     "invoice-withdrawn"),
 }
-ACTION_DONE = {
-    "approve": "invoice-approved",
-    "dispute": "invoice-disputed",
-    "paid": "invoice-paid",
-    "withdraw": "invoice-withdrawn",
+CHANGE_STEPS = {
+    "accept": Step(NoFields, lambda s, u, c, _d: changes.accept_change(s, u, c),
+                   "change-accepted"),
+    "reject": Step(RejectCreate, changes.reject_change, "change-rejected"),
 }
+
+
+async def _step(
+    request: Request, session: Session, user: User, row_id: int, step: Step | None, *,
+    page: Callable[[Request, Session, User, int, dict[str, str]], Response], done: str,
+) -> Response:
+    """Take ``step`` on the row; refusals shown on its ``page``, success goes to ``done``."""
+    if step is None:
+        raise NotFound("No such action.")
+    return await form_action(request, session, FormAction(
+        model=step.model,
+        run=lambda data: step.run(session, user, row_id, data),
+        page=lambda errors, _form: page(request, session, user, row_id, errors),
+        done=lambda _row: done,
+        message=lambda _row: DONE_MESSAGES[step.done],
+    ))
 
 
 @router.post("/invoices/{invoice_id}/{action}", response_class=HTMLResponse)
@@ -232,15 +247,10 @@ async def invoice_action(
     request: Request, session: SessionDep, user: PartyPage, invoice_id: Id, action: str
 ) -> Response:
     """Approve, dispute (with a reason), record payment, or withdraw."""
-    if action not in INVOICE_ACTIONS:
-        raise NotFound("No such action.")
-    model, run = INVOICE_ACTIONS[action]
-    form = await _form(request)
-    errors = _run(form, model, lambda data: run(session, user, invoice_id, data))
-    if errors:
-        session.rollback()
-        return _invoice_page(request, session, user, invoice_id, errors)
-    return _back(f"/invoices/{invoice_id}", ACTION_DONE[action])
+    return await _step(
+        request, session, user, invoice_id, INVOICE_STEPS.get(action),
+        page=_invoice_page, done=f"/invoices/{invoice_id}",
+    )
 
 
 @router.get("/invoices", response_class=HTMLResponse)
@@ -278,14 +288,12 @@ def change_form(
 async def propose_change(
     request: Request, session: SessionDep, user: PartyPage, contract_id: Id
 ) -> Response:
-    form = await _form(request)
-    errors = _run(
-        form, ChangeCreate, lambda data: changes.propose_change(session, user, contract_id, data)
+    """Propose a change; it takes effect once both parties accept it."""
+    return await _contract_action(
+        request, session, user, contract_id, CHANGE_FORM, model=ChangeCreate,
+        run=lambda data: changes.propose_change(session, user, contract_id, data),
+        done="change-proposed",
     )
-    if errors:
-        session.rollback()
-        return _contract_form(request, session, user, contract_id, CHANGE_FORM, form, errors)
-    return _back(f"/contracts/{contract_id}", "change-proposed")
 
 
 def _change_page(
@@ -300,14 +308,11 @@ def _change_page(
         request,
         "contract_management/pages/change.html",
         {
-            "change": read.change_reads(session, [change])[0],
+            "change": read.change_read(session, change),
             "contract": contract,
-            "can_accept": policy.can_accept_change(user, contract, change)
-            and change.status == "proposed",
-            "can_reject": (
-                policy.change_side(user, contract) is not None or policy.is_officer(user)
-            )
-            and change.status == "proposed",
+            "can_accept": policy.is_open(change)
+            and policy.can_accept_change(user, contract, change),
+            "can_reject": policy.is_open(change) and policy.can_reject_change(user, contract),
             "errors": errors or {},
         },
         status_code=422 if errors else 200,
@@ -326,19 +331,10 @@ async def change_action(
 ) -> Response:
     """Accept or reject a proposed change, then back to the contract."""
     _change, contract = changes.get_change(session, user, change_id)
-    form = await _form(request)
-    if action == "accept":
-        errors = _run(form, None, lambda _d: changes.accept_change(session, user, change_id))
-    elif action == "reject":
-        errors = _run(
-            form, RejectCreate, lambda data: changes.reject_change(session, user, change_id, data)
-        )
-    else:
-        raise NotFound("No such action.")
-    if errors:
-        session.rollback()
-        return _change_page(request, session, user, change_id, errors)
-    return _back(f"/contracts/{contract.id}", f"change-{action}ed")
+    return await _step(
+        request, session, user, change_id, CHANGE_STEPS.get(action),
+        page=_change_page, done=f"/contracts/{contract.id}",
+    )
 
 
 # --- termination -----------------------------------------------------------------------------
@@ -356,16 +352,12 @@ def termination_form(
 async def terminate(
     request: Request, session: SessionDep, user: PartyPage, contract_id: Id
 ) -> Response:
-    form = await _form(request)
-    errors = _run(
-        form,
-        TerminationCreate,
-        lambda data: termination.terminate(session, user, contract_id, data),
+    """Terminate with effect from a date; both parties and the officers are told."""
+    return await _contract_action(
+        request, session, user, contract_id, TERMINATION_FORM, model=TerminationCreate,
+        run=lambda data: termination.terminate(session, user, contract_id, data),
+        done="terminated",
     )
-    if errors:
-        session.rollback()
-        return _contract_form(request, session, user, contract_id, TERMINATION_FORM, form, errors)
-    return _back(f"/contracts/{contract_id}", "terminated")
 
 
 # The payments report's pages live beside these, in their own module.

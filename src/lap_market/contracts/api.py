@@ -7,11 +7,12 @@ from fastapi.responses import JSONResponse
 
 from lap_market.accounts.deps import CurrentUser, SettingsDep, require_role
 from lap_market.accounts.models import Role, User
-from lap_market.contracts import acceptance, callofs_batch, direct, service
+from lap_market.contracts import acceptance, call_off_jobs, direct, service
 from lap_market.contracts.models import ContractKind, ContractStatus
 from lap_market.contracts.schemas import (
     CallOffIssueRead,
     CallOffProgressRead,
+    ContractAccept,
     ContractRead,
     DirectCommissionCreate,
     DirectQuoteRead,
@@ -42,7 +43,7 @@ def issue_call_offs(
     Runs the same durable job as the web page, and answers when it has finished: 201 with
     the new contracts; 200 with the existing ones when they were issued before.
     """
-    result = callofs_batch.issue_now(
+    result = call_off_jobs.issue_now(
         session, request.app.state.engine, settings, officer, tender_id=tender_id, lot_id=lot_id
     )
     body = CallOffIssueRead(
@@ -63,11 +64,11 @@ def call_off_progress(
     session: SessionDep, officer: Officer, tender_id: Id, lot_id: Id
 ) -> CallOffProgressRead:
     """Progress of the latest call-off batch of a lot ("12 of 33")."""
-    batch = callofs_batch.latest_batch(session, officer, tender_id=tender_id, lot_id=lot_id)
+    batch = call_off_jobs.latest_batch(session, officer, tender_id=tender_id, lot_id=lot_id)
     return CallOffProgressRead(
         batch_id=batch.id,
         lot_id=batch.lot_id,
-        status=batch.status,  # type: ignore[arg-type]
+        status=batch.status,
         done=batch.done,
         total=batch.total,
         error=batch.error,
@@ -87,7 +88,7 @@ def quote_direct(
     quote = direct.quote_direct(session, manager, data=data, settings=settings)
     return DirectQuoteRead(
         offer_id=data.offer_id,
-        offer_version_id=quote.version.id,  # type: ignore[arg-type]
+        offer_version_id=quote.version.id,
         quantity=quote.quantity,
         unit_price=quote.unit_price,
         tier_min_quantity=quote.tier_min_quantity,
@@ -142,9 +143,14 @@ def get_contract(session: SessionDep, user: CurrentUser, contract_id: Id) -> Con
 
 
 @router.post("/contracts/{contract_id}/accept", response_model=ContractRead)
-def accept(session: SessionDep, user: CurrentUser, contract_id: Id) -> ContractRead:
-    """Accept for your party: the buyer's borough manager or the supplier's provider."""
-    contract = acceptance.accept_contract(session, user, contract_id)
+def accept(
+    session: SessionDep, user: CurrentUser, contract_id: Id, data: ContractAccept | None = None
+) -> ContractRead:
+    """Accept for your party: the buyer's borough manager or the supplier's provider. The
+    buyer may send ``{"po_number": "…"}``, printed on the contract and quoted on invoices."""
+    contract = acceptance.accept_contract(
+        session, user, contract_id, po_number=data.po_number if data else None
+    )
     return service.contract_read(session, contract)
 
 

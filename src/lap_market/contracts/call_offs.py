@@ -3,7 +3,6 @@
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
@@ -13,22 +12,23 @@ from lap_market.audit import service as audit
 from lap_market.catalogue.models import (
     CategoryUnit,
 )
-from lap_market.catalogue.pricing import line_value, load_rate_cards, term_days
+from lap_market.catalogue.pricing import load_rate_cards, term_days
 from lap_market.clock import clock
-from lap_market.contracts import pdf
+from lap_market.contracts import pdf, policy
 from lap_market.contracts.documents import document_context, store_document
 from lap_market.contracts.models import Contract, ContractKind, ContractStatus
 from lap_market.contracts.service import (
     PAYMENT_TERMS,
     get_row,
-    is_officer,
-    preload_rows,
+    organisations,
     price,
-    require_officer,
+    record_issued,
+    standalone_value,
 )
 from lap_market.demand.models import Demand, DemandStatus
 from lap_market.errors import Conflict, NotFound
-from lap_market.money import from_pence, to_pence
+from lap_market.modeling import conditional_update, pk
+from lap_market.money import from_pence
 from lap_market.notifications import events
 from lap_market.tenders.models import Award, AwardStatus, Lot, LotStatus, Tender, TenderStatus
 from lap_market.tenders.workdays import standstill_over
@@ -75,9 +75,9 @@ def check_call_offs(
 
     A lot already contracted passes (issuing again issues nothing new).
     """
-    require_officer(actor)
+    policy.require_officer(actor)
     tender, lot = load_lot(session, tender_id=tender_id, lot_id=lot_id)
-    award = current_award(session, lot.id)  # type: ignore[arg-type]
+    award = current_award(session, pk(lot))
     if award is None:
         raise Conflict(
             "This lot has not been awarded, so there is nothing to call off.",
@@ -158,130 +158,134 @@ def issue_call_offs(
     nothing new: a conditional update on the lot's status lets exactly one issuer win.
     """
     tender, lot, award = check_call_offs(session, actor, tender_id=tender_id, lot_id=lot_id)
-    existing = _lot_contracts(session, lot.id)  # type: ignore[arg-type]
+    existing = _lot_contracts(session, pk(lot))
     if lot.status == LotStatus.CONTRACTED:
         return CallOffResult(tender, lot, [], existing)
     done_demands = {c.demand_id for c in existing}
-    todo = [d for d in _lot_demands(session, lot.id) if d.id not in done_demands]  # type: ignore[arg-type]
+    todo = [d for d in _lot_demands(session, pk(lot)) if d.id not in done_demands]
     if not todo and not existing:
         raise Conflict("This lot has no demand to call off.", field="lot_id")
-    unit = get_row(session, CategoryUnit, lot.unit_id)
-    # Held, not used: the session's identity map keeps only weak references.
-    parties = preload_rows(  # noqa: F841
-        session, Organisation, [d.borough_id for d in todo] + [award.supplier_id]
-    )
-    cards = load_rate_cards(session, keys=[(lot.category_id, lot.unit_id)], on=clock.today())
-    card = cards[(lot.category_id, lot.unit_id)]
-    now = clock.now()
-    contracts: list[Contract] = []
-    contexts: list[dict[str, Any]] = []
-    total = len(todo)
     if progress:
-        progress(0, total)
-    for offset, demand in enumerate(todo, start=1):
+        progress(0, len(todo))
+    drafts = _drafts(session, actor, Awarded(tender, lot, award), todo, first=len(existing) + 1)
+    documents = pdf.render_many(
+        [document_context(session, c, specification=d.specification)
+         for c, d in zip(drafts, todo, strict=True)],
+        progress,
+    )
+    if not _claim_lot(session, lot):
+        # Another issuer got there first: what it issued stands, and nothing new is issued.
+        return CallOffResult(tender, lot, [], _lot_contracts(session, pk(lot)))
+    issued = _store(session, actor, lot, zip(drafts, documents, strict=True))
+    _mark_contracted(session, actor, tender, lot, todo, issued)
+    events.call_offs_issued(session, issued)
+    return CallOffResult(tender, lot, issued, existing + issued)
+
+
+@dataclass(frozen=True)
+class Awarded:
+    """The lot being called off, its tender and its award in force."""
+
+    tender: Tender
+    lot: Lot
+    award: Award
+
+
+def _drafts(
+    session: Session, actor: User, awarded: Awarded, todo: list[Demand], *, first: int
+) -> list[Contract]:
+    """One unsaved contract per demand at the awarded price, numbered from ``first``.
+
+    Each draft carries its parties, so rendering its document reads them without a query.
+    """
+    tender, lot, award = awarded.tender, awarded.lot, awarded.award
+    unit = get_row(session, CategoryUnit, lot.unit_id)
+    card = load_rate_cards(session, keys=[(lot.category_id, lot.unit_id)], on=clock.today())[
+        (lot.category_id, lot.unit_id)
+    ]
+    parties = organisations(session, [d.borough_id for d in todo] + [award.supplier_id])
+    now = clock.now()
+    drafts = []
+    for offset, demand in enumerate(todo):
         quantity = Decimal(demand.quantity)
         days = term_days(demand.start_date, demand.end_date)
         priced = price(quantity, award.unit_price_pence, per_year=unit.per_year, days=days)
-        rate = card.best(quantity)
-        standalone = (
-            to_pence(line_value(quantity, rate.unit_price, per_year=unit.per_year, days=days))
-            if rate is not None
-            else None
-        )
-        contract = Contract(
-            reference=call_off_reference(tender.reference, lot.number, len(existing) + offset),
+        drafts.append(Contract(
+            reference=call_off_reference(tender.reference, lot.number, first + offset),
             kind=ContractKind.CALL_OFF,
-            buyer_id=demand.borough_id,
-            supplier_id=award.supplier_id,
-            tender_id=tender.id,
-            lot_id=lot.id,
-            award_id=award.id,
-            demand_id=demand.id,
-            category_id=lot.category_id,
-            unit_id=lot.unit_id,
+            buyer=parties[demand.borough_id], supplier=parties[award.supplier_id],
+            buyer_id=demand.borough_id, supplier_id=award.supplier_id,
+            tender_id=tender.id, lot_id=lot.id, award_id=award.id, demand_id=demand.id,
+            category_id=lot.category_id, unit_id=lot.unit_id,
             description=lot.title,  # e.g. "Storage – linear metre per year (Apr 2027 – Mar 2030)"
             quantity=quantity,
-            unit_price_pence=priced.unit_price_pence,
-            value_pence=priced.value_pence,
-            vat_pence=priced.vat_pence,
-            total_pence=priced.total_pence,
-            standalone_value_pence=standalone,
-            start_date=demand.start_date,
-            end_date=demand.end_date,
-            payment_terms=PAYMENT_TERMS,
-            status=ContractStatus.ISSUED,
-            issued_at=now,
-            issued_by_id=actor.id,  # type: ignore[arg-type]
-        )
-        contracts.append(contract)
-        contexts.append(document_context(session, contract, specification=demand.specification))
-    documents = pdf.render_many(contexts, progress)
-    drafts = list(zip(contracts, documents, strict=True))
+            unit_price_pence=priced.unit_price_pence, value_pence=priced.value_pence,
+            vat_pence=priced.vat_pence, total_pence=priced.total_pence,
+            standalone_value_pence=standalone_value(card, unit, quantity, days),
+            start_date=demand.start_date, end_date=demand.end_date,
+            payment_terms=PAYMENT_TERMS, status=ContractStatus.ISSUED,
+            issued_at=now, issued_by_id=pk(actor),
+        ))
+    return drafts
 
-    claimed = session.execute(
+
+def _claim_lot(session: Session, lot: Lot) -> bool:
+    """Mark the lot contracted unless it already is (or is closed): one issuer wins."""
+    claimed = conditional_update(
+        session,
         sa.update(Lot)
         .where(col(Lot.id) == lot.id, col(Lot.status).not_in([s.value for s in LOT_CLOSED_STATES]))
-        .values(status=LotStatus.CONTRACTED)
-        .execution_options(synchronize_session=False)
+        .values(status=LotStatus.CONTRACTED),
     )
-    if claimed.rowcount == 0:  # type: ignore[attr-defined]
-        # Another issuer got there first: what it issued stands, and nothing new is issued.
-        session.refresh(lot)
-        return CallOffResult(tender, lot, [], _lot_contracts(session, lot.id))  # type: ignore[arg-type]
     session.refresh(lot)
+    return claimed == 1
+
+
+def _store(
+    session: Session, actor: User, lot: Lot, drafts: Iterable[tuple[Contract, bytes]]
+) -> list[Contract]:
+    """Write each contract with its rendered PDF, audited."""
     issued: list[Contract] = []
     for contract, content in drafts:
         session.add(contract)
         session.flush()
         store_document(session, contract, content)
         issued.append(contract)
-        audit.record(
-            session,
-            actor,
-            action="contract.issued",
-            object_type="contract",
-            object_id=contract.id,
-            details={
-                "reference": contract.reference,
-                "kind": contract.kind,
-                "buyer_id": contract.buyer_id,
-                "supplier_id": contract.supplier_id,
-                "lot_id": lot.id,
-                "demand_id": contract.demand_id,
-                "value": from_pence(contract.value_pence),
-                "pdf_sha256": contract.pdf_sha256,
-            },
+        record_issued(
+            session, actor, contract,
+            buyer_id=contract.buyer_id, supplier_id=contract.supplier_id, lot_id=lot.id,
+            demand_id=contract.demand_id, value=from_pence(contract.value_pence),
         )
+    return issued
+
+
+def _mark_contracted(
+    session: Session, actor: User, tender: Tender, lot: Lot, todo: list[Demand],
+    issued: list[Contract],
+) -> None:
+    """The demands called off are contracted, and so is the lot (and the tender once every
+    lot is), each audited."""
     demand_ids = [c.demand_id for c in issued]
     if demand_ids:
         session.execute(
             sa.update(Demand)
             .where(col(Demand.id).in_(demand_ids))
-            .values(status=DemandStatus.CONTRACTED, updated_at=now)
+            .values(status=DemandStatus.CONTRACTED, updated_at=clock.now())
             .execution_options(synchronize_session=False)
         )
         contract_of = {c.demand_id: c.id for c in issued}
         for demand in todo:
             session.refresh(demand)
             audit.record(
-                session,
-                actor,
-                action="demand.contracted",
-                object_type="demand",
+                session, actor, action="demand.contracted", object_type="demand",
                 object_id=demand.id,
                 details={"lot_id": lot.id, "contract_id": contract_of.get(demand.id)},
             )
     audit.record(
-        session,
-        actor,
-        action="lot.contracted",
-        object_type="lot",
-        object_id=lot.id,
+        session, actor, action="lot.contracted", object_type="lot", object_id=lot.id,
         details={"tender_id": tender.id, "issued": len(issued), "demand_ids": demand_ids},
     )
     _maybe_contract_tender(session, actor, tender)
-    events.call_offs_issued(session, issued)
-    return CallOffResult(tender, lot, issued, existing + issued)
 
 
 def _maybe_contract_tender(session: Session, actor: User, tender: Tender) -> None:
@@ -292,17 +296,17 @@ def _maybe_contract_tender(session: Session, actor: User, tender: Tender) -> Non
         return
     if LotStatus.CONTRACTED not in statuses:
         return
-    changed = session.execute(
+    changed = conditional_update(
+        session,
         sa.update(Tender)
         .where(
             col(Tender.id) == tender.id,
             col(Tender.status).not_in([TenderStatus.CONTRACTED, TenderStatus.CANCELLED]),
         )
-        .values(status=TenderStatus.CONTRACTED, updated_at=clock.now())
-        .execution_options(synchronize_session=False)
+        .values(status=TenderStatus.CONTRACTED, updated_at=clock.now()),
     )
     session.refresh(tender)
-    if changed.rowcount:  # type: ignore[attr-defined]
+    if changed:
         audit.record(
             session,
             actor,
@@ -325,26 +329,26 @@ class ReadyLot:
 
 def lots_awaiting_call_offs(session: Session, actor: User) -> list[ReadyLot]:
     """Awarded lots whose call-offs have not been issued yet, for officers."""
-    if not is_officer(actor):
+    if not policy.can_issue_call_offs(actor):
         return []
     rows = session.exec(
-        select(Lot, Tender, Award)
+        select(Lot, Tender, Award, Organisation)
         .join(Tender, col(Tender.id) == Lot.tender_id)
         .join(Award, (col(Award.lot_id) == Lot.id) & (col(Award.status) == AwardStatus.STANDSTILL))
+        .join(Organisation, col(Organisation.id) == Award.supplier_id)
         .where(col(Lot.status).not_in([s.value for s in LOT_CLOSED_STATES]))
         .order_by(col(Tender.reference), col(Lot.number))
     ).all()
-    suppliers = preload_rows(session, Organisation, [award.supplier_id for _l, _t, award in rows])  # noqa: F841
-    pending = pending_counts(session, [lot.id for lot, _t, _a in rows])  # type: ignore[misc]
+    pending = pending_counts(session, [pk(lot) for lot, _t, _a, _s in rows])
     now = clock.now()
     return [
         ReadyLot(
             tender=tender,
             lot=lot,
             award=award,
-            supplier=get_row(session, Organisation, award.supplier_id),
-            pending=pending[lot.id],  # type: ignore[index]
+            supplier=supplier,
+            pending=pending[pk(lot)],
             ready=standstill_over(award.standstill_ends, now, awarded_at=award.awarded_at),
         )
-        for lot, tender, award in rows
+        for lot, tender, award, supplier in rows
     ]

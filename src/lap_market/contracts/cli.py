@@ -1,13 +1,17 @@
 """``lap-market issue-call-offs TENDER LOT``: issue a lot's call-offs with a progress bar."""
 
+import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
 from sqlmodel import Session, col, select
 
 from lap_market.accounts.models import Role, User
-from lap_market.contracts import call_offs, callofs_batch
+from lap_market.config import get_settings
+from lap_market.contracts import call_off_jobs, call_offs
 from lap_market.errors import DomainError
+from lap_market.modeling import pk
 from lap_market.tenders.models import Lot, Tender
 
 
@@ -38,19 +42,39 @@ def _officer(session: Session, email: str | None) -> User:
 
 
 def issue_call_offs(session: Session, tender_key: str, lot_number: int, email: str | None) -> int:
-    """Issue and commit; returns the exit code (0 done, 1 refused or failed)."""
+    """Issue through the same job as the page and the API, showing its progress; returns
+    the exit code (0 done, 1 refused or failed)."""
     tender, lot = _find(session, tender_key, lot_number)
     officer = _officer(session, email)
     try:
-        call_offs.check_call_offs(session, officer, tender_id=tender.id, lot_id=lot.id)  # type: ignore[arg-type]
+        call_offs.check_call_offs(session, officer, tender_id=pk(tender), lot_id=pk(lot))
     except DomainError as exc:
         click.echo(f"Refused: {exc.detail}", err=True)
         return 1
-    pending = call_offs.pending_call_offs(session, lot.id)  # type: ignore[arg-type]
+    pending = call_offs.pending_call_offs(session, pk(lot))
     bar: Any = click.progressbar(
         length=max(pending, 1), label=f"{tender.reference} lot {lot.number}", show_pos=True,
-        file=click.get_text_stream("stderr"),  # type: ignore[operator]
+        file=sys.stderr,
     )
+    try:
+        with bar:
+            outcome = call_off_jobs.issue_now(
+                session, call_off_jobs.engine_of(session), get_settings(), officer,
+                tender_id=pk(tender), lot_id=pk(lot), progress=_shown_on(bar),
+            )
+    except Exception as exc:
+        message = exc.detail if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+        click.echo(f"Nothing was issued: {message}", err=True)
+        return 1
+    click.echo(f"Issued {outcome.issued} call-off contracts for {tender.reference} lot "
+               f"{lot.number} ({len(outcome.contracts)} in all).")
+    for contract in outcome.contracts[:outcome.issued]:  # newest first: these are the new ones
+        click.echo(f"  {contract.reference}  {contract.pdf_sha256}")
+    return 0
+
+
+def _shown_on(bar: Any) -> Callable[[int, int], None]:
+    """Progress drawn on ``bar``, and written out line by line when stderr is not a terminal."""
     shown = [0]
     interactive = bool(getattr(bar, "_is_atty", False))
 
@@ -60,30 +84,4 @@ def issue_call_offs(session: Session, tender_key: str, lot_number: int, email: s
         if not interactive and done:
             click.echo(f"  {done} of {total} contracts rendered", err=True)
 
-    tracker = callofs_batch.BatchTracker(
-        callofs_batch.engine_of(session), lot_id=lot.id,  # type: ignore[arg-type]
-        started_by_id=officer.id, total=pending,  # type: ignore[arg-type]
-    )
-
-    def both(done: int, total: int) -> None:
-        tracker(done, total)
-        progress(done, total)
-
-    try:
-        with bar:
-            result = call_offs.issue_call_offs(
-                session, officer, tender_id=tender.id, lot_id=lot.id, progress=both  # type: ignore[arg-type]
-            )
-        session.commit()
-    except Exception as exc:
-        session.rollback()
-        message = exc.detail if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
-        tracker.finish(callofs_batch.FAILED, message)
-        click.echo(f"Nothing was issued: {message}", err=True)
-        return 1
-    tracker.finish(callofs_batch.DONE)
-    click.echo(f"Issued {len(result.issued)} call-off contracts for {tender.reference} lot "
-               f"{lot.number} ({len(result.contracts)} in all).")
-    for contract in result.issued:
-        click.echo(f"  {contract.reference}  {contract.pdf_sha256}")
-    return 0
+    return progress

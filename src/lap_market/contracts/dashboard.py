@@ -2,8 +2,8 @@
 
 from sqlmodel import Session
 
-from lap_market.accounts.models import Role, User
-from lap_market.contracts import call_offs, service
+from lap_market.accounts.models import User
+from lap_market.contracts import call_offs, policy, service
 from lap_market.money import format_gbp, from_pence
 from lap_market.web.dashboard import Panel, PanelRow
 
@@ -12,11 +12,11 @@ MAX_LISTED = 5
 
 def panel(session: Session, user: User) -> Panel | None:
     """Borough and provider: contracts awaiting acceptance, active, value; officer: counts."""
-    if user.role not in (Role.BOROUGH_MANAGER, Role.PROVIDER, Role.PROCUREMENT_OFFICER):
+    if not policy.can_list(user):
         return None
     summary = service.summarise(session, user)
     rows: list[PanelRow] = []
-    if service.is_officer(user):
+    if policy.can_issue_call_offs(user):
         ready = [item for item in call_offs.lots_awaiting_call_offs(session, user) if item.ready]
         rows.append(PanelRow("Lots ready for call-offs", str(len(ready)), "/contracts"))
         rows.append(PanelRow("Contracts issued", str(summary.count), "/contracts"))

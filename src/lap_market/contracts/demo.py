@@ -12,7 +12,7 @@ from lap_market.aggregation import service as aggregation
 from lap_market.aggregation.schemas import AggregateRequest
 from lap_market.catalogue.models import Category, CategoryUnit, Offer, OfferStatus
 from lap_market.clock import clock
-from lap_market.config import Settings
+from lap_market.config import Settings, get_settings
 from lap_market.contracts import acceptance, call_offs, direct
 from lap_market.contracts.models import Contract
 from lap_market.contracts.schemas import DirectCommissionCreate
@@ -20,10 +20,11 @@ from lap_market.demand import service as demand_service
 from lap_market.demand.schemas import DemandCreate
 from lap_market.demo import DemoContext
 from lap_market.errors import DomainError
-from lap_market.tenders import bids, evaluation
+from lap_market.modeling import pk
+from lap_market.tenders import bids, declarations, evaluation
 from lap_market.tenders import service as tenders
-from lap_market.tenders.models import Award, AwardStatus, Bid, Lot, LotStatus
-from lap_market.tenders.schemas import AwardIn, BidIn, TenderUpdate
+from lap_market.tenders.models import Award, AwardStatus, Bid, Lot, LotStatus, Tender
+from lap_market.tenders.schemas import AwardIn, BidIn, DeclarationIn, TenderUpdate
 
 log = logging.getLogger("lap_market.demo")
 
@@ -76,7 +77,20 @@ def _tender_to_call_offs(session: Session, ctx: DemoContext, officer: User, toda
     """Raise demand 45 days ago, tender and award it, and issue call-offs after standstill."""
     start = today - timedelta(days=45)
     clock.set(_at(start))
-    service_start = today + timedelta(days=60)
+    _raise_demand(session, ctx, service_start=today + timedelta(days=60))
+    tender = _published_tender(session, officer, start)
+    lots = list(session.exec(select(Lot).where(Lot.tender_id == tender.id)).all())
+    clock.set(_at(start + timedelta(days=2)))
+    _bid(session, ctx, tender, lots)
+    clock.set(_at(start + timedelta(days=11)))
+    _award(session, ctx, officer, tender, lots)
+    _call_off(session, officer, tender, lots)
+    # Camden has accepted its call-off; the supplier has accepted every one.
+    clock.set(clock.now() + timedelta(days=1))
+    _accept_call_offs(session, ctx, tender)
+
+
+def _raise_demand(session: Session, ctx: DemoContext, *, service_start: date) -> None:
     for gss_code, images in DIGITISATION_NEEDS:
         manager = _manager(session, ctx, gss_code)
         if manager is None:
@@ -87,42 +101,58 @@ def _tender_to_call_offs(session: Session, ctx: DemoContext, officer: User, toda
             specification="Digitisation of <fragile> bound volumes at 400 ppi, TIFF masters.",
         ))
     session.flush()
+
+
+def _published_tender(session: Session, officer: User, start: date) -> Tender:
     tender = aggregation.aggregate_demand(session, officer, filters=AggregateRequest(
         category="digitisation", unit="image", title="Joint digitisation of archive volumes 2027",
     ))
-    tenders.update_tender(session, officer, tender.id, data=TenderUpdate(  # type: ignore[arg-type]
+    tenders.update_tender(session, officer, pk(tender), data=TenderUpdate(
         clarification_deadline=_at(start + timedelta(days=5), 12),
         submission_deadline=_at(start + timedelta(days=10), 12),
     ))
-    tenders.publish_tender(session, officer, tender.id)  # type: ignore[arg-type]
+    tenders.publish_tender(session, officer, pk(tender))
     session.flush()
-    lots = session.exec(select(Lot).where(Lot.tender_id == tender.id)).all()
-    clock.set(_at(start + timedelta(days=2)))
+    return tender
+
+
+def _bid(session: Session, ctx: DemoContext, tender: Tender, lots: list[Lot]) -> None:
     for email, price, _score in BIDS:
         provider = ctx.users.get(email)
         if provider is None:
             continue
         for lot in lots:
-            bids.submit_bid(session, provider, tender.id, lot.id, data=BidIn(  # type: ignore[arg-type]
+            bids.submit_bid(session, provider, pk(tender), pk(lot), data=BidIn(
                 unit_price=Decimal(price),
                 quality_statement="Accredited studio, conservation-grade handling, "
                                   "FADGI 3-star imaging and weekly delivery of masters.",
             ))
     session.flush()
-    clock.set(_at(start + timedelta(days=11)))
+
+
+def _award(
+    session: Session, ctx: DemoContext, officer: User, tender: Tender, lots: list[Lot]
+) -> None:
+    """Score every bid as planned and award each lot to its best."""
     scores = {ctx.users[email].organisation_id: Decimal(score) for email, _p, score in BIDS
               if email in ctx.users}
     settings = Settings(secret_key="demo-only-" + "x" * 32)
+    # Bids are open: the officer declares (no conflict) before scoring and awarding.
+    declarations.declare(session, officer, tender.id,  # type: ignore[arg-type]
+                         data=DeclarationIn(conflict=False))
     for lot in lots:
-        lot_bids = session.exec(select(Bid).where(Bid.lot_id == lot.id)).all()
-        for bid in lot_bids:
+        for bid in session.exec(select(Bid).where(Bid.lot_id == lot.id)).all():
             evaluation.score_bid(session, officer, bid.public_id,
                                  quality_score=scores.get(bid.provider_id, Decimal("70")))
         rows = evaluation.evaluation_rows(session, tender, lot)
         if rows:
-            evaluation.award_lot(session, officer, tender.id, lot.id,  # type: ignore[arg-type]
+            evaluation.award_lot(session, officer, pk(tender), pk(lot),
                                  data=AwardIn(bid_id=rows[0].bid_id), settings=settings)
     session.flush()
+
+
+def _call_off(session: Session, officer: User, tender: Tender, lots: list[Lot]) -> None:
+    """Issue each awarded lot's call-offs the day after its standstill."""
     for lot in lots:
         award = session.exec(
             select(Award).where(Award.lot_id == lot.id, Award.status == AwardStatus.STANDSTILL)
@@ -130,11 +160,11 @@ def _tender_to_call_offs(session: Session, ctx: DemoContext, officer: User, toda
         if award is None:
             continue
         clock.set(_at(award.standstill_ends + timedelta(days=1), 9))
-        call_offs.issue_call_offs(session, officer, tender_id=tender.id,  # type: ignore[arg-type]
-                                lot_id=lot.id)  # type: ignore[arg-type]
+        call_offs.issue_call_offs(session, officer, tender_id=pk(tender), lot_id=pk(lot))
         session.flush()
-    # Camden has accepted its call-off; the supplier has accepted every one.
-    clock.set(clock.now() + timedelta(days=1))
+
+
+def _accept_call_offs(session: Session, ctx: DemoContext, tender: Tender) -> None:
     contracts = session.exec(select(Contract).where(Contract.tender_id == tender.id)).all()
     camden = _manager(session, ctx, "E09000007")
     for contract in contracts:
@@ -143,9 +173,9 @@ def _tender_to_call_offs(session: Session, ctx: DemoContext, officer: User, toda
                                User.role == Role.PROVIDER).order_by(col(User.id))
         ).first()
         if supplier is not None:
-            acceptance.accept_contract(session, supplier, contract.id)  # type: ignore[arg-type]
+            acceptance.accept_contract(session, supplier, pk(contract))
         if camden is not None and contract.buyer_id == camden.organisation_id:
-            acceptance.accept_contract(session, camden, contract.id)  # type: ignore[arg-type]
+            acceptance.accept_contract(session, camden, pk(contract))
     session.flush()
 
 
@@ -183,17 +213,18 @@ def _direct_commissions(session: Session, ctx: DemoContext, today: date) -> None
             end = min(end, offer.valid_until)
         try:
             with session.begin_nested():
-                contract = direct.commission_offer(session, manager, data=DirectCommissionCreate(
-                    offer_id=offer.id, quantity=quantity,  # type: ignore[arg-type]
-                    start_date=start, end_date=end,
-                ))
+                contract = direct.commission_offer(
+                    session, manager, settings=get_settings(), data=DirectCommissionCreate(
+                        offer_id=pk(offer), quantity=quantity, start_date=start, end_date=end,
+                    ),
+                )
         except DomainError as exc:
             log.warning("demo direct commission skipped: %s", exc.detail)
             continue
         if accepted:
-            acceptance.accept_contract(session, manager, contract.id)  # type: ignore[arg-type]
+            acceptance.accept_contract(session, manager, pk(contract))
             if lma_provider is not None and lma_provider.organisation_id == contract.supplier_id:
-                acceptance.accept_contract(session, lma_provider, contract.id)  # type: ignore[arg-type]
+                acceptance.accept_contract(session, lma_provider, pk(contract))
     session.flush()
 
 
@@ -204,8 +235,7 @@ def _issue_ready_lots(session: Session, officer: User) -> None:
             try:
                 with session.begin_nested():
                     call_offs.issue_call_offs(
-                        session, officer, tender_id=item.tender.id,  # type: ignore[arg-type]
-                        lot_id=item.lot.id,  # type: ignore[arg-type]
+                        session, officer, tender_id=pk(item.tender), lot_id=pk(item.lot)
                     )
             except DomainError as exc:
                 log.warning("demo call-offs for %s skipped: %s", item.tender.reference, exc.detail)

@@ -18,7 +18,7 @@ from lap_market.contracts import pdf
 from lap_market.contracts.models import Contract, ContractDocument, ContractKind
 from lap_market.contracts.service import VAT_RATE_LABEL, get_row
 from lap_market.demand.models import Demand
-from lap_market.frameworks.models import Framework, FrameworkMember
+from lap_market.frameworks.models import CallOffRequest, Framework, FrameworkMember
 from lap_market.money import from_pence
 from lap_market.tenders.models import Award, Lot, Tender
 
@@ -39,73 +39,85 @@ def document_context(
     """The plain-dict context the PDF template renders (all user text escaped there)."""
     buyer = get_row(session, Organisation, contract.buyer_id)
     supplier = get_row(session, Organisation, contract.supplier_id)
-    category = get_row(session, Category, contract.category_id)
-    unit = get_row(session, CategoryUnit, contract.unit_id)
-    derivation: dict[str, Any]
     if contract.framework_id is not None:
-        derivation = framework_derivation(session, contract)
+        derivation, found = framework_derivation(session, contract)
     elif contract.kind == ContractKind.CALL_OFF:
-        tender = get_row(session, Tender, contract.tender_id)
-        lot = get_row(session, Lot, contract.lot_id)
-        award = get_row(session, Award, contract.award_id)
-        derivation = {
-            "type": "tender",
-            "tender_reference": tender.reference,
-            "tender_title": tender.title,
-            "lot_number": lot.number,
-            "lot_title": lot.title,
-            "award_id": award.id,
-            "awarded_at": award.awarded_at,
-            "standstill_ends": award.standstill_ends,
-        }
-        if specification is None and contract.demand_id is not None:
-            demand = session.get(Demand, contract.demand_id)
-            specification = demand.specification if demand else ""
+        derivation, found = _tender_derivation(session, contract)
     else:
-        offer = get_row(session, Offer, contract.offer_id)
-        version = (
-            session.get(OfferVersion, contract.offer_version_id)
-            if contract.offer_version_id
-            else None
-        )
-        derivation = {
-            "type": "offer",
-            "offer_title": offer.title,
-            "offer_id": offer.id,
-            "version_number": version.number if version else offer.current_version,
-        }
-        if specification is None:
-            specification = offer.description
-    acceptances = []
-    for role, party, by_id, at in (
-        ("buyer", buyer, contract.buyer_accepted_by_id, contract.buyer_accepted_at),
-        ("supplier", supplier, contract.supplier_accepted_by_id, contract.supplier_accepted_at),
-    ):
-        user = session.get(User, by_id) if by_id is not None else None
-        acceptances.append(
-            {
-                "role": role,
-                "party": party.name,
-                "by": user.name if user else None,
-                "at": as_utc(at) if at else None,
-            }
-        )
-    quantity = Decimal(contract.quantity)
-    unit_price = from_pence(contract.unit_price_pence)
+        derivation, found = _offer_derivation(session, contract)
     return {
         "reference": contract.reference,
         "kind": contract.kind,
         "kind_label": KIND_LABELS[ContractKind(contract.kind)],
         "issued_at": as_utc(contract.issued_at),
         "status": contract.status,
-        "buyer": {"name": buyer.name, "gss_code": buyer.gss_code},
-        "supplier": {
-            "name": supplier.name,
-            "description": ORG_DESCRIPTIONS.get(OrgKind(supplier.kind), "Service provider"),
-        },
+        "po_number": contract.po_number,
+        "buyer": _party(buyer),
+        "supplier": _party(supplier),
         "derivation": derivation,
         "service": contract.description,
-        "specification": specification or "",
+        "specification": (specification if specification is not None else found) or "",
+        **_service_terms(session, contract),
+        "acceptances": _acceptances(session, contract, buyer, supplier),
+    }
+
+
+def _party(organisation: Organisation) -> dict[str, Any]:
+    """A party as the contract names it: legal name, address, numbers and contact."""
+    kind = OrgKind(organisation.kind)
+    return {
+        "name": organisation.display_legal_name,
+        "short_name": organisation.name,
+        "gss_code": organisation.gss_code,
+        "description": ORG_DESCRIPTIONS.get(kind, "Service provider"),
+        "address_lines": (organisation.address or "").splitlines(),
+        "vat_number": organisation.vat_number,
+        "company_number": organisation.company_number,
+        "contact": {
+            "name": organisation.contact_name,
+            "email": organisation.contact_email,
+            "phone": organisation.contact_phone,
+        },
+    }
+
+
+def _tender_derivation(session: Session, contract: Contract) -> tuple[dict[str, Any], str]:
+    """Where a call-off comes from (tender, lot, award) and its demand's specification."""
+    tender = get_row(session, Tender, contract.tender_id)
+    lot = get_row(session, Lot, contract.lot_id)
+    award = get_row(session, Award, contract.award_id)
+    demand = session.get(Demand, contract.demand_id) if contract.demand_id is not None else None
+    return {
+        "type": "tender",
+        "tender_reference": tender.reference,
+        "tender_title": tender.title,
+        "lot_number": lot.number,
+        "lot_title": lot.title,
+        "award_id": award.id,
+        "awarded_at": award.awarded_at,
+        "standstill_ends": award.standstill_ends,
+    }, demand.specification if demand else ""
+
+
+def _offer_derivation(session: Session, contract: Contract) -> tuple[dict[str, Any], str]:
+    """Which catalogue offer (and rate version) a direct contract commissions."""
+    offer = get_row(session, Offer, contract.offer_id)
+    version = (
+        session.get(OfferVersion, contract.offer_version_id) if contract.offer_version_id else None
+    )
+    return {
+        "type": "offer",
+        "offer_title": offer.title,
+        "offer_id": offer.id,
+        "version_number": version.number if version else offer.current_version,
+    }, offer.description
+
+
+def _service_terms(session: Session, contract: Contract) -> dict[str, Any]:
+    """What is bought, for how long, and what it costs."""
+    category = get_row(session, Category, contract.category_id)
+    unit = get_row(session, CategoryUnit, contract.unit_id)
+    return {
         "category": {
             "name": category.name,
             "code": category.code,
@@ -116,9 +128,9 @@ def document_context(
         "lines": [
             {
                 "description": contract.description,
-                "quantity": quantity,
+                "quantity": Decimal(contract.quantity),
                 "unit": unit.name,
-                "unit_price": unit_price,
+                "unit_price": from_pence(contract.unit_price_pence),
                 "value": from_pence(contract.value_pence),
             }
         ],
@@ -130,22 +142,46 @@ def document_context(
         "end_date": contract.end_date,
         "term_days": term_days(contract.start_date, contract.end_date),
         "payment_terms": contract.payment_terms,
-        "acceptances": acceptances,
     }
 
 
-def framework_derivation(session: Session, contract: Contract) -> dict[str, Any]:
-    """A framework call-off's origin: the framework, the lot, the route and the member's rank."""
+def framework_derivation(session: Session, contract: Contract) -> tuple[dict[str, Any], str]:
+    """A framework call-off's origin (the framework, the lot, the route and the member's rank)
+    and the specification the borough gave when calling off."""
     framework = get_row(session, Framework, contract.framework_id)
     tender = get_row(session, Tender, framework.tender_id)
     lot = get_row(session, Lot, contract.lot_id)
     member = session.exec(select(FrameworkMember).where(
         FrameworkMember.lot_id == contract.lot_id,
         FrameworkMember.supplier_id == contract.supplier_id)).first()
+    request = session.exec(select(CallOffRequest).where(
+        CallOffRequest.contract_id == contract.id)).first()
     return {"type": "framework", "framework_reference": framework.reference,
             "framework_end": framework.end_date, "tender_title": tender.title,
             "lot_number": lot.number, "lot_title": lot.title, "route": contract.call_off_route,
-            "rank": member.rank if member else None}
+            "rank": member.rank if member else None}, request.specification if request else ""
+
+
+def _acceptances(
+    session: Session, contract: Contract, buyer: Organisation, supplier: Organisation
+) -> list[dict[str, Any]]:
+    """Each party's signatory: name, job title and the moment of acceptance."""
+    acceptances = []
+    for role, party, by_id, at in (
+        ("buyer", buyer, contract.buyer_accepted_by_id, contract.buyer_accepted_at),
+        ("supplier", supplier, contract.supplier_accepted_by_id, contract.supplier_accepted_at),
+    ):
+        user = session.get(User, by_id) if by_id is not None else None
+        acceptances.append(
+            {
+                "role": role,
+                "party": party.display_legal_name,
+                "by": user.name if user else None,
+                "job_title": user.job_title if user else None,
+                "at": as_utc(at) if at else None,
+            }
+        )
+    return acceptances
 
 
 def render_document(session: Session, contract: Contract) -> bytes:

@@ -3,11 +3,17 @@
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING, Optional
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from lap_market.modeling import fk, id_field, long_text, pence, quantity, text, timestamp
+from lap_market.modeling import fk, id_field, long_text, pence, quantity, text, timestamp, to_one
+
+if TYPE_CHECKING:
+    from lap_market.accounts.models import Organisation, User
+    from lap_market.catalogue.models import Category, CategoryUnit, Offer, OfferVersion
+    from lap_market.tenders.models import Lot, Tender
 
 
 class ContractKind(StrEnum):
@@ -33,7 +39,8 @@ class Contract(SQLModel, table=True):
     tender_id: int | None = Field(default=None, foreign_key="tender.id", index=True, nullable=True)
     lot_id: int | None = Field(default=None, foreign_key="lot.id", index=True, nullable=True)
     award_id: int | None = Field(default=None, foreign_key="award.id", nullable=True)
-    # One call-off per demand: the unique key makes issuing twice a no-op, even in a race.
+    # At most one contract per demand. Issuing a lot twice writes nothing new because the
+    # lot's conditional status update lets one issuer through; this key is the backstop.
     demand_id: int | None = Field(default=None, foreign_key="demand.id", unique=True, nullable=True)
     offer_id: int | None = Field(default=None, foreign_key="offer.id", index=True, nullable=True)
     offer_version_id: int | None = Field(default=None, foreign_key="offerversion.id", nullable=True)
@@ -58,6 +65,8 @@ class Contract(SQLModel, table=True):
     supplier_accepted_by_id: int | None = Field(default=None, foreign_key="user.id", nullable=True)
     supplier_accepted_at: datetime | None = timestamp(nullable=True)
     pdf_sha256: str = text(64, default="")
+    # The buyer's purchase-order number, printed on the contract and quoted on invoices.
+    po_number: str | None = text(40, nullable=True)
     # Contract management (see lap_market.contract_management): what changes in effect have
     # made of the value, end date and quantity (null: as issued), the running total of
     # invoices (kept here so one conditional UPDATE refuses an invoice past the value even in
@@ -67,12 +76,12 @@ class Contract(SQLModel, table=True):
     current_quantity: Decimal | None = Field(
         default=None,
         sa_type=sa.Numeric(14, 2, asdecimal=True),
-        nullable=True,  # type: ignore[call-overload]
+        nullable=True,
     )
     invoiced_pence: int = Field(
         default=0,
         sa_type=sa.BigInteger,
-        sa_column_kwargs={"server_default": "0"},  # type: ignore[call-overload]
+        sa_column_kwargs={"server_default": "0"},
     )
     # A call-off under a framework: which one, and by which route (direct_award or
     # further_competition); null for a tender's call-offs and direct commissions.
@@ -84,6 +93,18 @@ class Contract(SQLModel, table=True):
     terminated_at: datetime | None = timestamp(nullable=True)
     termination_reason: str | None = text(20, nullable=True)
     termination_explanation: str | None = long_text(nullable=True)
+
+    # Read-only, loaded on purpose (``service.READ_RELATIONS``) where a view reads them.
+    buyer: "Organisation" = to_one("Contract", "buyer_id")
+    supplier: "Organisation" = to_one("Contract", "supplier_id")
+    tender: Optional["Tender"] = to_one("Contract", "tender_id")
+    lot: Optional["Lot"] = to_one("Contract", "lot_id")
+    offer: Optional["Offer"] = to_one("Contract", "offer_id")
+    offer_version: Optional["OfferVersion"] = to_one("Contract", "offer_version_id")
+    category: "Category" = to_one("Contract", "category_id")
+    unit: "CategoryUnit" = to_one("Contract", "unit_id")
+    buyer_accepted_by: Optional["User"] = to_one("Contract", "buyer_accepted_by_id")
+    supplier_accepted_by: Optional["User"] = to_one("Contract", "supplier_accepted_by_id")
 
 
 class ContractDocument(SQLModel, table=True):
@@ -100,7 +121,7 @@ class ContractDocument(SQLModel, table=True):
     contract_id: int = fk("contract.id")
     version: int = Field(default=1)
     reason: str = text(60, default="issued")
-    content: bytes = Field(sa_type=sa.LargeBinary)  # type: ignore[call-overload]
+    content: bytes = Field(sa_type=sa.LargeBinary)
     sha256: str = text(64)
     created_at: datetime = timestamp()
 

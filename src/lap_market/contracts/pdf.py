@@ -35,7 +35,7 @@ class RefusedFetch(ValueError):
     """A URL the contract renderer will not fetch."""
 
 
-class SandboxFetcher(URLFetcher):
+class SandboxFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no type hints
     """Serves ``data:`` URLs and files inside the PDF template folder; refuses the rest."""
 
     def __init__(self, root: Path = PDF_DIR) -> None:

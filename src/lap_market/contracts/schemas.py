@@ -2,13 +2,45 @@
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated
 
-from pydantic import BaseModel, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from lap_market.money import Money
 from lap_market.primitives import BusinessDate, Id, Input
 
 MAX_QUANTITY = Decimal("1000000000")
+PoNumber = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40,
+                           pattern=r"^[A-Za-z0-9][A-Za-z0-9 /._-]*$"),
+]
+
+
+def _blank_is_none(value: object) -> object:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+class ContractAccept(Input):
+    """Accepting a contract; the buyer may give its purchase-order number."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    po_number: Annotated[PoNumber | None, BeforeValidator(_blank_is_none)] = None
+
+
+class PoNumberForm(Input):
+    """An officer recording the buyer's purchase-order number before the buyer accepts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    po_number: PoNumber
 
 
 class DirectCommissionCreate(Input):
@@ -46,6 +78,12 @@ class DirectCommissionCreate(Input):
             raise ValueError("must not be before the start date")
         return value
 
+
+
+class CommissionForm(DirectCommissionCreate):
+    """The commission form: the offer is the page's, so the form need not post it."""
+
+    offer_id: Id | None = None  # type: ignore[assignment]  # filled from the page's path
 
 class PartyRead(BaseModel):
     id: int
@@ -115,6 +153,7 @@ class ContractRead(BaseModel):
     pdf_sha256: str
     pdf_url: str
     documents: list[DocumentVersionRead] = []
+    po_number: str | None = None
 
 
 class CallOffIssueRead(BaseModel):

@@ -12,15 +12,15 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, func, select
 
-from lap_market.accounts.models import Organisation, Role, User
+from lap_market.accounts.models import Organisation, User
+from lap_market.accounts.policy import is_selling_borough
+from lap_market.audit import service as audit
 from lap_market.catalogue.models import (
-    Category,
     CategoryUnit,
-    Offer,
-    OfferVersion,
 )
-from lap_market.catalogue.pricing import line_value, load_rate_cards, term_days
+from lap_market.catalogue.pricing import RateCard, line_value, load_rate_cards, term_days
 from lap_market.clock import as_utc, clock
+from lap_market.contracts import policy
 from lap_market.contracts.models import Contract, ContractDocument, ContractStatus
 from lap_market.contracts.schemas import (
     AcceptanceRead,
@@ -31,60 +31,36 @@ from lap_market.contracts.schemas import (
     TenderSourceRead,
 )
 from lap_market.errors import Forbidden, NotFound
+from lap_market.modeling import loaded_with, pk
 from lap_market.money import from_pence, to_pence, vat_on
 from lap_market.paging import paginate
-from lap_market.tenders.models import Lot, Tender
 
 PAYMENT_TERMS = "30 days from receipt of a valid invoice"
 VAT_RATE_LABEL = "20%"
 
 M = TypeVar("M", bound=SQLModel)
-
-
-# --- policy ------------------------------------------------------------------------------
-
-
-def is_officer(actor: User) -> bool:
-    return actor.role == Role.PROCUREMENT_OFFICER
-
-
-def can_see(actor: User, contract: Contract) -> bool:
-    """Officers see every contract; otherwise only the buyer's and supplier's people."""
-    if is_officer(actor):
-        return True
-    if actor.role == Role.BOROUGH_MANAGER:
-        return actor.organisation_id == contract.buyer_id
-    if actor.role == Role.PROVIDER:
-        return actor.organisation_id == contract.supplier_id
-    return False
-
-
-def acceptance_side(actor: User, contract: Contract) -> str | None:
-    """Which party ``actor`` may accept for: "buyer", "supplier", or None."""
-    if actor.role == Role.BOROUGH_MANAGER and actor.organisation_id == contract.buyer_id:
-        return "buyer"
-    if actor.role == Role.PROVIDER and actor.organisation_id == contract.supplier_id:
-        return "supplier"
-    return None
-
-
-def require_officer(actor: User) -> None:
-    if not is_officer(actor):
-        raise Forbidden("Only procurement officers may issue call-off contracts.")
+Q = TypeVar("Q", bound=policy.Filterable)
 
 
 # --- reading -------------------------------------------------------------------------------
 
 
-def preload_rows(session: Session, model: type[M], ids: Iterable[int | None]) -> list[M]:
-    """Load rows by id in one query so later ``session.get`` calls hit the identity map.
+def record_issued(session: Session, actor: User, contract: Contract, **details: object) -> None:
+    """Audit a newly issued contract (call-off or direct) with what is particular to it."""
+    audit.record(
+        session, actor, action="contract.issued", object_type="contract",
+        object_id=contract.id,
+        details={
+            "reference": contract.reference, "kind": contract.kind, **details,
+            "pdf_sha256": contract.pdf_sha256,
+        },
+    )
 
-    The identity map holds rows weakly: keep the returned list alive while reading.
-    """
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return []
-    return list(session.exec(select(model).where(col(model.id).in_(wanted))).all())  # type: ignore[attr-defined]
+
+def organisations(session: Session, ids: Iterable[int]) -> dict[int, Organisation]:
+    """Organisations by id, in one query."""
+    rows = session.exec(select(Organisation).where(col(Organisation.id).in_(set(ids)))).all()
+    return {pk(o): o for o in rows}
 
 
 def get_row(session: Session, model: type[M], ident: int | None) -> M:
@@ -94,15 +70,12 @@ def get_row(session: Session, model: type[M], ident: int | None) -> M:
     return row
 
 
-def visible_contracts(query: Any, actor: User) -> Any:
+def visible_contracts(query: Q, actor: User) -> Q:
     """Filter a query on ``Contract`` to the actor's own (officers: all)."""
-    if actor.role == Role.BOROUGH_MANAGER:
-        return query.where(Contract.buyer_id == actor.organisation_id)
-    if actor.role == Role.PROVIDER:
-        return query.where(Contract.supplier_id == actor.organisation_id)
-    if not is_officer(actor):
-        raise Forbidden("Contracts are for boroughs, providers and procurement officers.")
-    return query
+    return policy.scoped(
+        query, actor, buyer=Contract.buyer_id, supplier=Contract.supplier_id,
+        refusal="Contracts are for boroughs, providers and procurement officers.",
+    )
 
 
 def contracts_query(
@@ -162,7 +135,7 @@ def get_contract(session: Session, actor: User, contract_id: int) -> Contract:
     contract = session.get(Contract, contract_id)
     if contract is None:
         raise NotFound("No contract with this id.")
-    if not can_see(actor, contract):
+    if not policy.can_see(actor, contract):
         raise Forbidden("This contract belongs to other organisations.")
     return contract
 
@@ -185,17 +158,6 @@ def get_document(
             field="version" if version else None,
         )
     return document
-
-
-def document_versions(session: Session, contract_id: int) -> list[ContractDocument]:
-    """Every stored version of a contract's PDF, oldest first (content not needed)."""
-    return list(
-        session.exec(
-            select(ContractDocument)
-            .where(ContractDocument.contract_id == contract_id)
-            .order_by(col(ContractDocument.version))
-        ).all()
-    )
 
 
 def _document_versions(
@@ -229,103 +191,74 @@ def _document_versions(
     return versions
 
 
-def _preload_related(session: Session, contracts: Sequence[Contract]) -> list[list[Any]]:
-    """Every row the contracts refer to, in one query per table (keep the result alive)."""
-    return [
-        preload_rows(
-            session, Organisation, [o for c in contracts for o in (c.buyer_id, c.supplier_id)]
-        ),
-        preload_rows(
-            session,
-            User,
-            [u for c in contracts for u in (c.buyer_accepted_by_id, c.supplier_accepted_by_id)],
-        ),
-        preload_rows(session, Tender, [c.tender_id for c in contracts]),
-        preload_rows(session, Lot, [c.lot_id for c in contracts]),
-        preload_rows(session, Offer, [c.offer_id for c in contracts]),
-        preload_rows(session, OfferVersion, [c.offer_version_id for c in contracts]),
-        preload_rows(session, Category, [c.category_id for c in contracts]),
-        preload_rows(session, CategoryUnit, [c.unit_id for c in contracts]),
-    ]
+# What an API view of a contract reads beyond its own row, loaded one query per table.
+READ_RELATIONS = (
+    "buyer", "supplier", "tender", "lot", "offer", "offer_version", "category", "unit",
+    "buyer_accepted_by", "supplier_accepted_by",
+)
+
+
+def with_related(session: Session, contracts: Sequence[Contract]) -> list[Contract]:
+    """The contracts again, each with every row its view reads (``READ_RELATIONS``)."""
+    return loaded_with(session, Contract, contracts, READ_RELATIONS)
 
 
 def _party(org: Organisation) -> PartyRead:
-    return PartyRead(id=org.id, name=org.name, kind=org.kind, gss_code=org.gss_code)  # type: ignore[arg-type]
+    return PartyRead(id=pk(org), name=org.name, kind=org.kind, gss_code=org.gss_code)
 
 
-def _acceptance(session: Session, by_id: int | None, at: datetime | None) -> AcceptanceRead | None:
-    if by_id is None or at is None:
+def _acceptance(by: User | None, at: datetime | None) -> AcceptanceRead | None:
+    if by is None or at is None:
         return None
-    user = get_row(session, User, by_id)
-    return AcceptanceRead(by_id=by_id, by_name=user.name, at=as_utc(at))
+    return AcceptanceRead(by_id=pk(by), by_name=by.name, at=as_utc(at))
+
+
+def _tender_source(c: Contract) -> TenderSourceRead | None:
+    if c.tender is None or c.lot is None:
+        return None
+    return TenderSourceRead(
+        tender_id=pk(c.tender), tender_reference=c.tender.reference,
+        lot_id=pk(c.lot), lot_number=c.lot.number, award_id=c.award_id,
+    )
+
+
+def _offer_source(c: Contract) -> OfferSourceRead | None:
+    if c.offer is None:
+        return None
+    return OfferSourceRead(
+        offer_id=pk(c.offer), offer_title=c.offer.title,
+        offer_version_id=c.offer_version_id,
+        offer_version_number=c.offer_version.number if c.offer_version else None,
+    )
+
+
+def _contract_view(c: Contract, documents: list[DocumentVersionRead]) -> ContractRead:
+    """The API view of one contract whose related rows are loaded."""
+    return ContractRead(
+        id=pk(c), reference=c.reference, kind=c.kind, status=c.status,
+        buyer=_party(c.buyer), supplier=_party(c.supplier),
+        tender=_tender_source(c), offer=_offer_source(c), demand_id=c.demand_id,
+        service=c.description,
+        category=c.category.code, category_name=c.category.name,
+        cpv_code=c.category.cpv_code, unit=c.unit.code, unit_name=c.unit.name,
+        quantity=Decimal(c.quantity), unit_price=from_pence(c.unit_price_pence),
+        value=from_pence(c.value_pence), vat=from_pence(c.vat_pence),
+        total=from_pence(c.total_pence),
+        start_date=c.start_date, end_date=c.end_date,
+        term_days=term_days(c.start_date, c.end_date), payment_terms=c.payment_terms,
+        issued_at=as_utc(c.issued_at),
+        buyer_acceptance=_acceptance(c.buyer_accepted_by, c.buyer_accepted_at),
+        supplier_acceptance=_acceptance(c.supplier_accepted_by, c.supplier_accepted_at),
+        pdf_sha256=c.pdf_sha256, documents=documents, pdf_url=f"/api/v1/contracts/{c.id}/pdf",
+        po_number=c.po_number,
+    )
 
 
 def contract_reads(session: Session, contracts: Sequence[Contract]) -> list[ContractRead]:
-    """API views of contracts, loading their related rows in bulk."""
-    loaded = _preload_related(session, contracts)  # noqa: F841 - held so the identity map keeps them
-    versions = _document_versions(session, [c.id for c in contracts if c.id is not None])
-    reads = []
-    for c in contracts:
-        category = get_row(session, Category, c.category_id)
-        unit = get_row(session, CategoryUnit, c.unit_id)
-        tender_source = None
-        if c.tender_id is not None and c.lot_id is not None:
-            tender = get_row(session, Tender, c.tender_id)
-            lot = get_row(session, Lot, c.lot_id)
-            tender_source = TenderSourceRead(
-                tender_id=c.tender_id,
-                tender_reference=tender.reference,
-                lot_id=c.lot_id,
-                lot_number=lot.number,
-                award_id=c.award_id,
-            )
-        offer_source = None
-        if c.offer_id is not None:
-            offer = get_row(session, Offer, c.offer_id)
-            version = session.get(OfferVersion, c.offer_version_id) if c.offer_version_id else None
-            offer_source = OfferSourceRead(
-                offer_id=c.offer_id,
-                offer_title=offer.title,
-                offer_version_id=c.offer_version_id,
-                offer_version_number=version.number if version else None,
-            )
-        reads.append(
-            ContractRead(
-                id=c.id,  # type: ignore[arg-type]
-                reference=c.reference,
-                kind=c.kind,
-                status=c.status,
-                buyer=_party(get_row(session, Organisation, c.buyer_id)),
-                supplier=_party(get_row(session, Organisation, c.supplier_id)),
-                tender=tender_source,
-                offer=offer_source,
-                demand_id=c.demand_id,
-                service=c.description,
-                category=category.code,
-                category_name=category.name,
-                cpv_code=category.cpv_code,
-                unit=unit.code,
-                unit_name=unit.name,
-                quantity=Decimal(c.quantity),
-                unit_price=from_pence(c.unit_price_pence),
-                value=from_pence(c.value_pence),
-                vat=from_pence(c.vat_pence),
-                total=from_pence(c.total_pence),
-                start_date=c.start_date,
-                end_date=c.end_date,
-                term_days=term_days(c.start_date, c.end_date),
-                payment_terms=c.payment_terms,
-                issued_at=as_utc(c.issued_at),
-                buyer_acceptance=_acceptance(session, c.buyer_accepted_by_id, c.buyer_accepted_at),
-                supplier_acceptance=_acceptance(
-                    session, c.supplier_accepted_by_id, c.supplier_accepted_at
-                ),
-                pdf_sha256=c.pdf_sha256,
-                documents=versions.get(c.id, []),  # type: ignore[arg-type]
-                pdf_url=f"/api/v1/contracts/{c.id}/pdf",
-            )
-        )
-    return reads
+    """API views of contracts, reading their related rows and PDF versions in bulk."""
+    loaded = with_related(session, contracts)
+    versions = _document_versions(session, [pk(c) for c in loaded])
+    return [_contract_view(c, versions.get(pk(c), [])) for c in loaded]
 
 
 def contract_read(session: Session, contract: Contract) -> ContractRead:
@@ -356,8 +289,16 @@ def standalone_pence(
     session: Session, *, category_id: int, unit: CategoryUnit, quantity: Decimal, days: int
 ) -> int | None:
     """What this buyer would pay alone at the catalogue's best rate for its own quantity."""
-    cards = load_rate_cards(session, keys=[(category_id, unit.id)], on=clock.today())  # type: ignore[list-item]
-    rate = cards[(category_id, unit.id)].best(quantity)  # type: ignore[index]
+    key = (category_id, pk(unit))
+    card = load_rate_cards(session, keys=[key], on=clock.today())[key]
+    return standalone_value(card, unit, quantity, days)
+
+
+def standalone_value(
+    card: RateCard, unit: CategoryUnit, quantity: Decimal, days: int
+) -> int | None:
+    """A quantity's value at the best rate on ``card`` (pence; None when none has capacity)."""
+    rate = card.best(quantity)
     if rate is None:
         return None
     return to_pence(line_value(quantity, rate.unit_price, per_year=unit.per_year, days=days))
@@ -378,12 +319,17 @@ class ContractSummary:
 
 def _awaiting_us(actor: User) -> Any:
     """Issued contracts still waiting for the actor's side to accept (None for officers)."""
-    if actor.role == Role.BOROUGH_MANAGER:
-        waiting = col(Contract.buyer_accepted_at)
-    elif actor.role == Role.PROVIDER:
-        waiting = col(Contract.supplier_accepted_at)
-    else:
+    if is_selling_borough(actor):  # waiting for it as buyer or as supplier
+        org = actor.organisation_id
+        return sa.and_(col(Contract.status) == ContractStatus.ISSUED, sa.or_(
+            sa.and_(col(Contract.buyer_id) == org, col(Contract.buyer_accepted_at).is_(None)),
+            sa.and_(col(Contract.supplier_id) == org,
+                    col(Contract.supplier_accepted_at).is_(None)),
+        ))
+    side = policy.waiting_side(actor)
+    if side is None:
         return None
+    waiting = col(Contract.buyer_accepted_at if side == "buyer" else Contract.supplier_accepted_at)
     return sa.and_(col(Contract.status) == ContractStatus.ISSUED, waiting.is_(None))
 
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Request
 from lap_market.accounts.deps import CurrentUser, SettingsDep
 from lap_market.db import SessionDep
 from lap_market.demand import csv_import, service
+from lap_market.demand.models import Demand
 from lap_market.demand.schemas import (
     DemandCreate,
     DemandFilters,
@@ -22,8 +23,8 @@ from lap_market.primitives import Id, Line, PageNumber
 router = APIRouter(prefix="/api/v1", tags=["demand"])
 
 
-def _one(session: SessionDep, demand: object) -> DemandRead:
-    return service.demand_reads(session, [demand])[0]  # type: ignore[list-item]
+def _one(session: SessionDep, demand: Demand) -> DemandRead:
+    return service.demand_reads(session, [demand])[0]
 
 
 @router.post("/demands", response_model=DemandRead, status_code=201)

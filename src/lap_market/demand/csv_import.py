@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -19,17 +20,13 @@ from sqlmodel import Session
 
 from lap_market.accounts.models import User
 from lap_market.audit import service as audit
+from lap_market.catalogue.reference import UnitInfo
 from lap_market.clock import clock
 from lap_market.config import Settings
 from lap_market.demand.models import Demand, DemandStatus
+from lap_market.demand.policy import require_manager
 from lap_market.demand.schemas import clean_budget, clean_quantity, clean_specification
-from lap_market.demand.service import (
-    UnitIndex,
-    UnitInfo,
-    require_manager,
-    rule_problems,
-    unit_index,
-)
+from lap_market.demand.service import UnitIndex, rule_problems, unit_index
 from lap_market.errors import Invalid, PayloadTooLarge
 from lap_market.money import to_pence
 from lap_market.primitives import business_date, control_character
@@ -103,11 +100,46 @@ def _message(exc: Exception) -> str:
     return str(exc)
 
 
+Problems = list[tuple[str, str]]
+RowErrors = list[dict[str, object]]
+CELL_PARSERS: dict[str, Callable[[str], object]] = {
+    "quantity": clean_quantity,
+    "start_date": _date,
+    "end_date": _date,
+    "needed_by": _date,
+    "specification": clean_specification,
+    "budget_ceiling": clean_budget,
+}
+
+
 def parse(
-    text: str, index: UnitIndex, *, max_rows: int, rules: round_returns.LineRules | None = None
+    text: str,
+    index: UnitIndex,
+    *,
+    max_rows: int,
+    rules: round_returns.LineRules | None = None,
+    today: date | None = None,
 ) -> list[ParsedRow]:
     """Every row of the file, or CsvInvalid listing every problem; PayloadTooLarge past
-    ``max_rows`` data rows. With ``rules``, every row must also fit that demand round."""
+    ``max_rows`` data rows. With ``rules``, every row must also fit that demand round; with
+    ``today``, no row's term may start before it."""
+    records = _records(text, max_rows)
+    rows: list[ParsedRow] = []
+    errors: RowErrors = []
+    for number, cells in enumerate(records[1:], start=2):
+        if not any(cell.strip() for cell in cells):
+            continue  # a blank line, such as a trailing one
+        row, problems = _parse_row(cells, index, rules, today)
+        if problems:
+            errors.extend({"row": number, "field": f, "message": m} for f, m in problems)
+        elif row is not None:
+            rows.append(row)
+    _refuse_bad_file(errors, rows)
+    return rows
+
+
+def _records(text: str, max_rows: int) -> list[list[str]]:
+    """The file's rows, once its size and header are right."""
     try:
         records = list(csv.reader(io.StringIO(text)))
     except csv.Error as exc:
@@ -126,84 +158,63 @@ def parse(
         found = ",".join(header or []) or "nothing"
         raise CsvInvalid(
             "The first row must be the header " + ",".join(HEADER) + ".",
-            [
-                {
-                    "row": 1,
-                    "field": "header",
-                    "message": f"must be {','.join(HEADER)}; found {found}",
-                }
-            ],
+            [{"row": 1, "field": "header",
+              "message": f"must be {','.join(HEADER)}; found {found}"}],
         )
-    rows: list[ParsedRow] = []
-    errors: list[dict[str, object]] = []
-    for number, cells in enumerate(records[1:], start=2):
-        if not any(cell.strip() for cell in cells):
-            continue  # a blank line, such as a trailing one
-        problems: list[tuple[str, str]] = []
-        if len(cells) != len(HEADER):
-            errors.append(
-                {
-                    "row": number,
-                    "field": "row",
-                    "message": f"has {len(cells)} columns; expected {len(HEADER)}",
-                }
-            )
+    return records
+
+
+def _parse_row(
+    cells: list[str],
+    index: UnitIndex,
+    rules: round_returns.LineRules | None,
+    today: date | None,
+) -> tuple[ParsedRow | None, Problems]:
+    """One data row as a line, or its problems (every one, not just the first)."""
+    if len(cells) != len(HEADER):
+        return None, [("row", f"has {len(cells)} columns; expected {len(HEADER)}")]
+    raw = {name: cell.strip() for name, cell in zip(HEADER, cells, strict=True)}
+    if controls := _control_problems(raw):
+        return None, controls
+    problems: Problems = [(name, "is required") for name in REQUIRED if not raw[name]]
+    unit: UnitInfo | None = None
+    if raw["category"] and raw["unit"]:
+        unit, unit_problems = index.resolve(raw["category"], raw["unit"])
+        problems += unit_problems
+    values, cell_problems = _cells(raw)
+    problems += cell_problems
+    start, end = values.get("start_date"), values.get("end_date")
+    quantity, needed_by = values.get("quantity"), values.get("needed_by")
+    assert isinstance(start, date | None) and isinstance(end, date | None)
+    assert isinstance(quantity, Decimal | None) and isinstance(needed_by, date | None)
+    problems += rule_problems(unit, quantity=quantity, start_date=start, end_date=end,
+                              needed_by=needed_by, today=today)
+    if rules is not None:
+        problems += rules.problems(unit.category_id if unit else None, start, end)
+    if problems or unit is None or quantity is None or start is None or end is None:
+        return None, problems
+    budget, specification = values.get("budget_ceiling"), values.get("specification", "")
+    assert isinstance(budget, Decimal | None) and isinstance(specification, str)
+    return ParsedRow(unit=unit, quantity=quantity, start_date=start, end_date=end,
+                     needed_by=needed_by, specification=specification,
+                     budget_ceiling=budget), []
+
+
+def _cells(raw: dict[str, str]) -> tuple[dict[str, object], Problems]:
+    """Each filled cell by its single-field rule (the API's), or the rule's message."""
+    values: dict[str, object] = {}
+    problems: Problems = []
+    for name, parser in CELL_PARSERS.items():
+        if not raw[name]:
             continue
-        raw = {name: cell.strip() for name, cell in zip(HEADER, cells, strict=True)}
-        if controls := _control_problems(raw):
-            errors.extend({"row": number, "field": f, "message": m} for f, m in controls)
-            continue
-        for name in REQUIRED:
-            if not raw[name]:
-                problems.append((name, "is required"))
-        unit: UnitInfo | None = None
-        if raw["category"] and raw["unit"]:
-            unit, unit_problems = index.resolve(raw["category"], raw["unit"])
-            problems += unit_problems
-        values: dict[str, object] = {}
-        parsers = {
-            "quantity": clean_quantity,
-            "start_date": _date,
-            "end_date": _date,
-            "needed_by": _date,
-            "specification": clean_specification,
-            "budget_ceiling": clean_budget,
-        }
-        for name, parser in parsers.items():
-            if not raw[name]:
-                continue
-            try:
-                values[name] = parser(raw[name])
-            except (ValueError, ValidationError) as exc:
-                problems.append((name, _message(exc)))
-        problems += rule_problems(
-            unit,
-            quantity=values.get("quantity"),  # type: ignore[arg-type]
-            start_date=values.get("start_date"),  # type: ignore[arg-type]
-            end_date=values.get("end_date"),  # type: ignore[arg-type]
-            needed_by=values.get("needed_by"),  # type: ignore[arg-type]
-        )
-        if rules is not None:
-            problems += rules.problems(
-                unit.category_id if unit else None,
-                values.get("start_date"),  # type: ignore[arg-type]
-                values.get("end_date"),  # type: ignore[arg-type]
-            )
-        if problems:
-            errors.extend({"row": number, "field": f, "message": m} for f, m in problems)
-            continue
-        assert unit is not None
-        rows.append(
-            ParsedRow(
-                unit=unit,
-                quantity=values["quantity"],  # type: ignore[arg-type]
-                start_date=values["start_date"],  # type: ignore[arg-type]
-                end_date=values["end_date"],  # type: ignore[arg-type]
-                needed_by=values.get("needed_by"),  # type: ignore[arg-type]
-                specification=values.get("specification", ""),  # type: ignore[arg-type]
-                budget_ceiling=values.get("budget_ceiling"),  # type: ignore[arg-type]
-            )
-        )
+        try:
+            values[name] = parser(raw[name])
+        except (ValueError, ValidationError) as exc:
+            problems.append((name, _message(exc)))
+    return values, problems
+
+
+def _refuse_bad_file(errors: RowErrors, rows: list[ParsedRow]) -> None:
     if errors:
         bad_rows = len({e["row"] for e in errors})
         raise CsvInvalid(
@@ -216,7 +227,6 @@ def parse(
             "The file has no demand rows.",
             [{"row": 2, "field": "row", "message": "no data rows after the header"}],
         )
-    return rows
 
 
 def import_demands(
@@ -234,7 +244,8 @@ def import_demands(
             field="file",
         )
     rules = round_returns.rules_for_lines(session, actor, round_id) if round_id else None
-    rows = parse(decode(body), unit_index(session), max_rows=settings.max_csv_rows, rules=rules)
+    rows = parse(decode(body), unit_index(session), max_rows=settings.max_csv_rows, rules=rules,
+                 today=clock.today())
     if round_id is not None:
         round_returns.line_changed(session, actor, round_id)
     now = clock.now()
@@ -274,3 +285,23 @@ def import_demands(
                  "round_id": round_id},
     )
     return ids
+
+
+def template(index: UnitIndex, today: date) -> str:
+    """A file to fill in: the header, then one example line per category (its first unit),
+    for a three-year term starting on the first of a month at least three months ahead."""
+    month = today.month + 3
+    start = date(today.year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
+    end = date(start.year + 3, start.month, 1) - timedelta(days=1)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(HEADER)
+    seen: set[str] = set()
+    for unit in sorted(index.units.values(), key=lambda u: (u.category_id, u.id)):
+        if unit.category_code in seen:
+            continue
+        seen.add(unit.category_code)
+        writer.writerow([unit.category_code, unit.code, "10", start.isoformat(),
+                         end.isoformat(), "", f"Example: describe the {unit.category_name.lower()} "
+                         "you need", ""])
+    return out.getvalue()

@@ -157,3 +157,36 @@ class SummaryRow(BaseModel):
     lines: int
     boroughs: int
     quantity: Decimal
+
+
+class NeedForm(Strict):
+    """The web form for one need: category and unit are one choice ("storage:box_year")."""
+
+    service: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=81)]
+    quantity: Quantity
+    start_date: BusinessDate
+    end_date: BusinessDate
+    needed_by: BusinessDate | None = None
+    specification: Specification = ""
+    budget_ceiling: Budget | None = None
+
+    def codes(self) -> tuple[str, str]:
+        category, _, unit = self.service.partition(":")
+        return category, unit
+
+    def to_create(self) -> DemandCreate:
+        category, unit = self.codes()
+        return DemandCreate(
+            category=category or "-", unit=unit or "-", quantity=self.quantity,
+            start_date=self.start_date, end_date=self.end_date, needed_by=self.needed_by,
+            specification=self.specification, budget_ceiling=self.budget_ceiling,
+        )
+
+    def to_update(self) -> DemandUpdate:
+        """Every field as on the form: an emptied optional field clears what was stored."""
+        category, unit = self.codes()
+        return DemandUpdate(
+            category=category or "-", unit=unit or "-", quantity=self.quantity,
+            start_date=self.start_date, end_date=self.end_date, needed_by=self.needed_by,
+            specification=self.specification, budget_ceiling=self.budget_ceiling,
+        )

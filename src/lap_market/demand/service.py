@@ -5,19 +5,21 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from lap_market.accounts.models import Organisation, OrgKind, Role, User
+from lap_market.accounts.models import Organisation, OrgKind, User
 from lap_market.audit import service as audit
-from lap_market.catalogue.models import Category, CategoryUnit
-from lap_market.catalogue.reference import UnitInfo  # one description of a unit, shared
+from lap_market.audit.models import AuditEvent
+from lap_market.catalogue.reference import Reference, UnitInfo, load_reference
 from lap_market.clock import as_utc, clock
+from lap_market.demand import policy
 from lap_market.demand.models import Demand, DemandStatus
+from lap_market.demand.policy import require_manager, require_viewer
 from lap_market.demand.schemas import (
     BoroughRef,
     DemandCreate,
@@ -27,6 +29,7 @@ from lap_market.demand.schemas import (
     SummaryRow,
 )
 from lap_market.errors import Conflict, Forbidden, Invalid, NotFound
+from lap_market.modeling import pk
 from lap_market.money import from_pence, to_pence
 from lap_market.rounds import returns as round_returns
 
@@ -38,50 +41,69 @@ _GSS = re.compile(r"^E\d{8}$")
 
 @dataclass
 class UnitIndex:
-    """The categories and the units each allows, by code and by id (loaded once)."""
+    """Demand's view of the categories and units (``catalogue.reference``, the one lookup):
+    by code, by id, and by the labels people write ("Archive storage", "box per year")."""
 
     categories: dict[str, tuple[int, str]] = field(default_factory=dict)  # code -> (id, name)
     units: dict[tuple[str, str], UnitInfo] = field(default_factory=dict)
     by_id: dict[int, UnitInfo] = field(default_factory=dict)
     category_codes: dict[int, str] = field(default_factory=dict)
 
+    @classmethod
+    def of(cls, reference: Reference) -> UnitIndex:
+        index = cls()
+        for info in reference.categories.values():
+            index.categories[info.code] = (info.id, info.name)
+            index.category_codes[info.id] = info.code
+        for unit in reference.units.values():
+            index.units[(unit.category_code, unit.code)] = unit
+            index.by_id[unit.id] = unit
+        return index
+
     def allowed_units(self, category: str) -> list[str]:
         return [code for (cat, code) in self.units if cat == category]
 
+    def category_code(self, written: str) -> str | None:
+        """The category a code or a name (any case) stands for."""
+        key = _folded(written)
+        for code, (_id, name) in self.categories.items():
+            if key in (_folded(code), _folded(name)):
+                return code
+        return None
+
+    def unit_code(self, category: str, written: str) -> str | None:
+        """The unit of ``category`` a code or a name (any case) stands for."""
+        key = _folded(written)
+        for (cat, code), info in self.units.items():
+            if cat == category and key in (_folded(code), _folded(info.name)):
+                return code
+        return None
+
     def resolve(self, category: str, unit: str) -> tuple[UnitInfo | None, list[tuple[str, str]]]:
-        """The unit for these codes, or the problems naming the field at fault."""
-        if category not in self.categories:
-            known = ", ".join(self.categories)
+        """The unit for these codes or names, or the problems naming the field at fault."""
+        category_code = self.category_code(category)
+        if category_code is None:
+            known = ", ".join(f"{code} ({name})" for code, (_id, name) in self.categories.items())
             return None, [("category", f"is not a service category; use one of {known}")]
-        info = self.units.get((category, unit))
-        if info is None:
-            allowed = ", ".join(self.allowed_units(category))
-            return None, [("unit", f"is not a unit {category} is bought in; use one of {allowed}")]
-        return info, []
+        unit_code = self.unit_code(category_code, unit)
+        if unit_code is None:
+            allowed = ", ".join(
+                f"{code} ({self.units[(category_code, code)].name})"
+                for code in self.allowed_units(category_code)
+            )
+            return None, [("unit", f"is not a unit {category_code} is bought in; "
+                                   f"use one of {allowed}")]
+        return self.units[(category_code, unit_code)], []
+
+
+def _folded(text: str) -> str:
+    """Codes and labels compared as people write them: any case, spaces or underscores."""
+    return " ".join(text.replace("_", " ").split()).casefold()
 
 
 def unit_index(session: Session) -> UnitIndex:
-    """Every category and unit, in two small queries."""
-    index = UnitIndex()
-    categories = session.exec(select(Category).order_by(col(Category.id))).all()
-    for category in categories:
-        index.categories[category.code] = (category.id, category.name)  # type: ignore[assignment]
-        index.category_codes[category.id] = category.code  # type: ignore[index]
-    for unit in session.exec(select(CategoryUnit).order_by(col(CategoryUnit.id))).all():
-        code = index.category_codes[unit.category_id]
-        info = UnitInfo(
-            id=unit.id,  # type: ignore[arg-type]
-            code=unit.code,
-            name=unit.name,
-            per_year=unit.per_year,
-            whole=unit.whole,
-            category_id=unit.category_id,
-            category_code=code,
-            category_name=index.categories[code][1],
-        )
-        index.units[(code, unit.code)] = info
-        index.by_id[info.id] = info
-    return index
+    """Every category and unit, from the reference data read once per process."""
+    return UnitIndex.of(load_reference(session))
 
 
 def rule_problems(
@@ -91,9 +113,14 @@ def rule_problems(
     start_date: date | None,
     end_date: date | None,
     needed_by: date | None,
+    today: date | None = None,
 ) -> list[tuple[str, str]]:
-    """Rules across fields, shared by the API, the web form and CSV rows: (field, message)."""
+    """Rules across fields, shared by the API, the web form and CSV rows: (field, message).
+    With ``today`` (England's), a term that starts before it is refused: a need is for
+    service still to come."""
     problems: list[tuple[str, str]] = []
+    if today is not None and start_date is not None and start_date < today:
+        problems.append(("start_date", f"must be today ({today:%-d %B %Y}) or later"))
     if (
         unit is not None
         and unit.whole
@@ -122,21 +149,9 @@ def _raise_first(problems: list[tuple[str, str]], labels: dict[str, str] | None 
 # --- policy ----------------------------------------------------------------------------------
 
 
-def require_manager(actor: User) -> None:
-    """Only borough managers raise and change demand, for their own borough."""
-    if actor.role != Role.BOROUGH_MANAGER:
-        raise Forbidden("Only a borough manager may raise or change demand.")
-
-
-def require_viewer(actor: User) -> None:
-    """Borough managers see their own demand; procurement officers see everyone's."""
-    if actor.role not in (Role.BOROUGH_MANAGER, Role.PROCUREMENT_OFFICER):
-        raise Forbidden("Only borough managers and procurement officers may see demand.")
-
-
 def _visible(query: Any, actor: User) -> Any:
     require_viewer(actor)
-    if actor.role == Role.BOROUGH_MANAGER:
+    if policy.sees_only_own(actor):
         query = query.where(Demand.borough_id == actor.organisation_id)
     return query
 
@@ -144,9 +159,7 @@ def _visible(query: Any, actor: User) -> Any:
 def _own(session: Session, actor: User, demand_id: int) -> Demand:
     """A demand the actor may see; another borough's is simply not found."""
     demand = session.get(Demand, demand_id)
-    if demand is None or (
-        actor.role == Role.BOROUGH_MANAGER and demand.borough_id != actor.organisation_id
-    ):
+    if demand is None or not policy.can_see(actor, demand):
         raise NotFound("Demand not found.")
     return demand
 
@@ -169,6 +182,7 @@ def create_demand(
         start_date=data.start_date,
         end_date=data.end_date,
         needed_by=data.needed_by,
+        today=clock.today(),
     )
     if data.round_id is not None:
         rules = round_returns.rules_for_lines(session, actor, data.round_id)
@@ -258,7 +272,7 @@ def _apply_filters(
         query = query.where(Demand.status == filters.status)
     if filters.borough:
         borough = find_borough(session, filters.borough)
-        if actor.role == Role.BOROUGH_MANAGER and borough.id != actor.organisation_id:
+        if policy.sees_only_own(actor) and borough.id != actor.organisation_id:
             raise Forbidden("You may see only your own borough's demand.", field="borough")
         query = query.where(Demand.borough_id == borough.id)
     return query
@@ -300,35 +314,8 @@ def update_demand(session: Session, actor: User, demand_id: int, *, data: Demand
     """Change a borough's own demand while it is still ``submitted``."""
     require_manager(actor)
     demand = _own(session, actor, demand_id)
-    changes = data.model_dump(exclude_unset=True)
-    borough_id = changes.pop("borough_id", None)
-    if borough_id is not None and borough_id != actor.organisation_id:
-        raise Forbidden("You may change demand only for your own borough.", field="borough_id")
-    for name in ("category", "unit", "quantity", "start_date", "end_date"):
-        if name in changes and changes[name] is None:
-            raise Invalid(f"{name.replace('_', ' ').capitalize()} cannot be empty.", field=name)
-    if demand.status != DemandStatus.SUBMITTED:
-        raise Conflict(
-            f"Only submitted demand can be changed; this is {demand.status}.", field="status"
-        )
-    index = unit_index(session)
-    current = index.by_id[demand.unit_id]
-    category = changes.get("category", current.category_code)
-    unit_code = changes.get("unit", current.code)
-    unit, problems = index.resolve(category, unit_code)
-    merged = {
-        "quantity": changes.get("quantity", demand.quantity),
-        "start_date": changes.get("start_date", demand.start_date),
-        "end_date": changes.get("end_date", demand.end_date),
-        "needed_by": changes.get("needed_by", demand.needed_by),
-    }
-    problems += rule_problems(unit, **merged)
-    if demand.round_id is not None:
-        rules = round_returns.rules_for_lines(session, actor, demand.round_id)
-        problems += rules.problems(unit.category_id if unit else None,
-                                   merged["start_date"], merged["end_date"])
-    _raise_first(problems)
-    assert unit is not None
+    changes = _checked_changes(actor, demand, data)
+    unit, merged = _changed_line(session, actor, demand, changes)
     if demand.round_id is not None:
         round_returns.line_changed(session, actor, demand.round_id)
     budget = (
@@ -336,17 +323,75 @@ def update_demand(session: Session, actor: User, demand_id: int, *, data: Demand
         if "budget_ceiling" in changes
         else from_pence_or_none(demand.budget_ceiling_pence)
     )
+    specification = changes.get("specification")
     values: dict[str, Any] = {
         "category_id": unit.category_id,
         "unit_id": unit.id,
         **merged,
-        "specification": changes.get("specification")
-        if changes.get("specification") is not None
-        else demand.specification,
+        "specification": demand.specification if specification is None else specification,
         "budget_ceiling_pence": to_pence(budget) if budget is not None else None,
         "updated_at": clock.now(),
     }
-    # Conditional, so an aggregation that pools this line at the same moment wins cleanly.
+    _write_if_submitted(session, demand, values)
+    audit.record(
+        session,
+        actor,
+        action="demand.updated",
+        object_type="demand",
+        object_id=demand.id,
+        details=dict(changes),
+    )
+    return demand
+
+
+REQUIRED_ON_CHANGE = ("category", "unit", "quantity", "start_date", "end_date")
+
+
+def _checked_changes(actor: User, demand: Demand, data: DemandUpdate) -> dict[str, Any]:
+    """The fields sent, once the borough, the required fields and the status allow them."""
+    changes = data.model_dump(exclude_unset=True)
+    borough_id = changes.pop("borough_id", None)
+    if borough_id is not None and borough_id != actor.organisation_id:
+        raise Forbidden("You may change demand only for your own borough.", field="borough_id")
+    for name in REQUIRED_ON_CHANGE:
+        if name in changes and changes[name] is None:
+            raise Invalid(f"{name.replace('_', ' ').capitalize()} cannot be empty.", field=name)
+    if not policy.can_change(actor, demand):
+        raise Conflict(
+            f"Only submitted demand can be changed; this is {demand.status}.", field="status"
+        )
+    return changes
+
+
+def _changed_line(
+    session: Session, actor: User, demand: Demand, changes: dict[str, Any]
+) -> tuple[UnitInfo, dict[str, Any]]:
+    """The line's unit and term as they would be after ``changes``, checked by every rule
+    (a start date kept as it was is not refused for having since passed)."""
+    index = unit_index(session)
+    current = index.by_id[demand.unit_id]
+    unit, problems = index.resolve(
+        changes.get("category", current.category_code), changes.get("unit", current.code)
+    )
+    merged = {
+        "quantity": changes.get("quantity", demand.quantity),
+        "start_date": changes.get("start_date", demand.start_date),
+        "end_date": changes.get("end_date", demand.end_date),
+        "needed_by": changes.get("needed_by", demand.needed_by),
+    }
+    today = clock.today() if changes.get("start_date") not in (None, demand.start_date) else None
+    problems += rule_problems(unit, **merged, today=today)
+    if demand.round_id is not None:
+        rules = round_returns.rules_for_lines(session, actor, demand.round_id)
+        problems += rules.problems(unit.category_id if unit else None,
+                                   merged["start_date"], merged["end_date"])
+    _raise_first(problems)
+    assert unit is not None
+    return unit, merged
+
+
+def _write_if_submitted(session: Session, demand: Demand, values: dict[str, Any]) -> None:
+    """Conditional, so an aggregation that pools this line at the same moment wins cleanly."""
     result = session.execute(
         sa.update(Demand)
         .where(col(Demand.id) == demand.id, col(Demand.status) == DemandStatus.SUBMITTED)
@@ -357,15 +402,6 @@ def update_demand(session: Session, actor: User, demand_id: int, *, data: Demand
             "This demand was pooled into a tender or withdrawn meanwhile.", field="status"
         )
     session.refresh(demand)
-    audit.record(
-        session,
-        actor,
-        action="demand.updated",
-        object_type="demand",
-        object_id=demand.id,
-        details={k: v for k, v in changes.items()},
-    )
-    return demand
 
 
 def from_pence_or_none(pence: int | None) -> Decimal | None:
@@ -421,8 +457,8 @@ def demand_reads(session: Session, demands: Sequence[Demand]) -> list[DemandRead
         borough = boroughs[d.borough_id]
         reads.append(
             DemandRead(
-                id=d.id,  # type: ignore[arg-type]
-                borough=BoroughRef(id=borough.id, name=borough.name, gss_code=borough.gss_code),  # type: ignore[arg-type]
+                id=pk(d),
+                borough=BoroughRef(id=pk(borough), name=borough.name, gss_code=borough.gss_code),
                 category=unit.category_code,
                 unit=unit.code,
                 quantity=Decimal(d.quantity),
@@ -483,3 +519,53 @@ def status_counts(session: Session, actor: User) -> dict[str, int]:
     """How many demand lines the actor may see are in each status."""
     query = _visible(select(Demand.status, func.count()), actor)
     return {status: int(n) for status, n in session.exec(query.group_by(Demand.status)).all()}
+
+
+# --- one need's page ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime
+    what: str
+    who: str | None
+
+
+HISTORY_LABELS = {
+    "demand.created": "Raised",
+    "demand.imported": "Raised from a CSV file",
+    "demand.updated": "Changed",
+    "demand.withdrawn": "Withdrawn",
+}
+
+
+def demand_history(session: Session, actor: User, demand: Demand) -> list[HistoryEntry]:
+    """What happened to one need, oldest first: raised, each change (naming the fields),
+    withdrawn. A line raised from a file has its raising taken from the line itself, as the
+    import's one audit event names only the file's first line."""
+    require_viewer(actor)
+    rows = session.exec(
+        select(AuditEvent, User.name)
+        .join(User, col(User.id) == col(AuditEvent.actor_id), isouter=True)
+        .where(
+            AuditEvent.object_type == "demand",
+            AuditEvent.object_id == str(demand.id),
+            col(AuditEvent.action).in_(list(HISTORY_LABELS)),
+            audit.unsealed(),
+        )
+        .order_by(col(AuditEvent.at), col(AuditEvent.id))
+    ).all()
+    entries = [_history_entry(event, name) for event, name in rows]
+    if not entries or entries[0].what not in ("Raised", "Raised from a CSV file"):
+        raiser = session.get(User, demand.created_by_id)
+        entries.insert(0, HistoryEntry(as_utc(demand.created_at), "Raised",
+                                       raiser.name if raiser else None))
+    return entries
+
+
+def _history_entry(event: AuditEvent, who: str | None) -> HistoryEntry:
+    what = HISTORY_LABELS[event.action]
+    if event.action == "demand.updated" and event.details:
+        fields = ", ".join(name.replace("_", " ") for name in event.details)
+        what = f"Changed: {fields}"
+    return HistoryEntry(as_utc(event.at), what, who)

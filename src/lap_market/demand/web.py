@@ -1,36 +1,35 @@
 """Pages for demand: a borough's "our needs" and the officer's demand pipeline."""
 
+from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
 from lap_market.accounts import service as accounts
 from lap_market.accounts.deps import SettingsDep, web_role
 from lap_market.accounts.models import OrgKind, Role, User
+from lap_market.clock import clock
+from lap_market.config import Settings
 from lap_market.db import SessionDep
-from lap_market.demand import csv_import, service
+from lap_market.demand import csv_import, policy, service
 from lap_market.demand.csv_import import CsvInvalid
-from lap_market.demand.models import DemandStatus
-from lap_market.demand.schemas import DemandCreate, DemandFilters
+from lap_market.demand.models import Demand, DemandStatus
+from lap_market.demand.schemas import DemandFilters, NeedForm
 from lap_market.errors import DomainError, PayloadTooLarge
 from lap_market.primitives import Id
 from lap_market.templating import render
+from lap_market.web.actions import FormAction, NoFields, form_action, redirect, refused
 from lap_market.web.deps import web_router
-from lap_market.web.forms import (
-    FormErrors,
-    domain_form_errors,
-    page_number,
-    parse_form,
-    parse_query,
-)
+from lap_market.web.forms import domain_form_errors, page_number, parse_query
 
 router = web_router()
 Manager = Annotated[User, Depends(web_role(Role.BOROUGH_MANAGER))]
 Officer = Annotated[User, Depends(web_role(Role.PROCUREMENT_OFFICER))]
+Viewer = Annotated[User, Depends(web_role(Role.BOROUGH_MANAGER, Role.PROCUREMENT_OFFICER))]
 PAGE_SIZE = 50
 MAX_ERRORS_SHOWN = 200
 LABELS = {
@@ -48,6 +47,19 @@ def service_options(index: service.UnitIndex) -> list[tuple[str, str]]:
     ]
 
 
+CARRIED = ("quantity", "start_date", "end_date")
+
+
+def carried_form(request: Request, index: service.UnitIndex) -> dict[str, str]:
+    """The need form pre-filled from the compare page, an offer or a quote (query string)."""
+    params = request.query_params
+    form = {name: (params.get(name) or "").strip()[:30] for name in CARRIED}
+    category, unit = params.get("category") or "", params.get("unit") or ""
+    if (category, unit) in index.units:
+        form["service"] = f"{category}:{unit}"
+    return {k: v for k, v in form.items() if v}
+
+
 def _needs_page(
     request: Request, session: Session, manager: User, *, status_code: int = 200, **extra: Any
 ) -> Response:
@@ -62,12 +74,9 @@ def _needs_page(
         "demands": service.demand_reads(session, demands),
         "total": total, "page": page, "pages": max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
         "counts": service.status_counts(session, manager),
-        "options": service_options(index), "units": index.by_id,
-        "errors": {}, "form": {}, "labels": LABELS, "row_errors": [], "row_error_total": 0,
-        "header": ",".join(csv_import.HEADER),
-        "created": request.query_params.get("created"),
-        "imported": request.query_params.get("imported"),
-        "withdrawn": request.query_params.get("withdrawn"),
+        "options": service_options(index), "units": index.by_id, "index": index,
+        "errors": {}, "form": carried_form(request, index), "labels": LABELS,
+        "row_errors": [], "row_error_total": 0, "header": ",".join(csv_import.HEADER),
         **extra,
     }
     return render(request, "demand/pages/needs.html", context, status_code=status_code)
@@ -79,33 +88,36 @@ def needs(request: Request, session: SessionDep, manager: Manager) -> Response:
     return _needs_page(request, session, manager)
 
 
+def describe(session: Session, demand: Demand) -> str:
+    """A need as its borough knows it: "D12: 120 linear metre per year of Archive storage,
+    1 April 2027 to 31 March 2030"."""
+    unit = service.unit_index(session).by_id[demand.unit_id]
+    quantity = Decimal(demand.quantity).normalize()
+    return (f"D{demand.id}: {quantity:,f} {unit.name} of {unit.category_name}, "
+            f"{demand.start_date:%-d %B %Y} to {demand.end_date:%-d %B %Y}")
+
+
 @router.post("/needs", response_class=HTMLResponse)
 async def raise_need(request: Request, session: SessionDep, manager: Manager) -> Response:
-    """Raise one need from the form."""
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    data = dict(form)
-    category, _, unit = data.pop("service", "").partition(":")
-    data.update(category=category, unit=unit)
-    try:
-        parsed = parse_form(DemandCreate, data)
-        demand = service.create_demand(session, manager, data=parsed)
-    except FormErrors as exc:
-        return _needs_page(request, session, manager, status_code=422,
-                           errors=_service_field(exc.errors), form=form)
-    except DomainError as exc:
-        session.rollback()
-        return _needs_page(request, session, manager, status_code=exc.status_code,
-                           errors=_service_field(domain_form_errors(exc)), form=form)
-    return RedirectResponse(f"/needs?created={demand.id}", status_code=303)
+    """Raise one need from the form, then show it with a receipt."""
+    return await form_action(request, session, FormAction(
+        model=NeedForm,
+        run=lambda data: service.create_demand(session, manager, data=data.to_create()),
+        page=lambda errors, form: _needs_page(
+            request, session, manager, errors=_service_field(errors), form=form),
+        done=lambda demand: f"/needs/{demand.id}",
+        message=lambda demand: f"Need raised: {describe(session, demand)}. "
+                               "The partnership can now pool it into a joint tender.",
+    ))
 
 
 def _service_field(errors: dict[str, str]) -> dict[str, str]:
     """Category and unit are one choice on the form."""
     merged: dict[str, str] = {}
     for name, message in errors.items():
-        if name in ("category", "unit"):
+        if name in ("category", "unit", "service"):
             merged.setdefault("service", "Choose a service and unit" if "required" in message
-                              or "at least 1" in message else message)
+                              or "at least" in message else message)
         else:
             merged[name] = message
     return merged
@@ -115,18 +127,17 @@ def _service_field(errors: dict[str, str]) -> dict[str, str]:
 async def import_needs(
     request: Request, session: SessionDep, manager: Manager, settings: SettingsDep
 ) -> Response:
-    """Raise every row of an uploaded CSV file, or none and a table of the bad rows."""
+    """Raise every row of an uploaded CSV file, or none and a table of the bad rows.
+
+    A file upload cannot go through FormAction (its form is text only), so this route
+    answers with ``refused`` and ``redirect`` from the same module."""
     upload = (await request.form()).get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return _needs_page(request, session, manager, status_code=422,
+                           errors={"file": "Choose a CSV file to upload"})
+    body = await upload.read(settings.max_upload_bytes + 1)
     try:
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            return _needs_page(request, session, manager, status_code=422,
-                               errors={"file": "Choose a CSV file to upload"})
-        body = await upload.read(settings.max_upload_bytes + 1)
-        if len(body) > settings.max_upload_bytes:
-            raise PayloadTooLarge(
-                f"The file is over the {settings.max_upload_bytes:,}-byte limit.", field="file"
-            )
-        ids = csv_import.import_demands(session, manager, body=body, settings=settings)
+        ids = _import(session, manager, settings, body)
     except CsvInvalid as exc:
         session.rollback()
         return _needs_page(
@@ -134,19 +145,93 @@ async def import_needs(
             row_errors=exc.errors[:MAX_ERRORS_SHOWN], row_error_total=len(exc.errors),
         )
     except DomainError as exc:
-        session.rollback()
         return _needs_page(request, session, manager, status_code=exc.status_code,
-                           errors={"file": exc.detail})
-    return RedirectResponse(f"/needs?imported={len(ids)}", status_code=303)
+                           errors=refused(session, exc))
+    lines = f"{len(ids):,} need{'s' if len(ids) != 1 else ''}"
+    return redirect("/needs", f"{lines} raised from {upload.filename} "
+                              f"(D{ids[0]} to D{ids[-1]}).")
+
+
+def _import(session: Session, manager: User, settings: Settings, body: bytes) -> list[int]:
+    if len(body) > settings.max_upload_bytes:
+        raise PayloadTooLarge(
+            f"The file is over the {settings.max_upload_bytes:,}-byte limit.", field="file"
+        )
+    return csv_import.import_demands(session, manager, body=body, settings=settings)
+
+
+@router.get("/demands/import/template.csv")
+def import_template(session: SessionDep, _manager: Manager) -> Response:
+    """A CSV file with the header and one example row per category, to fill in."""
+    return Response(
+        csv_import.template(service.unit_index(session), clock.today()),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="needs-template.csv"'},
+    )
+
+
+# --- one need -------------------------------------------------------------------------------
+
+
+def _need_page(
+    request: Request, session: Session, user: User, demand_id: int,
+    errors: dict[str, str] | None = None, form: dict[str, str] | None = None,
+) -> Response:
+    demand = service.get_demand(session, user, demand_id)
+    index = service.unit_index(session)
+    read = service.demand_reads(session, [demand])[0]
+    stored = {
+        "service": f"{read.category}:{read.unit}", "quantity": f"{read.quantity.normalize():f}",
+        "start_date": read.start_date.isoformat(), "end_date": read.end_date.isoformat(),
+        "needed_by": read.needed_by.isoformat() if read.needed_by else "",
+        "specification": read.specification,
+        "budget_ceiling": f"{read.budget_ceiling:.2f}" if read.budget_ceiling else "",
+    }
+    return render(request, "demand/pages/need.html", {
+        "page_title": f"Need D{demand.id}", "demand": read,
+        "unit": index.by_id[demand.unit_id],
+        "history": service.demand_history(session, user, demand),
+        "can_change": policy.can_change(user, demand), "options": service_options(index),
+        "back": ("/needs", "our needs") if policy.sees_only_own(user)
+        else ("/pipeline", "the demand pipeline"),
+        "errors": errors or {}, "form": form if form is not None else stored, "labels": LABELS,
+    }, status_code=422 if errors else 200)
+
+
+@router.get("/needs/{demand_id}", response_class=HTMLResponse)
+def need_page(request: Request, session: SessionDep, user: Viewer, demand_id: Id) -> Response:
+    """One need: its specification, budget, term, status and history; editable until pooled."""
+    return _need_page(request, session, user, demand_id)
+
+
+@router.post("/needs/{demand_id}", response_class=HTMLResponse)
+async def edit_need(
+    request: Request, session: SessionDep, manager: Manager, demand_id: Id
+) -> Response:
+    """Save the changed need (every field is on the form, so each is sent)."""
+    return await form_action(request, session, FormAction(
+        model=NeedForm,
+        run=lambda data: service.update_demand(
+            session, manager, demand_id, data=data.to_update()),
+        page=lambda errors, form: _need_page(
+            request, session, manager, demand_id, _service_field(errors), form),
+        done=lambda demand: f"/needs/{demand.id}",
+        message=lambda demand: f"Need changed: {describe(session, demand)}.",
+    ))
 
 
 @router.post("/needs/{demand_id}/withdraw", response_class=HTMLResponse)
-def withdraw_need(
+async def withdraw_need(
     request: Request, session: SessionDep, manager: Manager, demand_id: Id
 ) -> Response:
     """Withdraw one of the borough's submitted needs."""
-    service.withdraw_demand(session, manager, demand_id)
-    return RedirectResponse(f"/needs?withdrawn={demand_id}", status_code=303)
+    return await form_action(request, session, FormAction(
+        model=NoFields,
+        run=lambda _data: service.withdraw_demand(session, manager, demand_id),
+        page=lambda errors, _form: _needs_page(request, session, manager, errors=errors),
+        done=lambda _demand: "/needs",
+        message=lambda demand: f"Need withdrawn: {describe(session, demand)}.",
+    ))
 
 
 @router.get("/pipeline", response_class=HTMLResponse)

@@ -1,10 +1,11 @@
 """Who is told: the people (active users) behind each organisation an event concerns."""
 
 from collections.abc import Iterable
+from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, and_, col, or_, select
 
-from lap_market.accounts.models import Role, User
+from lap_market.accounts.models import Organisation, Role, User
 from lap_market.catalogue.models import Offer, OfferStatus
 from lap_market.demand.models import Demand
 from lap_market.tenders.models import Bid, BidStatus, Lot, Question
@@ -15,10 +16,15 @@ def people(session: Session, organisation_ids: Iterable[int], role: Role) -> lis
     wanted = sorted(set(organisation_ids))
     if not wanted:
         return []
+    has_role: Any = User.role == role
+    if role == Role.PROVIDER:  # a selling borough's managers are its providers too
+        selling = select(Organisation.id).where(Organisation.can_provide == True)  # noqa: E712
+        has_role = or_(has_role, and_(User.role == Role.BOROUGH_MANAGER,
+                                      col(User.organisation_id).in_(selling)))
     return list(
         session.exec(
             select(User)
-            .where(col(User.organisation_id).in_(wanted), User.role == role,
+            .where(col(User.organisation_id).in_(wanted), has_role,
                    User.is_active == True)  # noqa: E712
             .order_by(col(User.id))
         ).all()

@@ -7,9 +7,10 @@ from fastapi.responses import Response
 
 from lap_market.accounts.deps import CurrentUser
 from lap_market.db import SessionDep
+from lap_market.errors import Invalid
 from lap_market.primitives import BusinessDate
-from lap_market.reports import service
-from lap_market.reports.schemas import GroupBy, SavingsReport
+from lap_market.reports import income, service
+from lap_market.reports.schemas import GroupBy, IncomeReport, SavingsReport
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
@@ -85,4 +86,51 @@ def savings(
     )
     if wants_csv(accept):
         return csv_response(report)
+    return report
+
+
+def income_csv_response(report: IncomeReport) -> Response:
+    """The income report as a CSV download."""
+    return Response(
+        income.income_csv(report),
+        media_type=CSV_MEDIA_TYPE,
+        headers={"Content-Disposition": 'attachment; filename="income-by-borough.csv"'},
+    )
+
+
+@router.get(
+    "/reports/income",
+    response_model=IncomeReport,
+    responses={200: {"content": {"text/csv": {}},
+                     "description": "JSON, or CSV with format=csv or Accept: text/csv"}},
+)
+def income_report(
+    session: SessionDep,
+    user: CurrentUser,
+    group_by: Annotated[
+        str, Query(description="borough", json_schema_extra={"enum": ["borough"]})
+    ] = "borough",
+    format: Annotated[  # noqa: A002 - the published query parameter's name
+        str, Query(description="json or csv", json_schema_extra={"enum": ["json", "csv"]})
+    ] = "json",
+    from_date: Annotated[
+        BusinessDate | None, Query(alias="from", description="issued on or after (YYYY-MM-DD)")
+    ] = None,
+    to_date: Annotated[
+        BusinessDate | None, Query(alias="to", description="issued on or before (YYYY-MM-DD)")
+    ] = None,
+    accept: Annotated[str | None, Header()] = None,
+) -> Response | IncomeReport:
+    """Each borough's income from selling to other members, its spend, and its net position.
+
+    Officers see every borough, a borough manager its own. `format=csv` (or `Accept:
+    text/csv`) answers a CSV download.
+    """
+    if format not in ("json", "csv"):
+        raise Invalid("format must be json or csv.", field="format")
+    report = income.income_report(
+        session, user, group_by=group_by, from_date=from_date, to_date=to_date
+    )
+    if format == "csv" or wants_csv(accept):
+        return income_csv_response(report)
     return report

@@ -13,16 +13,20 @@ from decimal import Decimal
 from markupsafe import Markup, escape
 
 from lap_market.money import format_gbp
-from lap_market.reports.schemas import SavingsReport
+from lap_market.reports.schemas import IncomeReport, SavingsReport
 
-WIDTH = 720
-LABEL_WIDTH = 210  # left column for the group labels
-VALUE_WIDTH = 110  # right margin for the value printed after each bar
+# Stacked: each group's label on its own line above its bars, so the chart is narrow (400
+# units) and its 16-unit text still reads at about 14 px on a 390 px phone, where a
+# 720-unit chart with a label column shrank its text to 6 px.
+WIDTH = 400
+LABEL_HEIGHT = 22  # the group's label line above its bars
+VALUE_WIDTH = 120  # right margin for the value printed after each bar
 BAR_HEIGHT = 16
 BAR_GAP = 4
-GROUP_GAP = 16
+GROUP_GAP = 14
 LEGEND_HEIGHT = 34
-MAX_LABEL_CHARS = 30
+MAX_LABEL_CHARS = 44
+CHAR_WIDTH = 9  # of 16-unit Arial, to space the legend
 
 
 @dataclass(frozen=True)
@@ -68,53 +72,49 @@ def horizontal_bar_chart(
             raise ValueError(f"group {group.label!r} needs one value per series")
         if any(v < 0 for v in group.values):
             raise ValueError(f"group {group.label!r} has a negative value")
-    plot_width = Decimal(WIDTH - LABEL_WIDTH - VALUE_WIDTH)
+    plot_width = Decimal(WIDTH - VALUE_WIDTH)
     largest = max((v for g in groups for v in g.values), default=Decimal(0))
     scale = plot_width / largest if largest > 0 else Decimal(0)
     group_height = len(series) * BAR_HEIGHT + (len(series) - 1) * BAR_GAP
-    height = LEGEND_HEIGHT + len(groups) * (group_height + GROUP_GAP) + 4
+    height = LEGEND_HEIGHT + len(groups) * (LABEL_HEIGHT + group_height + GROUP_GAP) + 4
 
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="lap-chart" id="{escape(chart_id)}"'
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="lap-chart lap-chart--stacked"'
+        f' id="{escape(chart_id)}"'
         f' viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" role="img"'
         f' aria-labelledby="{escape(chart_id)}-title {escape(chart_id)}-desc" focusable="false">',
         f'<title id="{escape(chart_id)}-title">{escape(title)}</title>',
         f'<desc id="{escape(chart_id)}-desc">{escape(description)}</desc>',
     ]
-    legend_x = LABEL_WIDTH
+    legend_x = 0
     for item in series:
         parts.append(
             f'<rect class="lap-chart__bar {escape(item.css_class)}" x="{legend_x}" y="6"'
             f' width="14" height="14"/>'
-            f'<text class="lap-chart__legend" x="{legend_x + 20}" y="18">'
+            f'<text class="lap-chart__legend" x="{legend_x + 20}" y="19">'
             f"{escape(item.label)}</text>"
         )
-        legend_x += 30 + 8 * len(item.label)
+        legend_x += 34 + CHAR_WIDTH * len(item.label)
 
     y = LEGEND_HEIGHT
     for group in groups:
-        label_y = Decimal(y) + Decimal(group_height) / 2 + 4
         parts.append(
-            f'<text class="lap-chart__label" x="{LABEL_WIDTH - 8}" y="{_num(label_y)}"'
-            f' text-anchor="end">{escape(_short(group.label))}</text>'
+            f'<text class="lap-chart__label" x="0" y="{y + LABEL_HEIGHT - 6}">'
+            f"{escape(_short(group.label))}</text>"
         )
-        bar_y = y
+        bar_y = y + LABEL_HEIGHT
         for item, value in zip(series, group.values, strict=True):
             width = value * scale
             if 0 < width < 1:
                 width = Decimal(1)  # keep a tiny value visible
             parts.append(
-                f'<rect class="lap-chart__bar {escape(item.css_class)}" x="{LABEL_WIDTH}"'
+                f'<rect class="lap-chart__bar {escape(item.css_class)}" x="0"'
                 f' y="{bar_y}" width="{_num(width)}" height="{BAR_HEIGHT}"/>'
-                f'<text class="lap-chart__value" x="{_num(LABEL_WIDTH + width + 6)}"'
-                f' y="{bar_y + BAR_HEIGHT - 3}">{escape(format_value(value))}</text>'
+                f'<text class="lap-chart__value" x="{_num(width + 6)}"'
+                f' y="{bar_y + BAR_HEIGHT - 2}">{escape(format_value(value))}</text>'
             )
             bar_y += BAR_HEIGHT + BAR_GAP
-        y += group_height + GROUP_GAP
-    parts.append(
-        f'<line class="lap-chart__axis" x1="{LABEL_WIDTH}" y1="{LEGEND_HEIGHT - 6}"'
-        f' x2="{LABEL_WIDTH}" y2="{height - 4}"/>'
-    )
+        y += LABEL_HEIGHT + group_height + GROUP_GAP
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every interpolated text above is escaped
 
@@ -149,4 +149,21 @@ def savings_chart(report: SavingsReport) -> Markup:
     return horizontal_bar_chart(
         chart_id=f"savings-chart-{noun}", title=title, description=description,
         series=series, groups=groups,
+    )
+
+
+INCOME = Series("Income from other members", "lap-chart__bar--contracted")
+SPEND = Series("Spend", "lap-chart__bar--standalone")
+
+
+def income_chart(report: IncomeReport) -> Markup:
+    """Income against spend per borough."""
+    return horizontal_bar_chart(
+        chart_id="income-chart", title="Income and spend by borough",
+        description=(
+            "Horizontal bar chart: for each borough, its income from selling to other members "
+            "and its spend. The table that follows gives the same figures and the net position."
+        ),
+        series=[INCOME, SPEND],
+        groups=[BarGroup(row.name, (row.income, row.spend)) for row in report.rows],
     )

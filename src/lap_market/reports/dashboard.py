@@ -25,7 +25,9 @@ def panel(session: Session, user: User) -> Panel | None:
         label = "Partnership saving to date" if user.role == Role.PROCUREMENT_OFFICER else (
             "Our saving to date"
         )
-        rows.append(PanelRow(label, format_gbp(totals.saving) + pct))
+        loss = totals.saving is not None and totals.saving < 0
+        words = " – cost more than buying alone" if loss else ""
+        rows.append(PanelRow(label, format_gbp(totals.saving) + pct + words, loss=loss))
     return Panel(
         title="Savings" if report.savings_visible else "Contract value",
         rows=rows,

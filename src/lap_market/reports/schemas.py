@@ -59,3 +59,28 @@ class SavingsReport(BaseModel):
     to_date: date | None
     rows: list[SavingsRow]
     totals: SavingsFigures
+
+
+class IncomeFigures(BaseModel):
+    """What a borough earned selling to other members, what it spent, and the difference."""
+
+    contracts_sold: int
+    income: Money
+    contracts_bought: int
+    spend: Money
+    net: Money  # income less spend: positive when the borough earns more than it spends
+
+
+class IncomeRow(IncomeFigures):
+    id: int
+    name: str
+    gss_code: str | None
+
+
+class IncomeReport(BaseModel):
+    group_by: str  # "borough"
+    scope: Scope  # partnership (officers) or borough (its own row)
+    from_date: date | None
+    to_date: date | None
+    rows: list[IncomeRow]
+    totals: IncomeFigures

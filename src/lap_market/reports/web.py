@@ -12,9 +12,9 @@ from lap_market.accounts.models import Organisation
 from lap_market.db import SessionDep
 from lap_market.errors import Invalid
 from lap_market.primitives import Line, business_date
-from lap_market.reports import service
-from lap_market.reports.api import csv_response
-from lap_market.reports.charts import savings_chart
+from lap_market.reports import income, service
+from lap_market.reports.api import csv_response, income_csv_response
+from lap_market.reports.charts import income_chart, savings_chart
 from lap_market.reports.schemas import GroupBy
 from lap_market.templating import render
 from lap_market.web.deps import web_router
@@ -117,3 +117,49 @@ def savings_csv(
         session, user, group_by=group_by, from_date=from_date, to_date=to_date
     )
     return csv_response(report)
+
+
+def _income_dates(from_text: str, to_text: str) -> tuple[date | None, date | None, dict[str, str]]:
+    errors: dict[str, str] = {}
+    from_date = _parse_date(from_text, "from", errors)
+    to_date = _parse_date(to_text, "to", errors)
+    if not errors and from_date and to_date and to_date < from_date:
+        errors["to"] = "Issued to must be the same as or after Issued from"
+    return from_date, to_date, errors
+
+
+@router.get("/income", response_class=HTMLResponse)
+def income_page(
+    request: Request, session: SessionDep, user: WebUser,
+    from_text: FromQuery = "", to_text: ToQuery = "",
+) -> Response:
+    """Income from selling to other members, spend and net position per borough."""
+    scope = income.income_scope(user)
+    from_date, to_date, errors = _income_dates(from_text, to_text)
+    report = None if errors else income.income_report(
+        session, user, from_date=from_date, to_date=to_date
+    )
+    query = _query("borough", from_text, to_text)
+    context: dict[str, Any] = {
+        "report": report, "errors": errors, "date_labels": DATE_LABELS, "scope": scope.value,
+        "chart": income_chart(report) if report and report.rows else None,
+        "from_text": from_text.strip(), "to_text": to_text.strip(),
+        "csv_url": "/income.csv?" + query, "csv_name": "income-by-borough.csv",
+        "organisation": session.get(Organisation, user.organisation_id),
+    }
+    return render(request, "reports/pages/income.html", context, block="results",
+                  status_code=422 if errors else 200)
+
+
+@router.get("/income.csv")
+def income_csv(
+    session: SessionDep, user: WebUser, from_text: FromQuery = "", to_text: ToQuery = ""
+) -> Response:
+    """The income report as a CSV download, for the signed-in user's view."""
+    from_date, to_date, errors = _income_dates(from_text, to_text)
+    if errors:
+        field, message = next(iter(errors.items()))
+        raise Invalid(message, field=field)
+    return income_csv_response(
+        income.income_report(session, user, from_date=from_date, to_date=to_date)
+    )

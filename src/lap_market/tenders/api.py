@@ -13,9 +13,17 @@ from lap_market.modeling import pk
 from lap_market.money import from_pence
 from lap_market.paging import Paged, PageNumber, PageSize
 from lap_market.primitives import Id, Line
-from lap_market.tenders import bids, cancellation, evaluation, notifications, questions, service
+from lap_market.tenders import (
+    bids,
+    cancellation,
+    declarations,
+    evaluation,
+    notifications,
+    questions,
+    service,
+)
 from lap_market.tenders.models import Award, Notification
-from lap_market.tenders.policy import require_officer
+from lap_market.tenders.policy import can_read_declarations, require_officer
 from lap_market.tenders.read import amendment_read, lot_read
 from lap_market.tenders.schemas import (
     AmendmentCreate,
@@ -26,8 +34,11 @@ from lap_market.tenders.schemas import (
     AwardRead,
     BidIn,
     BidRead,
+    DeclarationIn,
+    DeclarationRead,
     EvaluationRow,
     LotRead,
+    MitigationIn,
     NotificationRead,
     QuestionCreate,
     QuestionRead,
@@ -90,10 +101,13 @@ def list_tenders(
 def get_tender(
     session: SessionDep, settings: SettingsDep, user: CurrentUser, tender_id: Id
 ) -> TenderRead:
-    """One tender with its lots, deadlines, status and amendment history."""
-    return service.view_tender(
+    """One tender with its lots, deadlines, status, amendment history and declarations."""
+    read = service.view_tender(
         session, user, service.get_tender(session, user, tender_id), settings
     )
+    if can_read_declarations(user):
+        read.declarations = declarations.declaration_reads(session, tender_id)
+    return read
 
 
 @router.patch("/tenders/{tender_id}", response_model=TenderRead)
@@ -297,3 +311,35 @@ def read_notification(
 ) -> NotificationRead:
     """Mark a notification read."""
     return _notification_read(notifications.mark_read(session, user, notification_id))
+
+
+# --- conflict-of-interest declarations ------------------------------------------------------
+
+
+@router.post(
+    "/tenders/{tender_id}/declarations", response_model=DeclarationRead, status_code=201
+)
+def declare(
+    session: SessionDep, officer: Officer, tender_id: Id, data: DeclarationIn
+) -> DeclarationRead:
+    """Declare, after the deadline, no conflict or a conflict with the named bidders."""
+    row = declarations.declare(session, officer, tender_id, data=data)
+    return declarations.read_one(session, row)
+
+
+@router.get("/tenders/{tender_id}/declarations", response_model=list[DeclarationRead])
+def list_declarations(
+    session: SessionDep, user: CurrentUser, tender_id: Id
+) -> list[DeclarationRead]:
+    """The tender's declarations and mitigations (officers and admins)."""
+    return declarations.list_for_tender(session, user, tender_id)
+
+
+@router.post("/declarations/{declaration_id}/mitigation", response_model=DeclarationRead)
+def mitigate(
+    session: SessionDep, user: CurrentUser, declaration_id: Id, data: MitigationIn
+) -> DeclarationRead:
+    """Another officer records how a declared conflict is mitigated ({measure, reason})."""
+    return declarations.read_one(
+        session, declarations.mitigate(session, user, declaration_id, data=data)
+    )

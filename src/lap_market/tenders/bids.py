@@ -25,6 +25,7 @@ from lap_market.tenders.policy import (
     is_provider,
     lot_takes_bids,
     oversees_bids,
+    pools_own_demand,
     require_provider,
 )
 from lap_market.tenders.read import effective_status
@@ -61,6 +62,11 @@ def _open_for_bids(
         raise Conflict(f"Bids are not accepted: the tender is {effective_status(tender)}.")
     if not lot_takes_bids(lot):
         raise Conflict(f"Lot {lot.number} is {lot.status}: it takes no bids.")
+    if pools_own_demand(session, actor, pk(lot)):
+        raise Conflict(
+            f"Lot {lot.number} ({lot.title}) pools your own borough's demand: "
+            "you cannot bid for it.", field="lot_id",
+        )
     return tender, lot
 
 

@@ -16,13 +16,14 @@ from lap_market.config import Settings
 from lap_market.demo import DemoContext
 from lap_market.errors import DomainError
 from lap_market.modeling import pk
-from lap_market.tenders import bids, evaluation, questions, service
+from lap_market.tenders import bids, declarations, evaluation, questions, service
 from lap_market.tenders.models import Tender
 from lap_market.tenders.schemas import (
     AmendmentCreate,
     AnswerCreate,
     AwardIn,
     BidIn,
+    DeclarationIn,
     QuestionCreate,
     TenderUpdate,
 )
@@ -118,7 +119,9 @@ def _ask(
 
 
 def _award_every_lot(session: Session, cast: Cast, tender: Tender, settings: Settings) -> None:
-    """Score each bid (LMA's 85, others 70) and award each lot to its top-ranked bid."""
+    """Declare (no conflict), score each bid (LMA's 85, others 70) and award each lot to its
+    top-ranked bid."""
+    declarations.declare(session, cast.officer, pk(tender), data=DeclarationIn(conflict=False))
     for lot in service.tender_lots(session, tender):
         for row in evaluation.evaluation_rows(session, tender, lot):
             score = Decimal("85") if "Metropolitan" in row.provider else Decimal("70")

@@ -28,7 +28,7 @@ from lap_market.frameworks.policy import is_framework
 from lap_market.modeling import pk
 from lap_market.money import from_pence
 from lap_market.notifications import events
-from lap_market.tenders import notifications
+from lap_market.tenders import declarations, notifications
 from lap_market.tenders.cancellation import release_lot_demand
 from lap_market.tenders.models import (
     Award,
@@ -190,6 +190,7 @@ def score_bid(session: Session, actor: User, bid_id: str, *, quality_score: Deci
         raise NotFound("No such bid.", field="bid_id")
     tender = get_tender(session, actor, bid.tender_id)
     _after_close(session, tender)
+    declarations.require_clear_to_score(session, actor, tender)
     lot = get_lot(session, tender, bid.lot_id)
     if not can_score(bid, lot):
         raise Conflict(
@@ -225,6 +226,7 @@ def score_lot(
     score is checked first and any problem refuses them all, each named by the bidder's
     organisation. Returns how many bids were scored."""
     tender, lot = _closed_lot(session, actor, tender_id, lot_id)
+    declarations.require_clear_to_score(session, actor, tender)
     if not can_award(lot):
         raise Conflict(f"Lot {lot.number} is {lot.status}: its scores are final.")
     bids = {b.public_id: b for b in active_bids(session, lot)}
@@ -440,6 +442,7 @@ def award_lot(
     """Award a fully scored lot; anything but a top-ranked bid needs a reason. Exactly one of
     two officers awarding the same lot at once succeeds (a conditional UPDATE on the lot)."""
     tender, lot = _closed_lot(session, actor, tender_id, lot_id)
+    declarations.require_clear_to_award(session, actor, tender)
     if not can_award(lot):
         raise Conflict(f"Lot {lot.number} is already {lot.status}.")
     bids = active_bids(session, lot)

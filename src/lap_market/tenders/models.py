@@ -224,3 +224,27 @@ class Award(SQLModel, table=True):
 
     bid: Bid = read_only()
     supplier: "Organisation" = read_only()
+
+
+class Declaration(SQLModel, table=True):
+    """An officer's conflict-of-interest declaration for one tender (Procurement Act 2023
+    s.81–83): "no conflict", or a conflict with details, declared against the bidders then
+    known; a conflict bars that officer from scoring and awarding until another officer
+    records how it is mitigated."""
+
+    __table_args__ = (sa.UniqueConstraint("tender_id", "officer_id"),)
+
+    id: int | None = id_field()
+    tender_id: int = fk("tender.id")
+    officer_id: int = fk("user.id", index=False)
+    conflict: bool
+    details: str | None = long_text(nullable=True)
+    # The bidders declared against, as [{"id", "name"}] when declared; and which of them the
+    # conflict concerns (ids).
+    bidders: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)  # type: ignore[call-overload]
+    conflict_bidder_ids: list[int] = Field(default_factory=list, sa_type=sa.JSON)  # type: ignore[call-overload]
+    declared_at: datetime = timestamp()
+    mitigation_measure: str | None = long_text(nullable=True)
+    mitigation_reason: str | None = long_text(nullable=True)
+    mitigated_by_id: int | None = Field(default=None, foreign_key="user.id", nullable=True)
+    mitigated_at: datetime | None = timestamp(nullable=True)

@@ -18,6 +18,7 @@ from lap_market.tenders.models import (
     AwardStatus,
     Bid,
     BidStatus,
+    Declaration,
     Lot,
     LotStatus,
     Question,
@@ -175,3 +176,50 @@ def lot_display_status(tender: Tender, lot_status: str) -> str:
     if can_edit(tender) and lot_status == LotStatus.OPEN:
         return "draft"
     return lot_status
+
+
+# --- a borough that sells (issue 17) --------------------------------------------------------
+
+
+def pools_own_demand(session: Session, actor: User, lot_id: int) -> bool:
+    """Whether the lot pools demand of ``actor``'s own organisation (a borough that sells
+    may not bid for what it is itself buying)."""
+    own = select(Demand.id).where(
+        Demand.lot_id == lot_id, Demand.borough_id == actor.organisation_id
+    )
+    return session.exec(own.limit(1)).first() is not None
+
+
+# --- conflicts of interest (Procurement Act 2023 s.81–83) -----------------------------------
+
+
+def declaration_clears(declaration: Declaration | None) -> bool:
+    """Declared, and either no conflict or a conflict another officer has mitigated."""
+    if declaration is None:
+        return False
+    return not declaration.conflict or declaration.mitigated_at is not None
+
+
+def may_score(officer: User, declaration: Declaration | None) -> bool:
+    """An officer scores a tender's bids only once their own declaration clears them."""
+    return is_officer(officer) and declaration_clears(declaration)
+
+
+def may_award(officer: User, declaration: Declaration | None) -> bool:
+    """The awarding officer, like every scorer, must be cleared by their declaration."""
+    return may_score(officer, declaration)
+
+
+def can_read_declarations(actor: User) -> bool:
+    """Officers and admins read a tender's declarations (part of its record)."""
+    return reads_every_tender(actor)
+
+
+def can_mitigate(officer: User, declaration: Declaration) -> bool:
+    """Another officer (never the one conflicted) records how a conflict is managed, once."""
+    return (
+        is_officer(officer)
+        and declaration.conflict
+        and declaration.mitigated_at is None
+        and declaration.officer_id != officer.id
+    )

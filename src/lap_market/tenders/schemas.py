@@ -2,13 +2,13 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from lap_market.frameworks.schemas import FrameworkTerms
 from lap_market.money import Money
-from lap_market.primitives import BusinessDateTime, Input, LongText
+from lap_market.primitives import BusinessDateTime, Id, Input, LongText
 
 
 class LotRead(BaseModel):
@@ -56,6 +56,8 @@ class TenderRead(BaseModel):
     framework_max_suppliers: int = 3
     framework_end: date | None = None
     framework_weight_range: int = 20
+    # Conflict-of-interest declarations (officers and admins; after the deadline).
+    declarations: list["DeclarationRead"] = Field(default_factory=list)
 
 
 # --- tendering inputs and outputs ---------------------------------------------------------
@@ -210,3 +212,72 @@ class NotificationRead(BaseModel):
     message: str
     created_at: datetime
     read_at: datetime | None
+
+
+# --- conflict-of-interest declarations ------------------------------------------------------
+
+
+class DeclarationIn(Input):
+    """An officer's declaration for a tender: no conflict, or a conflict with details and
+    the bidders (organisation ids) it concerns."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    conflict: bool
+    details: LongText | None = Field(default=None, max_length=TEXT_MAX)
+    bidder_ids: list[Id] = Field(default_factory=list, max_length=200)
+
+
+class DeclarationForm(Input):
+    """The workspace's declaration form: one conflicted bidder at a time (a second conflict
+    goes in the details)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    conflict: Literal["no", "yes"]
+    details: LongText | None = Field(default=None, max_length=TEXT_MAX)
+    bidder_id: Id | None = None
+
+    def declaration(self) -> DeclarationIn:
+        conflict = self.conflict == "yes"
+        return DeclarationIn(
+            conflict=conflict, details=self.details,
+            bidder_ids=[self.bidder_id] if conflict and self.bidder_id else [],
+        )
+
+
+class MitigationIn(Input):
+    """How another officer manages a declared conflict, and why that is enough."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    measure: LongText = Field(min_length=1, max_length=TEXT_MAX)
+    reason: LongText = Field(min_length=1, max_length=TEXT_MAX)
+
+
+class DeclaredBidder(BaseModel):
+    id: int
+    name: str
+    conflict: bool
+
+
+class DeclarationRead(BaseModel):
+    id: int
+    tender_id: int
+    officer_id: int
+    officer_name: str
+    conflict: bool
+    details: str | None
+    bidders: list[DeclaredBidder]
+    declared_at: datetime
+    mitigated: bool
+    mitigation_measure: str | None
+    mitigation_reason: str | None
+    mitigated_by_id: int | None
+    mitigated_by_name: str | None
+    mitigated_at: datetime | None
+    # Whether this officer may score and award the tender now.
+    clear: bool
+
+
+TenderRead.model_rebuild()

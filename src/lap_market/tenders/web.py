@@ -21,7 +21,7 @@ from lap_market.paging import PageNumber, page_count
 from lap_market.primitives import Id
 from lap_market.rounds.grid import rounds_for_tenders
 from lap_market.templating import render
-from lap_market.tenders import cancellation, evaluation, questions, service
+from lap_market.tenders import cancellation, declarations, evaluation, questions, service
 from lap_market.tenders import confirmations as confirm
 from lap_market.tenders.models import Lot, Tender, TenderStatus
 from lap_market.tenders.opportunities_web import router as opportunities_router
@@ -32,7 +32,7 @@ from lap_market.tenders.policy import (
     lot_display_status,
 )
 from lap_market.tenders.read import effective_status
-from lap_market.tenders.schemas import AwardIn
+from lap_market.tenders.schemas import AwardIn, DeclarationForm, MitigationIn
 from lap_market.tenders.web_forms import (
     AmendmentForm,
     AnswerForm,
@@ -66,7 +66,7 @@ def tender_list(
     page: PageNumber = 1,
 ) -> Response:
     """Officers: every tender; boroughs: tenders holding their demand; a page at a time."""
-    if is_provider(user):
+    if is_provider(user) and not is_borough_manager(user):  # a selling borough buys here too
         return RedirectResponse("/opportunities", status_code=303)
     status = status if status in STATUSES else None
     tenders, total = service.page_tenders(
@@ -142,6 +142,7 @@ def _workspace(
             "min_tender_days": settings.min_tender_days,
             "clar_input": london_input(tender.clarification_deadline),
             "sub_input": london_input(tender.submission_deadline),
+            **declarations.workspace_context(session, user, tender),
             "demand_round": rounds_for_tenders(session, [tender.id]).get(tender.id),  # type: ignore[list-item, arg-type]
         },
     )
@@ -152,7 +153,7 @@ def workspace(
     request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: Id
 ) -> Response:
     """The officer's workspace, or a borough's read-only view."""
-    if is_provider(user):
+    if is_provider(user) and not is_borough_manager(user):  # a selling borough buys here too
         return RedirectResponse(f"/opportunities/{tender_id}", status_code=303)
     return _workspace(request, session, user, settings, tender_id)
 
@@ -439,3 +440,45 @@ def evaluation_csv(session: SessionDep, user: WebUser, tender_id: Id, lot_id: Id
             "Content-Disposition": f'attachment; filename="evaluation-{tender_id}-lot-{lot_id}.csv"'
         },
     )
+
+
+# --- conflict-of-interest declarations ------------------------------------------------------
+
+
+@router.post("/tenders/{tender_id}/declarations", response_class=HTMLResponse)
+async def declare(
+    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: Id
+) -> Response:
+    """An officer declares no conflict, or a conflict with a bidder, for the tender."""
+    return await form_action(request, session, FormAction(
+        model=DeclarationForm,
+        run=lambda data: declarations.declare(session, user, tender_id, data=data.declaration()),
+        page=lambda errors, form: _workspace(
+            request, session, user, settings, tender_id, errors=errors, form=form),
+        done=lambda _row: f"/tenders/{tender_id}#declarations",
+        message=lambda row: (
+            "Your declaration of a conflict of interest is recorded. Another officer must "
+            "record how it is mitigated before you score or award this tender."
+            if row.conflict else
+            "Your declaration of no conflict of interest is recorded: you may score and award."
+        ),
+        prefix="declaration_",
+    ))
+
+
+@router.post("/declarations/{declaration_id}/mitigation", response_class=HTMLResponse)
+async def mitigate(
+    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser,
+    declaration_id: Id,
+) -> Response:
+    """Another officer records how a declared conflict is mitigated."""
+    row = declarations.get_declaration(session, user, declaration_id)
+    return await form_action(request, session, FormAction(
+        model=MitigationIn,
+        run=lambda data: declarations.mitigate(session, user, declaration_id, data=data),
+        page=lambda errors, form: _workspace(
+            request, session, user, settings, row.tender_id, errors=errors, form=form),
+        done=lambda done: f"/tenders/{done.tender_id}#declarations",
+        message=lambda _done: "The mitigation is recorded: the officer may now score and award.",
+        prefix=f"mitigation_{declaration_id}_",
+    ))

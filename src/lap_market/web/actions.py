@@ -123,3 +123,15 @@ async def form_action(
     """Read the posted form and perform ``action`` with it."""
     return action.perform(request, session, await read_form(request))
 
+
+
+def checked(
+    run: Callable[[], T], refusals: tuple[type[DomainError], ...] = (DomainError,)
+) -> tuple[T | None, Errors]:
+    """A page's read that may refuse what was typed (a filter, a price calculator): its
+    answer, or the refusal by field to show beside the inputs. Nothing was written, so
+    nothing is rolled back; a refusal not in ``refusals`` goes on up."""
+    try:
+        return run(), {}
+    except refusals as exc:
+        return None, {exc.field or "form": exc.detail}

@@ -20,6 +20,7 @@ class PanelRow:
     label: str
     value: str
     href: str | None = None
+    loss: bool = False  # a negative figure: shown in red (the value's words say it too)
 
 
 @dataclass

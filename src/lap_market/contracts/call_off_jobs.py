@@ -18,10 +18,11 @@ from lap_market.accounts.models import Organisation, User
 from lap_market.audit import service as audit
 from lap_market.clock import clock
 from lap_market.config import Settings
-from lap_market.contracts import call_offs, service
+from lap_market.contracts import call_offs, policy, service
+from lap_market.contracts.call_offs import Progress
 from lap_market.contracts.models import CallOffBatch, Contract
-from lap_market.errors import DomainError, Forbidden, NotFound
-from lap_market.modeling import row_id
+from lap_market.errors import DomainError, NotFound
+from lap_market.modeling import pk, row_id
 from lap_market.money import from_pence
 from lap_market.tenders.models import Award, Lot, Tender
 from lap_market.tenders.workdays import standstill_over
@@ -37,25 +38,16 @@ def engine_of(session: Session) -> Engine:
     return bind if isinstance(bind, Engine) else bind.engine
 
 
+# Someone in this process waiting on a batch it runs itself (the CLI's progress bar), by
+# batch id: told of each rendered contract as the batch row is.
+_watchers: dict[int, Progress] = {}
+
+
 class BatchTracker:
     """A ``CallOffBatch`` row kept up to date through its own committed sessions."""
 
-    def __init__(self, engine: Engine, *, lot_id: int, started_by_id: int, total: int = 0) -> None:
-        self.engine = engine
-        self.finished = False
-        with Session(engine) as session:
-            batch = CallOffBatch(lot_id=lot_id, started_by_id=started_by_id, started_at=clock.now(),
-                                 status=RUNNING, total=total)
-            session.add(batch)
-            session.commit()
-            self.batch_id: int = batch.id  # type: ignore[assignment]
-
-    @classmethod
-    def of(cls, engine: Engine, batch_id: int) -> "BatchTracker":
-        """A tracker for an existing batch row."""
-        tracker = cls.__new__(cls)
-        tracker.engine, tracker.finished, tracker.batch_id = engine, False, batch_id
-        return tracker
+    def __init__(self, engine: Engine, batch_id: int) -> None:
+        self.engine, self.finished, self.batch_id = engine, False, batch_id
 
     def _update(self, **values: Any) -> None:
         with Session(self.engine) as session:
@@ -69,6 +61,9 @@ class BatchTracker:
 
     def __call__(self, done: int, total: int) -> None:
         self._update(done=done, total=total)
+        watcher = _watchers.get(self.batch_id)
+        if watcher is not None:
+            watcher(done, total)
 
     def finish(self, status: str, error: str | None = None) -> None:
         """Mark the batch done or failed (once)."""
@@ -80,8 +75,7 @@ class BatchTracker:
 
 def latest_batch(session: Session, actor: User, *, tender_id: int, lot_id: int) -> CallOffBatch:
     """The most recent call-off batch of a lot, for officers (404 if none was started)."""
-    if not service.is_officer(actor):
-        raise Forbidden("Only procurement officers may follow call-off batches.")
+    policy.require_officer(actor, "Only procurement officers may follow call-off batches.")
     call_offs.load_lot(session, tender_id=tender_id, lot_id=lot_id)
     batch = session.exec(
         select(CallOffBatch)
@@ -116,13 +110,13 @@ def job_key(batch_id: int) -> str:
 def _new_batch(session: Session, actor: User, *, tender_id: int, lot_id: int,
                total: int) -> CallOffBatch:
     """Add a running batch and its job to ``session`` (committed by the caller)."""
-    batch = CallOffBatch(lot_id=lot_id, started_by_id=actor.id, started_at=clock.now(),  # type: ignore[arg-type]
+    batch = CallOffBatch(lot_id=lot_id, started_by_id=pk(actor), started_at=clock.now(),
                          status=RUNNING, total=total)
     session.add(batch)
     session.flush()
     payload = {"batch_id": batch.id, "tender_id": tender_id, "lot_id": lot_id,
                "actor_id": actor.id}
-    jobs.enqueue(session, ISSUE_JOB, payload, key=job_key(batch.id))  # type: ignore[arg-type]
+    jobs.enqueue(session, ISSUE_JOB, payload, key=job_key(pk(batch)))
     audit.record(session, actor, action="call_offs.requested", object_type="lot",
                  object_id=lot_id, details={"tender_id": tender_id, "batch_id": batch.id,
                                             "pending": total})
@@ -132,7 +126,7 @@ def _new_batch(session: Session, actor: User, *, tender_id: int, lot_id: int,
 def run_issue(session: Session, payload: dict[str, Any]) -> None:
     """Issue a batch's lot and mark the batch done in the job's transaction (the handler
     in ``contracts.tasks``); a refusal or failure ends the batch ``failed`` with the reason."""
-    tracker = BatchTracker.of(engine_of(session), payload["batch_id"])
+    tracker = BatchTracker(engine_of(session), payload["batch_id"])
     try:
         actor = session.get(User, payload["actor_id"])
         if actor is None:
@@ -165,9 +159,10 @@ class IssueOutcome:
 
 
 def issue_now(session: Session, engine: Engine, settings: Settings, actor: User, *,
-              tender_id: int, lot_id: int) -> IssueOutcome:
-    """Issue through the job and wait for it (the API): this process runs the job itself
-    unless a worker was quicker. Refusals (403/404/409) come first and write nothing."""
+              tender_id: int, lot_id: int, progress: Progress | None = None) -> IssueOutcome:
+    """Issue through the job and wait for it (the API and the CLI): this process runs the
+    job itself unless a worker was quicker, telling ``progress`` as each contract renders.
+    Refusals (403/404/409) come first and write nothing."""
     tender, lot, _award = call_offs.check_call_offs(session, actor, tender_id=tender_id,
                                                     lot_id=lot_id)
     pending = call_offs.pending_call_offs(session, lot_id)
@@ -175,13 +170,7 @@ def issue_now(session: Session, engine: Engine, settings: Settings, actor: User,
         batch_id = row_id(_new_batch(own, actor, tender_id=tender_id, lot_id=lot_id,
                                      total=pending))
         own.commit()
-    job_id = jobs.job_id_for_key(engine, job_key(batch_id))
-    claimed = jobs.claim(engine, f"{jobs.worker_name()}:api", jobs.lease_of(settings),
-                         job_id=job_id)
-    if claimed is not None:
-        jobs.run_claimed(engine, settings, claimed, reraise=True)
-    else:
-        jobs.wait_for(engine, job_id, timeout=settings.job_lease_seconds * 10)
+    _run_or_wait(engine, settings, batch_id, progress)
     session.expire_all()
     batch = session.get(CallOffBatch, batch_id)
     if batch is None or batch.status != DONE:
@@ -190,6 +179,24 @@ def issue_now(session: Session, engine: Engine, settings: Settings, actor: User,
     session.refresh(tender)
     return IssueOutcome(tender=tender, lot=lot, batch=batch, issued=batch.done,
                         contracts=service.list_contracts(session, actor, lot_id=lot_id))
+
+
+def _run_or_wait(
+    engine: Engine, settings: Settings, batch_id: int, progress: Progress | None
+) -> None:
+    """Run the batch's job here, or wait for the worker that claimed it first."""
+    job_id = jobs.job_id_for_key(engine, job_key(batch_id))
+    claimed = jobs.claim(engine, f"{jobs.worker_name()}:api", jobs.lease_of(settings),
+                         job_id=job_id)
+    if claimed is None:
+        jobs.wait_for(engine, job_id, timeout=settings.job_lease_seconds * 10)
+        return
+    if progress is not None:
+        _watchers[batch_id] = progress
+    try:
+        jobs.run_claimed(engine, settings, claimed, reraise=True)
+    finally:
+        _watchers.pop(batch_id, None)
 
 
 @dataclass
@@ -237,8 +244,7 @@ def _as_seen(session: Session, batch: CallOffBatch) -> CallOffBatch:
 
 def call_off_view(session: Session, actor: User, *, tender_id: int, lot_id: int) -> CallOffView:
     """A lot's award, standstill, pending call-offs, latest batch and contracts, for officers."""
-    if not service.is_officer(actor):
-        raise Forbidden("Only procurement officers may issue call-off contracts.")
+    policy.require_officer(actor)
     tender, lot = call_offs.load_lot(session, tender_id=tender_id, lot_id=lot_id)
     award = call_offs.current_award(session, lot_id)
     latest = _latest(session, lot_id)

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     secret_key: str = ""
     token_minutes: int = 60
     standstill_working_days: int = 8
+    # A framework's direct-award cascade: working days a member has to accept or decline.
+    cascade_working_days: int = 2
     # The shortest tender window: days between publication and the submission deadline, so
     # providers have time to prepare a bid (issue 13).
     min_tender_days: int = Field(default=10, ge=0, le=365)

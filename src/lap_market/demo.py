@@ -13,7 +13,9 @@ from lap_market.clock import clock
 from lap_market.reference import LMA_NAME, PARTNERSHIP_NAME
 
 DEMO_PASSWORD = "archives-demo-2026"  # noqa: S105 - published demo credential, development only
-SEED_DOMAINS = ["catalogue", "demand", "tenders", "contracts", "notifications", "rounds"]
+SEED_DOMAINS = [
+    "catalogue", "demand", "tenders", "contracts", "frameworks", "notifications", "rounds",
+]
 
 CONTRACTORS = [
     "Thames Records Storage Ltd",

@@ -43,6 +43,7 @@ DOMAINS = [
     "aggregation",
     "tenders",
     "contracts",
+    "frameworks",
     "contract_management",
     "reports",
     "ocds",

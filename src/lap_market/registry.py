@@ -9,6 +9,7 @@ def import_all_models() -> None:
     from lap_market.contract_management import models as _contract_management  # noqa: F401
     from lap_market.contracts import models as _contracts  # noqa: F401
     from lap_market.demand import models as _demand  # noqa: F401
+    from lap_market.frameworks import models as _frameworks  # noqa: F401
     from lap_market.jobs import models as _jobs  # noqa: F401
     from lap_market.mail import models as _mail  # noqa: F401
     from lap_market.notifications import models as _notifications  # noqa: F401

@@ -26,8 +26,9 @@ def test_everyone_starts_immediate_and_chooses_per_kind(client, session) -> None
     assert {"opportunity", "deadline_reminder", "bid_receipt", "contract_issued"} <= set(modes)
     assert "question_asked" not in modes  # an officer's kind
     locked = {p["kind"] for p in body["preferences"] if not p["can_turn_off"]}
+    # Messages about their own contracts, and framework offers that lapse within days.
     assert locked == {"contract_issued", "acceptance_outstanding", "account_security",
-                      "contract_update"}  # messages about their own contracts
+                      "contract_update", "framework"}
     officer_kinds = _modes(client.get(URL, headers=acc.token_headers(client, officer.email)).json())
     assert {"question_asked", "standstill_ended"} <= set(officer_kinds)
 

@@ -4,13 +4,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
+from lap_market.frameworks.schemas import FrameworkTerms
 from lap_market.primitives import BusinessDate, Id, Strict
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
-class AggregateRequest(Strict):
+class AggregateRequest(Strict, FrameworkTerms):
     """Which ``submitted`` demand to pool: all of it when nothing is given."""
 
     category: Code | None = None

@@ -25,6 +25,7 @@ from lap_market.clock import clock
 from lap_market.demand.models import Demand, DemandStatus
 from lap_market.demand.service import UnitIndex, filter_by_service, unit_index
 from lap_market.errors import Conflict, Invalid
+from lap_market.frameworks import terms as framework_terms
 from lap_market.modeling import pk
 from lap_market.tenders.models import Amendment, Lot, Notification, Question, Tender, TenderStatus
 from lap_market.tenders.service import get_tender_for_officer
@@ -343,6 +344,7 @@ def pool_demand(session: Session, actor: User, *, filters: AggregateRequest) -> 
         )
     plans = plan_lots(session, lines, index)
     tender = _new_tender(session, actor, filters.title or _default_title(plans))
+    framework_terms.apply(tender, filters, clock.today())
     lots = _add_lots(session, tender, plans)
     if not _take_matching(session, tender, plans, lots, index, filters):
         raise Conflict(

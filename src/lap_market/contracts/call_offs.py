@@ -55,7 +55,7 @@ def current_award(session: Session, lot_id: int) -> Award | None:
     return session.exec(
         select(Award)
         .where(Award.lot_id == lot_id, Award.status == AwardStatus.STANDSTILL)
-        .order_by(col(Award.id).desc())
+        .order_by(col(Award.id))  # a framework lot: its top-ranked member
     ).first()
 
 

@@ -18,6 +18,7 @@ from lap_market.contracts import pdf
 from lap_market.contracts.models import Contract, ContractDocument, ContractKind
 from lap_market.contracts.service import VAT_RATE_LABEL, get_row
 from lap_market.demand.models import Demand
+from lap_market.frameworks.models import CallOffRequest, Framework, FrameworkMember
 from lap_market.money import from_pence
 from lap_market.tenders.models import Award, Lot, Tender
 
@@ -38,7 +39,9 @@ def document_context(
     """The plain-dict context the PDF template renders (all user text escaped there)."""
     buyer = get_row(session, Organisation, contract.buyer_id)
     supplier = get_row(session, Organisation, contract.supplier_id)
-    if contract.kind == ContractKind.CALL_OFF:
+    if contract.framework_id is not None:
+        derivation, found = framework_derivation(session, contract)
+    elif contract.kind == ContractKind.CALL_OFF:
         derivation, found = _tender_derivation(session, contract)
     else:
         derivation, found = _offer_derivation(session, contract)
@@ -140,6 +143,23 @@ def _service_terms(session: Session, contract: Contract) -> dict[str, Any]:
         "term_days": term_days(contract.start_date, contract.end_date),
         "payment_terms": contract.payment_terms,
     }
+
+
+def framework_derivation(session: Session, contract: Contract) -> tuple[dict[str, Any], str]:
+    """A framework call-off's origin (the framework, the lot, the route and the member's rank)
+    and the specification the borough gave when calling off."""
+    framework = get_row(session, Framework, contract.framework_id)
+    tender = get_row(session, Tender, framework.tender_id)
+    lot = get_row(session, Lot, contract.lot_id)
+    member = session.exec(select(FrameworkMember).where(
+        FrameworkMember.lot_id == contract.lot_id,
+        FrameworkMember.supplier_id == contract.supplier_id)).first()
+    request = session.exec(select(CallOffRequest).where(
+        CallOffRequest.contract_id == contract.id)).first()
+    return {"type": "framework", "framework_reference": framework.reference,
+            "framework_end": framework.end_date, "tender_title": tender.title,
+            "lot_number": lot.number, "lot_title": lot.title, "route": contract.call_off_route,
+            "rank": member.rank if member else None}, request.specification if request else ""
 
 
 def _acceptances(

@@ -83,6 +83,12 @@ class Contract(SQLModel, table=True):
         sa_type=sa.BigInteger,
         sa_column_kwargs={"server_default": "0"},
     )
+    # A call-off under a framework: which one, and by which route (direct_award or
+    # further_competition); null for a tender's call-offs and direct commissions.
+    framework_id: int | None = Field(
+        default=None, foreign_key="framework.id", index=True, nullable=True
+    )
+    call_off_route: str | None = Field(default=None, max_length=30, nullable=True)
     terminated_on: date | None = Field(default=None, nullable=True)
     terminated_at: datetime | None = timestamp(nullable=True)
     termination_reason: str | None = text(20, nullable=True)

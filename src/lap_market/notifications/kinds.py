@@ -22,6 +22,7 @@ class Kind(StrEnum):
     ACCOUNT_SECURITY = "account_security"
     DEMAND_ROUND = "demand_round"
     CONTRACT_UPDATE = "contract_update"
+    FRAMEWORK = "framework"
     DIGEST = "digest"
 
 
@@ -68,6 +69,11 @@ KINDS: dict[Kind, KindInfo] = {
     Kind.CONTRACT_UPDATE: KindInfo(
         "Invoices, changes, spend warnings, termination and renewal of your contracts",
         PARTIES | OFFICER, can_turn_off=False,
+    ),
+    # A cascade offer lapses in two working days: the member must hear of it.
+    Kind.FRAMEWORK: KindInfo(
+        "Framework call-offs: offers to you, answers, further competitions", PARTIES,
+        can_turn_off=False,
     ),
 }
 

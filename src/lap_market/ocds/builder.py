@@ -64,6 +64,10 @@ LOTS_EXTENSION = (
     "https://raw.githubusercontent.com/open-contracting-extensions/ocds_lots_extension/"
     "v1.1.5/extension.json"
 )
+TECHNIQUES_EXTENSION = (
+    "https://raw.githubusercontent.com/open-contracting-extensions/ocds_techniques_extension/"
+    "master/extension.json"
+)
 OPEN_GOVERNMENT_LICENCE = (
     "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
 )
@@ -283,7 +287,7 @@ def _tender(
             if tender.cancelled_at is not None and as_utc(tender.cancelled_at) <= at else None
         ),
         procuring_entity=_reference(facts.procuring_entity),
-        items=[_item(facts, lot) for lot in lots],
+        items=[lot_item(facts, lot) for lot in lots],
         value=o.Value(amount=from_pence(sum(priced))) if priced else None,
         tender_period=_period(published, submission),
         enquiry_period=_period(published, clarification),
@@ -293,6 +297,8 @@ def _tender(
         tenderers=[_reference(org) for org in tenderers] if bidding_closed else None,
         lots=[_lot(facts, lot, at) for lot in lots],
         amendments=_amendments(facts, ocid, at, all_stages) or None,
+        techniques=o.Techniques(has_framework_agreement=True)
+        if tender.procedure == "framework" else None,
     )
 
 
@@ -374,7 +380,7 @@ def lot_id(lot: Lot) -> str:
     return f"lot-{lot.number}"
 
 
-def _item(facts: TenderFacts, lot: Lot, unit_price: Decimal | None = None) -> o.Item:
+def lot_item(facts: TenderFacts, lot: Lot, unit_price: Decimal | None = None) -> o.Item:
     category = facts.categories[lot.category_id]
     unit = facts.units[lot.unit_id]
     return o.Item(
@@ -438,7 +444,7 @@ def _award(facts: TenderFacts, award: Award, at: datetime) -> o.Award:
         date=as_utc(award.awarded_at),
         value=o.Value(amount=award_value(facts.units[lot.unit_id], demands, unit_price)),
         suppliers=[_reference(facts.organisations[award.supplier_id])],
-        items=[_item(facts, lot, unit_price)],
+        items=[lot_item(facts, lot, unit_price)],
         contract_period=_term(demands),
         related_lots=[lot_id(lot)],
     )

@@ -108,6 +108,20 @@ class Amendment(OcdsModel):
     release_id: str | None = Field(default=None, alias="releaseID")
 
 
+class Techniques(OcdsModel):
+    """The techniques extension (core in OCDS 1.2): here, only whether it sets up a framework."""
+
+    has_framework_agreement: bool
+
+
+class RelatedProcess(OcdsModel):
+    id: str
+    relationship: list[str]
+    title: str | None = None
+    scheme: str = "ocid"
+    identifier: str
+
+
 class Tender(OcdsModel):
     id: str
     title: str
@@ -128,6 +142,7 @@ class Tender(OcdsModel):
     tenderers: list[OrganizationReference] | None = None
     lots: list[Lot]
     amendments: list[Amendment] | None = None
+    techniques: Techniques | None = None
 
 
 class Award(OcdsModel):
@@ -183,6 +198,7 @@ class Release(OcdsModel):
     tender: Tender
     awards: list[Award] | None = None
     contracts: list[Contract] | None = None
+    related_processes: list[RelatedProcess] | None = None
 
 
 class Publisher(OcdsModel):

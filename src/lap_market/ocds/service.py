@@ -29,7 +29,9 @@ from lap_market.demand.models import Demand, DemandStatus
 from lap_market.errors import NotFound
 from lap_market.modeling import pk
 from lap_market.ocds import builder, policy
-from lap_market.ocds.contracts import ContractFacts
+from lap_market.ocds.call_offs import call_off_releases
+from lap_market.ocds.contracts import ContractFacts, contract_stages
+from lap_market.ocds.schemas import Lot as OcdsLot
 from lap_market.ocds.schemas import Publisher, Release, ReleasePackage
 from lap_market.reference import PARTNERSHIP_NAME
 from lap_market.rounds.grid import origin, rounds_for_tenders
@@ -82,7 +84,8 @@ def _package(uri: str, releases: list[Release], now: datetime) -> ReleasePackage
     return ReleasePackage(
         uri=uri,
         version=builder.OCDS_VERSION,
-        extensions=[builder.LOTS_EXTENSION],
+        extensions=[builder.LOTS_EXTENSION] + (
+            [builder.TECHNIQUES_EXTENSION] if any(r.tender.techniques for r in releases) else []),
         published_date=now,
         publisher=Publisher(name=PARTNERSHIP_NAME),
         license=builder.OPEN_GOVERNMENT_LICENCE,
@@ -105,6 +108,7 @@ def _releases(
         select(Award).where(col(Award.tender_id).in_(ids)).order_by(col(Award.id))
     ).all())
     contracts = _contracts(session, ids)
+    call_offs = _contracts(session, ids, framework=True)
     # Only tenders with a release in the window are worth loading in full.
     wanted = [
         t for t in tenders
@@ -113,7 +117,8 @@ def _releases(
             for stage in builder.stages(
                 t, amendments[pk(t)], awards[pk(t)], now, contracts[pk(t)]
             )
-        )
+        ) or any(since is None or stage.date >= since
+                 for stage in contract_stages(call_offs[t.id]))  # type: ignore[index]
     ]
     if not wanted:
         return []
@@ -127,7 +132,31 @@ def _releases(
             item, ocid_prefix=settings.ocid_prefix, now=now, since=since
         )
     ]
+    releases += _call_off_releases(session, facts, call_offs, settings, now, since)
     return sorted(releases, key=lambda r: (r.date, r.ocid))
+
+
+def _call_off_releases(
+    session: Session, facts: list[builder.TenderFacts], call_offs: dict[int, list[ContractFacts]],
+    settings: Settings, now: datetime, since: datetime | None,
+) -> list[Release]:
+    """Each framework call-off as its own process, linked to its framework's."""
+    wanted = [(f, c) for f in facts for c in call_offs.get(f.tender.id or 0, [])]
+    if not wanted:
+        return []
+    ids = {c.contract.buyer_id for _f, c in wanted} | {c.contract.supplier_id for _f, c in wanted}
+    organisations = {pk(org): org for org in session.exec(
+        select(Organisation).where(col(Organisation.id).in_(ids))).all()}
+    releases = []
+    for tender_facts, item in wanted:
+        lot = next(x for x in tender_facts.lots if x.id == item.contract.lot_id)
+        releases += call_off_releases(
+            item, prefix=settings.ocid_prefix,
+            framework_ocid=builder.ocid_for(settings.ocid_prefix, tender_facts.tender),
+            entity=tender_facts.procuring_entity, organisations=organisations,
+            lot=OcdsLot(id=builder.lot_id(lot), title=lot.title, status="complete"),
+            lot_item=builder.lot_item(tender_facts, lot), now=now, since=since)
+    return releases
 
 
 def _facts(
@@ -296,12 +325,18 @@ def _tenderers(session: Session, closed: list[Tender]) -> dict[int, list[int]]:
     return found
 
 
-def _contracts(session: Session, tender_ids: list[int]) -> dict[int, list[ContractFacts]]:
-    """The tenders' call-off contracts, each with its changes in effect and paid invoices,
-    in three queries."""
+def _contracts(
+    session: Session, tender_ids: list[int], *, framework: bool = False
+) -> dict[int, list[ContractFacts]]:
+    """The tenders' call-off contracts (with ``framework``: the call-offs made under their
+    frameworks instead, each its own process), each with its changes in effect and paid
+    invoices, in three queries."""
     found: dict[int, list[ContractFacts]] = defaultdict(list)
+    under_framework = col(Contract.framework_id).is_not(None)
     contracts = session.exec(
-        select(Contract).where(col(Contract.tender_id).in_(tender_ids)).order_by(col(Contract.id))
+        select(Contract).where(col(Contract.tender_id).in_(tender_ids),
+                               under_framework if framework else ~under_framework)
+        .order_by(col(Contract.id))
     ).all()
     if not contracts:
         return found

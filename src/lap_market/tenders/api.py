@@ -256,7 +256,8 @@ def award_lot(
 ) -> AwardRead:
     """Award a scored lot; a reason is required unless the bid is ranked first."""
     award = evaluation.award_lot(session, user, tender_id, lot_id, data=data, settings=settings)
-    return AwardRead(award_id=pk(award), standstill_ends=award.standstill_ends)
+    return AwardRead(award_id=pk(award), standstill_ends=award.standstill_ends,
+                     award_ids=evaluation.standing_award_ids(session, award.lot_id))
 
 
 @router.post("/tenders/{tender_id}/lots/{lot_id}/unsuccessful", response_model=LotRead)

@@ -24,6 +24,8 @@ from lap_market.clock import clock, format_london
 from lap_market.config import Settings
 from lap_market.csv_cells import safe_cell
 from lap_market.errors import Conflict, Invalid, InvalidFields, NotFound
+from lap_market.frameworks.awarding import award_from_rows, on_award_revoked
+from lap_market.frameworks.policy import is_framework
 from lap_market.modeling import pk
 from lap_market.money import from_pence
 from lap_market.notifications import events
@@ -371,13 +373,19 @@ def evaluation_csv(session: Session, actor: User, tender_id: int, lot_id: int) -
     return out.getvalue()
 
 
-def _chosen(rows: list[EvaluationRow], data: AwardIn) -> tuple[EvaluationRow, str | None]:
-    """The bid to award and the reason, checked: every bid scored, the bid active in the lot,
-    a reason unless it is ranked first."""
+def _require_scored(rows: list[EvaluationRow]) -> None:
     if not rows:
         raise Conflict("This lot has no bids: mark it unsuccessful instead.")
     if any(r.quality_score is None for r in rows):
         raise Conflict("Score every bid in the lot before awarding it.")
+
+
+def _chosen(rows: list[EvaluationRow], data: AwardIn) -> tuple[EvaluationRow, str | None]:
+    """The bid to award and the reason, checked: every bid scored, the bid active in the lot,
+    a reason unless it is ranked first."""
+    _require_scored(rows)
+    if data.bid_id is None and data.bid_ids and len(data.bid_ids) == 1:
+        data = data.model_copy(update={"bid_id": data.bid_ids[0]})
     chosen = next((r for r in rows if r.bid_id == data.bid_id), None)
     if chosen is None:
         raise Invalid("That bid is not an active bid in this lot.", field="bid_id")
@@ -431,7 +439,12 @@ def award_lot(
     if not can_award(lot):
         raise Conflict(f"Lot {lot.number} is already {lot.status}.")
     bids = active_bids(session, lot)
-    chosen, reason = _chosen(_ranked_rows(tender, bids), data)
+    rows = _ranked_rows(tender, bids)
+    if is_framework(tender):  # several ranked suppliers (lap_market.frameworks)
+        _require_scored(rows)
+        return award_from_rows(session, actor, tender, lot, rows, data.chosen(),
+                               (data.reason or "").strip() or None, settings)[0]
+    chosen, reason = _chosen(rows, data)
     _claim_for_award(session, lot)
     bid = next(b for b in bids if b.public_id == chosen.bid_id)
     award = _new_award(session, actor, lot, bid, reason, settings)
@@ -477,6 +490,7 @@ def _reopen(session: Session, award: Award, reason: str) -> None:
     ):
         raise Conflict("The award or its lot changed meanwhile (call-offs may have been issued).")
     session.refresh(award)
+    on_award_revoked(session, award, reason)
 
 
 def revoke_award(session: Session, actor: User, award_id: int, *, reason: str) -> Award:
@@ -539,8 +553,17 @@ def lot_awards(session: Session, tender: Tender) -> dict[int, Award]:
         select(Award)
         .where(Award.tender_id == tender.id, Award.status != AwardStatus.REVOKED)
         .options(eager(Award.supplier))
+        # Newest id first, so a framework lot keeps its first (top-ranked) award.
+        .order_by(col(Award.id).desc())
     ).all()
     return {a.lot_id: a for a in rows}
+
+
+def standing_award_ids(session: Session, lot_id: int) -> list[int]:
+    """The lot's awards in force, first (top-ranked, for a framework) first."""
+    return [a for a in session.exec(
+        select(Award.id).where(Award.lot_id == lot_id, Award.status == AwardStatus.STANDSTILL)
+        .order_by(col(Award.id))).all() if a is not None]
 
 
 def standstill_end_if_awarded_today(settings: Settings) -> date:

@@ -89,6 +89,16 @@ class Tender(SQLModel, table=True):
     published_at: datetime | None = timestamp(nullable=True)
     cancelled_at: datetime | None = timestamp(nullable=True)
     cancel_reason: str | None = long_text(nullable=True)
+    # "call_off_contracts" (one supplier per lot, call-offs for the pooled demand) or
+    # "framework" (several ranked suppliers per lot, called off for years; lap_market.frameworks).
+    procedure: str = Field(
+        default="call_off_contracts", max_length=30,
+        sa_column_kwargs={"server_default": "call_off_contracts"},
+    )
+    framework_max_suppliers: int = Field(default=3, sa_column_kwargs={"server_default": "3"})
+    framework_end: date | None = Field(default=None, nullable=True)
+    # How far a further competition may move the price and quality weights (points either way).
+    framework_weight_range: int = Field(default=20, sa_column_kwargs={"server_default": "20"})
 
     lots: list["Lot"] = read_only(order_by="Lot.number")
     amendments: list["Amendment"] = read_only(order_by="Amendment.number")
@@ -159,8 +169,14 @@ class Notification(SQLModel, table=True):
 
 
 def new_bid_public_id() -> str:
-    """22 random URL-safe characters (128 bits): says nothing about how many bids exist."""
-    return secrets.token_urlsafe(16)
+    """22 random URL-safe characters (128 bits): says nothing about how many bids exist.
+
+    Never starting with "-" or "_": a spreadsheet would read a leading "-" as a formula, so
+    the CSV export would have to quote the id and it would no longer match the API's."""
+    while True:
+        candidate = secrets.token_urlsafe(16)
+        if candidate[0].isalnum():
+            return candidate
 
 
 class Bid(SQLModel, table=True):

@@ -179,4 +179,8 @@ def tender_view(
         amendments=amendments,
         created_at=as_utc(tender.created_at),
         published_at=as_utc(tender.published_at) if tender.published_at else None,
+        procedure=tender.procedure,
+        framework_max_suppliers=tender.framework_max_suppliers,
+        framework_end=tender.framework_end,
+        framework_weight_range=tender.framework_weight_range,
     )

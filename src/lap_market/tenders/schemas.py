@@ -2,10 +2,11 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from lap_market.frameworks.schemas import FrameworkTerms
 from lap_market.money import Money
 from lap_market.primitives import BusinessDateTime, Id, Input, LongText
 
@@ -51,6 +52,10 @@ class TenderRead(BaseModel):
     amendments: list[AmendmentRead]
     created_at: datetime
     published_at: datetime | None
+    procedure: str = "call_off_contracts"
+    framework_max_suppliers: int = 3
+    framework_end: date | None = None
+    framework_weight_range: int = 20
     # Conflict-of-interest declarations (officers and admins; after the deadline).
     declarations: list["DeclarationRead"] = Field(default_factory=list)
 
@@ -62,7 +67,7 @@ REASON_MAX = 2_000
 TEXT_MAX = 5_000
 
 
-class TenderUpdate(Input):
+class TenderUpdate(Input, FrameworkTerms):
     """Editable fields of a draft tender (all optional; checked together with the stored ones)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -166,13 +171,23 @@ class EvaluationRow(BaseModel):
 class AwardIn(Input):
     model_config = ConfigDict(extra="forbid")
 
-    bid_id: str = Field(min_length=1, max_length=32, description="The bid's public id")
+    bid_id: str | None = Field(default=None, min_length=1, max_length=32,
+                               description="The bid's public id")
+    bid_ids: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(
+        default=None, max_length=20,
+        description="A framework lot: the bids to appoint (public ids), ranked by the evaluation")
     reason: LongText | None = Field(default=None, max_length=REASON_MAX)
+
+    def chosen(self) -> list[str]:
+        """The bids named, whichever field named them."""
+        return list(self.bid_ids or ([self.bid_id] if self.bid_id else []))
 
 
 class AwardRead(BaseModel):
     award_id: int
     standstill_ends: date
+    award_ids: list[int] = Field(default_factory=list,
+                                 description="A framework lot: every award, in rank order")
 
 
 class AwardDetail(BaseModel):

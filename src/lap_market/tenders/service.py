@@ -13,6 +13,7 @@ from lap_market.audit import service as audit
 from lap_market.clock import as_utc, clock, format_london
 from lap_market.config import Settings, get_settings
 from lap_market.errors import Conflict, Invalid, InvalidFields, NotFound
+from lap_market.frameworks import terms as framework_terms
 from lap_market.modeling import pk
 from lap_market.notifications import events
 from lap_market.paging import paginate
@@ -428,8 +429,10 @@ def update_tender(session: Session, actor: User, tender_id: int, *, data: Tender
     tender = get_tender_for_officer(session, actor, tender_id)
     if not can_edit(tender):
         raise Conflict("Only a draft tender can be edited; amend a published one instead.")
-    changes: dict[str, Any] = {}
+    changes: dict[str, Any] = framework_terms.apply(tender, data, clock.today())
     for name, value in _draft_edits(tender, data).items():
+        if name in framework_terms.FIELDS:
+            continue
         if getattr(tender, name) != value:
             setattr(tender, name, value)
             changes[name] = value

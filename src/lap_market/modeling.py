@@ -107,11 +107,6 @@ def pence(*, nullable: bool = False) -> Any:
     )
 
 
-# The earlier name of ``pk``, still read by contracts, contract management and catalogue;
-# their branches move to ``pk`` and then this goes.
-row_id = pk
-
-
 def rowcount(result: sa.Result[Any]) -> int:
     """How many rows an UPDATE or DELETE matched (what a conditional update's winner checks).
 

@@ -35,7 +35,7 @@ from lap_market.catalogue.search import Scope, Shape, count_statement, page_stat
 from lap_market.catalogue.service import check_quantity, get_visible_offer
 from lap_market.clock import as_utc, clock
 from lap_market.errors import Invalid
-from lap_market.modeling import row_id
+from lap_market.modeling import pk
 from lap_market.money import from_pence
 from lap_market.paging import paginate
 
@@ -91,7 +91,7 @@ def _summary(
     # Built without validation: every value comes typed from the database, and validating a
     # page of summaries and their tiers cost more than the queries that read them.
     summary = OfferSummary.model_construct(
-        id=row_id(offer),
+        id=pk(offer),
         title=offer.title,
         provider_id=offer.provider_id,
         provider_name=provider_name,
@@ -160,7 +160,7 @@ def _summaries(
         .where(col(Offer.id).in_(offer_ids))
     ).all()
     typed: list[tuple[Offer, int, str]] = [(r[0], r[1] or 0, r[2]) for r in rows]
-    by_id = {row_id(s): s for s in _summaries_of_rows(session, ref, typed, quantity)}
+    by_id = {pk(s): s for s in _summaries_of_rows(session, ref, typed, quantity)}
     return [by_id[i] for i in offer_ids if i in by_id]
 
 
@@ -194,15 +194,15 @@ def offer_read(session: Session, offer: Offer) -> OfferRead:
         .where(OfferVersion.offer_id == offer.id)
         .order_by(col(OfferVersion.number))
     ).all()
-    tiers = _tiers_by_version(session, [row_id(v) for v in versions])
+    tiers = _tiers_by_version(session, [pk(v) for v in versions])
     provider = session.get(Organisation, offer.provider_id)
     current = next(v for v in versions if v.number == offer.current_version)
     summary = _summary(
         offer,
-        row_id(current),
+        pk(current),
         provider.name if provider else "",
         ref.units[offer.unit_id],
-        tiers[row_id(current)],
+        tiers[pk(current)],
         None,
     )
     return OfferRead(
@@ -215,10 +215,10 @@ def offer_read(session: Session, offer: Offer) -> OfferRead:
         withdrawn_at=as_utc(offer.withdrawn_at) if offer.withdrawn_at else None,
         versions=[
             VersionRead(
-                id=row_id(v),
+                id=pk(v),
                 number=v.number,
                 unit=ref.units[v.unit_id].code,
-                tiers=_tier_reads(tiers[row_id(v)]),
+                tiers=_tier_reads(tiers[pk(v)]),
                 created_at=as_utc(v.created_at),
                 published_at=as_utc(v.published_at) if v.published_at else None,
             )

@@ -15,7 +15,7 @@ from lap_market.catalogue.browse import Found, OfferFields
 from lap_market.catalogue.pricing import Tier, line_value, tier_for
 from lap_market.catalogue.reference import UnitInfo
 from lap_market.catalogue.schemas import quantity_text
-from lap_market.modeling import row_id
+from lap_market.modeling import pk
 from lap_market.money import from_pence
 
 
@@ -51,7 +51,7 @@ def _summary(
     capacity = None if offer.capacity is None else Decimal(offer.capacity)
     available = None if capacity is None else capacity - Decimal(offer.capacity_used)
     item: dict[str, Any] = {
-        "id": row_id(offer),
+        "id": pk(offer),
         "title": offer.title,
         "provider_id": offer.provider_id,
         "provider_name": provider_name,

@@ -21,7 +21,7 @@ from lap_market.catalogue.service import (
     version_tiers,
 )
 from lap_market.errors import Conflict, Invalid, NotFound
-from lap_market.modeling import row_id
+from lap_market.modeling import pk
 from lap_market.money import from_pence, vat_on
 
 # --- quotes -------------------------------------------------------------------------------
@@ -65,7 +65,7 @@ def _price(
     vat = vat_on(value)
     return Quote(
         offer_id=offer_id,
-        offer_version_id=row_id(version),
+        offer_version_id=pk(version),
         version=version.number,
         unit=unit.code,
         per_year=unit.per_year,
@@ -131,8 +131,8 @@ def quote_offer(
                 f"Over capacity: only {available.normalize():f} {unit.name} available.",
                 field="quantity",
             )
-    tiers = version_tiers(session, row_id(version))
-    return _price(row_id(offer), version, unit, tiers, amount, start, end)
+    tiers = version_tiers(session, pk(version))
+    return _price(pk(offer), version, unit, tiers, amount, start, end)
 
 
 def quote_for(

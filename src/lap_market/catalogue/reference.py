@@ -25,7 +25,7 @@ from lap_market.catalogue.schemas import (
 )
 from lap_market.db import engine_of
 from lap_market.errors import Invalid
-from lap_market.modeling import row_id
+from lap_market.modeling import pk
 
 # --- reference data ---------------------------------------------------------------------
 
@@ -137,20 +137,20 @@ def _read_reference(session: Session) -> Reference:
         categories.setdefault(
             category.code,
             CategoryInfo(
-                id=row_id(category),
+                id=pk(category),
                 code=category.code,
                 name=category.name,
                 cpv_code=category.cpv_code,
                 cpv_description=category.cpv_description,
             ),
         )
-        units[row_id(unit)] = UnitInfo(
-            id=row_id(unit),
+        units[pk(unit)] = UnitInfo(
+            id=pk(unit),
             code=unit.code,
             name=unit.name,
             per_year=unit.per_year,
             whole=unit.whole,
-            category_id=row_id(category),
+            category_id=pk(category),
             category_code=category.code,
             category_name=category.name,
         )

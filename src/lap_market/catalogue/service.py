@@ -29,7 +29,7 @@ from lap_market.catalogue.schemas import (
 )
 from lap_market.clock import clock
 from lap_market.errors import Conflict, Invalid, NotFound
-from lap_market.modeling import conditional_update, row_id
+from lap_market.modeling import conditional_update, pk
 from lap_market.money import from_pence, to_pence
 
 # --- input checks ---------------------------------------------------------------------
@@ -167,7 +167,7 @@ def create_offer(session: Session, actor: User, *, data: OfferCreate) -> Offer:
     now = clock.now()
     offer = Offer(
         provider_id=actor.organisation_id,
-        category_id=row_id(category),
+        category_id=pk(category),
         unit_id=unit.id,
         title=data.title,
         description=data.description,
@@ -185,14 +185,14 @@ def create_offer(session: Session, actor: User, *, data: OfferCreate) -> Offer:
     session.add(offer)
     session.flush()
     version = OfferVersion(
-        offer_id=row_id(offer),
+        offer_id=pk(offer),
         number=1,
         unit_id=unit.id,
         created_at=now,
     )
     session.add(version)
     session.flush()
-    _add_tiers(session, row_id(version), data.tiers)
+    _add_tiers(session, pk(version), data.tiers)
     _flush(session)
     audit.record(
         session,
@@ -242,7 +242,7 @@ def update_offer(session: Session, actor: User, offer_id: int, *, data: OfferUpd
     _refuse_blanks(changes)
     category, unit = _category_and_unit(session, offer, data)
     version = current_version(session, offer)
-    old_tiers = version_tiers(session, row_id(version))
+    old_tiers = version_tiers(session, pk(version))
     tiers = data.tiers if data.tiers is not None else [
         TierIn(min_quantity=t.min_quantity, unit_price=from_pence(t.unit_price_pence))
         for t in old_tiers
@@ -257,7 +257,7 @@ def update_offer(session: Session, actor: User, offer_id: int, *, data: OfferUpd
     if data.tiers is not None:
         details["tiers"] = _tier_dump(data.tiers)
     now = clock.now()
-    _apply(offer, data, changes, category_id=row_id(category), now=now)
+    _apply(offer, data, changes, category_id=pk(category), now=now)
     if rates_changed and offer.status == OfferStatus.PUBLISHED:
         details["new_version"] = _add_version(session, offer, unit, tiers, now=now)
     elif rates_changed:
@@ -329,11 +329,11 @@ def _add_version(
         raise Conflict("The offer was changed by someone else at the same time; try again.")
     offer.current_version, offer.unit_id = number, unit.id
     version = OfferVersion(
-        offer_id=row_id(offer), number=number, unit_id=unit.id, created_at=now, published_at=now,
+        offer_id=pk(offer), number=number, unit_id=unit.id, created_at=now, published_at=now,
     )
     session.add(version)
     _flush(session)
-    _add_tiers(session, row_id(version), tiers)
+    _add_tiers(session, pk(version), tiers)
     return number
 
 
@@ -358,7 +358,7 @@ def _reprice_draft(
     version.unit_id = unit.id
     session.add(version)
     session.execute(delete(OfferTier).where(col(OfferTier.version_id) == version.id))
-    _add_tiers(session, row_id(version), tiers)
+    _add_tiers(session, pk(version), tiers)
 
 
 def _transition(

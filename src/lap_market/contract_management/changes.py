@@ -33,7 +33,7 @@ from lap_market.contracts import pdf
 from lap_market.contracts.documents import document_context, store_document
 from lap_market.contracts.models import Contract, ContractStatus
 from lap_market.errors import Conflict, Forbidden, Invalid
-from lap_market.modeling import conditional_update, row_id
+from lap_market.modeling import conditional_update, pk
 from lap_market.money import format_gbp, from_pence, to_pence
 
 HUNDREDTH = Decimal("0.01")
@@ -59,7 +59,7 @@ def propose_change(
     pct = _cumulative_pct(session, contract, abs(after["value"] - before_value))
     number = _next_number(session, contract)
     change = ContractChange(
-        contract_id=row_id(contract),
+        contract_id=pk(contract),
         number=number,
         kind=data.kind,
         reason_code=data.reason_code,
@@ -73,7 +73,7 @@ def propose_change(
         cumulative_change_pct=pct,
         substantial=policy.is_substantial(pct),
         change_notice_reference=_notice_reference(contract, number, pct),
-        proposed_by_id=row_id(actor),
+        proposed_by_id=pk(actor),
         proposed_at=clock.now(),
     )
     if policy.is_buyer(actor, contract):

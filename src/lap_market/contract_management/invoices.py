@@ -21,7 +21,7 @@ from lap_market.contract_management.models import Invoice, InvoiceStatus
 from lap_market.contract_management.schemas import DisputeCreate, InvoiceCreate, PaymentCreate
 from lap_market.contracts.models import Contract, ContractStatus
 from lap_market.errors import Conflict, Forbidden, Invalid, NotFound
-from lap_market.modeling import conditional_update, row_id
+from lap_market.modeling import conditional_update, pk
 from lap_market.money import format_gbp, from_pence, to_pence
 
 
@@ -67,7 +67,7 @@ def submit_invoice(session: Session, actor: User, contract_id: int, data: Invoic
     amount = to_pence(data.amount)
     _reserve(session, contract, amount)
     invoice = Invoice(
-        contract_id=row_id(contract),
+        contract_id=pk(contract),
         supplier_id=contract.supplier_id,
         buyer_id=contract.buyer_id,
         number=data.number,
@@ -78,7 +78,7 @@ def submit_invoice(session: Session, actor: User, contract_id: int, data: Invoic
         period_end=data.period_end,
         amount_pence=amount,
         vat_pence=to_pence(data.vat),
-        submitted_by_id=row_id(actor),
+        submitted_by_id=pk(actor),
         submitted_at=clock.now(),
     )
     try:

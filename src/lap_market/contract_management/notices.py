@@ -9,7 +9,7 @@ from lap_market.accounts.models import Organisation, OrgKind, Role
 from lap_market.clock import clock
 from lap_market.contract_management.models import ContractNotice
 from lap_market.contracts.models import Contract
-from lap_market.modeling import row_id
+from lap_market.modeling import pk
 from lap_market.notifications import recipients as who
 from lap_market.notifications.dispatch import send
 from lap_market.notifications.kinds import Kind
@@ -91,7 +91,7 @@ def once(session: Session, contract: Contract, kind: str) -> bool:
     try:
         with session.begin_nested():
             session.add(
-                ContractNotice(contract_id=row_id(contract), kind=kind, sent_at=clock.now())
+                ContractNotice(contract_id=pk(contract), kind=kind, sent_at=clock.now())
             )
     except IntegrityError:
         return False

@@ -227,7 +227,7 @@ CHANGE_STEPS = {
 
 
 async def _step(
-    request: Request, session: Session, user: User, row_id: int, step: Step | None, *,
+    request: Request, session: Session, user: User, pk: int, step: Step | None, *,
     page: Callable[[Request, Session, User, int, dict[str, str]], Response], done: str,
 ) -> Response:
     """Take ``step`` on the row; refusals shown on its ``page``, success goes to ``done``."""
@@ -235,8 +235,8 @@ async def _step(
         raise NotFound("No such action.")
     return await form_action(request, session, FormAction(
         model=step.model,
-        run=lambda data: step.run(session, user, row_id, data),
-        page=lambda errors, _form: page(request, session, user, row_id, errors),
+        run=lambda data: step.run(session, user, pk, data),
+        page=lambda errors, _form: page(request, session, user, pk, errors),
         done=lambda _row: done,
         message=lambda _row: DONE_MESSAGES[step.done],
     ))

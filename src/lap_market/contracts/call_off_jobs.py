@@ -22,7 +22,7 @@ from lap_market.contracts import call_offs, policy, service
 from lap_market.contracts.call_offs import Progress
 from lap_market.contracts.models import CallOffBatch, Contract
 from lap_market.errors import DomainError, NotFound
-from lap_market.modeling import pk, row_id
+from lap_market.modeling import pk
 from lap_market.money import from_pence
 from lap_market.tenders.models import Award, Lot, Tender
 from lap_market.tenders.workdays import standstill_over
@@ -167,7 +167,7 @@ def issue_now(session: Session, engine: Engine, settings: Settings, actor: User,
                                                     lot_id=lot_id)
     pending = call_offs.pending_call_offs(session, lot_id)
     with Session(engine, expire_on_commit=False) as own:
-        batch_id = row_id(_new_batch(own, actor, tender_id=tender_id, lot_id=lot_id,
+        batch_id = pk(_new_batch(own, actor, tender_id=tender_id, lot_id=lot_id,
                                      total=pending))
         own.commit()
     _run_or_wait(engine, settings, batch_id, progress)
@@ -226,7 +226,7 @@ def _running(session: Session, batch: CallOffBatch | None) -> bool:
     """A batch runs while its job may still run; one whose job was given up does not."""
     if batch is None or batch.status != RUNNING:
         return False
-    status = jobs.status_for_key(session, job_key(row_id(batch)))
+    status = jobs.status_for_key(session, job_key(pk(batch)))
     return status is None or status in (jobs.JobStatus.QUEUED, jobs.JobStatus.RUNNING)
 
 
@@ -272,4 +272,4 @@ def start_issue(session: Session, actor: User, *, tender_id: int, lot_id: int) -
     pending = call_offs.pending_call_offs(session, lot_id)
     if _running(session, _latest(session, lot_id)) or not pending:
         return None
-    return row_id(_new_batch(session, actor, tender_id=tender_id, lot_id=lot_id, total=pending))
+    return pk(_new_batch(session, actor, tender_id=tender_id, lot_id=lot_id, total=pending))

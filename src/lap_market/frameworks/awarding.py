@@ -20,10 +20,9 @@ from lap_market.config import Settings
 from lap_market.errors import Conflict, Invalid
 from lap_market.frameworks import notices
 from lap_market.frameworks.models import Framework, FrameworkMember
-from lap_market.modeling import row_id
+from lap_market.modeling import conditional_update, pk
 from lap_market.tenders.models import Award, AwardStatus, Bid, Lot, LotStatus, Tender
 from lap_market.tenders.schemas import EvaluationRow
-from lap_market.tenders.service import conditional_update
 from lap_market.tenders.workdays import add_working_days
 
 
@@ -94,15 +93,15 @@ def award_framework_lot(
     awards = []
     for rank, winner in enumerate(winners, start=1):
         award = Award(
-            tender_id=row_id(tender), lot_id=row_id(lot), bid_id=row_id(winner.bid),
+            tender_id=pk(tender), lot_id=pk(lot), bid_id=pk(winner.bid),
             supplier_id=winner.bid.provider_id, unit_price_pence=winner.bid.unit_price_pence,
-            reason=reason, status=AwardStatus.STANDSTILL, awarded_by_id=row_id(actor),
+            reason=reason, status=AwardStatus.STANDSTILL, awarded_by_id=pk(actor),
             awarded_at=now, standstill_ends=ends,
         )
         session.add(award)
         session.flush()
         session.add(FrameworkMember(
-            framework_id=row_id(framework), lot_id=row_id(lot), award_id=row_id(award),
+            framework_id=pk(framework), lot_id=pk(lot), award_id=pk(award),
             supplier_id=winner.bid.provider_id, rank=rank,
             unit_price_pence=winner.bid.unit_price_pence,
             quality_score=winner.row.quality_score, total_score=winner.row.total_score,
@@ -127,7 +126,7 @@ def framework_for(session: Session, tender: Tender, *, start: date) -> Framework
     if existing is not None:
         return existing
     assert tender.framework_end is not None  # checked when the tender was shaped
-    framework = Framework(reference=f"{tender.reference}-FW", tender_id=row_id(tender),
+    framework = Framework(reference=f"{tender.reference}-FW", tender_id=pk(tender),
                           start_date=start, end_date=tender.framework_end,
                           created_at=clock.now())
     session.add(framework)

@@ -27,8 +27,7 @@ from lap_market.frameworks.models import (
     OfferStatus,
     RequestStatus,
 )
-from lap_market.modeling import row_id
-from lap_market.tenders.service import conditional_update
+from lap_market.modeling import conditional_update, pk
 from lap_market.tenders.workdays import add_working_days
 
 
@@ -68,7 +67,7 @@ def offer_next(session: Session, framework: Framework, request: CallOffRequest,
     steps = session.exec(select(CallOffOffer.id).where(
         CallOffOffer.request_id == request.id)).all()
     offer = CallOffOffer(
-        request_id=row_id(request), member_id=row_id(member), supplier_id=member.supplier_id,
+        request_id=pk(request), member_id=pk(member), supplier_id=member.supplier_id,
         step=len(steps) + 1, unit_price_pence=member.unit_price_pence, offered_at=now,
         expires_at=lapses_at(now, settings.cascade_working_days),
     )

@@ -27,10 +27,9 @@ from lap_market.frameworks.models import (
 )
 from lap_market.frameworks.schemas import CompetitionBidIn, CompetitionBidRead
 from lap_market.frameworks.service import get_request, organisation_names
-from lap_market.modeling import row_id
+from lap_market.modeling import conditional_update, pk
 from lap_market.money import from_pence, to_pence
 from lap_market.tenders.evaluation import Ranked, Scored, rank_bids
-from lap_market.tenders.service import conditional_update
 
 
 def is_member(session: Session, actor: User, request: CallOffRequest) -> bool:
@@ -71,12 +70,12 @@ def submit_bid(session: Session, actor: User, request_id: int,
         CompetitionBid.request_id == request.id,
         CompetitionBid.supplier_id == member.supplier_id)).first()
     if bid is None:
-        bid = CompetitionBid(request_id=row_id(request), member_id=row_id(member),
-                             supplier_id=member.supplier_id, submitted_by_id=row_id(actor),
+        bid = CompetitionBid(request_id=pk(request), member_id=pk(member),
+                             supplier_id=member.supplier_id, submitted_by_id=pk(actor),
                              unit_price_pence=0, quality_statement="", submitted_at=clock.now())
     bid.unit_price_pence = to_pence(data.unit_price)
     bid.quality_statement = data.quality_statement
-    bid.submitted_by_id = row_id(actor)
+    bid.submitted_by_id = pk(actor)
     bid.submitted_at = clock.now()
     session.add(bid)
     try:
@@ -97,7 +96,7 @@ def _bids(session: Session, request: CallOffRequest) -> list[CompetitionBid]:
 
 def ranking(request: CallOffRequest, bids: list[CompetitionBid]) -> list[Ranked]:
     assert request.price_weight is not None and request.quality_weight is not None
-    return rank_bids([Scored(row_id(b), b.unit_price_pence, b.quality_score) for b in bids],
+    return rank_bids([Scored(pk(b), b.unit_price_pence, b.quality_score) for b in bids],
                      request.price_weight, request.quality_weight)
 
 
@@ -114,7 +113,7 @@ def bids_read(session: Session, actor: User, request_id: int) -> list[Competitio
         own = actor.organisation_id == bid.supplier_id
         if not (own or manager):
             continue
-        r = ranked.get(row_id(bid))
+        r = ranked.get(pk(bid))
         out.append(CompetitionBidRead(
             id=bid.public_id, supplier=labels.get(bid.supplier_id),
             unit_price=from_pence(bid.unit_price_pence), quality_statement=bid.quality_statement,
@@ -162,7 +161,7 @@ def award(session: Session, actor: User, request_id: int, bid_id: str,
     if any(b.quality_score is None for b in bids):
         raise Conflict("Score every bid before awarding.")
     chosen = _bid(session, request, bid_id)
-    rank = {r.bid_id: r.rank for r in ranking(request, bids)}[row_id(chosen)]
+    rank = {r.bid_id: r.rank for r in ranking(request, bids)}[pk(chosen)]
     reason = (reason or "").strip() or None
     if rank != 1 and reason is None:
         raise Invalid("Give a reason for awarding to a bid that is not ranked first.",

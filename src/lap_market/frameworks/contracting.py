@@ -16,7 +16,7 @@ from lap_market.contracts.documents import document_context, store_document
 from lap_market.contracts.models import Contract, ContractKind, ContractStatus
 from lap_market.contracts.service import PAYMENT_TERMS, get_row, price
 from lap_market.frameworks.models import CallOffRequest, Framework, FrameworkMember
-from lap_market.modeling import row_id
+from lap_market.modeling import pk
 from lap_market.money import from_pence, to_pence
 from lap_market.notifications import events
 from lap_market.tenders.models import Lot
@@ -68,7 +68,7 @@ def issue(session: Session, actor: User | None, framework: Framework, request: C
     session.flush()
     context = document_context(session, contract, specification=request.specification)
     store_document(session, contract, pdf.render_contract_pdf(context))
-    request.contract_id = row_id(contract)
+    request.contract_id = pk(contract)
     session.add(request)
     audit.record(
         session, actor, action="contract.issued", object_type="contract", object_id=contract.id,

@@ -37,10 +37,9 @@ from lap_market.frameworks.schemas import (
     MemberRead,
     OfferRead,
 )
-from lap_market.modeling import row_id
+from lap_market.modeling import conditional_update, pk
 from lap_market.money import from_pence
 from lap_market.tenders.models import Award, AwardStatus, Lot, Tender
-from lap_market.tenders.service import conditional_update
 from lap_market.tenders.workdays import standstill_over
 
 MIN_COMPETITION = timedelta(hours=24)  # members need at least a day to bid
@@ -69,7 +68,7 @@ def organisation_names(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
     rows = session.exec(select(Organisation).where(col(Organisation.id).in_(ids))).all()
-    return {row_id(o): o.name for o in rows}
+    return {pk(o): o.name for o in rows}
 
 
 def _call_offs(session: Session, framework_ids: Sequence[int]) -> list[CallOffRequest]:
@@ -83,17 +82,17 @@ def _contracts(session: Session, requests: Sequence[CallOffRequest]) -> dict[int
     if not ids:
         return {}
     rows = session.exec(select(Contract).where(col(Contract.id).in_(ids))).all()
-    return {row_id(c): c for c in rows}
+    return {pk(c): c for c in rows}
 
 
 def list_frameworks(session: Session, actor: User) -> list[FrameworkSummary]:
     """Every framework the actor may see, newest first, with its call-offs' total value."""
     frameworks = session.exec(select(Framework).order_by(col(Framework.id).desc())).all()
-    ids = [row_id(f) for f in frameworks]
+    ids = [pk(f) for f in frameworks]
     members = _members(session, ids)
     requests = _call_offs(session, ids)
     contracts = _contracts(session, requests)
-    tenders = {row_id(t): t for t in session.exec(
+    tenders = {pk(t): t for t in session.exec(
         select(Tender).where(col(Tender.id).in_([f.tender_id for f in frameworks]))).all()}
     today = clock.today()
     out = []
@@ -105,7 +104,7 @@ def list_frameworks(session: Session, actor: User) -> list[FrameworkSummary]:
         value = sum((contracts[r.contract_id].value_pence for r in own
                      if r.contract_id in contracts), 0)
         out.append(FrameworkSummary(
-            id=row_id(framework), reference=framework.reference,
+            id=pk(framework), reference=framework.reference,
             title=tenders[framework.tender_id].title, start_date=framework.start_date,
             end_date=framework.end_date, status=policy.status(framework, today),
             call_off_count=sum(1 for r in own if r.contract_id is not None),
@@ -118,15 +117,15 @@ def framework_read(session: Session, actor: User, framework_id: int) -> Framewor
     tender = session.get(Tender, framework.tender_id)
     assert tender is not None
     members = _members(session, [framework_id])
-    lots = {row_id(lot): lot for lot in session.exec(
+    lots = {pk(lot): lot for lot in session.exec(
         select(Lot).where(col(Lot.id).in_({m.lot_id for m in members}))
         .order_by(col(Lot.number))).all()}
     requests = _call_offs(session, [framework_id])
     contracts = _contracts(session, requests)
     names = organisation_names(
         session, {m.supplier_id for m in members} | {r.borough_id for r in requests})
-    categories = {row_id(c): c.name for c in session.exec(select(Category)).all()}
-    units = {row_id(u): u.name for u in session.exec(select(CategoryUnit)).all()}
+    categories = {pk(c): c.name for c in session.exec(select(Category)).all()}
+    units = {pk(u): u.name for u in session.exec(select(CategoryUnit)).all()}
     lot_reads = [FrameworkLotRead(
         id=lot_id, number=lot.number, title=lot.title, category=categories[lot.category_id],
         unit=units[lot.unit_id],
@@ -144,7 +143,7 @@ def framework_read(session: Session, actor: User, framework_id: int) -> Framewor
 
 def member_read(member: FrameworkMember, names: dict[int, str]) -> MemberRead:
     return MemberRead(
-        id=row_id(member), rank=member.rank, supplier_id=member.supplier_id,
+        id=pk(member), rank=member.rank, supplier_id=member.supplier_id,
         supplier=names.get(member.supplier_id, ""),
         unit_price=from_pence(member.unit_price_pence), quality_score=member.quality_score,
         total_score=member.total_score, status=member.status,
@@ -155,7 +154,7 @@ def _summary(request: CallOffRequest, contracts: dict[int, Contract],
              names: dict[int, str]) -> CallOffSummary:
     contract = contracts.get(request.contract_id) if request.contract_id else None
     return CallOffSummary(
-        id=row_id(request), lot_id=request.lot_id, borough=names.get(request.borough_id, ""),
+        id=pk(request), lot_id=request.lot_id, borough=names.get(request.borough_id, ""),
         route=request.route, status=request.status, quantity=request.quantity,
         contract_id=request.contract_id,
         contract_reference=contract.reference if contract else None,
@@ -166,7 +165,7 @@ def _summary(request: CallOffRequest, contracts: dict[int, Contract],
 
 
 def _lot_members(session: Session, framework: Framework, lot_id: int) -> list[FrameworkMember]:
-    members = [m for m in _members(session, [row_id(framework)]) if m.lot_id == lot_id]
+    members = [m for m in _members(session, [pk(framework)]) if m.lot_id == lot_id]
     if not members:
         raise NotFound("This framework has no such lot.")
     return members
@@ -209,7 +208,7 @@ def request_call_off(session: Session, actor: User, framework_id: int, lot_id: i
     assert tender is not None
     request = CallOffRequest(
         framework_id=framework_id, lot_id=lot_id, borough_id=borough_id,
-        requested_by_id=row_id(actor), route=data.route, quantity=Decimal(data.quantity),
+        requested_by_id=pk(actor), route=data.route, quantity=Decimal(data.quantity),
         start_date=data.start_date, end_date=data.end_date, specification=data.specification,
         created_at=clock.now(), updated_at=clock.now(),
     )
@@ -268,7 +267,7 @@ def request_read(session: Session, actor: User, request_id: int) -> CallOffRead:
                or policy.can_answer(actor, o)]
     names = organisation_names(session, {request.borough_id})
     return CallOffRead(
-        id=row_id(request), framework_id=request.framework_id, lot_id=request.lot_id,
+        id=pk(request), framework_id=request.framework_id, lot_id=request.lot_id,
         borough_id=request.borough_id, borough=names.get(request.borough_id, ""),
         route=request.route, status=request.status, quantity=request.quantity,
         start_date=request.start_date, end_date=request.end_date,
@@ -291,8 +290,8 @@ def offer_read(session: Session, offer: CallOffOffer) -> OfferRead:
     priced = price(Decimal(request.quantity), offer.unit_price_pence, per_year=unit.per_year,
                    days=term_days(request.start_date, request.end_date))
     return OfferRead(
-        id=offer.public_id, request_id=row_id(request), framework_id=row_id(framework),
-        framework_reference=framework.reference, lot_id=row_id(lot), lot_number=lot.number,
+        id=offer.public_id, request_id=pk(request), framework_id=pk(framework),
+        framework_reference=framework.reference, lot_id=pk(lot), lot_number=lot.number,
         lot_title=lot.title, borough=names.get(request.borough_id, ""),
         supplier=names.get(offer.supplier_id, ""), step=offer.step,
         unit_price=from_pence(offer.unit_price_pence), quantity=request.quantity,

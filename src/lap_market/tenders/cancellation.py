@@ -10,13 +10,12 @@ from lap_market.accounts.models import Organisation, User
 from lap_market.clock import clock
 from lap_market.demand.models import Demand, DemandStatus
 from lap_market.errors import Conflict
-from lap_market.modeling import pk
+from lap_market.modeling import conditional_update, pk
 from lap_market.notifications import events
 from lap_market.tenders import notifications
 from lap_market.tenders.models import Award, AwardStatus, Lot, LotStatus, Tender, TenderStatus
 from lap_market.tenders.policy import CANCELLABLE, can_cancel
 from lap_market.tenders.service import (
-    conditional_update,
     get_officer_lot,
     get_tender_for_officer,
     move_open_lot,

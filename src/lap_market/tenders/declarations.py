@@ -15,7 +15,7 @@ from lap_market.accounts.models import Organisation, User
 from lap_market.audit import service as audit
 from lap_market.clock import clock
 from lap_market.errors import Conflict, Forbidden, Invalid, NotFound
-from lap_market.modeling import pk
+from lap_market.modeling import conditional_update, pk
 from lap_market.tenders.models import Bid, BidStatus, Declaration, Tender, TenderStatus
 from lap_market.tenders.policy import (
     can_mitigate,
@@ -32,7 +32,7 @@ from lap_market.tenders.schemas import (
     DeclaredBidder,
     MitigationIn,
 )
-from lap_market.tenders.service import conditional_update, get_tender, get_tender_for_officer
+from lap_market.tenders.service import get_tender, get_tender_for_officer
 
 
 def _require_open(tender: Tender) -> None:

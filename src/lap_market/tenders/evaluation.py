@@ -26,7 +26,7 @@ from lap_market.csv_cells import safe_cell
 from lap_market.errors import Conflict, Invalid, InvalidFields, NotFound
 from lap_market.frameworks.awarding import award_from_rows, on_award_revoked
 from lap_market.frameworks.policy import is_framework
-from lap_market.modeling import pk
+from lap_market.modeling import conditional_update, pk
 from lap_market.money import from_pence
 from lap_market.notifications import events
 from lap_market.tenders import declarations, notifications
@@ -51,7 +51,6 @@ from lap_market.tenders.policy import (
 )
 from lap_market.tenders.schemas import AwardIn, EvaluationRow
 from lap_market.tenders.service import (
-    conditional_update,
     get_lot,
     get_officer_lot,
     get_tender,

@@ -241,8 +241,8 @@ class Declaration(SQLModel, table=True):
     details: str | None = long_text(nullable=True)
     # The bidders declared against, as [{"id", "name"}] when declared; and which of them the
     # conflict concerns (ids).
-    bidders: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)  # type: ignore[call-overload]
-    conflict_bidder_ids: list[int] = Field(default_factory=list, sa_type=sa.JSON)  # type: ignore[call-overload]
+    bidders: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
+    conflict_bidder_ids: list[int] = Field(default_factory=list, sa_type=sa.JSON)
     declared_at: datetime = timestamp()
     mitigation_measure: str | None = long_text(nullable=True)
     mitigation_reason: str | None = long_text(nullable=True)

@@ -2,9 +2,9 @@
 in their own modules; all of them share the loading and state helpers here."""
 
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
@@ -14,7 +14,7 @@ from lap_market.clock import as_utc, clock, format_london
 from lap_market.config import Settings, get_settings
 from lap_market.errors import Conflict, Invalid, InvalidFields, NotFound
 from lap_market.frameworks import terms as framework_terms
-from lap_market.modeling import pk
+from lap_market.modeling import conditional_update, pk
 from lap_market.notifications import events
 from lap_market.paging import paginate
 from lap_market.tenders.models import (
@@ -42,13 +42,6 @@ DEADLINES = ("clarification_deadline", "submission_deadline")
 
 
 # --- shared helpers ----------------------------------------------------------------------
-
-
-def conditional_update(session: Session, statement: Any) -> int:
-    """Run an ``UPDATE … WHERE <expected state>`` and return how many rows it changed."""
-    statement = statement.execution_options(synchronize_session=False)
-    result = cast(CursorResult[Any], session.execute(statement))
-    return int(result.rowcount)
 
 
 def required_text(value: str | None, *, field: str, message: str) -> str:

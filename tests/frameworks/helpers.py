@@ -50,8 +50,9 @@ def framework_tender(session: Session, *, end: date = date(2029, 9, 30)) -> Setu
         provider = acc.provider(session, acc.contractor(session, f"Supplier {name} Ltd"))
         providers[name] = provider
         bids[name] = tf.bid(session, provider, lot, unit_price=price, quality_score=quality)
-    session.commit()
     clock.set(START + timedelta(days=15))  # past the submission deadline
+    tf.declaration(session, officer, tender)  # no conflict: the officer may award (issue 17)
+    session.commit()
     return Setup(tender, lot, officer, providers, bids)
 
 

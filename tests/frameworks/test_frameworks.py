@@ -297,3 +297,14 @@ def test_open_data_framework_and_linked_call_off(session, client, app) -> None:
     assert release["tender"]["procurementMethod"] == "limited"
     assert release["contracts"][0]["value"]["amount"] == 381.04
     assert any("techniques" in url for url in package["extensions"])
+
+
+def test_pooled_demand_is_called_off_from_the_top_ranked_member(session, client, app) -> None:
+    setup, _framework = _established(session, client, app)
+    response = client.post(f"/api/v1/tenders/{setup.tender.id}/lots/{setup.lot.id}/call-offs",
+                           headers=auth(app, setup.officer))
+    assert response.status_code == 201, response.text
+    contracts = response.json()["contracts"]
+    assert len(contracts) == 1  # Camden's pooled line
+    assert contracts[0]["supplier"]["name"] == "Supplier A Ltd"
+    assert contracts[0]["unit_price"] == "9.50"

@@ -22,10 +22,10 @@ from lap_market.errors import DomainError
 from lap_market.frameworks import cascade, service
 from lap_market.frameworks.models import CallOffOffer, Framework
 from lap_market.frameworks.schemas import CallOffCreate
-from lap_market.tenders import bids, evaluation
+from lap_market.tenders import bids, declarations, evaluation
 from lap_market.tenders import service as tenders
 from lap_market.tenders.models import Bid, Lot
-from lap_market.tenders.schemas import AwardIn, BidIn, TenderUpdate
+from lap_market.tenders.schemas import AwardIn, BidIn, DeclarationIn, TenderUpdate
 
 log = logging.getLogger("lap_market.demo")
 
@@ -96,6 +96,8 @@ def _framework(session: Session, ctx: DemoContext, today: date) -> None:
                 unit_price=Decimal(price), quality_statement="Accredited conservators (ICON), "
                 "a dedicated studio and condition reports for every item."))
     clock.set(_at(start + timedelta(days=15)))
+    # Bids are open: the officer declares (no conflict) before scoring and awarding.
+    declarations.declare(session, officer, tender_id, data=DeclarationIn(conflict=False))
     scores = {ctx.users[e].organisation_id: Decimal(s) for e, _p, s in BIDS if e in ctx.users}
     for bid in session.exec(select(Bid).where(Bid.lot_id == lot.id)).all():
         evaluation.score_bid(session, officer, bid.public_id,

@@ -44,6 +44,9 @@ def test_raise_pool_and_move_a_line(live_server, page: Page) -> None:
     page.get_by_label("Quantity").fill("4")
     page.get_by_role("button", name="Raise need").click()
     expect(page.get_by_role("status")).to_contain_text("Need raised")
+    # The receipt is shown on the new need's own page (issue 13); the list holds it too.
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Training")
+    page.goto(base + "/needs")
     expect(page.locator("#needs-table")).to_contain_text("Training – course day")
     sign_out(page)
 
@@ -54,11 +57,11 @@ def test_raise_pool_and_move_a_line(live_server, page: Page) -> None:
         "category,unit,quantity,start_date,end_date,needed_by,specification,budget_ceiling\n"
         "training,course_day,6,2027-09-01,2027-09-30,2027-08-01,Cataloguing course,1800.00\n"
     )
-    page.get_by_label("CSV file").set_input_files(
+    page.get_by_label("CSV file", exact=True).set_input_files(
         files=[{"name": "needs.csv", "mimeType": "text/csv", "buffer": csv.encode()}]
     )
     page.get_by_role("button", name="Upload file").click()
-    expect(page.get_by_role("status")).to_contain_text("1 needs were raised")
+    expect(page.get_by_role("status")).to_contain_text("1 need raised from needs.csv")
     assert_accessible(page)
     sign_out(page)
 
@@ -116,7 +119,7 @@ def test_pages_at_phone_width(live_server, page: Page) -> None:
         "storage,box_year,10.5,2027-04-01,2030-03-31,,,\n"
         "digitisation,image,9000,2027-31-01,2028-03-31,,,\n"
     )
-    page.get_by_label("CSV file").set_input_files(
+    page.get_by_label("CSV file", exact=True).set_input_files(
         files=[{"name": "needs.csv", "mimeType": "text/csv", "buffer": bad.encode()}]
     )
     page.get_by_role("button", name="Upload file").click()

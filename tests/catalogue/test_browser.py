@@ -79,7 +79,8 @@ def test_provider_publishes_and_manager_finds_compares_and_prices(live_server, p
     table = page.locator("#comparison-table")
     expect(table).to_be_visible()
     # At 120 m the new offer's £9.60 beats LMA's £11.00 and Thames's own £13.80 shelving.
-    first = table.locator("tbody tr").first
+    # (Camden also sells storage in the demo: its own offer is listed as "yours", unranked.)
+    first = table.locator("tbody tr", has_not_text="Yours").first
     expect(first).to_contain_text("Docklands climate-controlled storage")
     expect(first).to_contain_text("£9.60")
     expect(table).to_contain_text("LMA strongroom storage (shelving)")

@@ -67,6 +67,7 @@ def _failures(operation, headers: dict[str, str]) -> list[str]:  # type: ignore[
 
 
 def test_api_conforms_to_its_openapi_document(app, seeded) -> None:  # type: ignore[no-untyped-def]
+    app.openapi()  # built (and cached) first: loading it below must not wait on the build
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 50, len(operations)  # the whole API, not a corner of it
@@ -80,6 +81,7 @@ def test_api_conforms_to_its_openapi_document(app, seeded) -> None:  # type: ign
 def test_error_bodies_are_the_documented_ones(app, client, seeded) -> None:  # type: ignore[no-untyped-def]
     """The CSV import's row errors, a domain error and a validation error, each checked against
     the schema its operation declares (FastAPI's validation-error array is gone)."""
+    app.openapi()  # built (and cached) first: loading it below must not wait on the build
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
     csv = df.csv_text([["storage", "linear_metre_year", "-1", "2027-04-01", "2028-03-31", "", "", ""]])
     bad_rows = client.post(

@@ -14,7 +14,8 @@ from lap_market.aggregation import service as aggregation
 from lap_market.aggregation.schemas import AggregateRequest
 from lap_market.clock import clock
 from lap_market.config import Settings
-from lap_market.contracts import call_offs
+from lap_market.contracts import acceptance, call_offs
+from lap_market.contracts.models import Contract
 from lap_market.demand import service as demand_service
 from lap_market.demand.schemas import DemandCreate
 from lap_market.demo import DemoContext
@@ -22,6 +23,7 @@ from lap_market.errors import DomainError
 from lap_market.frameworks import cascade, service
 from lap_market.frameworks.models import CallOffOffer, Framework
 from lap_market.frameworks.schemas import CallOffCreate
+from lap_market.modeling import pk
 from lap_market.tenders import bids, declarations, evaluation
 from lap_market.tenders import service as tenders
 from lap_market.tenders.models import Bid, Lot
@@ -109,7 +111,23 @@ def _framework(session: Session, ctx: DemoContext, today: date) -> None:
     clock.set(_at(award.standstill_ends + timedelta(days=1), 9))
     call_offs.issue_call_offs(session, officer, tender_id=tender_id, lot_id=lot.id or 0)
     _direct_award(session, ctx, officer, settings, term)
+    _camden_accepts(session, ctx, tender_id)
     session.flush()
+
+
+def _camden_accepts(session: Session, ctx: DemoContext, tender_id: int) -> None:
+    """Camden and its suppliers have accepted Camden's contracts under the framework (the
+    other boroughs' wait for them, to show the acceptance step)."""
+    camden = _manager(session, ctx, "E09000007")
+    if camden is None:
+        return
+    for contract in session.exec(select(Contract).where(
+            Contract.tender_id == tender_id, Contract.buyer_id == camden.organisation_id)).all():
+        supplier = session.exec(select(User).where(
+            User.organisation_id == contract.supplier_id, User.role == Role.PROVIDER)).first()
+        if supplier is not None:
+            acceptance.accept_contract(session, supplier, pk(contract))
+        acceptance.accept_contract(session, camden, pk(contract))
 
 
 def _direct_award(session: Session, ctx: DemoContext, officer: User, settings: Settings,

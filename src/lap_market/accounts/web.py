@@ -213,12 +213,10 @@ async def set_job_title(
     request: Request, session: SessionDep, admin: AdminPage, user_id: Id
 ) -> Response:
     """Set a user's job title (shown under their name when they sign a contract)."""
-    return await form_action(request, session, FormAction(
-        model=JobTitleForm,
+    return await form_action(request, session, _on_users_page(
+        request, session, admin, model=JobTitleForm,
         run=lambda data: service.update_user(
             session, admin, user_id, data=UserUpdate(job_title=data.job_title)),
-        page=lambda errors, form: _users_page(request, session, admin, errors=errors, form=form),
-        done=lambda _user: "/admin/users",
         message=lambda user: f"{user.name}'s job title is now "
                              f"{user.job_title or 'not recorded'}.",
     ))

@@ -28,13 +28,23 @@ from lap_market.db import SessionDep
 from lap_market.errors import Forbidden, NotFound
 from lap_market.primitives import Id, PageNumber
 from lap_market.templating import render
-from lap_market.web.actions import FormAction, NoFields, form_action
-from lap_market.web.deps import web_router
+from lap_market.web.actions import Errors, Form, FormAction, NoFields
+from lap_market.web.deps import WebCall, web_router
 
 router = web_router()
 PartyPage = Annotated[
     User, Depends(web_role(Role.BOROUGH_MANAGER, Role.PROVIDER, Role.PROCUREMENT_OFFICER))
 ]
+
+
+@dataclass
+class PartyCall(WebCall):
+    """A request from a contract's possible parties or an officer (others: 403)."""
+
+    user: PartyPage
+
+
+Party = Annotated[PartyCall, Depends()]
 CHANGE_KINDS = [
     (ChangeKind.VALUE.value, "Value"),
     (ChangeKind.TERM.value, "End date"),
@@ -103,14 +113,9 @@ TERMINATION_FORM = ContractForm(
 
 
 def _contract_form(
-    request: Request,
-    session: Session,
-    user: User,
-    contract_id: Id,
-    page: ContractForm,
-    form: dict[str, str],
-    errors: dict[str, str],
+    call: WebCall, contract_id: Id, page: ContractForm, form: Form, errors: Errors
 ) -> Response:
+    session, user = call.session, call.user
     contract = invoices.contract_for(session, user, contract_id)
     if not page.may(user, contract):
         raise Forbidden(page.refusal)
@@ -120,20 +125,18 @@ def _contract_form(
         "errors": errors,
         **page.shows(session, contract),
     }
-    return render(request, page.template, context, status_code=422 if errors else 200)
+    return render(call.request, page.template, context, status_code=422 if errors else 200)
 
 
 async def _contract_action(
-    request: Request, session: Session, user: User, contract_id: int, page: ContractForm, *,
+    call: WebCall, contract_id: int, page: ContractForm, *,
     model: type[BaseModel], run: Callable[[Any], object], done: str,
 ) -> Response:
     """A form about one contract: on success back to the contract with ``done``'s message."""
-    return await form_action(request, session, FormAction(
+    return await call.act(FormAction(
         model=model,
         run=run,
-        page=lambda errors, form: _contract_form(
-            request, session, user, contract_id, page, form, errors
-        ),
+        page=lambda errors, form: _contract_form(call, contract_id, page, form, errors),
         done=lambda _result: f"/contracts/{contract_id}",
         message=lambda _result: DONE_MESSAGES[done],
     ))
@@ -143,35 +146,24 @@ async def _contract_action(
 
 
 @router.get("/contracts/{contract_id}/invoices/new", response_class=HTMLResponse)
-def invoice_form(
-    request: Request, session: SessionDep, user: PartyPage, contract_id: Id
-) -> Response:
+def invoice_form(call: Party, contract_id: Id) -> Response:
     """The supplier's invoice form."""
     today = clock.today().isoformat()
-    return _contract_form(
-        request, session, user, contract_id, INVOICE_FORM, {"issued_on": today}, {}
-    )
+    return _contract_form(call, contract_id, INVOICE_FORM, {"issued_on": today}, {})
 
 
 @router.post("/contracts/{contract_id}/invoices/new", response_class=HTMLResponse)
-async def send_invoice(
-    request: Request, session: SessionDep, user: PartyPage, contract_id: Id
-) -> Response:
+async def send_invoice(call: Party, contract_id: Id) -> Response:
     """Send an invoice; back to the contract, whose spend now counts it."""
     return await _contract_action(
-        request, session, user, contract_id, INVOICE_FORM, model=InvoiceCreate,
-        run=lambda data: invoices.submit_invoice(session, user, contract_id, data),
+        call, contract_id, INVOICE_FORM, model=InvoiceCreate,
+        run=lambda data: invoices.submit_invoice(call.session, call.user, contract_id, data),
         done="invoice-sent",
     )
 
 
-def _invoice_page(
-    request: Request,
-    session: Session,
-    user: User,
-    invoice_id: Id,
-    errors: dict[str, str] | None = None,
-) -> Response:
+def _invoice_page(call: WebCall, invoice_id: int, errors: Errors | None = None) -> Response:
+    request, session, user = call.request, call.session, call.user
     invoice, contract = invoices.get_invoice(session, user, invoice_id)
     return render(
         request,
@@ -191,14 +183,9 @@ def _invoice_page(
 
 
 @router.get("/invoices/{invoice_id}", response_class=HTMLResponse)
-def invoice_page(
-    request: Request,
-    session: SessionDep,
-    user: PartyPage,
-    invoice_id: Id,
-) -> Response:
+def invoice_page(call: Party, invoice_id: Id) -> Response:
     """One invoice and what its buyer (approve, dispute, paid) or supplier may do with it."""
-    return _invoice_page(request, session, user, invoice_id)
+    return _invoice_page(call, invoice_id)
 
 
 @dataclass(frozen=True)
@@ -227,16 +214,16 @@ CHANGE_STEPS = {
 
 
 async def _step(
-    request: Request, session: Session, user: User, pk: int, step: Step | None, *,
-    page: Callable[[Request, Session, User, int, dict[str, str]], Response], done: str,
+    call: WebCall, pk: int, step: Step | None, *,
+    page: Callable[[WebCall, int, Errors], Response], done: str,
 ) -> Response:
     """Take ``step`` on the row; refusals shown on its ``page``, success goes to ``done``."""
     if step is None:
         raise NotFound("No such action.")
-    return await form_action(request, session, FormAction(
+    return await call.act(FormAction(
         model=step.model,
-        run=lambda data: step.run(session, user, pk, data),
-        page=lambda errors, _form: page(request, session, user, pk, errors),
+        run=lambda data: step.run(call.session, call.user, pk, data),
+        page=lambda errors, _form: page(call, pk, errors),
         done=lambda _row: done,
         message=lambda _row: DONE_MESSAGES[step.done],
     ))
@@ -244,11 +231,11 @@ async def _step(
 
 @router.post("/invoices/{invoice_id}/{action}", response_class=HTMLResponse)
 async def invoice_action(
-    request: Request, session: SessionDep, user: PartyPage, invoice_id: Id, action: str
+    call: Party, invoice_id: Id, action: str
 ) -> Response:
     """Approve, dispute (with a reason), record payment, or withdraw."""
     return await _step(
-        request, session, user, invoice_id, INVOICE_STEPS.get(action),
+        call, invoice_id, INVOICE_STEPS.get(action),
         page=_invoice_page, done=f"/invoices/{invoice_id}",
     )
 
@@ -278,31 +265,22 @@ def invoices_page(
 
 
 @router.get("/contracts/{contract_id}/changes/new", response_class=HTMLResponse)
-def change_form(
-    request: Request, session: SessionDep, user: PartyPage, contract_id: Id
-) -> Response:
-    return _contract_form(request, session, user, contract_id, CHANGE_FORM, {"kind": "value"}, {})
+def change_form(call: Party, contract_id: Id) -> Response:
+    return _contract_form(call, contract_id, CHANGE_FORM, {"kind": "value"}, {})
 
 
 @router.post("/contracts/{contract_id}/changes/new", response_class=HTMLResponse)
-async def propose_change(
-    request: Request, session: SessionDep, user: PartyPage, contract_id: Id
-) -> Response:
+async def propose_change(call: Party, contract_id: Id) -> Response:
     """Propose a change; it takes effect once both parties accept it."""
     return await _contract_action(
-        request, session, user, contract_id, CHANGE_FORM, model=ChangeCreate,
-        run=lambda data: changes.propose_change(session, user, contract_id, data),
+        call, contract_id, CHANGE_FORM, model=ChangeCreate,
+        run=lambda data: changes.propose_change(call.session, call.user, contract_id, data),
         done="change-proposed",
     )
 
 
-def _change_page(
-    request: Request,
-    session: Session,
-    user: User,
-    change_id: Id,
-    errors: dict[str, str] | None = None,
-) -> Response:
+def _change_page(call: WebCall, change_id: int, errors: Errors | None = None) -> Response:
+    request, session, user = call.request, call.session, call.user
     change, contract = changes.get_change(session, user, change_id)
     return render(
         request,
@@ -320,19 +298,19 @@ def _change_page(
 
 
 @router.get("/contract-changes/{change_id}", response_class=HTMLResponse)
-def change_page(request: Request, session: SessionDep, user: PartyPage, change_id: Id) -> Response:
+def change_page(call: Party, change_id: Id) -> Response:
     """One proposed change: what it does, the 10 % test, and accept or reject."""
-    return _change_page(request, session, user, change_id)
+    return _change_page(call, change_id)
 
 
 @router.post("/contract-changes/{change_id}/{action}", response_class=HTMLResponse)
 async def change_action(
-    request: Request, session: SessionDep, user: PartyPage, change_id: Id, action: str
+    call: Party, change_id: Id, action: str
 ) -> Response:
     """Accept or reject a proposed change, then back to the contract."""
-    _change, contract = changes.get_change(session, user, change_id)
+    _change, contract = changes.get_change(call.session, call.user, change_id)
     return await _step(
-        request, session, user, change_id, CHANGE_STEPS.get(action),
+        call, change_id, CHANGE_STEPS.get(action),
         page=_change_page, done=f"/contracts/{contract.id}",
     )
 
@@ -341,21 +319,17 @@ async def change_action(
 
 
 @router.get("/contracts/{contract_id}/terminate", response_class=HTMLResponse)
-def termination_form(
-    request: Request, session: SessionDep, user: PartyPage, contract_id: Id
-) -> Response:
+def termination_form(call: Party, contract_id: Id) -> Response:
     """Confirm a termination: effective date, reason and explanation."""
-    return _contract_form(request, session, user, contract_id, TERMINATION_FORM, {}, {})
+    return _contract_form(call, contract_id, TERMINATION_FORM, {}, {})
 
 
 @router.post("/contracts/{contract_id}/terminate", response_class=HTMLResponse)
-async def terminate(
-    request: Request, session: SessionDep, user: PartyPage, contract_id: Id
-) -> Response:
+async def terminate(call: Party, contract_id: Id) -> Response:
     """Terminate with effect from a date; both parties and the officers are told."""
     return await _contract_action(
-        request, session, user, contract_id, TERMINATION_FORM, model=TerminationCreate,
-        run=lambda data: termination.terminate(session, user, contract_id, data),
+        call, contract_id, TERMINATION_FORM, model=TerminationCreate,
+        run=lambda data: termination.terminate(call.session, call.user, contract_id, data),
         done="terminated",
     )
 

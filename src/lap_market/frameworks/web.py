@@ -2,7 +2,6 @@
 form (showing whom the cascade asks first, and at what price), a call-off's progress, the
 member's offer page (accept or decline), and a further competition's bids, scores and award."""
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import Request
@@ -13,7 +12,6 @@ from sqlmodel import Session, col, select
 from lap_market.accounts.deps import SettingsDep, WebUser
 from lap_market.accounts.models import Organisation, OrgKind, User
 from lap_market.accounts.policy import is_officer, is_provider, require
-from lap_market.clock import LONDON
 from lap_market.db import SessionDep
 from lap_market.errors import NotFound
 from lap_market.frameworks import cascade, competition, policy, service
@@ -29,7 +27,7 @@ from lap_market.primitives import Id, Line
 from lap_market.templating import render
 from lap_market.web.actions import FormAction, NoFields, form_action
 from lap_market.web.deps import web_router
-from lap_market.web.forms import parse_form
+from lap_market.web.forms import london_local, parse_form
 
 router = web_router()
 LABELS = {
@@ -43,17 +41,6 @@ LABELS = {
 ROUTES = [("direct_award", "Direct award: offer it to the top-ranked supplier at its framework "
            "price, then the next if it declines"),
           ("further_competition", "Further competition: ask every supplier on the lot to bid")]
-
-
-def _london(value: str | None) -> str | datetime | None:
-    """A ``datetime-local`` value is London wall-clock time; anything else the schema refuses."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=LONDON)
 
 
 class CallOffForm(BaseModel):
@@ -74,7 +61,7 @@ class CallOffForm(BaseModel):
     def as_request(self) -> CallOffCreate:
         """The API model, or FormErrors naming each field (shown beside it)."""
         data: dict[str, Any] = self.model_dump(exclude_none=True)
-        data["submission_deadline"] = _london(self.submission_deadline)
+        data["submission_deadline"] = london_local(self.submission_deadline)
         return parse_form(CallOffCreate, {k: v for k, v in data.items() if v is not None})
 
 

@@ -1,10 +1,11 @@
 """The savings dashboard page and its CSV download."""
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from lap_market.accounts.deps import WebUser
@@ -28,6 +29,26 @@ DATE_LABELS = {"from": "Issued from", "to": "Issued to"}
 FromQuery = Annotated[Line, Query(alias="from", max_length=20)]
 ToQuery = Annotated[Line, Query(alias="to", max_length=20)]
 GroupQuery = Annotated[Line, Query(max_length=20)]
+Parsed = tuple[date | None, date | None, dict[str, str]]
+
+
+@dataclass
+class DateFilter:
+    """A report's contract dates as typed (``?from=…&to=…``), kept to show in the form."""
+
+    from_text: FromQuery = ""
+    to_text: ToQuery = ""
+
+
+@dataclass
+class SavingsFilter(DateFilter):
+    """The savings report's query: its dates and the grouping."""
+
+    group_by: GroupQuery = "borough"
+
+
+Dates = Annotated[DateFilter, Depends()]
+SavingsQuery = Annotated[SavingsFilter, Depends()]
 
 
 def _parse_date(value: str, name: str, errors: dict[str, str]) -> date | None:
@@ -36,12 +57,21 @@ def _parse_date(value: str, name: str, errors: dict[str, str]) -> date | None:
     return form_date(value.strip(), name, errors, invalid=invalid, missing=None)
 
 
-def _dates(from_text: str, to_text: str) -> tuple[date | None, date | None, dict[str, str]]:
+def _dates(from_text: str, to_text: str) -> Parsed:
     """The report's date filters, and what is wrong with them by field."""
     errors: dict[str, str] = {}
     from_date = _parse_date(from_text, "from", errors)
     to_date = _parse_date(to_text, "to", errors)
     return from_date, to_date, errors
+
+
+def _or_refused(parsed: Parsed) -> tuple[date | None, date | None]:
+    """A download's dates, or the first bad one refused by name (there is no form to show)."""
+    from_date, to_date, errors = parsed
+    if errors:
+        field, message = next(iter(errors.items()))
+        raise Invalid(message, field=field)
+    return from_date, to_date
 
 
 def _query(group_by: str, from_text: str, to_text: str) -> str:
@@ -51,14 +81,10 @@ def _query(group_by: str, from_text: str, to_text: str) -> str:
 
 @router.get("/savings", response_class=HTMLResponse)
 def savings_page(
-    request: Request,
-    session: SessionDep,
-    user: WebUser,
-    group_by: GroupQuery = "borough",
-    from_text: FromQuery = "",
-    to_text: ToQuery = "",
+    request: Request, session: SessionDep, user: WebUser, query: SavingsQuery
 ) -> Response:
     """The savings dashboard: headline figures, a chart and table per grouping, CSV link."""
+    group_by, from_text, to_text = query.group_by, query.from_text, query.to_text
     scope = policy.report_scope(user)
     grouping = service.parse_group_by(group_by)
     from_date, to_date, errors = _dates(from_text, to_text)
@@ -93,25 +119,16 @@ def savings_page(
 
 
 @router.get("/savings.csv")
-def savings_csv(
-    session: SessionDep,
-    user: WebUser,
-    group_by: GroupQuery = "borough",
-    from_text: FromQuery = "",
-    to_text: ToQuery = "",
-) -> Response:
+def savings_csv(session: SessionDep, user: WebUser, query: SavingsQuery) -> Response:
     """The savings report as a CSV download, for the signed-in user's view."""
-    from_date, to_date, errors = _dates(from_text, to_text)
-    if errors:
-        field, message = next(iter(errors.items()))
-        raise Invalid(message, field=field)
+    from_date, to_date = _or_refused(_dates(query.from_text, query.to_text))
     report = service.savings_report(
-        session, user, group_by=group_by, from_date=from_date, to_date=to_date
+        session, user, group_by=query.group_by, from_date=from_date, to_date=to_date
     )
     return csv_response(report)
 
 
-def _income_dates(from_text: str, to_text: str) -> tuple[date | None, date | None, dict[str, str]]:
+def _income_dates(from_text: str, to_text: str) -> Parsed:
     errors: dict[str, str] = {}
     from_date = _parse_date(from_text, "from", errors)
     to_date = _parse_date(to_text, "to", errors)
@@ -121,11 +138,9 @@ def _income_dates(from_text: str, to_text: str) -> tuple[date | None, date | Non
 
 
 @router.get("/income", response_class=HTMLResponse)
-def income_page(
-    request: Request, session: SessionDep, user: WebUser,
-    from_text: FromQuery = "", to_text: ToQuery = "",
-) -> Response:
+def income_page(request: Request, session: SessionDep, user: WebUser, typed: Dates) -> Response:
     """Income from selling to other members, spend and net position per borough."""
+    from_text, to_text = typed.from_text, typed.to_text
     scope = income.income_scope(user)
     from_date, to_date, errors = _income_dates(from_text, to_text)
     report = None if errors else income.income_report(
@@ -144,14 +159,9 @@ def income_page(
 
 
 @router.get("/income.csv")
-def income_csv(
-    session: SessionDep, user: WebUser, from_text: FromQuery = "", to_text: ToQuery = ""
-) -> Response:
+def income_csv(session: SessionDep, user: WebUser, query: Dates) -> Response:
     """The income report as a CSV download, for the signed-in user's view."""
-    from_date, to_date, errors = _income_dates(from_text, to_text)
-    if errors:
-        field, message = next(iter(errors.items()))
-        raise Invalid(message, field=field)
+    from_date, to_date = _or_refused(_income_dates(query.from_text, query.to_text))
     return income_csv_response(
         income.income_report(session, user, from_date=from_date, to_date=to_date)
     )

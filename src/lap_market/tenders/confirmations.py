@@ -21,6 +21,7 @@ from lap_market.tenders.policy import can_cancel, can_edit, can_revoke
 from lap_market.tenders.read import effective_status
 from lap_market.tenders.web_forms import lot_label
 from lap_market.web.actions import Errors, Form
+from lap_market.web.deps import WebCall
 
 
 @dataclass
@@ -79,10 +80,9 @@ def _lots_line(lots: list[Lot]) -> str:
 # --- publish --------------------------------------------------------------------------------
 
 
-def publish_page(
-    request: Request, session: Session, user: User, settings: Settings, tender_id: int
-) -> Response:
+def publish_page(call: WebCall, tender_id: int) -> Response:
     """Publishing: who is told, until when they may bid, and that edits become amendments."""
+    request, session, user = call.request, call.session, call.user
     tender = service.get_tender_for_officer(session, user, tender_id)
     if not can_edit(tender):
         return _back(tender)
@@ -129,17 +129,10 @@ def _standstill_line(settings: Settings) -> str:
 
 
 def award_page(
-    request: Request,
-    session: Session,
-    user: User,
-    settings: Settings,
-    tender_id: int,
-    lot_id: int,
-    *,
-    form: Form,
-    errors: Errors | None = None,
+    call: WebCall, tender_id: int, lot_id: int, *, form: Form, errors: Errors | None = None
 ) -> Response:
     """Awarding: to whom, at what price, its rank, the standstill; a reason when not first."""
+    request, session, user = call.request, call.session, call.user
     tender = service.get_tender_for_officer(session, user, tender_id)
     lot = service.get_lot(session, tender, lot_id)
     rows = evaluation.evaluate_lot(session, user, tender_id, lot_id)
@@ -169,7 +162,7 @@ def award_page(
         consequences=[
             f"{chosen.provider} is told it is to be awarded lot {lot.number}; the other "
             "bidders are told they were not successful.",
-            _standstill_line(settings),
+            _standstill_line(call.settings),
         ],
         hidden={"bid_id": chosen.bid_id},
         warning=not_first,
@@ -197,15 +190,10 @@ def award_receipt(session: Session, award: Award) -> str:
 
 
 def revoke_page(
-    request: Request,
-    session: Session,
-    user: User,
-    award_id: int,
-    *,
-    errors: Errors | None = None,
-    form: Form | None = None,
+    call: WebCall, award_id: int, errors: Errors | None = None, form: Form | None = None
 ) -> Response:
     """Revoking: the lot reopens for evaluation, scores kept, bidders told."""
+    request, session, user = call.request, call.session, call.user
     award = evaluation.get_award(session, user, award_id)
     tender = service.get_tender_for_officer(session, user, award.tender_id)
     lot = service.get_lot(session, tender, award.lot_id)
@@ -247,16 +235,14 @@ def revoke_receipt(session: Session, award: Award) -> str:
 
 
 def cancel_lot_page(
-    request: Request,
-    session: Session,
-    user: User,
+    call: WebCall,
     tender_id: int,
     lot_id: int,
-    *,
     errors: Errors | None = None,
     form: Form | None = None,
 ) -> Response:
     """Cancelling one lot: bidders told, its needs back with the boroughs."""
+    request, session, user = call.request, call.session, call.user
     tender = service.get_tender_for_officer(session, user, tender_id)
     lot = service.get_lot(session, tender, lot_id)
     if _gone(errors) and (lot.status != LotStatus.OPEN or not can_cancel(tender)):
@@ -280,15 +266,10 @@ def cancel_lot_page(
 
 
 def cancel_tender_page(
-    request: Request,
-    session: Session,
-    user: User,
-    tender_id: int,
-    *,
-    errors: Errors | None = None,
-    form: Form | None = None,
+    call: WebCall, tender_id: int, errors: Errors | None = None, form: Form | None = None
 ) -> Response:
     """Cancelling the whole tender: everyone told, every need back with its borough."""
+    request, session, user = call.request, call.session, call.user
     tender = service.get_tender_for_officer(session, user, tender_id)
     awarded = bool(evaluation.lot_awards(session, tender))
     if (not can_cancel(tender) or awarded) and _gone(errors):

@@ -1,15 +1,13 @@
 """Providers' tender pages: open opportunities, questions and sealed bids, and every
 organisation's notifications."""
 
-from typing import Any
+from functools import partial
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from lap_market.accounts.deps import SettingsDep, WebUser
-from lap_market.accounts.models import User
+from lap_market.accounts.deps import WebUser
 from lap_market.clock import clock, format_london
-from lap_market.config import Settings
 from lap_market.db import SessionDep
 from lap_market.money import from_pence
 from lap_market.paging import PageNumber, page_count
@@ -27,11 +25,10 @@ from lap_market.tenders.web_forms import (
     bid_labels,
     bid_receipt,
     lot_label,
-    prefixed_action,
     supplier_names,
 )
-from lap_market.web.actions import FormAction, NoFields, form_action
-from lap_market.web.deps import web_router
+from lap_market.web.actions import Errors, Form, FormAction, NoFields
+from lap_market.web.deps import WebCall, WebCallDep, web_router
 
 router = web_router()
 PAST_PAGE_SIZE = 50
@@ -68,18 +65,12 @@ def opportunities(
 
 
 def _opportunity(
-    request: Request,
-    session: SessionDep,
-    settings: Settings,
-    user: User,
-    tender_id: int,
-    *,
-    errors: dict[str, str] | None = None,
-    form: dict[str, Any] | None = None,
-    status_code: int = 200,
+    call: WebCall, tender_id: int, errors: Errors | None = None, form: Form | None = None
 ) -> Response:
+    """The opportunity; after a refused form, with its errors and the values typed."""
+    request, session, user = call.request, call.session, call.user
     tender: Tender = service.get_tender(session, user, tender_id)
-    view = service.view_tender(session, user, tender, settings)
+    view = service.view_tender(session, user, tender, call.settings)
     now = clock.now()
     awards = evaluation.lot_awards(session, tender)
     mine = bids.own_bids(session, user, tender)
@@ -106,38 +97,26 @@ def _opportunity(
             "errors": errors or {},
             "form": form or {},
         },
-        status_code=status_code,
     )
 
 
 @router.get("/opportunities/{tender_id}", response_class=HTMLResponse)
-def opportunity(
-    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: Id
-) -> Response:
+def opportunity(call: WebCallDep, tender_id: Id) -> Response:
     """A tender as providers see it: lots, bid forms, amendments and answers."""
-    if not is_provider(user):
+    if not is_provider(call.user):
         return RedirectResponse(f"/tenders/{tender_id}", status_code=303)
-    return _opportunity(request, session, settings, user, tender_id)
-
-
-def _again(
-    request: Request, session: SessionDep, user: User, settings: Settings, tender_id: int
-) -> Any:
-    """The opportunity shown again with a refused form's errors and values."""
-    return lambda errors, form: _opportunity(
-        request, session, settings, user, tender_id, errors=errors, form=form
-    )
+    return _opportunity(call, tender_id)
 
 
 @router.post("/opportunities/{tender_id}/questions", response_class=HTMLResponse)
-async def ask(
-    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: Id
-) -> Response:
+async def ask(call: WebCallDep, tender_id: Id) -> Response:
     """Ask a clarification question."""
-    return await form_action(request, session, FormAction(
+    return await call.act(FormAction(
         model=QuestionForm,
-        run=lambda data: questions.ask_question(session, user, tender_id, data=data.create()),
-        page=_again(request, session, user, settings, tender_id),
+        run=lambda data: questions.ask_question(
+            call.session, call.user, tender_id, data=data.create()
+        ),
+        page=partial(_opportunity, call, tender_id),
         done=lambda q: f"/opportunities/{tender_id}#questions",
         message=lambda q: f"Your question was sent at {format_london(q.asked_at)}. The answer "
         "will be published to every provider without naming you.",
@@ -145,49 +124,37 @@ async def ask(
 
 
 @router.post("/opportunities/{tender_id}/lots/{lot_id}/bid", response_class=HTMLResponse)
-async def put_bid(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    user: WebUser,
-    tender_id: Id,
-    lot_id: Id,
-) -> Response:
+async def put_bid(call: WebCallDep, tender_id: Id, lot_id: Id) -> Response:
     """Submit or replace the organisation's bid for a lot; the receipt says when it arrived."""
-    return await prefixed_action(request, session, FormAction(
+    return await call.act(prefixed=True, action=FormAction(
         model=BidForm,
-        run=lambda data: bids.submit_bid(session, user, tender_id, lot_id, data=data.create()),
-        page=_again(request, session, user, settings, tender_id),
+        run=lambda data: bids.submit_bid(
+            call.session, call.user, tender_id, lot_id, data=data.create()
+        ),
+        page=partial(_opportunity, call, tender_id),
         done=lambda result: f"/opportunities/{tender_id}#lot-{lot_id}",
         message=lambda result: bid_receipt(
-            result[0], lot_of(session, user, tender_id, lot_id), result[1]
+            result[0], lot_of(call.session, call.user, tender_id, lot_id), result[1]
         ),
         prefix=f"bid_{lot_id}_",
     ))
 
 
 @router.post("/opportunities/{tender_id}/lots/{lot_id}/withdraw", response_class=HTMLResponse)
-async def withdraw(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    user: WebUser,
-    tender_id: Id,
-    lot_id: Id,
-) -> Response:
+async def withdraw(call: WebCallDep, tender_id: Id, lot_id: Id) -> Response:
     """Withdraw the organisation's bid for a lot."""
 
     def message(bid: Bid) -> str:
-        lot = lot_of(session, user, tender_id, lot_id)
+        lot = lot_of(call.session, call.user, tender_id, lot_id)
         return (
             f"Your bid for {lot_label(lot)} was withdrawn at {format_london(bid.updated_at)}. "
             "You may bid again until the submission deadline."
         )
 
-    return await form_action(request, session, FormAction(
+    return await call.act(FormAction(
         model=NoFields,
-        run=lambda _: bids.withdraw_bid(session, user, tender_id, lot_id),
-        page=_again(request, session, user, settings, tender_id),
+        run=lambda _: bids.withdraw_bid(call.session, call.user, tender_id, lot_id),
+        page=partial(_opportunity, call, tender_id),
         done=lambda bid: f"/opportunities/{tender_id}#lot-{lot_id}",
         message=message,
         prefix=f"bid_{lot_id}_",

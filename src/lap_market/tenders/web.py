@@ -3,17 +3,16 @@ through ``lap_market.web.actions.FormAction`` and calls the same services as the
 irreversible ones (publish, award, revoke, cancel) have a confirmation page first. Providers'
 pages are in ``opportunities_web``; the confirmation pages' contents in ``confirmations``."""
 
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from lap_market.accounts.deps import SettingsDep, WebUser
-from lap_market.accounts.models import User
+from lap_market.accounts.deps import WebUser
 from lap_market.accounts.policy import is_borough_manager
 from lap_market.clock import clock, format_london
-from lap_market.config import Settings
 from lap_market.db import SessionDep
 from lap_market.modeling import pk
 from lap_market.money import from_pence
@@ -41,12 +40,11 @@ from lap_market.tenders.web_forms import (
     TenderDetailsForm,
     london_input,
     lot_label,
-    prefixed_action,
     supplier_names,
     workspace_labels,
 )
-from lap_market.web.actions import Errors, Form, FormAction, NoFields, form_action
-from lap_market.web.deps import web_router
+from lap_market.web.actions import Errors, Form, FormAction, NoFields
+from lap_market.web.deps import WebCall, WebCallDep, web_router
 
 router = web_router()
 router.include_router(opportunities_router)
@@ -102,15 +100,10 @@ def _evaluations(session: SessionDep, tender: Tender, lots: list[Lot]) -> dict[i
 
 
 def _workspace(
-    request: Request,
-    session: SessionDep,
-    user: User,
-    settings: Settings,
-    tender_id: int,
-    *,
-    errors: Errors | None = None,
-    form: Form | None = None,
+    call: WebCall, tender_id: int, errors: Errors | None = None, form: Form | None = None
 ) -> Response:
+    """The workspace; after a refused form, with its errors and the values typed."""
+    request, session, user, settings = call.request, call.session, call.user, call.settings
     tender = service.get_tender(session, user, tender_id)
     view = service.view_tender(session, user, tender, settings)
     officer = is_officer(user)
@@ -149,45 +142,34 @@ def _workspace(
 
 
 @router.get("/tenders/{tender_id}", response_class=HTMLResponse)
-def workspace(
-    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: Id
-) -> Response:
+def workspace(call: WebCallDep, tender_id: Id) -> Response:
     """The officer's workspace, or a borough's read-only view."""
+    user = call.user
     if is_provider(user) and not is_borough_manager(user):  # a selling borough buys here too
         return RedirectResponse(f"/opportunities/{tender_id}", status_code=303)
-    return _workspace(request, session, user, settings, tender_id)
-
-
-def _again(
-    request: Request, session: SessionDep, user: User, settings: Settings, tender_id: int
-) -> Any:
-    """The workspace shown again with a refused form's errors and values."""
-    return lambda errors, form: _workspace(
-        request, session, user, settings, tender_id, errors=errors, form=form
-    )
+    return _workspace(call, tender_id)
 
 
 # --- details and publishing ---------------------------------------------------------------
 
 
 @router.post("/tenders/{tender_id}/edit", response_class=HTMLResponse)
-async def edit_tender(
-    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: Id
-) -> Response:
+async def edit_tender(call: WebCallDep, tender_id: Id) -> Response:
     """Save the draft's details; "Publish" also checks everything publishing needs and goes
     on to the confirmation page."""
 
     def run(data: TenderDetailsForm) -> tuple[Tender, bool]:
         publishing = data.intent == "publish"
         tender = service.save_draft(
-            session, user, tender_id, data=data.update(), publishing=publishing, settings=settings
+            call.session, call.user, tender_id, data=data.update(), publishing=publishing,
+            settings=call.settings,
         )
         return tender, publishing
 
-    return await form_action(request, session, FormAction(
+    return await call.act(FormAction(
         model=TenderDetailsForm,
         run=run,
-        page=_again(request, session, user, settings, tender_id),
+        page=partial(_workspace, call, tender_id),
         done=lambda r: f"/tenders/{tender_id}/publish" if r[1] else f"/tenders/{tender_id}#details",
         message=lambda r: f"The details of {r[0].reference} were saved."
         + (" Check them below, then publish." if r[1] else ""),
@@ -195,22 +177,20 @@ async def edit_tender(
 
 
 @router.get("/tenders/{tender_id}/publish", response_class=HTMLResponse)
-def confirm_publish(
-    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: Id
-) -> Response:
+def confirm_publish(call: WebCallDep, tender_id: Id) -> Response:
     """What publishing will do, and the button that does it."""
-    return confirm.publish_page(request, session, user, settings, tender_id)
+    return confirm.publish_page(call, tender_id)
 
 
 @router.post("/tenders/{tender_id}/publish", response_class=HTMLResponse)
-async def publish(
-    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: Id
-) -> Response:
+async def publish(call: WebCallDep, tender_id: Id) -> Response:
     """Publish the draft (confirmed)."""
-    return await form_action(request, session, FormAction(
+    return await call.act(FormAction(
         model=NoFields,
-        run=lambda _: service.publish_tender(session, user, tender_id, settings=settings),
-        page=_again(request, session, user, settings, tender_id),
+        run=lambda _: service.publish_tender(
+            call.session, call.user, tender_id, settings=call.settings
+        ),
+        page=partial(_workspace, call, tender_id),
         done=lambda t: f"/tenders/{tender_id}",
         message=lambda t: f"{t.reference} “{t.title}” was published at "
         f"{format_london(t.published_at)}. Providers have been told; bids are due by "
@@ -219,14 +199,14 @@ async def publish(
 
 
 @router.post("/tenders/{tender_id}/amendments", response_class=HTMLResponse)
-async def amend(
-    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: Id
-) -> Response:
+async def amend(call: WebCallDep, tender_id: Id) -> Response:
     """Issue an amendment."""
-    return await prefixed_action(request, session, FormAction(
+    return await call.act(prefixed=True, action=FormAction(
         model=AmendmentForm,
-        run=lambda data: service.amend_tender(session, user, tender_id, data=data.create()),
-        page=_again(request, session, user, settings, tender_id),
+        run=lambda data: service.amend_tender(
+            call.session, call.user, tender_id, data=data.create()
+        ),
+        page=partial(_workspace, call, tender_id),
         done=lambda a: f"/tenders/{tender_id}#amendments",
         message=lambda a: f"Amendment {a.number} was issued; providers have been told.",
         prefix="amend_",
@@ -234,21 +214,14 @@ async def amend(
 
 
 @router.post("/tenders/{tender_id}/questions/{question_id}/answer", response_class=HTMLResponse)
-async def answer(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    user: WebUser,
-    tender_id: Id,
-    question_id: Id,
-) -> Response:
+async def answer(call: WebCallDep, tender_id: Id, question_id: Id) -> Response:
     """Answer a clarification question; the answer is published to every provider."""
-    return await prefixed_action(request, session, FormAction(
+    return await call.act(prefixed=True, action=FormAction(
         model=AnswerForm,
         run=lambda data: questions.answer_question(
-            session, user, tender_id, question_id, data=data.create()
+            call.session, call.user, tender_id, question_id, data=data.create()
         ),
-        page=_again(request, session, user, settings, tender_id),
+        page=partial(_workspace, call, tender_id),
         done=lambda q: f"/tenders/{tender_id}#questions",
         message=lambda q: "Your answer was published to every provider, without naming who "
         "asked.",
@@ -260,86 +233,55 @@ async def answer(
 
 
 @router.post("/tenders/{tender_id}/lots/{lot_id}/scores", response_class=HTMLResponse)
-async def save_scores(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    user: WebUser,
-    tender_id: Id,
-    lot_id: Id,
-) -> Response:
+async def save_scores(call: WebCallDep, tender_id: Id, lot_id: Id) -> Response:
     """Save every quality score typed for a lot at once (all or none)."""
 
     def message(count: int) -> str:
-        lot = confirm.lot_of(session, user, tender_id, lot_id)
+        lot = confirm.lot_of(call.session, call.user, tender_id, lot_id)
         return f"{count} score{'s' if count != 1 else ''} saved for {lot_label(lot)}."
 
-    return await form_action(request, session, FormAction(
+    return await call.act(FormAction(
         model=LotScoresForm,
         run=lambda data: evaluation.score_lot(
-            session, user, tender_id, lot_id, scores=data.scores()
+            call.session, call.user, tender_id, lot_id, scores=data.scores()
         ),
-        page=_again(request, session, user, settings, tender_id),
+        page=partial(_workspace, call, tender_id),
         done=lambda count: f"/tenders/{tender_id}#lot-{lot_id}",
         message=message,
     ))
 
 
 @router.get("/tenders/{tender_id}/lots/{lot_id}/award", response_class=HTMLResponse)
-def confirm_award(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    user: WebUser,
-    tender_id: Id,
-    lot_id: Id,
-    bid_id: str = "",
-) -> Response:
+def confirm_award(call: WebCallDep, tender_id: Id, lot_id: Id, bid_id: str = "") -> Response:
     """Who the lot goes to, at what price, when standstill ends; a reason when not first."""
-    return confirm.award_page(
-        request, session, user, settings, tender_id, lot_id, form={"bid_id": bid_id[:64]}
-    )
+    return confirm.award_page(call, tender_id, lot_id, form={"bid_id": bid_id[:64]})
 
 
 @router.post("/tenders/{tender_id}/lots/{lot_id}/award", response_class=HTMLResponse)
-async def award(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    user: WebUser,
-    tender_id: Id,
-    lot_id: Id,
-) -> Response:
+async def award(call: WebCallDep, tender_id: Id, lot_id: Id) -> Response:
     """Award a lot (confirmed)."""
-    return await form_action(request, session, FormAction(
+    return await call.act(FormAction(
         model=AwardIn,
         run=lambda data: evaluation.award_lot(
-            session, user, tender_id, lot_id, data=data, settings=settings
+            call.session, call.user, tender_id, lot_id, data=data, settings=call.settings
         ),
         page=lambda errors, form: confirm.award_page(
-            request, session, user, settings, tender_id, lot_id, form=form, errors=errors
+            call, tender_id, lot_id, form=form, errors=errors
         ),
         done=lambda a: f"/tenders/{tender_id}#lot-{lot_id}",
-        message=lambda a: confirm.award_receipt(session, a),
+        message=lambda a: confirm.award_receipt(call.session, a),
     ))
 
 
 @router.post("/tenders/{tender_id}/lots/{lot_id}/unsuccessful", response_class=HTMLResponse)
-async def unsuccessful(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    user: WebUser,
-    tender_id: Id,
-    lot_id: Id,
-) -> Response:
+async def unsuccessful(call: WebCallDep, tender_id: Id, lot_id: Id) -> Response:
     """Close a lot with no bids as unsuccessful; its boroughs' needs go back to them."""
-    return await prefixed_action(request, session, FormAction(
+    return await call.act(prefixed=True, action=FormAction(
         model=ReasonForm,
         run=lambda data: evaluation.mark_unsuccessful(
-            session, user, tender_id, lot_id, reason=data.text()
+            call.session, call.user, tender_id, lot_id, reason=data.text()
         ),
-        page=_again(request, session, user, settings, tender_id),
+        page=partial(_workspace, call, tender_id),
         done=lambda lot: f"/tenders/{tender_id}#lot-{lot_id}",
         message=lambda lot: f"{lot_label(lot)} was closed as unsuccessful; the boroughs' needs "
         "in it are back with them as submitted.",
@@ -348,26 +290,22 @@ async def unsuccessful(
 
 
 @router.get("/awards/{award_id}/revoke", response_class=HTMLResponse)
-def confirm_revoke(
-    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, award_id: Id
-) -> Response:
+def confirm_revoke(call: WebCallDep, award_id: Id) -> Response:
     """What revoking the award will do, with the reason to give."""
-    return confirm.revoke_page(request, session, user, award_id)
+    return confirm.revoke_page(call, award_id)
 
 
 @router.post("/awards/{award_id}/revoke", response_class=HTMLResponse)
-async def revoke(
-    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, award_id: Id
-) -> Response:
+async def revoke(call: WebCallDep, award_id: Id) -> Response:
     """Revoke an award during standstill (confirmed, with a reason)."""
-    return await form_action(request, session, FormAction(
+    return await call.act(FormAction(
         model=ReasonForm,
-        run=lambda data: evaluation.revoke_award(session, user, award_id, reason=data.text()),
-        page=lambda errors, form: confirm.revoke_page(
-            request, session, user, award_id, errors=errors, form=form
+        run=lambda data: evaluation.revoke_award(
+            call.session, call.user, award_id, reason=data.text()
         ),
+        page=partial(confirm.revoke_page, call, award_id),
         done=lambda a: f"/tenders/{a.tender_id}#lot-{a.lot_id}",
-        message=lambda a: confirm.revoke_receipt(session, a),
+        message=lambda a: confirm.revoke_receipt(call.session, a),
     ))
 
 
@@ -375,26 +313,20 @@ async def revoke(
 
 
 @router.get("/tenders/{tender_id}/lots/{lot_id}/cancel", response_class=HTMLResponse)
-def confirm_cancel_lot(
-    request: Request, session: SessionDep, user: WebUser, tender_id: Id, lot_id: Id
-) -> Response:
+def confirm_cancel_lot(call: WebCallDep, tender_id: Id, lot_id: Id) -> Response:
     """What cancelling one lot will do, with the reason to give."""
-    return confirm.cancel_lot_page(request, session, user, tender_id, lot_id)
+    return confirm.cancel_lot_page(call, tender_id, lot_id)
 
 
 @router.post("/tenders/{tender_id}/lots/{lot_id}/cancel", response_class=HTMLResponse)
-async def cancel_lot(
-    request: Request, session: SessionDep, user: WebUser, tender_id: Id, lot_id: Id
-) -> Response:
+async def cancel_lot(call: WebCallDep, tender_id: Id, lot_id: Id) -> Response:
     """Cancel one lot (confirmed, with a reason)."""
-    return await form_action(request, session, FormAction(
+    return await call.act(FormAction(
         model=ReasonForm,
         run=lambda data: cancellation.cancel_lot(
-            session, user, tender_id, lot_id, reason=data.text()
+            call.session, call.user, tender_id, lot_id, reason=data.text()
         ),
-        page=lambda errors, form: confirm.cancel_lot_page(
-            request, session, user, tender_id, lot_id, errors=errors, form=form
-        ),
+        page=partial(confirm.cancel_lot_page, call, tender_id, lot_id),
         done=lambda lot: f"/tenders/{tender_id}#lots",
         message=lambda lot: f"{lot_label(lot)} was cancelled at {format_london(clock.now())}. "
         "Its bidders and boroughs have been told; the needs in it are back with the boroughs.",
@@ -402,26 +334,20 @@ async def cancel_lot(
 
 
 @router.get("/tenders/{tender_id}/cancel", response_class=HTMLResponse)
-def confirm_cancel_tender(
-    request: Request, session: SessionDep, user: WebUser, tender_id: Id
-) -> Response:
+def confirm_cancel_tender(call: WebCallDep, tender_id: Id) -> Response:
     """What cancelling the whole tender will do, with the reason to give."""
-    return confirm.cancel_tender_page(request, session, user, tender_id)
+    return confirm.cancel_tender_page(call, tender_id)
 
 
 @router.post("/tenders/{tender_id}/cancel", response_class=HTMLResponse)
-async def cancel_tender(
-    request: Request, session: SessionDep, user: WebUser, tender_id: Id
-) -> Response:
+async def cancel_tender(call: WebCallDep, tender_id: Id) -> Response:
     """Cancel the whole tender (confirmed, with a reason)."""
-    return await form_action(request, session, FormAction(
+    return await call.act(FormAction(
         model=ReasonForm,
         run=lambda data: cancellation.cancel_tender(
-            session, user, tender_id, reason=data.text()
+            call.session, call.user, tender_id, reason=data.text()
         ),
-        page=lambda errors, form: confirm.cancel_tender_page(
-            request, session, user, tender_id, errors=errors, form=form
-        ),
+        page=partial(confirm.cancel_tender_page, call, tender_id),
         done=lambda t: f"/tenders/{tender_id}",
         message=lambda t: f"{t.reference} “{t.title}” was cancelled at "
         f"{format_london(clock.now())}. Providers and boroughs have been told; the needs in "
@@ -446,15 +372,14 @@ def evaluation_csv(session: SessionDep, user: WebUser, tender_id: Id, lot_id: Id
 
 
 @router.post("/tenders/{tender_id}/declarations", response_class=HTMLResponse)
-async def declare(
-    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser, tender_id: Id
-) -> Response:
+async def declare(call: WebCallDep, tender_id: Id) -> Response:
     """An officer declares no conflict, or a conflict with a bidder, for the tender."""
-    return await form_action(request, session, FormAction(
+    return await call.act(FormAction(
         model=DeclarationForm,
-        run=lambda data: declarations.declare(session, user, tender_id, data=data.declaration()),
-        page=lambda errors, form: _workspace(
-            request, session, user, settings, tender_id, errors=errors, form=form),
+        run=lambda data: declarations.declare(
+            call.session, call.user, tender_id, data=data.declaration()
+        ),
+        page=partial(_workspace, call, tender_id),
         done=lambda _row: f"/tenders/{tender_id}#declarations",
         message=lambda row: (
             "Your declaration of a conflict of interest is recorded. Another officer must "
@@ -467,17 +392,15 @@ async def declare(
 
 
 @router.post("/declarations/{declaration_id}/mitigation", response_class=HTMLResponse)
-async def mitigate(
-    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser,
-    declaration_id: Id,
-) -> Response:
+async def mitigate(call: WebCallDep, declaration_id: Id) -> Response:
     """Another officer records how a declared conflict is mitigated."""
-    row = declarations.get_declaration(session, user, declaration_id)
-    return await form_action(request, session, FormAction(
+    row = declarations.get_declaration(call.session, call.user, declaration_id)
+    return await call.act(FormAction(
         model=MitigationIn,
-        run=lambda data: declarations.mitigate(session, user, declaration_id, data=data),
-        page=lambda errors, form: _workspace(
-            request, session, user, settings, row.tender_id, errors=errors, form=form),
+        run=lambda data: declarations.mitigate(
+            call.session, call.user, declaration_id, data=data
+        ),
+        page=partial(_workspace, call, row.tender_id),
         done=lambda done: f"/tenders/{done.tender_id}#declarations",
         message=lambda _done: "The mitigation is recorded: the officer may now score and award.",
         prefix=f"mitigation_{declaration_id}_",

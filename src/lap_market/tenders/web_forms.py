@@ -5,7 +5,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import Request, Response
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
 from sqlmodel import Session
 
@@ -27,7 +26,6 @@ from lap_market.tenders.schemas import (
     QuestionRead,
     TenderUpdate,
 )
-from lap_market.web.actions import Form, FormAction, read_form
 
 
 def london_input(value: datetime | None) -> str:
@@ -101,27 +99,6 @@ class LotScoresForm(Input):
             for name, value in extra.items()
             if name.startswith("quality_")
         }
-
-
-async def prefixed_action(
-    request: Request, session: Session, action: FormAction[Any, Any]
-) -> Response:
-    """Perform ``action`` with the fields named ``<prefix><field>`` (one form among several on
-    a page). Errors come back under the prefixed names, and ``action.page`` receives the
-    posted form as it was, so each value returns to its own box."""
-    form = await read_form(request)
-    fields = {
-        key.removeprefix(action.prefix): value
-        for key, value in form.items()
-        if key.startswith(action.prefix)
-    }
-    page = action.page
-
-    def again(errors: dict[str, str], _fields: Form) -> Response:
-        return page(errors, form)
-
-    action.page = again
-    return action.perform(request, session, fields)
 
 
 def lot_label(lot: Lot) -> str:

@@ -131,6 +131,26 @@ async def form_action(
     return action.perform(request, session, await read_form(request))
 
 
+async def prefixed_action(
+    request: Request, session: Session, action: FormAction[Any, Any]
+) -> Response:
+    """Perform ``action`` with the fields named ``<prefix><field>`` (one form among several on
+    a page). Errors come back under the prefixed names, and ``action.page`` receives the
+    posted form as it was, so each value returns to its own box."""
+    form = await read_form(request)
+    fields = {
+        key.removeprefix(action.prefix): value
+        for key, value in form.items()
+        if key.startswith(action.prefix)
+    }
+    page = action.page
+
+    def again(errors: dict[str, str], _fields: Form) -> Response:
+        return page(errors, form)
+
+    action.page = again
+    return action.perform(request, session, fields)
+
 
 def checked(
     run: Callable[[], T], refusals: tuple[type[DomainError], ...] = (DomainError,)

@@ -1,10 +1,16 @@
-"""What every web router shares: CSRF checking on state-changing requests."""
+"""What every web router shares: CSRF checking on state-changing requests, and the four
+things a signed-in page route works with."""
 
-from fastapi import APIRouter, Depends, Request
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from lap_market.accounts.deps import CSRF_COOKIE
+from fastapi import APIRouter, Depends, Request, Response
+
+from lap_market.accounts.deps import CSRF_COOKIE, SettingsDep, WebUser
 from lap_market.accounts.security import csrf_token_valid
+from lap_market.db import SessionDep
 from lap_market.errors import Forbidden
+from lap_market.web.actions import FormAction, form_action, prefixed_action
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -33,3 +39,25 @@ def web_router() -> APIRouter:
     """A router for HTML pages; every state-changing route on it is CSRF-checked. Pages are
     left out of the OpenAPI document, which describes the JSON API only."""
     return APIRouter(dependencies=[Depends(verify_csrf)], tags=["web"], include_in_schema=False)
+
+
+@dataclass
+class WebCall:
+    """One signed-in request to a page: the request, its session, the settings and the user.
+
+    Routes that show the same page again after a refused form pass this one value along,
+    instead of the four, to the function that draws the page."""
+
+    request: Request
+    session: SessionDep
+    settings: SettingsDep
+    user: WebUser
+
+    async def act(self, action: FormAction[Any, Any], *, prefixed: bool = False) -> Response:
+        """Perform a state-changing form post (see ``web.actions.FormAction``); ``prefixed``
+        when the form is one of several on its page (see ``web.actions.prefixed_action``)."""
+        perform = prefixed_action if prefixed else form_action
+        return await perform(self.request, self.session, action)
+
+
+WebCallDep = Annotated[WebCall, Depends()]

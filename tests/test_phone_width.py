@@ -13,10 +13,10 @@ from collections import deque
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page
 
-from lap_market.demo import DEMO_PASSWORD
 from tests.accessibility import assert_accessible
+from tests.browser import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -41,14 +41,6 @@ MEASURE = """() => {
 def pattern(path: str) -> str:
     """The kind of page an address is: its numbers and references taken out."""
     return re.sub(r"/(\d+|LAP-[\w-]+|[0-9a-f]{16,})(?=/|$)", "/{id}", path)
-
-
-def sign_in(page: Page, base: str, email: str) -> None:
-    page.goto(base + "/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/dashboard$"))
 
 
 def links(page: Page, base: str) -> list[str]:

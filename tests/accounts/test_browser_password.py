@@ -2,11 +2,11 @@
 error summary links to the field."""
 
 from tests.accessibility import assert_accessible
-from tests.helpers import browser_login
+from tests.browser import sign_in
 
 
 def test_password_page_is_accessible_and_shows_errors(page, live_server):
-    browser_login(page, live_server.url, "camden@lap.example")
+    sign_in(page, live_server.url, "camden@lap.example")
     page.get_by_role("link", name="Change password").click()
     page.wait_for_url(f"{live_server.url}/account/password")
     assert page.get_by_role("heading", name="Change your password").is_visible()

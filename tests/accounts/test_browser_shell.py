@@ -4,7 +4,7 @@ serious or critical violations on the login page or any dashboard."""
 import pytest
 
 from tests.accessibility import assert_accessible
-from tests.helpers import browser_login, browser_logout
+from tests.browser import sign_in, sign_out
 
 ROLES = [
     ("admin@lap.example", "Admin dashboard", "London Archives Partnership"),
@@ -33,7 +33,7 @@ def test_wrong_password_shows_error_summary(page, live_server):
 
 @pytest.mark.parametrize(("email", "heading", "organisation"), ROLES)
 def test_each_role_sees_its_dashboard(page, live_server, email, heading, organisation):
-    browser_login(page, live_server.url, email)
+    sign_in(page, live_server.url, email)
     assert page.get_by_role("heading", name=heading).is_visible()
     assert page.get_by_text(organisation).first.is_visible()
     assert page.get_by_role("heading", name=f"Recent activity in {organisation}").is_visible()
@@ -41,13 +41,13 @@ def test_each_role_sees_its_dashboard(page, live_server, email, heading, organis
     # Narrow (phone) layout stays usable.
     page.set_viewport_size({"width": 375, "height": 800})
     assert page.get_by_role("button", name="Sign out").is_visible()
-    browser_logout(page, live_server.url)
+    sign_out(page)
     page.goto(f"{live_server.url}/dashboard")
     page.wait_for_url(f"{live_server.url}/login?next=/dashboard")
 
 
 def test_admin_adds_a_user_with_errors_beside_fields(page, live_server):
-    browser_login(page, live_server.url, "admin@lap.example")
+    sign_in(page, live_server.url, "admin@lap.example")
     page.goto(f"{live_server.url}/admin/users")
     assert_accessible(page)
     page.get_by_label("Full name").fill("Morgan Merton")

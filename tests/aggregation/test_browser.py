@@ -8,23 +8,10 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from lap_market.demo import DEMO_PASSWORD
 from tests.accessibility import assert_accessible
+from tests.browser import assert_no_sideways_scroll, sign_in, sign_out
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page: Page, base: str, email: str) -> None:
-    page.goto(base + "/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/dashboard$"))
-
-
-def sign_out(page: Page) -> None:
-    page.get_by_role("button", name="Sign out").click()
-    expect(page).to_have_url(re.compile(r"/login$"))
 
 
 def test_raise_pool_and_move_a_line(live_server, page: Page) -> None:
@@ -99,14 +86,6 @@ def test_raise_pool_and_move_a_line(live_server, page: Page) -> None:
     assert_accessible(page)
 
 
-def assert_fits(page: Page) -> None:
-    """No sideways scrolling of the page itself (wide tables scroll inside their wrapper)."""
-    width, viewport = page.evaluate(
-        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
-    )
-    assert width <= viewport, f"{page.url} is {width} px wide at {viewport} px"
-
-
 def test_pages_at_phone_width(live_server, page: Page) -> None:
     base = live_server.url
     page.set_viewport_size({"width": 375, "height": 800})
@@ -124,7 +103,7 @@ def test_pages_at_phone_width(live_server, page: Page) -> None:
     )
     page.get_by_role("button", name="Upload file").click()
     expect(page.locator("#row-errors tbody tr")).to_have_count(2)
-    assert_fits(page)
+    assert_no_sideways_scroll(page)
     assert_accessible(page)
     sign_out(page)
 
@@ -133,16 +112,16 @@ def test_pages_at_phone_width(live_server, page: Page) -> None:
     sign_in(page, base, "officer@lap.example")
     page.goto(base + "/pipeline")
     expect(page.locator("#pipeline-summary")).to_be_visible()
-    assert_fits(page)
+    assert_no_sideways_scroll(page)
     assert_accessible(page)
     page.goto(base + "/pipeline/aggregate?category=conservation&unit=item")
     expect(page.locator("#preview-lots")).to_be_visible()
-    assert_fits(page)
+    assert_no_sideways_scroll(page)
     assert_accessible(page)
     page.get_by_role("button", name="Create draft tender").click()
     expect(page).to_have_url(re.compile(r"/tenders/\d+/lots"))
     expect(page.locator("section.lap-lot")).not_to_have_count(0)
-    assert_fits(page)
+    assert_no_sideways_scroll(page)
     assert_accessible(page)
     page.on("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Delete draft tender").click()

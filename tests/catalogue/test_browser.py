@@ -7,18 +7,10 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from lap_market.demo import DEMO_PASSWORD
 from tests.accessibility import assert_accessible
+from tests.browser import assert_no_sideways_scroll, sign_in
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page: Page, base: str, email: str) -> None:
-    page.goto(base + "/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/dashboard$"))
 
 
 def test_provider_publishes_and_manager_finds_compares_and_prices(live_server, page: Page) -> None:
@@ -87,21 +79,13 @@ def test_provider_publishes_and_manager_finds_compares_and_prices(live_server, p
     assert_accessible(page)
 
 
-def assert_fits(page: Page) -> None:
-    """No horizontal scrolling of the page itself (wide tables scroll inside their wrapper)."""
-    overflow = page.evaluate(
-        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
-    )
-    assert overflow[0] <= overflow[1], f"{page.url} is {overflow[0]} px wide at {overflow[1]} px"
-
-
 def test_catalogue_pages_at_phone_width(live_server, page: Page) -> None:
     base = live_server.url
     page.set_viewport_size({"width": 375, "height": 800})
     sign_in(page, base, "camden@lap.example")
     page.goto(base + "/catalogue?category=storage&quantity=250&sort=price")
     expect(page.locator("#result-count")).to_be_visible()
-    assert_fits(page)
+    assert_no_sideways_scroll(page)
     assert_accessible(page)
     page.locator("#results").get_by_role("link", name="Thames secure records storage").click()
     page.get_by_label(re.compile(r"^Quantity")).fill("250")
@@ -110,24 +94,24 @@ def test_catalogue_pages_at_phone_width(live_server, page: Page) -> None:
     page.get_by_role("button", name="Calculate price").click()
     # 250 m reaches the tier from 250 at £11.40: 250 × 11.40 × 365 / 365 = £2,850.00.
     expect(page.locator("#quote-value")).to_have_text("£2,850.00")
-    assert_fits(page)
+    assert_no_sideways_scroll(page)
     assert_accessible(page)
     page.goto(base + "/catalogue/compare?category=storage&unit=linear_metre_year&quantity=250")
     expect(page.locator("#comparison-table")).to_be_visible()
-    assert_fits(page)
+    assert_no_sideways_scroll(page)
     assert_accessible(page)
     page.get_by_role("button", name="Sign out").click()
 
     sign_in(page, base, "thames@lap.example")
     page.goto(base + "/my-offers")
-    assert_fits(page)
+    assert_no_sideways_scroll(page)
     page.get_by_role("link", name="Edit Thames secure records storage").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Change this offer")
-    assert_fits(page)
+    assert_no_sideways_scroll(page)
     assert_accessible(page)
     # A rising price on the edit form is refused beside the field; nothing changes.
     page.get_by_label("Tier 2 unit price in pounds").fill("14.00")
     page.get_by_role("button", name="Save changes").click()
     expect(page.locator("#f-tiers\\.1\\.unit_price-error")).to_contain_text("never rise")
-    assert_fits(page)
+    assert_no_sideways_scroll(page)
     assert_accessible(page)

@@ -11,9 +11,8 @@ from lap_market.accounts.models import User
 from lap_market.clock import clock
 from lap_market.contracts.acceptance import accept_contract
 from tests.accessibility import assert_accessible
-from tests.contracts.test_browser import assert_fits_phone
+from tests.browser import assert_fits_a_phone, sign_in, sign_out
 from tests.factories import contracts as cf
-from tests.helpers import browser_login, browser_logout
 
 
 def test_invoice_approve_pay_and_the_spend_bar_moves(page, live_server) -> None:
@@ -33,7 +32,7 @@ def test_invoice_approve_pay_and_the_spend_bar_moves(page, live_server) -> None:
     clock.set(datetime(2027, 5, 3, 9, 0, tzinfo=UTC))  # £10,000.00: 400 hours at £25.00
     base = live_server.url
 
-    browser_login(page, base, "bankside@lap.example")
+    sign_in(page, base, "bankside@lap.example")
     page.goto(f"{base}/contracts/{contract_id}")
     assert page.locator("#spend-meter").get_attribute("value") == "0.0"
     page.get_by_role("link", name=f"Send an invoice on {reference}").click()
@@ -53,13 +52,13 @@ def test_invoice_approve_pay_and_the_spend_bar_moves(page, live_server) -> None:
     assert "Invoice sent" in page.locator("#flash").inner_text()
     assert page.locator("#spend-meter").get_attribute("value") == "25.0"
     assert "£2,500.00" in page.locator("#spend-invoiced").inner_text()
-    assert_fits_phone(page)
-    browser_logout(page, base)
+    assert_fits_a_phone(page)
+    sign_out(page)
 
-    browser_login(page, base, "hackney@lap.example")
+    sign_in(page, base, "hackney@lap.example")
     page.goto(f"{base}/invoices?status=submitted")
     assert_accessible(page)
-    assert_fits_phone(page)
+    assert_fits_a_phone(page)
     page.get_by_role("link", name="BCS-0001").click()
     page.get_by_role("button", name="Approve for payment").click()
     assert "Invoice approved" in page.locator("#flash").inner_text()
@@ -74,5 +73,5 @@ def test_invoice_approve_pay_and_the_spend_bar_moves(page, live_server) -> None:
     page.goto(f"{base}/reports/payments")
     assert "Hackney" in page.locator("#payments-table").inner_text()
     assert_accessible(page)
-    assert_fits_phone(page)
+    assert_fits_a_phone(page)
     clock.reset()

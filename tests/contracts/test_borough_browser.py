@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.accessibility import assert_accessible
-from tests.helpers import browser_login
+from tests.browser import sign_in
 
 pytestmark = pytest.mark.browser
 TERM = ("2027-04-01", "2028-03-31")
@@ -36,7 +36,7 @@ def test_borough_compares_quotes_and_commissions_then_raises_a_need(
     live_server, page: Page
 ) -> None:
     base = live_server.url
-    browser_login(page, base, "camden@lap.example")
+    sign_in(page, base, "camden@lap.example")
     _compare(page, base)
 
     page.get_by_role("link", name="LMA strongroom storage (boxed)").click()
@@ -79,7 +79,7 @@ def test_borough_compares_quotes_and_commissions_then_raises_a_need(
 
 def test_borough_accepts_a_call_off_with_its_po_number(live_server, page: Page) -> None:
     base = live_server.url
-    browser_login(page, base, "hackney@lap.example")
+    sign_in(page, base, "hackney@lap.example")
     page.goto(base + "/contracts?kind=call_off&status=issued")
     assert_accessible(page)
     page.locator("#contract-results").get_by_role("link").first.click()

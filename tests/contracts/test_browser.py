@@ -15,23 +15,10 @@ from lap_market.clock import clock
 from lap_market.contracts.models import Contract
 from lap_market.money import format_gbp, from_pence
 from tests.accessibility import assert_accessible
+from tests.browser import assert_fits_a_phone, sign_in, sign_out
 from tests.factories import contracts as cf
-from tests.helpers import browser_login, browser_logout
 
 BOROUGHS = ["E09000007", "E09000012", "E09000019", "E09000022", "E09000028", "E09000033"]
-PHONE = {"width": 375, "height": 800}
-LAPTOP = {"width": 1280, "height": 800}
-
-
-def assert_fits_phone(page) -> None:  # type: ignore[no-untyped-def]
-    """At 375 px the page needs no sideways scrolling (wide tables scroll in their own box)."""
-    page.set_viewport_size(PHONE)
-    try:
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= PHONE["width"], f"{page.url} is {width} px wide at 375 px"
-        assert_accessible(page)
-    finally:
-        page.set_viewport_size(LAPTOP)
 
 
 def test_call_offs_acceptance_and_download(page, live_server) -> None:
@@ -48,7 +35,7 @@ def test_call_offs_acceptance_and_download(page, live_server) -> None:
         awarded.after_standstill()
     base = live_server.url
 
-    browser_login(page, base, "officer@lap.example")
+    sign_in(page, base, "officer@lap.example")
     page.goto(f"{base}/contracts")
     assert_accessible(page)
     page.get_by_role("link", name=f"Issue call-offs for {tender_ref} lot 1").click()
@@ -60,10 +47,10 @@ def test_call_offs_acceptance_and_download(page, live_server) -> None:
     page.get_by_text("6 of 6 call-off contracts issued.").wait_for(timeout=30_000)
     assert page.get_by_role("link", name=f"{tender_ref}-L1-C06").is_visible()
     assert_accessible(page)
-    assert_fits_phone(page)
-    browser_logout(page, base)
+    assert_fits_a_phone(page)
+    sign_out(page)
 
-    browser_login(page, base, "camden@lap.example")
+    sign_in(page, base, "camden@lap.example")
     assert page.get_by_role("heading", name="Contracts", exact=True).is_visible()
     # The dashboard shows what buying together saved Camden: the sum over its contracts of
     # (standalone value - contracted value), read straight from the contract rows.
@@ -89,7 +76,7 @@ def test_call_offs_acceptance_and_download(page, live_server) -> None:
     page.get_by_text(f"You accepted contract {tender_ref}-L1-C01").wait_for()
     assert page.get_by_text("Accepted by Chloe Camden").is_visible()
     assert_accessible(page)
-    assert_fits_phone(page)
+    assert_fits_a_phone(page)
     sha = page.locator("#pdf-sha256").inner_text().strip()
     with page.expect_download() as download_info:
         page.get_by_role("link", name=f"Download the contract PDF for {tender_ref}-L1-C01").click()
@@ -116,14 +103,14 @@ def test_call_offs_acceptance_and_download(page, live_server) -> None:
     page.get_by_role("button", name="Check the price").click()
     page.get_by_role("heading", name=re.compile("^Price for 2 ")).wait_for()
     assert_accessible(page)
-    assert_fits_phone(page)
+    assert_fits_a_phone(page)
     page.get_by_role("button", name="Commission", exact=True).click()
     page.wait_for_url(re.compile(r"/contracts/\d+$"))
     assert page.get_by_role("heading", name=re.compile(r"^LAP-DC-\d{4}-\d{4}")).is_visible()
     assert_accessible(page)
-    browser_logout(page, base)
+    sign_out(page)
 
-    browser_login(page, base, "thames@lap.example")
+    sign_in(page, base, "thames@lap.example")
     page.goto(f"{base}/contracts")
     page.get_by_role("link", name=f"{tender_ref}-L1-C01").click()
     page.get_by_role("button", name=f"Accept contract {tender_ref}-L1-C01").click()
@@ -132,4 +119,4 @@ def test_call_offs_acceptance_and_download(page, live_server) -> None:
     assert page.get_by_text("Accepted by Tariq Thames").is_visible()
     assert_accessible(page)
     page.goto(f"{base}/contracts")
-    assert_fits_phone(page)
+    assert_fits_a_phone(page)

@@ -14,8 +14,8 @@ from lap_market.contracts import call_off_jobs
 from lap_market.jobs.queue import JOB
 from lap_market.mail import queue_email
 from tests.accessibility import assert_accessible
+from tests.browser import sign_in, sign_out
 from tests.factories import contracts as cf
-from tests.helpers import browser_login, browser_logout
 
 BOROUGHS = ["E09000001", "E09000002", "E09000003", "E09000004", "E09000005", "E09000006"]
 
@@ -41,7 +41,7 @@ def test_a_dead_workers_batch_shows_progress_and_is_resumed(page, live_server) -
         session.commit()
     base = live_server.url
 
-    browser_login(page, base, "officer@lap.example")
+    sign_in(page, base, "officer@lap.example")
     page.goto(f"{base}/tenders/{tender_id}/lots/{lot_id}/call-offs")
     page.get_by_role("heading", name="Issuing call-off contracts").wait_for()
     assert page.locator("#call-off-count").inner_text() == "0 of 6"
@@ -52,7 +52,7 @@ def test_a_dead_workers_batch_shows_progress_and_is_resumed(page, live_server) -
     page.get_by_text("6 of 6 call-off contracts issued.").wait_for(timeout=60_000)
     assert page.get_by_role("link", name=f"{ref}-L1-C06").is_visible()
     assert_accessible(page)
-    browser_logout(page, base)
+    sign_out(page)
 
 
 def test_admins_read_the_outbox(page, live_server) -> None:
@@ -64,7 +64,7 @@ def test_admins_read_the_outbox(page, live_server) -> None:
                     link_path="/contracts")
         session.commit()
     base = live_server.url
-    browser_login(page, base, "admin@lap.example")
+    sign_in(page, base, "admin@lap.example")
     page.get_by_role("link", name="Outbox").click()
     page.get_by_role("heading", name="Email outbox").wait_for()
     message = page.get_by_role("region", name="Your call-off contract LAP-TEST-C01 is ready")
@@ -75,4 +75,4 @@ def test_admins_read_the_outbox(page, live_server) -> None:
     page.get_by_role("link", name="Pending", exact=False).click()
     page.wait_for_url(f"{base}/admin/outbox?status=pending")
     assert_accessible(page)
-    browser_logout(page, base)
+    sign_out(page)

@@ -7,46 +7,17 @@ checked with axe, and at 390 px nothing scrolls sideways."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from lap_market.clock import clock, in_london
-from lap_market.demo import DEMO_PASSWORD
 from tests.accessibility import assert_accessible
+from tests.browser import checked, sign_in, sign_out
 
 pytestmark = pytest.mark.browser
 HEADER = "category,unit,quantity,start_date,end_date,needed_by,specification,budget_ceiling\n"
-
-
-def sign_in(page: Page, base: str, email: str) -> None:
-    page.goto(base + "/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/dashboard$"))
-
-
-def sign_out(page: Page) -> None:
-    page.get_by_role("button", name="Sign out").click()
-    expect(page).to_have_url(re.compile(r"/login$"))
-
-
-def checked(page: Page) -> None:
-    """Accessible, and fits a 390 px phone (wide tables scroll in their own wrapper)."""
-    assert_accessible(page)
-    size = page.viewport_size
-    page.set_viewport_size({"width": 390, "height": 844})
-    try:
-        overflow = page.evaluate(
-            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert overflow <= 0, f"{page.url} is {overflow}px wider than a 390px phone"
-        assert_accessible(page)
-    finally:
-        if size:
-            page.set_viewport_size(size)
 
 
 def local(moment) -> str:  # type: ignore[no-untyped-def]

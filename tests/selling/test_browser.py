@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.accessibility import assert_accessible
-from tests.catalogue.test_browser import sign_in
+from tests.browser import sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -15,39 +15,14 @@ from sqlmodel import Session, select
 
 from lap_market.accounts.models import User
 from lap_market.clock import clock, format_london
-from lap_market.demo import DEMO_PASSWORD
 from lap_market.tenders.models import Award, Tender
 from tests.accessibility import assert_accessible
+from tests.browser import assert_fits_a_phone, sign_in
 from tests.factories import demand as df
 from tests.factories import tenders as tf
 
 pytestmark = pytest.mark.browser
 LONDON = ZoneInfo("Europe/London")
-
-
-def sign_in(page: Page, base: str, email: str) -> None:
-    page.context.clear_cookies()
-    page.goto(base + "/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/dashboard$"))
-
-
-def assert_fits_a_phone(page: Page) -> None:
-    """At 375 px nothing makes the page scroll sideways (wide tables scroll in their own
-    wrapper), and the page is still accessible; then the desktop size is restored."""
-    size = page.viewport_size
-    page.set_viewport_size({"width": 375, "height": 800})
-    try:
-        overflow = page.evaluate(
-            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-        )
-        assert overflow <= 0, f"{page.url} is {overflow}px wider than a 375px phone"
-        assert_accessible(page)
-    finally:
-        if size:
-            page.set_viewport_size(size)
 
 
 def _needs_to_pool(live_server) -> None:  # type: ignore[no-untyped-def]

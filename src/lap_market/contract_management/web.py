@@ -80,12 +80,17 @@ def sections(session: Session, user: User, contract: Contract) -> dict[str, Any]
 
 @dataclass(frozen=True)
 class ContractForm:
-    """A form page about one contract: its template, who may use it, and what it shows."""
+    """A form page about one contract: its template, who may use it, what it shows, and what
+    posting it does: its schema, its service call (session, user, contract id, data) and the
+    key of its success message."""
 
     template: str
     may: Callable[[User, Contract], bool]
     refusal: str
     shows: Callable[[Session, Contract], dict[str, Any]]
+    model: type[BaseModel]
+    submit: Callable[[Session, User, int, Any], object]
+    done: str
 
 
 INVOICE_FORM = ContractForm(
@@ -93,6 +98,7 @@ INVOICE_FORM = ContractForm(
     policy.can_invoice,
     "Only the supplier invoices against this contract.",
     lambda session, contract: {"spend": read.spend(session, contract)},
+    InvoiceCreate, invoices.submit_invoice, "invoice-sent",
 )
 CHANGE_FORM = ContractForm(
     "contract_management/pages/change_form.html",
@@ -103,13 +109,23 @@ CHANGE_FORM = ContractForm(
         "kinds": CHANGE_KINDS,
         "reasons": CHANGE_REASONS,
     },
+    ChangeCreate, changes.propose_change, "change-proposed",
 )
 TERMINATION_FORM = ContractForm(
     "contract_management/pages/terminate.html",
     policy.can_terminate,
     "Only the buyer or a procurement officer terminates a contract.",
     lambda _session, _contract: {"reasons": TERMINATION_REASONS},
+    TerminationCreate, termination.terminate, "terminated",
 )
+
+
+def _shown(call: WebCall, template: str, errors: Errors | None, **context: Any) -> Response:
+    """A page of this module; shown again after a refusal, with its errors and a 422."""
+    return render(
+        call.request, template, {**context, "errors": errors or {}},
+        status_code=422 if errors else 200,
+    )
 
 
 def _contract_form(
@@ -119,26 +135,19 @@ def _contract_form(
     contract = invoices.contract_for(session, user, contract_id)
     if not page.may(user, contract):
         raise Forbidden(page.refusal)
-    context = {
-        "contract": contract,
-        "form": form,
-        "errors": errors,
-        **page.shows(session, contract),
-    }
-    return render(call.request, page.template, context, status_code=422 if errors else 200)
+    return _shown(
+        call, page.template, errors, contract=contract, form=form, **page.shows(session, contract)
+    )
 
 
-async def _contract_action(
-    call: WebCall, contract_id: int, page: ContractForm, *,
-    model: type[BaseModel], run: Callable[[Any], object], done: str,
-) -> Response:
-    """A form about one contract: on success back to the contract with ``done``'s message."""
+async def _contract_action(call: WebCall, contract_id: int, page: ContractForm) -> Response:
+    """Post a form about one contract: on success back to the contract with its message."""
     return await call.act(FormAction(
-        model=model,
-        run=run,
+        model=page.model,
+        run=lambda data: page.submit(call.session, call.user, contract_id, data),
         page=lambda errors, form: _contract_form(call, contract_id, page, form, errors),
         done=lambda _result: f"/contracts/{contract_id}",
-        message=lambda _result: DONE_MESSAGES[done],
+        message=lambda _result: DONE_MESSAGES[page.done],
     ))
 
 
@@ -155,30 +164,20 @@ def invoice_form(call: Party, contract_id: Id) -> Response:
 @router.post("/contracts/{contract_id}/invoices/new", response_class=HTMLResponse)
 async def send_invoice(call: Party, contract_id: Id) -> Response:
     """Send an invoice; back to the contract, whose spend now counts it."""
-    return await _contract_action(
-        call, contract_id, INVOICE_FORM, model=InvoiceCreate,
-        run=lambda data: invoices.submit_invoice(call.session, call.user, contract_id, data),
-        done="invoice-sent",
-    )
+    return await _contract_action(call, contract_id, INVOICE_FORM)
 
 
 def _invoice_page(call: WebCall, invoice_id: int, errors: Errors | None = None) -> Response:
-    request, session, user = call.request, call.session, call.user
+    session, user = call.session, call.user
     invoice, contract = invoices.get_invoice(session, user, invoice_id)
-    return render(
-        request,
-        "contract_management/pages/invoice.html",
-        {
-            "invoice": read.invoice_read(session, invoice),
-            "contract": contract,
-            "can_approve": policy.can_approve(user, contract, invoice),
-            "can_pay": policy.can_record_payment(user, contract, invoice),
-            "can_dispute": policy.can_dispute(user, contract, invoice),
-            "can_withdraw": policy.can_withdraw_now(user, invoice),
-            "errors": errors or {},
-            "today": clock.today().isoformat(),
-        },
-        status_code=422 if errors else 200,
+    return _shown(
+        call, "contract_management/pages/invoice.html", errors,
+        invoice=read.invoice_read(session, invoice), contract=contract,
+        can_approve=policy.can_approve(user, contract, invoice),
+        can_pay=policy.can_record_payment(user, contract, invoice),
+        can_dispute=policy.can_dispute(user, contract, invoice),
+        can_withdraw=policy.can_withdraw_now(user, invoice),
+        today=clock.today().isoformat(),
     )
 
 
@@ -230,9 +229,7 @@ async def _step(
 
 
 @router.post("/invoices/{invoice_id}/{action}", response_class=HTMLResponse)
-async def invoice_action(
-    call: Party, invoice_id: Id, action: str
-) -> Response:
+async def invoice_action(call: Party, invoice_id: Id, action: str) -> Response:
     """Approve, dispute (with a reason), record payment, or withdraw."""
     return await _step(
         call, invoice_id, INVOICE_STEPS.get(action),
@@ -272,28 +269,17 @@ def change_form(call: Party, contract_id: Id) -> Response:
 @router.post("/contracts/{contract_id}/changes/new", response_class=HTMLResponse)
 async def propose_change(call: Party, contract_id: Id) -> Response:
     """Propose a change; it takes effect once both parties accept it."""
-    return await _contract_action(
-        call, contract_id, CHANGE_FORM, model=ChangeCreate,
-        run=lambda data: changes.propose_change(call.session, call.user, contract_id, data),
-        done="change-proposed",
-    )
+    return await _contract_action(call, contract_id, CHANGE_FORM)
 
 
 def _change_page(call: WebCall, change_id: int, errors: Errors | None = None) -> Response:
-    request, session, user = call.request, call.session, call.user
+    session, user = call.session, call.user
     change, contract = changes.get_change(session, user, change_id)
-    return render(
-        request,
-        "contract_management/pages/change.html",
-        {
-            "change": read.change_read(session, change),
-            "contract": contract,
-            "can_accept": policy.is_open(change)
-            and policy.can_accept_change(user, contract, change),
-            "can_reject": policy.is_open(change) and policy.can_reject_change(user, contract),
-            "errors": errors or {},
-        },
-        status_code=422 if errors else 200,
+    return _shown(
+        call, "contract_management/pages/change.html", errors,
+        change=read.change_read(session, change), contract=contract,
+        can_accept=policy.is_open(change) and policy.can_accept_change(user, contract, change),
+        can_reject=policy.is_open(change) and policy.can_reject_change(user, contract),
     )
 
 
@@ -304,9 +290,7 @@ def change_page(call: Party, change_id: Id) -> Response:
 
 
 @router.post("/contract-changes/{change_id}/{action}", response_class=HTMLResponse)
-async def change_action(
-    call: Party, change_id: Id, action: str
-) -> Response:
+async def change_action(call: Party, change_id: Id, action: str) -> Response:
     """Accept or reject a proposed change, then back to the contract."""
     _change, contract = changes.get_change(call.session, call.user, change_id)
     return await _step(
@@ -327,11 +311,7 @@ def termination_form(call: Party, contract_id: Id) -> Response:
 @router.post("/contracts/{contract_id}/terminate", response_class=HTMLResponse)
 async def terminate(call: Party, contract_id: Id) -> Response:
     """Terminate with effect from a date; both parties and the officers are told."""
-    return await _contract_action(
-        call, contract_id, TERMINATION_FORM, model=TerminationCreate,
-        run=lambda data: termination.terminate(call.session, call.user, contract_id, data),
-        done="terminated",
-    )
+    return await _contract_action(call, contract_id, TERMINATION_FORM)
 
 
 # The payments report's pages live beside these, in their own module.

@@ -235,11 +235,8 @@ def revoke_receipt(session: Session, award: Award) -> str:
 
 
 def cancel_lot_page(
-    call: WebCall,
-    tender_id: int,
-    lot_id: int,
-    errors: Errors | None = None,
-    form: Form | None = None,
+    call: WebCall, tender_id: int, lot_id: int,
+    errors: Errors | None = None, form: Form | None = None,
 ) -> Response:
     """Cancelling one lot: bidders told, its needs back with the boroughs."""
     request, session, user = call.request, call.session, call.user

@@ -64,6 +64,7 @@ DOCS_PAGE = """<!DOCTYPE html>
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for ``settings`` (the environment's when omitted)."""
     settings = settings or get_settings()
+    admitted = min(settings.requests_at_once, settings.db_pool_size)
     import_all_models()
     engine = make_engine(
         settings.database_url,
@@ -75,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # A request thread for every request let in (each holds one connection at most).
         limiter = anyio.to_thread.current_default_thread_limiter()
-        limiter.total_tokens = max(limiter.total_tokens, settings.db_pool_size)
+        limiter.total_tokens = max(limiter.total_tokens, admitted)
         if settings.env != "test":
             from lap_market.contracts import pdf
 
@@ -107,7 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/api/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
     _add_routes(app)
     # Inside the shell middleware, so a 503 still gets its headers and log line.
-    app.add_middleware(Admission, limit=settings.db_pool_size, wait=settings.db_pool_timeout)
+    app.add_middleware(Admission, limit=admitted, wait=settings.db_pool_timeout)
     app.add_middleware(Shell, settings=settings)
     _add_error_handlers(app)
     openapi.install(app)

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from lap_market.accounts.deps import web_role
+from lap_market.accounts.deps import SettingsDep, web_role
 from lap_market.accounts.models import Role, User
 from lap_market.clock import clock
 from lap_market.contract_management import changes, invoices, policy, read, reports_web, termination
@@ -37,14 +37,14 @@ PartyPage = Annotated[
 ]
 
 
-@dataclass
-class PartyCall(WebCall):
+async def _party_call(
+    request: Request, session: SessionDep, settings: SettingsDep, user: PartyPage
+) -> WebCall:
     """A request from a contract's possible parties or an officer (others: 403)."""
+    return WebCall(request, session, settings, user)
 
-    user: PartyPage
 
-
-Party = Annotated[PartyCall, Depends()]
+Party = Annotated[WebCall, Depends(_party_call)]
 CHANGE_KINDS = [
     (ChangeKind.VALUE.value, "Value"),
     (ChangeKind.TERM.value, "End date"),

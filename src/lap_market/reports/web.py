@@ -47,8 +47,19 @@ class SavingsFilter(DateFilter):
     group_by: GroupQuery = "borough"
 
 
-Dates = Annotated[DateFilter, Depends()]
-SavingsQuery = Annotated[SavingsFilter, Depends()]
+async def _dates_typed(from_text: FromQuery = "", to_text: ToQuery = "") -> DateFilter:
+    return DateFilter(from_text, to_text)
+
+
+async def _savings_typed(
+    group_by: GroupQuery = "borough", from_text: FromQuery = "", to_text: ToQuery = ""
+) -> SavingsFilter:
+    return SavingsFilter(from_text, to_text, group_by)
+
+
+# Async, as they touch no database: FastAPI runs a class dependency in a worker thread.
+Dates = Annotated[DateFilter, Depends(_dates_typed)]
+SavingsQuery = Annotated[SavingsFilter, Depends(_savings_typed)]
 
 
 def _parse_date(value: str, name: str, errors: dict[str, str]) -> date | None:

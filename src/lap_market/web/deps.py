@@ -60,4 +60,12 @@ class WebCall:
         return await perform(self.request, self.session, action)
 
 
-WebCallDep = Annotated[WebCall, Depends()]
+async def web_call(
+    request: Request, session: SessionDep, settings: SettingsDep, user: WebUser
+) -> WebCall:
+    """The dependency behind ``WebCallDep``: async, as it touches no database, so FastAPI
+    builds it on the event loop rather than in a worker thread (a class would run there)."""
+    return WebCall(request, session, settings, user)
+
+
+WebCallDep = Annotated[WebCall, Depends(web_call)]

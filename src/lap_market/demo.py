@@ -10,6 +10,7 @@ from lap_market.accounts import service as accounts
 from lap_market.accounts.models import Organisation, OrgKind, Role, User
 from lap_market.accounts.schemas import UserCreate
 from lap_market.clock import clock
+from lap_market.config import Settings
 from lap_market.reference import LMA_NAME, PARTNERSHIP_NAME
 
 DEMO_PASSWORD = "archives-demo-2026"  # noqa: S105 - published demo credential, development only
@@ -92,12 +93,21 @@ LEGAL_DETAILS: dict[str, dict[str, str]] = {
 }
 
 
+def _seed_settings() -> Settings:
+    # Seeds read only business rules from these (standstill, minimum tender days, direct
+    # award limits), so the LAP_ variables still apply; the key and database are placeholders
+    # (no development key file is written, no database is opened).
+    return Settings(secret_key="demo-only-" + "x" * 32, database_url="sqlite://")
+
+
 @dataclass
 class DemoContext:
-    """What domain seeds share: organisations and users by key."""
+    """What domain seeds share: organisations and users by key, and the settings their
+    service calls take."""
 
     orgs: dict[str, Organisation] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
+    settings: Settings = field(default_factory=_seed_settings)
 
     def borough(self, gss_code: str) -> Organisation:
         return self.orgs[gss_code]

@@ -12,7 +12,7 @@ from lap_market.aggregation import service as aggregation
 from lap_market.aggregation.schemas import AggregateRequest
 from lap_market.catalogue.models import Category, CategoryUnit, Offer, OfferStatus
 from lap_market.clock import clock
-from lap_market.config import Settings, get_settings
+from lap_market.config import Settings
 from lap_market.contracts import acceptance, call_offs, direct
 from lap_market.contracts.models import Contract
 from lap_market.contracts.schemas import DirectCommissionCreate
@@ -78,7 +78,7 @@ def _tender_to_call_offs(session: Session, ctx: DemoContext, officer: User, toda
     start = today - timedelta(days=45)
     clock.set(_at(start))
     _raise_demand(session, ctx, service_start=today + timedelta(days=60))
-    tender = _published_tender(session, officer, start)
+    tender = _published_tender(session, officer, start, ctx.settings)
     lots = list(session.exec(select(Lot).where(Lot.tender_id == tender.id)).all())
     clock.set(_at(start + timedelta(days=2)))
     _bid(session, ctx, tender, lots)
@@ -103,7 +103,7 @@ def _raise_demand(session: Session, ctx: DemoContext, *, service_start: date) ->
     session.flush()
 
 
-def _published_tender(session: Session, officer: User, start: date) -> Tender:
+def _published_tender(session: Session, officer: User, start: date, settings: Settings) -> Tender:
     tender = aggregation.aggregate_demand(session, officer, filters=AggregateRequest(
         category="digitisation", unit="image", title="Joint digitisation of archive volumes 2027",
     ))
@@ -111,7 +111,7 @@ def _published_tender(session: Session, officer: User, start: date) -> Tender:
         clarification_deadline=_at(start + timedelta(days=5), 12),
         submission_deadline=_at(start + timedelta(days=10), 12),
     ))
-    tenders.publish_tender(session, officer, pk(tender))
+    tenders.publish_tender(session, officer, pk(tender), settings=settings)
     session.flush()
     return tender
 
@@ -136,7 +136,6 @@ def _award(
     """Score every bid as planned and award each lot to its best."""
     scores = {ctx.users[email].organisation_id: Decimal(score) for email, _p, score in BIDS
               if email in ctx.users}
-    settings = Settings(secret_key="demo-only-" + "x" * 32)
     # Bids are open: the officer declares (no conflict) before scoring and awarding.
     declarations.declare(session, officer, tender.id,  # type: ignore[arg-type]
                          data=DeclarationIn(conflict=False))
@@ -147,7 +146,7 @@ def _award(
         rows = evaluation.evaluation_rows(session, tender, lot)
         if rows:
             evaluation.award_lot(session, officer, pk(tender), pk(lot),
-                                 data=AwardIn(bid_id=rows[0].bid_id), settings=settings)
+                                 data=AwardIn(bid_id=rows[0].bid_id), settings=ctx.settings)
     session.flush()
 
 
@@ -214,7 +213,7 @@ def _direct_commissions(session: Session, ctx: DemoContext, today: date) -> None
         try:
             with session.begin_nested():
                 contract = direct.commission_offer(
-                    session, manager, settings=get_settings(), data=DirectCommissionCreate(
+                    session, manager, settings=ctx.settings, data=DirectCommissionCreate(
                         offer_id=pk(offer), quantity=quantity, start_date=start, end_date=end,
                     ),
                 )

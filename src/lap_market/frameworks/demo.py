@@ -89,7 +89,7 @@ def _framework(session: Session, ctx: DemoContext, today: date) -> None:
     tenders.update_tender(session, officer, tender_id, data=TenderUpdate(
         clarification_deadline=_at(start + timedelta(days=12), 12),
         submission_deadline=_at(start + timedelta(days=14), 12)))
-    tenders.publish_tender(session, officer, tender_id)
+    tenders.publish_tender(session, officer, tender_id, settings=ctx.settings)
     lot = session.exec(select(Lot).where(Lot.tender_id == tender_id)).one()
     clock.set(_at(start + timedelta(days=3)))
     for email, price, _score in BIDS:
@@ -105,7 +105,7 @@ def _framework(session: Session, ctx: DemoContext, today: date) -> None:
         evaluation.score_bid(session, officer, bid.public_id,
                              quality_score=scores.get(bid.provider_id, Decimal("70")))
     rows = evaluation.evaluation_rows(session, tender, lot)
-    settings = Settings(secret_key="demo-only-" + "x" * 32)
+    settings = ctx.settings
     award = evaluation.award_lot(session, officer, tender_id, lot.id or 0, settings=settings,
                                  data=AwardIn(bid_ids=[r.bid_id for r in rows[:3]]))
     clock.set(_at(award.standstill_ends + timedelta(days=1), 9))

@@ -32,7 +32,13 @@ from lap_market.catalogue.schemas import (
     TierRead,
     VersionRead,
 )
-from lap_market.catalogue.search import Scope, Shape, count_statement, page_statement
+from lap_market.catalogue.search import (
+    Scope,
+    Shape,
+    count_statement,
+    page_statement,
+    with_current_version,
+)
 from lap_market.catalogue.service import check_quantity, get_visible_offer
 from lap_market.clock import as_utc, clock
 from lap_market.errors import Invalid
@@ -148,18 +154,8 @@ def _summaries(
     """Summaries of these offers, in this order, in two queries (no N+1)."""
     if not offer_ids:
         return []
-    rows = session.exec(
-        select(Offer, OfferVersion.id, Organisation.name)
-        .join(
-            OfferVersion,
-            and_(
-                col(OfferVersion.offer_id) == col(Offer.id),
-                col(OfferVersion.number) == col(Offer.current_version),
-            ),
-        )
-        .join(Organisation, col(Organisation.id) == col(Offer.provider_id))
-        .where(col(Offer.id).in_(offer_ids))
-    ).all()
+    query = select(Offer, OfferVersion.id, Organisation.name).where(col(Offer.id).in_(offer_ids))
+    rows = session.exec(with_current_version(query)).all()
     typed: list[tuple[Offer, int, str]] = [(r[0], r[1] or 0, r[2]) for r in rows]
     by_id = {pk(s): s for s in _summaries_of_rows(session, ref, typed, quantity)}
     return [by_id[i] for i in offer_ids if i in by_id]

@@ -10,7 +10,7 @@ Nothing here keeps a result: every request runs its query.
 
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, cast
 
 from sqlalchemy import (
     Boolean,
@@ -41,6 +41,7 @@ from lap_market.catalogue.models import (
     OfferVersion,
 )
 
+SelectT = TypeVar("SelectT")
 Order = Literal["name", "price_at", "price_low"]
 Scope = Literal["all", "units", "category"]
 # The offer columns a summary reads (not the description).
@@ -105,23 +106,27 @@ def _offer_rows() -> Select[Any]:
         .scalar_subquery()
     )
     columns = Offer.__table__.c  # type: ignore[attr-defined]  # SQLModel's table is untyped
-    return (
-        sa_select(
-            *(columns[name] for name in SUMMARY_COLUMNS),
-            col(OfferVersion.id).label("version_id"),
-            col(Organisation.name).label("provider_name"),
-            tiers.label("tiers"),
-            generation.label("generation"),
-        )
-        .join(
-            OfferVersion,
-            and_(
-                col(OfferVersion.offer_id) == col(Offer.id),
-                col(OfferVersion.number) == col(Offer.current_version),
-            ),
-        )
-        .join(Organisation, col(Organisation.id) == col(Offer.provider_id))
+    query = sa_select(
+        *(columns[name] for name in SUMMARY_COLUMNS),
+        col(OfferVersion.id).label("version_id"),
+        col(Organisation.name).label("provider_name"),
+        tiers.label("tiers"),
+        generation.label("generation"),
     )
+    return with_current_version(query)
+
+
+def with_current_version(query: SelectT) -> SelectT:
+    """``query`` over offers joined to each one's current version and its provider (an
+    SQLAlchemy or an SQLModel select: the joins are the same)."""
+    joined: Any = query
+    return cast(SelectT, joined.join(
+        OfferVersion,
+        and_(
+            col(OfferVersion.offer_id) == col(Offer.id),
+            col(OfferVersion.number) == col(Offer.current_version),
+        ),
+    ).join(Organisation, col(Organisation.id) == col(Offer.provider_id)))
 
 
 def _scope(shape: Shape) -> list[ColumnElement[bool]]:

@@ -15,13 +15,12 @@ from lap_market.aggregation.policy import can_edit_lots
 from lap_market.aggregation.schemas import AggregateRequest, EditorForm
 from lap_market.db import SessionDep
 from lap_market.demand import service as demand_service
-from lap_market.errors import DomainError
 from lap_market.primitives import Id
 from lap_market.templating import render
 from lap_market.tenders.models import Tender
-from lap_market.web.actions import Errors, Form, FormAction, NoFields, form_action, refused
+from lap_market.web.actions import Errors, Form, FormAction, NoFields, attempt, form_action
 from lap_market.web.deps import web_router
-from lap_market.web.forms import FormErrors, page_number, parse_form
+from lap_market.web.forms import page_number, parse_form
 
 router = web_router()
 Officer = Annotated[User, Depends(web_role(Role.PROCUREMENT_OFFICER))]
@@ -48,13 +47,9 @@ def _preview(
     session: Session, officer: User, form: Form
 ) -> tuple[service.Preview | None, Errors]:
     """The preview for the filters on the form, or the errors that prevent one."""
-    try:
-        filters = parse_form(AggregateRequest, form)
-        return service.preview_aggregation(session, officer, filters=filters), {}
-    except FormErrors as exc:
-        return None, exc.errors
-    except DomainError as exc:
-        return None, refused(session, exc)
+    tried = attempt(session, lambda: service.preview_aggregation(
+        session, officer, filters=parse_form(AggregateRequest, form)))
+    return tried.result, tried.errors
 
 
 def _preview_page(

@@ -29,9 +29,9 @@ from lap_market.money import from_pence
 from lap_market.paging import PageNumber, page_count
 from lap_market.primitives import Id, Line
 from lap_market.templating import render
-from lap_market.web.actions import FormAction, NoFields, form_action
+from lap_market.web.actions import FormAction, NoFields, attempt, form_action
 from lap_market.web.deps import web_router
-from lap_market.web.forms import FormErrors, domain_form_errors, parse_form
+from lap_market.web.forms import parse_form
 
 router = web_router()
 OfficerPage = Annotated[User, Depends(web_role(Role.PROCUREMENT_OFFICER))]
@@ -323,18 +323,18 @@ def _check_quote(
     """Price the form's quantity and term (nothing written), or say why it cannot be."""
     if not any(form.get(k) for k in TERM_FIELDS):
         return _Checked()
-    try:
+    def quote() -> tuple[DirectCommissionCreate, direct.DirectQuote]:
         data = parse_form(DirectCommissionCreate, {**form, "offer_id": offer_id})
-    except FormErrors as exc:
-        return _Checked(errors=exc.errors)
-    try:
-        quote = direct.quote_direct(session, user, data=data, settings=settings)
-    except Invalid as exc:
-        session.rollback()
-        return _Checked(errors=domain_form_errors(exc), reason=exc.extra.get("reason"))
+        return data, direct.quote_direct(session, user, data=data, settings=settings)
+
+    tried = attempt(session, quote, (Invalid,))
+    if tried.result is None:
+        reason = tried.refusal.extra.get("reason") if tried.refusal else None
+        return _Checked(errors=tried.errors, reason=reason)
+    data, priced = tried.result
     cheaper = direct.cheaper_offer(
-        session, quote, start_date=data.start_date, end_date=data.end_date)
-    return _Checked(quote=quote, cheaper=cheaper)
+        session, priced, start_date=data.start_date, end_date=data.end_date)
+    return _Checked(quote=priced, cheaper=cheaper)
 
 
 def _offer_link(offer_id: int, form: dict[str, Any]) -> str:

@@ -19,12 +19,12 @@ from lap_market.demand import csv_import, policy, service
 from lap_market.demand.csv_import import CsvInvalid
 from lap_market.demand.models import Demand, DemandStatus
 from lap_market.demand.schemas import DemandFilters, NeedForm
-from lap_market.errors import DomainError, PayloadTooLarge
+from lap_market.errors import PayloadTooLarge
 from lap_market.primitives import Id
 from lap_market.templating import render
-from lap_market.web.actions import FormAction, NoFields, form_action, redirect, refused
+from lap_market.web.actions import FormAction, NoFields, attempt, checked, form_action, redirect
 from lap_market.web.deps import web_router
-from lap_market.web.forms import domain_form_errors, page_number, parse_query
+from lap_market.web.forms import page_number, parse_query
 
 router = web_router()
 Manager = Annotated[User, Depends(web_role(Role.BOROUGH_MANAGER))]
@@ -136,17 +136,17 @@ async def import_needs(
         return _needs_page(request, session, manager, status_code=422,
                            errors={"file": "Choose a CSV file to upload"})
     body = await upload.read(settings.max_upload_bytes + 1)
-    try:
-        ids = _import(session, manager, settings, body)
-    except CsvInvalid as exc:
-        session.rollback()
+    tried = attempt(session, lambda: _import(session, manager, settings, body))
+    if isinstance(tried.refusal, CsvInvalid):
+        rows = tried.refusal.errors
         return _needs_page(
-            request, session, manager, status_code=422, errors={"file": exc.detail},
-            row_errors=exc.errors[:MAX_ERRORS_SHOWN], row_error_total=len(exc.errors),
+            request, session, manager, status_code=422, errors={"file": tried.refusal.detail},
+            row_errors=rows[:MAX_ERRORS_SHOWN], row_error_total=len(rows),
         )
-    except DomainError as exc:
-        return _needs_page(request, session, manager, status_code=exc.status_code,
-                           errors=refused(session, exc))
+    if tried.refusal is not None or tried.result is None:
+        status = tried.refusal.status_code if tried.refusal else 422
+        return _needs_page(request, session, manager, status_code=status, errors=tried.errors)
+    ids = tried.result
     lines = f"{len(ids):,} need{'s' if len(ids) != 1 else ''}"
     return redirect("/needs", f"{lines} raised from {upload.filename} "
                               f"(D{ids[0]} to D{ids[-1]}).")
@@ -243,15 +243,11 @@ def pipeline(request: Request, session: SessionDep, officer: Officer) -> Respons
         "status": params.get("status") or None, "borough": params.get("borough") or None,
     })
     page = page_number(request)
-    errors: dict[str, str] = {}
-    try:
-        summary = service.pipeline_summary(session, officer, filters=filters)
-        demands, total = service.list_demands(
-            session, officer, filters=filters, page=page, page_size=PAGE_SIZE
-        )
-    except DomainError as exc:
-        errors = domain_form_errors(exc)
-        summary, demands, total = [], [], 0
+    found, errors = checked(lambda: (
+        service.pipeline_summary(session, officer, filters=filters),
+        service.list_demands(session, officer, filters=filters, page=page, page_size=PAGE_SIZE),
+    ))
+    summary, (demands, total) = found or ([], ([], 0))
     index = service.unit_index(session)
     chosen = {k: v for k, v in filters.model_dump().items() if v}
     preview_query = urlencode(

@@ -21,13 +21,20 @@ from lap_market.demand import csv_import
 from lap_market.demand import service as demand_service
 from lap_market.demand.csv_import import CsvInvalid
 from lap_market.demand.schemas import DemandCreate
-from lap_market.errors import DomainError, Invalid, PayloadTooLarge
+from lap_market.errors import Invalid, PayloadTooLarge
 from lap_market.modeling import pk
 from lap_market.rounds import estimate, grid, policy, returns, service, tendering
 from lap_market.rounds.models import DemandRound
 from lap_market.rounds.schemas import RoundConfirm, RoundCreate, RoundExtend
 from lap_market.templating import render
-from lap_market.web.actions import FormAction, NoFields, form_action, read_form, redirect, refused
+from lap_market.web.actions import (
+    FormAction,
+    NoFields,
+    attempt,
+    form_action,
+    read_form,
+    redirect,
+)
 from lap_market.web.deps import web_router
 from lap_market.web.forms import london_local, parse_form
 
@@ -238,12 +245,11 @@ async def import_lines(request: Request, session: SessionDep, manager: Manager,
     upload = (await request.form()).get("file")
     body = await upload.read(settings.max_upload_bytes + 1) if isinstance(
         upload, UploadFile) and upload.filename else None
-    try:
-        _import(session, manager, settings, round_id, body)
-    except DomainError as exc:
-        rows = exc.errors[:200] if isinstance(exc, CsvInvalid) else []
+    tried = attempt(session, lambda: _import(session, manager, settings, round_id, body))
+    if tried.refusal is not None:
+        rows = tried.refusal.errors[:200] if isinstance(tried.refusal, CsvInvalid) else []
         return _round_page(request, session, manager, round_id, status_code=422,
-                           errors=refused(session, exc), row_errors=rows)
+                           errors=tried.errors, row_errors=rows)
     return redirect(f"/rounds/{round_id}", DONE["imported"])
 
 

@@ -7,7 +7,7 @@ their page, their service call and their destination; nothing else in a route ca
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote, unquote
 
@@ -74,6 +74,30 @@ def refused(session: Session, exc: DomainError, prefix: str = "") -> Errors:
     if isinstance(exc, InvalidFields):
         return {prefix + name: message for name, message in exc.problems.items()}
     return {prefix + (exc.field or "form"): exc.detail}
+
+
+@dataclass
+class Attempt(Generic[T]):
+    """What a step a page shows the outcome of came to: its result, or why not by field
+    (``refusal`` keeps the domain error for pages that show more of it, a CSV file's rows)."""
+
+    result: T | None = None
+    errors: Errors = field(default_factory=dict)
+    refusal: DomainError | None = None
+
+
+def attempt(
+    session: Session, run: Callable[[], T], refusals: tuple[type[DomainError], ...] = (DomainError,)
+) -> Attempt[T]:
+    """Run a step that is not a whole form action (a preview, a price check, an upload): a
+    form that does not validate, or a refusal in ``refusals``, becomes errors by field with the
+    session rolled back (see ``refused``; 403 and 404 go on up)."""
+    try:
+        return Attempt(result=run())
+    except FormErrors as exc:
+        return Attempt(errors=exc.errors)
+    except refusals as exc:
+        return Attempt(errors=refused(session, exc), refusal=exc)
 
 
 class NoFields(BaseModel):

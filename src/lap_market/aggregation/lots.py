@@ -19,7 +19,7 @@ from lap_market.clock import clock
 from lap_market.demand.models import Demand, DemandStatus
 from lap_market.demand.service import UnitIndex, unit_index
 from lap_market.errors import Invalid
-from lap_market.modeling import pk
+from lap_market.modeling import bulk_rows, cycle_collector_paused, pk
 from lap_market.tenders.models import Lot, Tender
 
 LINE_COLUMNS: tuple[Any, ...] = (
@@ -41,8 +41,9 @@ def _plans(
     lot index, as a draft can hold 33,000 of them."""
     by_lot: dict[int, list[Line]] = defaultdict(list)
     if lots:
-        rows = session.connection().execute(
-            sa.select(*LINE_COLUMNS).where(col(Demand.lot_id).in_([pk(lot) for lot in lots]))
+        rows = bulk_rows(
+            session.connection(),
+            sa.select(*LINE_COLUMNS).where(col(Demand.lot_id).in_([pk(lot) for lot in lots])),
         )
         for row in rows:
             by_lot[row[6]].append(Line._make(row[:6]))
@@ -61,6 +62,7 @@ def _plans(
     return plans
 
 
+@cycle_collector_paused()
 def tender_lot_plans(
     session: Session, tender: Tender, index: UnitIndex | None = None
 ) -> list[LotPlan]:
@@ -176,6 +178,7 @@ class _Moves:
         self.session.add(demand)
 
 
+@cycle_collector_paused()
 def edit_lots(session: Session, actor: User, tender_id: int, *, data: LotEdit) -> Tender:
     """Move demand lines between a draft's lots, into a new lot, or out of the draft;
     empty lots go, the rest are renumbered and every figure is recomputed."""

@@ -24,7 +24,7 @@ from lap_market.aggregation.policy import require_officer
 from lap_market.aggregation.schemas import AggregateRequest
 from lap_market.audit import service as audit
 from lap_market.clock import clock
-from lap_market.demand.models import Demand, DemandStatus
+from lap_market.demand.models import Demand, DemandStatus, submitted
 from lap_market.demand.service import UnitIndex, filter_by_service, unit_index
 from lap_market.errors import Conflict, Invalid
 from lap_market.frameworks import terms as framework_terms
@@ -55,9 +55,7 @@ def _where_matching(statement: S, index: UnitIndex, filters: AggregateRequest) -
     if start and end and end < start:
         raise Invalid("Needed by (to) must be on or after needed by (from).", field="needed_by_to")
     # A demand round's lines are pooled by the round, once it closes, and nowhere else.
-    statement = statement.where(
-        col(Demand.status) == DemandStatus.SUBMITTED, col(Demand.round_id).is_(None)
-    )
+    statement = statement.where(submitted(), col(Demand.round_id).is_(None))
     statement = filter_by_service(statement, index, category=filters.category, unit=filters.unit)
     if start:
         statement = statement.where(col(Demand.needed_by) >= start)

@@ -157,9 +157,9 @@ def price_lot(
     own_price = {quantity: price for quantity, price in lowest.items() if price is not None}
     pooled_weight = Decimal(0)  # Σ quantity (× term days for per-year units)
     standalone_pence_weight = Decimal(0)  # Σ own unit price (pence) × that weight
-    # Exact (Decimal sums lose nothing), so each run of lines with one term is summed at C
-    # speed and weighed by its days once: a lot's lines come sorted by term.
-    for (start, end), run in groupby(lines, key=_TERM):
+    # Exact (Decimal sums lose nothing), so the lines of each term are summed at C speed and
+    # weighed by its days once (a pooled lot's lines come sorted by term: no work to sort).
+    for (start, end), run in groupby(sorted(lines, key=_TERM), key=_TERM):
         quantities = list(map(_QUANTITY, run))
         days = term_days(start, end) if per_year else 1
         own = sum(map(mul, map(own_price.__getitem__, quantities), quantities), Decimal(0))

@@ -209,7 +209,7 @@ def _take_lines(
     if session.get_bind().dialect.name == "postgresql":
         return _take_lines_postgresql(session, _in_tender(tender), plans, lots)
     # SQLite: one statement, its (id, lot) pairs in one JSON parameter read inside the engine
-    # in id order; "+" keeps SQLite from walking the status index instead of looking each
+    # in id order; "+" keeps SQLite from walking an index of status instead of looking each
     # line up by id. Per-lot statements each walked every page of the table.
     pairs = sorted(
         pair
@@ -310,8 +310,8 @@ def _take_matching(
     per-line work in Python. On PostgreSQL a line submitted or released meanwhile would match
     too, so the count and the sum of the ids taken are checked against the plan's. SQLite's
     pooling has held the write lock since it read the lines (``_write_transaction``): what
-    matches now is what was planned, and one pass sets each line's lot from a CASE (its
-    planner would walk the status index once per lot key of a join).
+    matches now is what was planned, and one pass sets each line's lot from a CASE (a join
+    would make its planner walk the submitted lines' index once per lot key).
     """
     if session.get_bind().dialect.name != "postgresql":
         lot = _lot_case(plans, lots)

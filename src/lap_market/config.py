@@ -49,9 +49,14 @@ class Settings(BaseSettings):
     log_requests: bool = True
     max_csv_rows: int = 100_000
     max_upload_bytes: int = Field(default=20 * 1024 * 1024)
-    # One database connection per request a worker serves at once (anyio's default of 40
-    # request threads); further requests wait in order up to ``db_pool_timeout`` seconds,
-    # then get 503 with Retry-After.
+    # Requests a worker runs at once (each in a thread holding at most one connection);
+    # further requests wait in order up to ``db_pool_timeout`` seconds, then get 503 with
+    # Retry-After. Few, because one process runs Python one thread at a time: past a
+    # handful, more threads only queue for the interpreter lock, and each hand-off between
+    # them is a wait that the slowest requests pay (p99, issue 11).
+    requests_at_once: int = Field(default=4, ge=1, le=500)
+    # Database connections per worker: never fewer than the requests let in at once (the
+    # smaller of the two is what is let in), plus what the embedded job worker uses.
     db_pool_size: int = Field(default=40, ge=1, le=500)
     db_pool_timeout: float = Field(default=10.0, gt=0, le=300)
     # Where the public reaches the service: the base of every absolute link we publish (OCDS

@@ -1,9 +1,11 @@
 """Engine, per-request session, and migrations."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
+import anyio
+import anyio.to_thread
 from alembic import command
 from alembic.config import Config
 from fastapi import Depends, Request
@@ -62,16 +64,27 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: commit on success, roll back on any error."""
-    engine: Engine = request.app.state.engine
-    with Session(engine, expire_on_commit=False) as session:
-        try:
-            yield session
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One transaction per request: commit on success, roll back on any error.
+
+    Opening a session touches no database, so it happens on the event loop; only the
+    commit (or rollback) and the connection's return run in a worker thread. A sync
+    generator would cost two thread hand-offs per request, and every hand-off of a busy
+    worker is a wait for the interpreter lock (issue 11)."""
+    session = Session(request.app.state.engine, expire_on_commit=False)
+    succeeded = False
+    try:
+        yield session
+        succeeded = True
+    finally:
+        with anyio.CancelScope(shield=True):  # the connection goes back to the pool even then
+            await anyio.to_thread.run_sync(_finish, session, succeeded)
+
+
+def _finish(session: Session, succeeded: bool) -> None:
+    with session:  # closing returns the connection (rolling back what was not committed)
+        if succeeded:
             session.commit()
-        except BaseException:
-            session.rollback()
-            raise
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

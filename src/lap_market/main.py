@@ -3,12 +3,8 @@
 import gc
 import importlib
 import importlib.util
-import json
 import logging
-import secrets
-import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -24,12 +20,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from swagger_ui_bundle import swagger_ui_path
 
 from lap_market import openapi
-from lap_market.accounts.deps import CSRF_COOKIE, SESSION_COOKIE, LoginRequired
+from lap_market.accounts.deps import LoginRequired
 from lap_market.admission import BUSY_DETAIL, Admission, retry_after
 from lap_market.config import Settings, get_settings
 from lap_market.db import make_engine
 from lap_market.errors import DomainError, NotFound
 from lap_market.registry import import_all_models
+from lap_market.shell import Shell
 from lap_market.templating import is_htmx, render
 
 log = logging.getLogger("lap_market.request")
@@ -52,18 +49,6 @@ DOMAINS = [
     "notifications",
     "web",
 ]
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'self'; "
-    "object-src 'none'; frame-ancestors 'none'"
-)
-# Sent with HSTS when cookies are marked Secure (i.e. the service is only reached over HTTPS).
-PERMISSIONS_POLICY = (
-    "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), "
-    "gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()"
-)
-HSTS = "max-age=31536000; includeSubDomains"
-STATIC_PREFIXES = ("/static/", "/api/docs-assets/")
 
 
 DOCS_PAGE = """<!DOCTYPE html>
@@ -79,6 +64,7 @@ DOCS_PAGE = """<!DOCTYPE html>
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for ``settings`` (the environment's when omitted)."""
     settings = settings or get_settings()
+    admitted = min(settings.requests_at_once, settings.db_pool_size)
     import_all_models()
     engine = make_engine(
         settings.database_url,
@@ -90,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # A request thread for every request let in (each holds one connection at most).
         limiter = anyio.to_thread.current_default_thread_limiter()
-        limiter.total_tokens = max(limiter.total_tokens, settings.db_pool_size)
+        limiter.total_tokens = max(limiter.total_tokens, admitted)
         if settings.env != "test":
             from lap_market.contracts import pdf
 
@@ -122,8 +108,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/api/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
     _add_routes(app)
     # Inside the shell middleware, so a 503 still gets its headers and log line.
-    app.add_middleware(Admission, limit=settings.db_pool_size, wait=settings.db_pool_timeout)
-    _add_middleware(app, settings)
+    app.add_middleware(Admission, limit=admitted, wait=settings.db_pool_timeout)
+    app.add_middleware(Shell, settings=settings)
     _add_error_handlers(app)
     openapi.install(app)
     return app
@@ -163,82 +149,6 @@ def _add_routes(app: FastAPI) -> None:
         except Exception:  # noqa: BLE001 - any failure means the database is unreachable
             return JSONResponse({"status": "degraded", "database": "unreachable"}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok"})
-
-
-def _add_middleware(app: FastAPI, settings: Settings) -> None:
-    @app.middleware("http")
-    async def shell(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
-        request.state.request_id = request_id
-        csrf_cookie = request.cookies.get(CSRF_COOKIE)
-        new_csrf = csrf_cookie is None or len(csrf_cookie) < 20
-        request.state.csrf_cookie = secrets.token_urlsafe(24) if new_csrf else csrf_cookie
-        response = await call_next(request)
-        if new_csrf and not request.url.path.startswith(("/api/", "/static/")):
-            response.set_cookie(
-                CSRF_COOKIE,
-                request.state.csrf_cookie,
-                httponly=True,
-                samesite="lax",
-                secure=settings.cookie_secure,
-                path="/",
-            )
-        _security_headers(response, request.url.path, secure=settings.cookie_secure)
-        _cache_headers(request, response)
-        response.headers["X-Request-ID"] = request_id
-        if settings.log_requests:
-            log.info(
-                json.dumps(
-                    {
-                        "method": request.method,
-                        "path": request.url.path,
-                        "status": response.status_code,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                        "request_id": request_id,
-                    }
-                )
-            )
-        return response
-
-
-def _security_headers(response: Response, path: str, *, secure: bool) -> None:
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "same-origin"
-    if secure:
-        response.headers["Strict-Transport-Security"] = HSTS
-        response.headers["Permissions-Policy"] = PERMISSIONS_POLICY
-    if path.startswith("/api/docs"):
-        # Swagger UI injects <style> elements; its page carries no user data.
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-            "img-src 'self' data:; frame-ancestors 'none'"
-        )
-
-
-def _cache_headers(request: Request, response: Response) -> None:
-    """No shared or browser cache keeps what a signed-in person saw, nor any API JSON; other
-    dynamic responses default to no-store too unless their route chose otherwise."""
-    path = request.url.path
-    if path.startswith(STATIC_PREFIXES):
-        return
-    signed_in = (
-        getattr(request.state, "user", None) is not None
-        or "authorization" in request.headers
-        or SESSION_COOKIE in request.cookies
-    )
-    api_json = path.startswith("/api/") and response.headers.get(
-        "content-type", ""
-    ).startswith("application/json")
-    if signed_in or api_json:
-        if "no-store" not in response.headers.get("Cache-Control", ""):
-            response.headers["Cache-Control"] = "no-store"
-    else:
-        response.headers.setdefault("Cache-Control", "no-store")
 
 
 def _add_error_handlers(app: FastAPI) -> None:

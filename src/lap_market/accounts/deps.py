@@ -1,6 +1,6 @@
 """Who is asking: bearer tokens for the API, the session cookie for the web app."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -36,7 +36,7 @@ CSRF_COOKIE = "lap_csrf"
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     """The settings the app was built with."""
     settings: Settings = request.app.state.settings
     return settings
@@ -45,7 +45,7 @@ def get_settings_dep(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
-def get_client_address(request: Request, settings: SettingsDep) -> str:
+async def get_client_address(request: Request, settings: SettingsDep) -> str:
     """Where the request came from: the socket peer, or what a trusted proxy forwarded."""
     forwarded = ",".join(request.headers.getlist("x-forwarded-for")) or None
     peer = request.client.host if request.client else None
@@ -80,10 +80,10 @@ def session_id(request: Request) -> str:
     return sid
 
 
-def require_role(*roles: Role) -> Callable[[User], User]:
+def require_role(*roles: Role) -> Callable[[User], Awaitable[User]]:
     """A dependency that lets only ``roles`` through (403 otherwise)."""
 
-    def check(user: CurrentUser) -> User:
+    async def check(user: CurrentUser) -> User:
         if user.role not in roles:
             raise Forbidden(
                 "This needs the role " + " or ".join(r.value for r in roles) + "."
@@ -140,7 +140,7 @@ def web_user_optional(request: Request, session: SessionDep, settings: SettingsD
     return user
 
 
-def web_user(user: Annotated[User | None, Depends(web_user_optional)]) -> User:
+async def web_user(user: Annotated[User | None, Depends(web_user_optional)]) -> User:
     """The signed-in user of a browser; otherwise a redirect to the login page."""
     if user is None:
         raise LoginRequired("Please sign in.")
@@ -158,10 +158,10 @@ def web_provider(user: WebUser) -> User:
     return user
 
 
-def web_role(*roles: Role) -> Callable[[User], User]:
+def web_role(*roles: Role) -> Callable[[User], Awaitable[User]]:
     """Web counterpart of ``require_role``."""
 
-    def check(user: WebUser) -> User:
+    async def check(user: WebUser) -> User:
         if user.role not in roles:
             raise Forbidden("You do not have access to this page.")
         return user

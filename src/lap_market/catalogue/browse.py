@@ -1,10 +1,11 @@
 """Reading the catalogue: offer views, search, price sorting at a quantity, comparison."""
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Literal, Protocol, cast
 
 from sqlalchemy import Select, and_
@@ -82,7 +83,7 @@ def _summary(
     version_id: int,
     provider_name: str,
     unit: UnitInfo,
-    tiers: list[Tier],
+    tiers: Sequence[Tier],
     quantity: Decimal | None,
 ) -> OfferSummary:
     available = (
@@ -169,7 +170,7 @@ def _summaries_of_rows(
     ref: Reference,
     rows: Sequence[OfferRow],
     quantity: Decimal | None,
-    tiers: dict[int, list[Tier]] | None = None,
+    tiers: Mapping[int, Sequence[Tier]] | None = None,
 ) -> list[OfferSummary]:
     """Summaries of (offer, current version id, provider name) rows, with one tiers query
     unless the rows came with their tiers."""
@@ -241,7 +242,7 @@ class Found:
     the search matches, and the quantity they are priced at."""
 
     rows: list[OfferRow]
-    tiers: dict[int, list[Tier]]
+    tiers: dict[int, Sequence[Tier]]
     total: int
     quantity: Decimal | None
     ref: Reference
@@ -343,11 +344,11 @@ def _quantity(
 
 def _page(
     session: Session, statement: Select[Any], params: dict[str, Any]
-) -> tuple[list[OfferRow], dict[int, list[Tier]], int | None]:
+) -> tuple[list[OfferRow], dict[int, Sequence[Tier]], int | None]:
     """A page of offer rows with their tiers, and the catalogue's generation (None when the
     page is empty)."""
     rows: list[OfferRow] = []
-    tiers: dict[int, list[Tier]] = {}
+    tiers: dict[int, Sequence[Tier]] = {}
     generation = None
     # Core rows through the connection: the ORM layer has nothing to add to plain columns.
     for r in session.connection().execute(statement, params).all():
@@ -357,11 +358,14 @@ def _page(
     return rows, tiers, generation
 
 
-def _parse_tiers(text: str) -> list[Tier]:
-    """Tiers from "minimum:pence,…" (in any order: string aggregation keeps none)."""
+@lru_cache(maxsize=8192)
+def _parse_tiers(text: str) -> tuple[Tier, ...]:
+    """Tiers from "minimum:pence,…" (in any order: string aggregation keeps none). The same
+    text always means the same tiers, and a catalogue has few distinct ones: parsing them
+    (Decimals, sorting) for every row of every page cost more than reading them."""
     pairs = (item.split(":") for item in text.split(",") if item)
     tiers = [Tier(min_quantity=Decimal(low), unit_price_pence=int(pence)) for low, pence in pairs]
-    return sorted(tiers, key=lambda t: t.min_quantity)
+    return tuple(sorted(tiers, key=lambda t: t.min_quantity))
 
 
 def _price_unit(ref: Reference, category: str | None, unit: str | None) -> UnitInfo:

@@ -6,7 +6,9 @@ more than the search's queries. Here the rows become the same JSON directly; a t
 this output equal to ``OfferPage``'s own serialisation of ``browse_offers`` on both databases.
 """
 
+from collections.abc import Sequence
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from pydantic_core import to_json
@@ -22,13 +24,17 @@ from lap_market.money import from_pence
 def offer_page_json(found: Found, viewer_id: int | None = None) -> bytes:
     """``OfferPage`` of a search's rows, as JSON; the viewer's organisation's own offers are
     marked ``yours``."""
-    items = [
-        _summary(offer, version_id, name, found.ref.units[offer.unit_id], found.tiers[version_id],
-                 found.quantity)
-        for offer, version_id, name in found.rows
-    ]  # fmt: skip
-    for item in items:
+    units: dict[int, dict[str, Any]] = {}
+    items = []
+    for offer, version_id, name in found.rows:
+        if offer.unit_id not in units:
+            units[offer.unit_id] = _unit_fields(found.ref.units[offer.unit_id])
+        item = _summary(offer, version_id, name, units[offer.unit_id], found.tiers[version_id])
         item["yours"] = item["provider_id"] == viewer_id
+        if found.quantity is not None and found.tiers[version_id]:
+            unit = found.ref.units[offer.unit_id]
+            _priced(item, found.tiers[version_id], found.quantity, per_year=unit.per_year)
+        items.append(item)
     return to_json({"items": items, "total": found.total})
 
 
@@ -39,39 +45,52 @@ def _money(pence: int) -> str:
     return f"{sign}{pounds}.{rest:02d}"
 
 
-def _summary(
-    offer: OfferFields,
-    version_id: int,
-    provider_name: str,
-    unit: UnitInfo,
-    tiers: list[Tier],
-    quantity: Decimal | None,
-) -> dict[str, Any]:
-    """One ``OfferSummary`` as JSON values (see ``browse._summary``)."""
-    capacity = None if offer.capacity is None else Decimal(offer.capacity)
-    available = None if capacity is None else capacity - Decimal(offer.capacity_used)
-    item: dict[str, Any] = {
-        "id": pk(offer),
-        "title": offer.title,
-        "provider_id": offer.provider_id,
-        "provider_name": provider_name,
+def _unit_fields(unit: UnitInfo) -> dict[str, Any]:
+    return {
         "category": unit.category_code,
         "category_name": unit.category_name,
         "unit": unit.code,
         "unit_name": unit.name,
         "per_year": unit.per_year,
+    }
+
+
+@lru_cache(maxsize=8192)
+def _tiers_json(tiers: tuple[Tier, ...]) -> tuple[tuple[dict[str, str], ...], str]:
+    """A version's tiers as JSON values, and its lowest price. Tiers repeat across a catalogue
+    (and ``browse._parse_tiers`` hands out one tuple per distinct text), so each is written once;
+    nothing mutates what is returned."""
+    written = tuple(
+        {"min_quantity": quantity_text(t.min_quantity), "unit_price": _money(t.unit_price_pence)}
+        for t in tiers
+    )
+    lowest = _money(min(t.unit_price_pence for t in tiers)) if tiers else "0.00"
+    return written, lowest
+
+
+def _summary(
+    offer: OfferFields,
+    version_id: int,
+    provider_name: str,
+    unit_fields: dict[str, Any],
+    tiers: Sequence[Tier],
+) -> dict[str, Any]:
+    """One ``OfferSummary`` as JSON values (see ``browse._summary``), before pricing."""
+    capacity = None if offer.capacity is None else Decimal(offer.capacity)
+    available = None if capacity is None else capacity - Decimal(offer.capacity_used)
+    written, lowest = _tiers_json(tuple(tiers))
+    return {
+        "id": pk(offer),
+        "title": offer.title,
+        "provider_id": offer.provider_id,
+        "provider_name": provider_name,
+        **unit_fields,
         "status": str(offer.status),
         "commissioned": offer.commissioned,
         "version": offer.current_version,
         "version_id": version_id,
-        "tiers": [
-            {
-                "min_quantity": quantity_text(t.min_quantity),
-                "unit_price": _money(t.unit_price_pence),
-            }
-            for t in tiers
-        ],
-        "from_price": _money(min(t.unit_price_pence for t in tiers)) if tiers else "0.00",
+        "tiers": written,
+        "from_price": lowest,
         "capacity": None if capacity is None else quantity_text(capacity),
         "available": None if available is None else str(available),
         "lead_time_days": offer.lead_time_days,
@@ -85,13 +104,26 @@ def _summary(
         "yours": False,
         "rank": None,
     }
-    if quantity is not None and tiers:
-        tier = tier_for(tiers, quantity)
-        price = from_pence(tier.unit_price_pence)
-        value = line_value(quantity, price, per_year=unit.per_year, days=365)
-        item["quantity"] = quantity_text(quantity)
-        item["unit_price_at_quantity"] = _money(tier.unit_price_pence)
-        item["tier_min_quantity"] = quantity_text(tier.min_quantity)
-        item["value_at_quantity"] = f"{value:.2f}"
-        item["has_capacity"] = available is None or available >= quantity
-    return item
+
+
+def _priced(
+    item: dict[str, Any], tiers: Sequence[Tier], quantity: Decimal, *, per_year: bool
+) -> None:
+    """The item's price, value and capacity at ``quantity``."""
+    fields = _price_fields(tuple(tiers), quantity, per_year)
+    item.update(fields)
+    available = item["available"]
+    item["has_capacity"] = available is None or Decimal(available) >= quantity
+
+
+@lru_cache(maxsize=8192)
+def _price_fields(tiers: tuple[Tier, ...], quantity: Decimal, per_year: bool) -> dict[str, str]:
+    """What a version's tiers say at ``quantity``: the same for every offer priced alike."""
+    tier = tier_for(tiers, quantity)
+    value = line_value(quantity, from_pence(tier.unit_price_pence), per_year=per_year, days=365)
+    return {
+        "quantity": quantity_text(quantity),
+        "unit_price_at_quantity": _money(tier.unit_price_pence),
+        "tier_min_quantity": quantity_text(tier.min_quantity),
+        "value_at_quantity": f"{value:.2f}",
+    }

@@ -52,7 +52,7 @@ from lap_market.tenders.schemas import (
 router = api_router("tenders")
 
 
-def _officer(user: CurrentUser) -> User:
+async def _officer(user: CurrentUser) -> User:
     """Only officers score bids and revoke awards: refused before the body is read."""
     require_officer(user)
     return user

@@ -2,15 +2,23 @@
 
 import importlib
 import importlib.util
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from lap_market.accounts import service as accounts
 from lap_market.accounts.models import Organisation, OrgKind, Role, User
 from lap_market.accounts.schemas import UserCreate
 from lap_market.clock import clock
+from lap_market.config import Settings
+from lap_market.errors import DomainError
 from lap_market.reference import LMA_NAME, PARTNERSHIP_NAME
+
+log = logging.getLogger("lap_market.demo")
 
 DEMO_PASSWORD = "archives-demo-2026"  # noqa: S105 - published demo credential, development only
 SEED_DOMAINS = [
@@ -92,15 +100,56 @@ LEGAL_DETAILS: dict[str, dict[str, str]] = {
 }
 
 
+def _seed_settings() -> Settings:
+    # Seeds read only business rules from these (standstill, minimum tender days, direct
+    # award limits), so the LAP_ variables still apply; the key and database are placeholders
+    # (no development key file is written, no database is opened).
+    return Settings(secret_key="demo-only-" + "x" * 32, database_url="sqlite://")
+
+
 @dataclass
 class DemoContext:
-    """What domain seeds share: organisations and users by key."""
+    """What domain seeds share: organisations and users by key, and the settings their
+    service calls take."""
 
     orgs: dict[str, Organisation] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
+    settings: Settings = field(default_factory=_seed_settings)
 
     def borough(self, gss_code: str) -> Organisation:
         return self.orgs[gss_code]
+
+    def manager(self, session: Session, gss_code: str) -> User | None:
+        """A borough manager of the borough with this GSS code (None if it is not loaded)."""
+        borough = self.orgs.get(gss_code)
+        if borough is None:
+            return None
+        managers = select(User).where(
+            User.organisation_id == borough.id, User.role == Role.BOROUGH_MANAGER
+        )
+        return session.exec(managers.order_by(col(User.id))).first()
+
+
+def at(day: date, hour: int = 10) -> datetime:
+    """``hour`` o'clock UTC on ``day``: when a seed's story sets the clock."""
+    return datetime.combine(day, time(hour), UTC)
+
+
+@contextmanager
+def story(what: str) -> Iterator[None]:
+    """Tell a seed's story on a moved clock, then put the clock back as it was (frozen where
+    it was frozen). A refusal is logged as ``demo <what>: …``, not raised: the demo must load
+    even if another domain's rules moved on."""
+    frozen = getattr(clock, "_frozen", None)
+    try:
+        yield
+    except DomainError as exc:
+        log.warning("demo %s: %s", what, exc.detail)
+    finally:
+        if frozen is None:
+            clock.reset()
+        else:
+            clock.set(frozen)
 
 
 def ensure_user(

@@ -10,8 +10,12 @@ from typing import Any, Protocol, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy import CursorResult
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlmodel import Field, Relationship, Session, SQLModel, select
+
+from lap_market.clock import clock
+from lap_market.errors import Conflict
 
 
 class Stored(Protocol):
@@ -201,6 +205,30 @@ def conditional_update(session: Session, statement: Any) -> int:
     statement = statement.execution_options(synchronize_session=False)
     result = cast(CursorResult[Any], session.execute(statement))
     return int(result.rowcount)
+
+
+def insert_numbered(
+    session: Session, model: type[R], build: Callable[[int, int], R], *, what: str
+) -> R:
+    """Insert ``build(year, sequence)``: the row with this year's next sequence of ``model``
+    (a table with ``year`` and ``sequence`` columns, unique together). Another request taking
+    the same number makes the insert fail on that key; it is retried with the next number,
+    five times at most, then refused with Conflict naming ``what``."""
+    table = table_of(model)
+    year = clock.today().year
+    for _attempt in range(5):
+        latest = session.execute(
+            sa.select(sa.func.max(table.c.sequence)).where(table.c.year == year)
+        ).scalar_one()
+        row = build(year, (latest or 0) + 1)
+        try:
+            with session.begin_nested():
+                session.add(row)
+                session.flush()
+        except IntegrityError:
+            continue
+        return row
+    raise Conflict(f"Could not allocate a {what} reference; please try again.")
 
 
 def to_one(owner: str, column: str) -> Any:

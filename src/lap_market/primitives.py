@@ -8,7 +8,14 @@ from functools import cache
 from typing import Annotated, Any
 
 from annotated_types import Interval
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 # PostgreSQL's INTEGER; SQLite would take more, but the two databases must answer alike.
 MAX_ID = 2**31 - 1
@@ -69,6 +76,15 @@ class Multiline:
 Line = Annotated[str, AfterValidator(_single_line)]
 # Free text (descriptions, reasons, answers): tab, CR and LF allowed, no other control character.
 LongText = Annotated[str, Multiline(), AfterValidator(_multiline)]
+# The bounded texts request models share (on an ``Input``, so control characters are refused):
+# a code (category, unit …), trimmed, 1–40 characters;
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+# a title or name, trimmed, 1–200 characters;
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# a description or guidance, trimmed, lines allowed, at most 5,000 characters (may be empty).
+Description = Annotated[
+    str, Multiline(), StringConstraints(strip_whitespace=True, max_length=5000)
+]
 
 
 def business_date(value: date) -> date:

@@ -101,6 +101,19 @@ def test_past_the_bounded_wait_the_answer_is_503_with_retry_after(settings: Sett
         assert busy.json()["code"] == "busy"
 
 
+def test_requests_at_once_bounds_what_is_let_in_whatever_the_pool(settings: Settings) -> None:
+    """The gate is the smaller of LAP_REQUESTS_AT_ONCE and the pool: with connections to
+    spare, one request at a time still queues the rest, and past the wait they get 503
+    (with the pool as the gate, forty would all be let in)."""
+    one_at_a_time = settings.model_copy(
+        update={"requests_at_once": 1, "db_pool_size": 40, "db_pool_timeout": 0.005}
+    )
+    with serving(one_at_a_time) as url:
+        responses = burst(url, token(url))
+    statuses = {r.status_code for r in responses}
+    assert statuses == {200, 503}, statuses
+
+
 def test_a_pool_timeout_is_a_503_not_a_500(settings: Settings) -> None:
     hurried = settings.model_copy(update={"db_pool_size": 2, "db_pool_timeout": 0.05})
     app = create_app(hurried)

@@ -53,7 +53,8 @@ def test_off_sends_nothing_and_daily_sends_one_digest_at_seven(app, session, smt
     tender = tf.draft_tender(session, officer, title="Digest storage")
     tender.clarification_deadline = datetime(2026, 11, 9, 12, tzinfo=UTC)
     tender.submission_deadline = datetime(2026, 11, 30, 12, tzinfo=UTC)
-    service.publish_tender(session, officer, tender.id)  # type: ignore[arg-type]
+    service.publish_tender(session, officer, tender.id,  # type: ignore[arg-type]
+                           settings=app.state.settings)
     question = questions.ask_question(session, other, tender.id,  # type: ignore[arg-type]
                                       data=QuestionCreate(question="Racking?"))
     questions.answer_question(session, officer, tender.id, question.id,  # type: ignore[arg-type]

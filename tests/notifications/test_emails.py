@@ -148,7 +148,7 @@ def test_a_tenders_life_by_email(app, session, smtp_server) -> None:  # type: ig
     lot = tf.lots_of(session, tender)[0]
     ref = tender.reference
 
-    service.publish_tender(session, c.officer, tid)
+    service.publish_tender(session, c.officer, tid, settings=app.state.settings)
     mails = inbox.new(session)
     assert pairs(mails) == {
         (c.camden.email, f"{ref} holding your demand is published"),

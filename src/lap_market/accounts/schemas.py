@@ -15,7 +15,7 @@ from pydantic import (
 )
 
 from lap_market.accounts.models import OrgKind, Role
-from lap_market.primitives import Id, Input, LongText, Strict
+from lap_market.primitives import Id, Input, LongText, Strict, Title
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
@@ -28,7 +28,7 @@ def _email(value: str) -> str:
 
 
 Email = Annotated[str, AfterValidator(_email)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Title
 Password = Annotated[str, Field(min_length=12, max_length=200)]
 
 
@@ -69,7 +69,7 @@ def _phone(value: str) -> str:
 
 
 Address = Annotated[LongText, StringConstraints(strip_whitespace=True, max_length=500)]
-Detail = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Detail = Title
 Clearable = BeforeValidator(_blank_is_none)
 
 

@@ -2,13 +2,10 @@
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, model_validator
 
 from lap_market.frameworks.schemas import FrameworkTerms
-from lap_market.primitives import BusinessDate, Id, Strict
-
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+from lap_market.primitives import BusinessDate, Code, Id, Strict, Title
 
 
 class AggregateRequest(Strict, FrameworkTerms):

@@ -15,8 +15,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from lap_market.accounts.models import Organisation, User
 from lap_market.aggregation.planning import Line, LotPlan, plan_lots
@@ -28,7 +27,7 @@ from lap_market.demand.models import Demand, DemandStatus, submitted
 from lap_market.demand.service import UnitIndex, filter_by_service, unit_index
 from lap_market.errors import Conflict, Invalid
 from lap_market.frameworks import terms as framework_terms
-from lap_market.modeling import bulk_rows, cycle_collector_paused, pk
+from lap_market.modeling import bulk_rows, cycle_collector_paused, insert_numbered, pk
 from lap_market.tenders.models import Amendment, Lot, Notification, Question, Tender, TenderStatus
 from lap_market.tenders.service import get_tender_for_officer
 
@@ -151,29 +150,15 @@ def _write_transaction(session: Session) -> None:
 def _new_tender(session: Session, actor: User, title: str) -> Tender:
     """A draft with the year's next reference; a clash on (year, sequence) is retried."""
     _write_transaction(session)
-    year = clock.today().year
-    for _attempt in range(5):
-        latest = session.exec(select(func.max(Tender.sequence)).where(Tender.year == year)).one()
-        sequence = (latest or 0) + 1
+
+    def build(year: int, sequence: int) -> Tender:
         now = clock.now()
-        tender = Tender(
-            reference=f"LAP-{year}-{sequence:04d}",
-            year=year,
-            sequence=sequence,
-            title=title,
-            status=TenderStatus.DRAFT,
-            created_by_id=pk(actor),
-            created_at=now,
-            updated_at=now,
+        return Tender(
+            reference=f"LAP-{year}-{sequence:04d}", year=year, sequence=sequence, title=title,
+            status=TenderStatus.DRAFT, created_by_id=pk(actor), created_at=now, updated_at=now,
         )
-        try:
-            with session.begin_nested():
-                session.add(tender)
-                session.flush()
-        except IntegrityError:
-            continue
-        return tender
-    raise Conflict("Could not allocate a tender reference; please try again.")
+
+    return insert_numbered(session, Tender, build, what="tender")
 
 
 def _add_lots(session: Session, tender: Tender, plans: Sequence[LotPlan]) -> list[Lot]:

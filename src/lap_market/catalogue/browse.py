@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, Literal, Protocol, cast
+from typing import Any, Literal, Protocol, TypedDict, Unpack, cast
 
 from sqlalchemy import Select, and_
 from sqlalchemy import select as sa_select
@@ -248,60 +248,42 @@ class Found:
     ref: Reference
 
 
-def browse_offers(
-    session: Session,
-    actor: User,
-    *,
-    category: str | None = None,
-    unit: str | None = None,
-    q: str | None = None,
-    provider_id: int | None = None,
-    commissioned: bool | None = None,
-    quantity: Decimal | str | None = None,
-    sort: SortKey = "name",
-    page: int = 1,
-    page_size: int = 20,
-) -> OfferPage:
+class OfferQuery(TypedDict, total=False):
+    """What a catalogue search asks for, passed through unchanged from a route to
+    ``browse_offers`` and ``search_offers`` (absent means: no filter, sort by name, the
+    first page of 20)."""
+
+    category: str | None
+    unit: str | None
+    q: str | None
+    provider_id: int | None
+    commissioned: bool | None
+    quantity: Decimal | str | None
+    sort: SortKey
+    page: int
+    page_size: int
+
+
+def browse_offers(session: Session, actor: User, **query: Unpack[OfferQuery]) -> OfferPage:
     """Published, currently valid offers (plus the caller's own drafts), filtered and sorted.
 
     With ``quantity`` every item carries its unit price at that quantity, and ``sort=price``
     orders by it; without, ``sort=price`` orders by the lowest tier price. Prices in different
     units cannot be ranked together, so ``sort=price`` needs the filters to name one unit.
     """
-    found = search_offers(
-        session,
-        actor,
-        category=category,
-        unit=unit,
-        q=q,
-        provider_id=provider_id,
-        commissioned=commissioned,
-        quantity=quantity,
-        sort=sort,
-        page=page,
-        page_size=page_size,
-    )
+    found = search_offers(session, actor, **query)
     items = _summaries_of_rows(session, found.ref, found.rows, found.quantity, found.tiers)
     for item in items:
         item.yours = item.provider_id == actor.organisation_id
     return OfferPage(items=items, total=found.total)
 
 
-def search_offers(
-    session: Session,
-    actor: User,
-    *,
-    category: str | None = None,
-    unit: str | None = None,
-    q: str | None = None,
-    provider_id: int | None = None,
-    commissioned: bool | None = None,
-    quantity: Decimal | str | None = None,
-    sort: SortKey = "name",
-    page: int = 1,
-    page_size: int = 20,
-) -> Found:
+def search_offers(session: Session, actor: User, **query: Unpack[OfferQuery]) -> Found:
     """What ``browse_offers`` lists, as rows: the API turns them into JSON directly."""
+    category, unit, q = query.get("category"), query.get("unit"), query.get("q")
+    provider_id, commissioned = query.get("provider_id"), query.get("commissioned")
+    sort, page = query.get("sort", "name"), query.get("page", 1)
+    page_size = query.get("page_size", 20)
     if page < 1:
         raise Invalid("Page must be 1 or more.", field="page")
     if not 1 <= page_size <= MAX_PAGE_SIZE:
@@ -314,7 +296,7 @@ def search_offers(
         session, actor, ref, Filters(category, unit, words, provider_id, commissioned)
     )
     price_unit = _price_unit(ref, category, unit) if sort == "price" else None
-    amount = _quantity(ref, quantity, price_unit, category=category, unit=unit)
+    amount = _quantity(ref, query.get("quantity"), price_unit, category=category, unit=unit)
     if price_unit is not None:
         params.update(price_unit=price_unit.id, quantity=amount)
         shape = replace(shape, order="price_low" if amount is None else "price_at")

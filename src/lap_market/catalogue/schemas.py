@@ -10,11 +10,10 @@ from pydantic import (
     BeforeValidator,
     Field,
     PlainSerializer,
-    StringConstraints,
 )
 
 from lap_market.money import Money, parse_decimal
-from lap_market.primitives import MAX_QUANTITY, BusinessDate, Multiline, Strict
+from lap_market.primitives import MAX_QUANTITY, BusinessDate, Code, Description, Strict, Title
 
 MAX_UNIT_PRICE = Decimal("1000000.00")
 MAX_TIERS = 10
@@ -52,11 +51,6 @@ Quantity = Annotated[
     PlainSerializer(quantity_text, return_type=str, when_used="json"),
 ]
 UnitPrice = Annotated[Money, AfterValidator(_positive_price)]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Description = Annotated[
-    str, Multiline(), StringConstraints(strip_whitespace=True, max_length=5000)
-]
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 LeadTime = Annotated[int, Field(ge=0, le=365)]
 
 

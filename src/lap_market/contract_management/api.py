@@ -1,8 +1,8 @@
 """JSON API: invoices, spend, changes, termination, the payments report and the register."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import Header, Query
+from fastapi import Query
 from fastapi.responses import Response
 
 from lap_market.accounts.deps import CurrentUser, api_router
@@ -25,12 +25,9 @@ from lap_market.contract_management.schemas import (
 )
 from lap_market.db import SessionDep
 from lap_market.primitives import Id, PageNumber
-from lap_market.reports.api import CSV_MEDIA_TYPE, wants_csv
+from lap_market.reports.api import CSV_RESPONSE, Accept, csv_download, wants_csv
 
 router = api_router("contract management")
-CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with Accept: text/csv"}
-}
 
 
 @router.post("/contracts/{contract_id}/invoices", response_model=InvoiceRead, status_code=201)
@@ -161,31 +158,23 @@ def payments(
     group_by: Annotated[
         str, Query(json_schema_extra={"enum": ["borough", "provider"]})
     ] = "borough",
-    accept: Annotated[str | None, Header()] = None,
+    accept: Accept = None,
 ) -> Response | PaymentsReport:
     """Payment performance: invoices paid, share paid within 30 days, average days to pay,
     overdue now. Send `Accept: text/csv` for CSV."""
     report = reports.payments_report(session, user, group_by=group_by)
     if wants_csv(accept):
-        return _csv(reports.payments_csv(report), f"payments-by-{group_by}.csv")
+        return csv_download(reports.payments_csv(report), f"payments-by-{group_by}.csv")
     return report
 
 
 @router.get("/reports/contract-register", response_model=list[RegisterRow], responses=CSV_RESPONSE)
 def contract_register(
-    session: SessionDep, user: CurrentUser, accept: Annotated[str | None, Header()] = None
+    session: SessionDep, user: CurrentUser, accept: Accept = None
 ) -> Response | list[dict[str, object]]:
     """Every contract you may see with its value, changes, invoiced, paid, status and end
     date. Send `Accept: text/csv` for CSV."""
     rows = reports.register_rows(session, user)
     if wants_csv(accept):
-        return _csv(reports.register_csv(rows), "contract-register.csv")
+        return csv_download(reports.register_csv(rows), "contract-register.csv")
     return rows
-
-
-def _csv(body: str, filename: str) -> Response:
-    return Response(
-        body,
-        media_type=CSV_MEDIA_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar, Unpack
 
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, func, select
@@ -78,56 +78,43 @@ def visible_contracts(query: Q, actor: User) -> Q:
     )
 
 
-def contracts_query(
-    actor: User,
-    *,
-    status: str | None = None,
-    kind: str | None = None,
-    tender_id: int | None = None,
-    lot_id: int | None = None,
-) -> Any:
+class ContractFilters(TypedDict, total=False):
+    """What a contract list narrows by (absent or empty: no filter)."""
+
+    status: str | None
+    kind: str | None
+    tender_id: int | None
+    lot_id: int | None
+
+
+def contracts_query(actor: User, **filters: Unpack[ContractFilters]) -> Any:
     """The contracts the actor may see, filtered, newest first (not yet executed)."""
     query = visible_contracts(select(Contract), actor)
-    if status:
+    if status := filters.get("status"):
         query = query.where(Contract.status == status)
-    if kind:
+    if kind := filters.get("kind"):
         query = query.where(Contract.kind == kind)
-    if tender_id is not None:
+    if (tender_id := filters.get("tender_id")) is not None:
         query = query.where(Contract.tender_id == tender_id)
-    if lot_id is not None:
+    if (lot_id := filters.get("lot_id")) is not None:
         query = query.where(Contract.lot_id == lot_id)
     return query.order_by(col(Contract.id).desc())
 
 
 def list_contracts(
-    session: Session,
-    actor: User,
-    *,
-    status: str | None = None,
-    kind: str | None = None,
-    tender_id: int | None = None,
-    lot_id: int | None = None,
+    session: Session, actor: User, **filters: Unpack[ContractFilters]
 ) -> list[Contract]:
     """Every contract the actor may see with these filters, newest first (for bounded sets,
     such as one lot's call-offs; lists people browse use ``page_contracts``)."""
-    query = contracts_query(actor, status=status, kind=kind, tender_id=tender_id, lot_id=lot_id)
-    return list(session.exec(query).all())
+    return list(session.exec(contracts_query(actor, **filters)).all())
 
 
 def page_contracts(
-    session: Session,
-    actor: User,
-    *,
-    page: int,
-    page_size: int,
-    status: str | None = None,
-    kind: str | None = None,
-    tender_id: int | None = None,
-    lot_id: int | None = None,
+    session: Session, actor: User, *, page: int, page_size: int,
+    **filters: Unpack[ContractFilters],
 ) -> tuple[list[Contract], int]:
     """One page of the contracts the actor may see, and how many there are in all."""
-    query = contracts_query(actor, status=status, kind=kind, tender_id=tender_id, lot_id=lot_id)
-    return paginate(session, query, page=page, page_size=page_size)
+    return paginate(session, contracts_query(actor, **filters), page=page, page_size=page_size)
 
 
 def get_contract(session: Session, actor: User, contract_id: int) -> Contract:

@@ -7,10 +7,9 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, Field, StringConstraints
 
 from lap_market.money import PENNY, Money, parse_money
-from lap_market.primitives import MAX_QUANTITY, BusinessDate, Id, Input, Multiline, Strict
+from lap_market.primitives import MAX_QUANTITY, BusinessDate, Code, Id, Input, Multiline, Strict
 
 MAX_SPECIFICATION = 5000
-CODE = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 
 
 def clean_quantity(value: object) -> Decimal:
@@ -61,8 +60,8 @@ Budget = Annotated[Money, BeforeValidator(clean_budget)]
 class DemandCreate(Strict):
     """A borough's new need. Category and unit are codes (``storage``, ``linear_metre_year``)."""
 
-    category: CODE
-    unit: CODE
+    category: Code
+    unit: Code
     quantity: Quantity
     start_date: BusinessDate
     end_date: BusinessDate
@@ -78,8 +77,8 @@ class DemandCreate(Strict):
 class DemandUpdate(Strict):
     """Changes to a submitted demand; omitted fields stay as they are."""
 
-    category: CODE | None = None
-    unit: CODE | None = None
+    category: Code | None = None
+    unit: Code | None = None
     quantity: Quantity | None = None
     start_date: BusinessDate | None = None
     end_date: BusinessDate | None = None

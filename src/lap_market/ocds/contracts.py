@@ -46,38 +46,23 @@ class ContractStage:
 
 
 def contract_stages(contracts: list[ContractFacts]) -> list[ContractStage]:
-    found = []
+    """Each contract's releases in order: issued, each change in effect, each payment
+    recorded, its termination (the ones that have happened)."""
+    found: list[ContractStage] = []
     for facts in contracts:
         contract = facts.contract
         cid = pk(contract)
-        name = f"contract-{cid}"
-        found.append(ContractStage(name, "contract", as_utc(contract.issued_at), cid))
-        for change in facts.changes:
-            if change.effective_at is not None:
-                found.append(
-                    ContractStage(
-                        f"{name}-change-{change.number}",
-                        "contractAmendment",
-                        as_utc(change.effective_at),
-                        cid,
-                    )
-                )
-        for invoice in facts.payments:
-            if invoice.paid_recorded_at is not None:
-                found.append(
-                    ContractStage(
-                        f"{name}-payment-{invoice.id}",
-                        "implementation",
-                        as_utc(invoice.paid_recorded_at),
-                        cid,
-                    )
-                )
-        if contract.terminated_at is not None:
-            found.append(
-                ContractStage(
-                    f"{name}-terminated", "contractTermination", as_utc(contract.terminated_at), cid
-                )
-            )
+        moments = [
+            ("", "contract", contract.issued_at),
+            *((f"-change-{c.number}", "contractAmendment", c.effective_at) for c in facts.changes),
+            *((f"-payment-{i.id}", "implementation", i.paid_recorded_at) for i in facts.payments),
+            ("-terminated", "contractTermination", contract.terminated_at),
+        ]
+        found.extend(
+            ContractStage(f"contract-{cid}{suffix}", tag, as_utc(moment), cid)
+            for suffix, tag, moment in moments
+            if moment is not None
+        )
     return found
 
 

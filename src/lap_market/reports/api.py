@@ -1,6 +1,6 @@
 """JSON (and CSV) routes for the savings report."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Header, Query
 from fastapi.responses import Response
@@ -15,6 +15,19 @@ from lap_market.reports.schemas import GroupBy, IncomeReport, SavingsReport
 router = api_router("reports")
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+# A report route's 200 answer in the OpenAPI document: JSON by default, CSV on request.
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with Accept: text/csv"}
+}
+
+# The query parameters every report takes: issued between two dates, JSON or CSV.
+FromDate = Annotated[
+    BusinessDate | None, Query(alias="from", description="issued on or after (YYYY-MM-DD)")
+]
+ToDate = Annotated[
+    BusinessDate | None, Query(alias="to", description="issued on or before (YYYY-MM-DD)")
+]
+Accept = Annotated[str | None, Header()]
 
 
 def wants_csv(accept: str | None) -> bool:
@@ -41,21 +54,24 @@ def wants_csv(accept: str | None) -> bool:
     return csv_q > 0 and csv_q >= json_q
 
 
+def csv_download(body: str, filename: str) -> Response:
+    """A CSV body as a download named ``filename``."""
+    return Response(
+        body,
+        media_type=CSV_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
 def csv_response(report: SavingsReport) -> Response:
     """The report as a CSV download."""
-    return Response(
-        service.savings_csv(report),
-        media_type=CSV_MEDIA_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="{service.csv_filename(report)}"'},
-    )
+    return csv_download(service.savings_csv(report), service.csv_filename(report))
 
 
 @router.get(
     "/reports/savings",
     response_model=SavingsReport,
-    responses={
-        200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with Accept: text/csv"}
-    },
+    responses=CSV_RESPONSE,
 )
 def savings(
     session: SessionDep,
@@ -67,13 +83,9 @@ def savings(
             json_schema_extra={"enum": [g.value for g in GroupBy]},
         ),
     ] = "borough",
-    from_date: Annotated[
-        BusinessDate | None, Query(alias="from", description="issued on or after (YYYY-MM-DD)")
-    ] = None,
-    to_date: Annotated[
-        BusinessDate | None, Query(alias="to", description="issued on or before (YYYY-MM-DD)")
-    ] = None,
-    accept: Annotated[str | None, Header()] = None,
+    from_date: FromDate = None,
+    to_date: ToDate = None,
+    accept: Accept = None,
 ) -> Response | SavingsReport:
     """Savings from buying together: contracted against standalone value, with totals.
 
@@ -91,11 +103,7 @@ def savings(
 
 def income_csv_response(report: IncomeReport) -> Response:
     """The income report as a CSV download."""
-    return Response(
-        income.income_csv(report),
-        media_type=CSV_MEDIA_TYPE,
-        headers={"Content-Disposition": 'attachment; filename="income-by-borough.csv"'},
-    )
+    return csv_download(income.income_csv(report), "income-by-borough.csv")
 
 
 @router.get(
@@ -113,13 +121,9 @@ def income_report(
     format: Annotated[  # noqa: A002 - the published query parameter's name
         str, Query(description="json or csv", json_schema_extra={"enum": ["json", "csv"]})
     ] = "json",
-    from_date: Annotated[
-        BusinessDate | None, Query(alias="from", description="issued on or after (YYYY-MM-DD)")
-    ] = None,
-    to_date: Annotated[
-        BusinessDate | None, Query(alias="to", description="issued on or before (YYYY-MM-DD)")
-    ] = None,
-    accept: Annotated[str | None, Header()] = None,
+    from_date: FromDate = None,
+    to_date: ToDate = None,
+    accept: Accept = None,
 ) -> Response | IncomeReport:
     """Each borough's income from selling to other members, its spend, and its net position.
 

@@ -7,14 +7,12 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints
 
 from lap_market.money import Money
-from lap_market.primitives import Multiline, Strict
+from lap_market.primitives import Code, Description, Multiline, Strict, Title
 
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Reason = Annotated[
     str, Multiline(), StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
 ]
-Guidance = Annotated[str, Multiline(), StringConstraints(strip_whitespace=True, max_length=5000)]
+Guidance = Description
 BudgetRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 

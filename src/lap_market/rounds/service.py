@@ -9,8 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from lap_market.accounts.models import Organisation, OrgKind, User
 from lap_market.audit import service as audit
@@ -18,8 +17,8 @@ from lap_market.catalogue.models import Category
 from lap_market.clock import as_utc, clock
 from lap_market.demand import service as demand_service
 from lap_market.demand.models import Demand
-from lap_market.errors import Conflict, Invalid, NotFound
-from lap_market.modeling import pk, rowcount
+from lap_market.errors import Invalid, NotFound
+from lap_market.modeling import insert_numbered, pk, rowcount
 from lap_market.rounds import notices, policy
 from lap_market.rounds.models import (
     DemandRound,
@@ -98,28 +97,18 @@ def _check_dates(data: RoundCreate, now: datetime) -> datetime:
 def _new_round(session: Session, actor: User, data: RoundCreate,
                closes_at: datetime) -> DemandRound:
     """The round with the year's next reference; a clash on (year, sequence) is retried."""
-    year = clock.today().year
-    for _attempt in range(5):
-        latest = session.exec(
-            select(func.max(DemandRound.sequence)).where(DemandRound.year == year)
-        ).one()
-        sequence = (latest or 0) + 1
+
+    def build(year: int, sequence: int) -> DemandRound:
         now = clock.now()
-        round_ = DemandRound(
+        return DemandRound(
             reference=f"RND-{year}-{sequence:03d}", year=year, sequence=sequence,
             title=data.title, guidance=data.guidance, term_start=data.term_start,
             term_end=data.term_end, closes_at=closes_at, closes_set_at=now,
             status=RoundStatus.OPEN, created_by_id=pk(actor), created_at=now,
             updated_at=now,
         )
-        try:
-            with session.begin_nested():
-                session.add(round_)
-                session.flush()
-        except IntegrityError:
-            continue
-        return round_
-    raise Conflict("Could not allocate a round reference; please try again.")
+
+    return insert_numbered(session, DemandRound, build, what="round")
 
 
 def open_round(session: Session, actor: User, *, data: RoundCreate) -> DemandRound:

@@ -137,13 +137,23 @@ def _award_every_lot(session: Session, cast: Cast, tender: Tender, settings: Set
         )
 
 
+def _published(
+    session: Session, cast: Cast, category: str, real: datetime, settings: Settings,
+    *, ago: timedelta,
+) -> Tender | None:
+    """The category's tender (see ``_tender``), published ``ago`` before ``real`` now."""
+    clock.set(real - ago)
+    tender = _tender(session, cast.officer, category, real)
+    if tender is not None:
+        service.publish_tender(session, cast.officer, pk(tender), settings=settings)
+    return tender
+
+
 def _awarded_storage(session: Session, cast: Cast, real: datetime, settings: Settings) -> None:
     """Storage: published 20 days ago, closed 8 days ago, awarded 3 days ago."""
-    clock.set(real - timedelta(days=20))
-    storage = _tender(session, cast.officer, "storage", real)
+    storage = _published(session, cast, "storage", real, settings, ago=timedelta(days=20))
     if storage is None:
         return
-    service.publish_tender(session, cast.officer, pk(storage))
     clock.set(real - timedelta(days=18))
     _ask(session, cast, cast.thames, storage, "Is mobile racking acceptable?",
          "Yes, if BS EN 16893 conditions are met.")
@@ -153,13 +163,11 @@ def _awarded_storage(session: Session, cast: Cast, real: datetime, settings: Set
     _award_every_lot(session, cast, storage, settings)
 
 
-def _open_conservation(session: Session, cast: Cast, real: datetime) -> None:
+def _open_conservation(session: Session, cast: Cast, real: datetime, settings: Settings) -> None:
     """Conservation: open, with questions, bids and an amendment."""
-    clock.set(real - timedelta(days=2))
-    conservation = _tender(session, cast.officer, "conservation", real)
+    conservation = _published(session, cast, "conservation", real, settings, ago=timedelta(days=2))
     if conservation is None:
         return
-    service.publish_tender(session, cast.officer, pk(conservation))
     _ask(session, cast, cast.bankside, conservation, "Are bound volumes included?",
          "Yes: see the specification.")
     _ask(session, cast, cast.capital, conservation, "May we subcontract?", None)
@@ -179,12 +187,9 @@ def _open_conservation(session: Session, cast: Cast, real: datetime) -> None:
     )
 
 
-def _new_and_draft(session: Session, cast: Cast, real: datetime) -> None:
+def _new_and_draft(session: Session, cast: Cast, real: datetime, settings: Settings) -> None:
     """Digitisation: just published. Training: a draft."""
-    clock.set(real - timedelta(hours=2))
-    digitisation = _tender(session, cast.officer, "digitisation", real)
-    if digitisation is not None:
-        service.publish_tender(session, cast.officer, pk(digitisation))
+    _published(session, cast, "digitisation", real, settings, ago=timedelta(hours=2))
     _tender(session, cast.officer, "training", real)
 
 
@@ -193,13 +198,11 @@ def seed(session: Session, ctx: DemoContext) -> None:
     if session.exec(select(func.count()).select_from(Tender)).one():
         return
     cast = Cast.of(ctx)
-    # Only the standstill length is read from these settings (LAP_ variables still apply).
-    settings = Settings(secret_key="demo-seed-only", database_url="sqlite://")  # noqa: S106
     real = clock.now()
     try:
-        _awarded_storage(session, cast, real, settings)
-        _open_conservation(session, cast, real)
-        _new_and_draft(session, cast, real)
+        _awarded_storage(session, cast, real, ctx.settings)
+        _open_conservation(session, cast, real, ctx.settings)
+        _new_and_draft(session, cast, real, ctx.settings)
     finally:
         clock.reset()
     session.flush()

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, func, select
 from lap_market.accounts.models import User
 from lap_market.audit import service as audit
 from lap_market.clock import as_utc, clock, format_london
-from lap_market.config import Settings, get_settings
+from lap_market.config import Settings
 from lap_market.errors import Conflict, Invalid, InvalidFields, NotFound
 from lap_market.frameworks import terms as framework_terms
 from lap_market.modeling import conditional_update, pk
@@ -286,10 +286,6 @@ DEADLINE_NAMES = {
 }
 
 
-def _min_tender_days(settings: Settings | None) -> int:
-    return (settings or get_settings()).min_tender_days
-
-
 def detail_problems(fields: dict[str, Any], *, changed: set[str]) -> dict[str, str]:
     """What is wrong with a draft's details (title, weights, deadlines), every field at once.
     Deadlines not ``changed`` may already be past: only what was typed is judged."""
@@ -348,7 +344,7 @@ def save_draft(
     *,
     data: TenderUpdate,
     publishing: bool = False,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> Tender:
     """Save a draft's details from the workspace form, refusing every problem at once; when
     ``publishing``, also everything that would stop it being published (it is not published
@@ -361,7 +357,7 @@ def save_draft(
     if publishing:
         lots = [lot for lot in tender_lots(session, tender) if lot.status == LotStatus.OPEN]
         problems = publication_problems(
-            fields, lot_count=len(lots), min_days=_min_tender_days(settings)
+            fields, lot_count=len(lots), min_days=settings.min_tender_days
         )
     else:
         problems = detail_problems(fields, changed=set(given))
@@ -444,7 +440,7 @@ def update_tender(session: Session, actor: User, tender_id: int, *, data: Tender
 
 
 def publish_tender(
-    session: Session, actor: User, tender_id: int, *, settings: Settings | None = None
+    session: Session, actor: User, tender_id: int, *, settings: Settings
 ) -> Tender:
     """Publish a complete draft: at least one lot, weights adding to 100, future deadlines and
     a submission deadline at least ``LAP_MIN_TENDER_DAYS`` away; every problem at once."""
@@ -454,7 +450,7 @@ def publish_tender(
     lots = [lot for lot in tender_lots(session, tender) if lot.status == LotStatus.OPEN]
     fields = {name: getattr(tender, name) for name in DRAFT_FIELDS}
     problems = publication_problems(
-        fields, lot_count=len(lots), min_days=_min_tender_days(settings)
+        fields, lot_count=len(lots), min_days=settings.min_tender_days
     )
     if problems:
         raise InvalidFields(problems)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,7 +20,7 @@ from lap_market.clock import clock
 from lap_market.demand.models import Demand, DemandStatus
 from lap_market.demand.service import UnitIndex, unit_index
 from lap_market.errors import Invalid
-from lap_market.modeling import pk
+from lap_market.modeling import bulk_rows, cycle_collector_paused, pk
 from lap_market.tenders.models import Lot, Tender
 
 LINE_COLUMNS: tuple[Any, ...] = (
@@ -37,20 +38,23 @@ def _stored_lots(session: Session, tender: Tender) -> list[Lot]:
 def _plans(
     session: Session, lots: Sequence[Lot], index: UnitIndex
 ) -> list[LotPlan]:
-    """Each lot with its lines (by id) and borough names; the lines read as Core rows by the
-    lot index, as a draft can hold 33,000 of them."""
-    by_lot: dict[int, list[Line]] = defaultdict(list)
+    """Each lot with its lines (by id) and borough names; the lines read as driver tuples in
+    (lot, id) order, the lot index's own, as a draft can hold 33,000 of them."""
+    by_lot: dict[int, list[Line]] = {}
     if lots:
-        rows = session.connection().execute(
-            sa.select(*LINE_COLUMNS).where(col(Demand.lot_id).in_([pk(lot) for lot in lots]))
+        rows = bulk_rows(
+            session.connection(),
+            sa.select(*LINE_COLUMNS)
+            .where(col(Demand.lot_id).in_([pk(lot) for lot in lots]))
+            .order_by(col(Demand.lot_id), col(Demand.id)),
         )
-        for row in rows:
-            by_lot[row[6]].append(Line._make(row[:6]))
+        for lot_id, run in groupby(rows, key=itemgetter(6)):
+            by_lot[lot_id] = list(map(Line._make, map(itemgetter(0, 1, 2, 3, 4, 5), run)))
     plans = [
         LotPlan(
             number=lot.number,
             unit=index.by_id[lot.unit_id],
-            lines=sorted(by_lot.get(pk(lot), []), key=lambda line: line.id),
+            lines=by_lot.get(pk(lot), []),
             id=lot.id,
             estimated_pence=lot.estimated_value_pence,
             standalone_pence=lot.standalone_value_pence,
@@ -61,6 +65,7 @@ def _plans(
     return plans
 
 
+@cycle_collector_paused()
 def tender_lot_plans(
     session: Session, tender: Tender, index: UnitIndex | None = None
 ) -> list[LotPlan]:
@@ -176,6 +181,7 @@ class _Moves:
         self.session.add(demand)
 
 
+@cycle_collector_paused()
 def edit_lots(session: Session, actor: User, tender_id: int, *, data: LotEdit) -> Tender:
     """Move demand lines between a draft's lots, into a new lot, or out of the draft;
     empty lots go, the rest are renumbered and every figure is recomputed."""

@@ -1,5 +1,7 @@
 """The API view of a freshly pooled draft, built from the figures pooling computed."""
 
+from operator import itemgetter
+
 from fastapi.responses import Response
 
 from lap_market.aggregation.planning import LotPlan
@@ -25,7 +27,7 @@ def _lot_read(lot: Lot, plan: LotPlan) -> LotRead:
         total_quantity=lot.total_quantity,
         boroughs=plan.boroughs,
         # As every other tender view lists them: by id.
-        demand_ids=sorted(line.id for line in plan.lines),
+        demand_ids=sorted(map(itemgetter(0), plan.lines)),
         estimated_value=plan.estimated_value,
         standalone_value=plan.standalone_value,
         estimated_saving=plan.estimated_saving,

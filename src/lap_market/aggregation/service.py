@@ -9,6 +9,8 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import repeat
+from operator import itemgetter
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -21,11 +23,11 @@ from lap_market.aggregation.policy import require_officer
 from lap_market.aggregation.schemas import AggregateRequest
 from lap_market.audit import service as audit
 from lap_market.clock import clock
-from lap_market.demand.models import Demand, DemandStatus
+from lap_market.demand.models import Demand, DemandStatus, submitted
 from lap_market.demand.service import UnitIndex, filter_by_service, unit_index
 from lap_market.errors import Conflict, Invalid
 from lap_market.frameworks import terms as framework_terms
-from lap_market.modeling import insert_numbered, pk
+from lap_market.modeling import bulk_rows, cycle_collector_paused, insert_numbered, pk
 from lap_market.tenders.models import Amendment, Lot, Notification, Question, Tender, TenderStatus
 from lap_market.tenders.service import get_tender_for_officer
 
@@ -52,9 +54,7 @@ def _where_matching(statement: S, index: UnitIndex, filters: AggregateRequest) -
     if start and end and end < start:
         raise Invalid("Needed by (to) must be on or after needed by (from).", field="needed_by_to")
     # A demand round's lines are pooled by the round, once it closes, and nowhere else.
-    statement = statement.where(
-        col(Demand.status) == DemandStatus.SUBMITTED, col(Demand.round_id).is_(None)
-    )
+    statement = statement.where(submitted(), col(Demand.round_id).is_(None))
     statement = filter_by_service(statement, index, category=filters.category, unit=filters.unit)
     if start:
         statement = statement.where(col(Demand.needed_by) >= start)
@@ -65,9 +65,8 @@ def _where_matching(statement: S, index: UnitIndex, filters: AggregateRequest) -
 
 def _matching_lines(session: Session, index: UnitIndex, filters: AggregateRequest) -> list[Line]:
     query = _where_matching(sa.select(*_line_columns()), index, filters)
-    # Core rows, not ORM ones, each made a Line as it is fetched (not all kept as Rows
-    # first): tens of thousands of tuples without the ORM's per-row work.
-    return list(map(Line._make, session.connection().execute(query)))
+    # The driver's tuples, not ORM objects or Rows: tens of thousands without per-row work.
+    return list(map(Line._make, bulk_rows(session.connection(), query)))
 
 
 def name_boroughs(session: Session, plans: Sequence[LotPlan]) -> None:
@@ -81,7 +80,7 @@ def name_boroughs(session: Session, plans: Sequence[LotPlan]) -> None:
         ).all()
     )
     for plan in plans:
-        plan.names = {line.borough_id: names[line.borough_id] for line in plan.lines}
+        plan.names = {i: names[i] for i in set(map(itemgetter(1), plan.lines))}  # borough ids
         plan.boroughs = sorted(set(plan.names.values()))
 
 
@@ -116,6 +115,7 @@ class Preview:
         return self._sum("estimated_saving")
 
 
+@cycle_collector_paused()
 def preview_aggregation(session: Session, actor: User, *, filters: AggregateRequest) -> Preview:
     """The lots and savings pooling would give now; nothing is written."""
     require_officer(actor)
@@ -194,10 +194,12 @@ def _take_lines(
     if session.get_bind().dialect.name == "postgresql":
         return _take_lines_postgresql(session, _in_tender(tender), plans, lots)
     # SQLite: one statement, its (id, lot) pairs in one JSON parameter read inside the engine
-    # in id order; "+" keeps SQLite from walking the status index instead of looking each
+    # in id order; "+" keeps SQLite from walking an index of status instead of looking each
     # line up by id. Per-lot statements each walked every page of the table.
     pairs = sorted(
-        (line.id, pk(lot)) for plan, lot in zip(plans, lots, strict=True) for line in plan.lines
+        pair
+        for plan, lot in zip(plans, lots, strict=True)
+        for pair in zip(map(itemgetter(0), plan.lines), repeat(pk(lot)))
     )
     result = session.connection().execute(
         _TAKE_SQLITE,
@@ -263,6 +265,24 @@ def _lot_keys(plans: Sequence[LotPlan]) -> Any:
     return sa.func.unnest(*arrays).table_valued(*LOT_KEYS).render_derived(name="pooled")
 
 
+def _lot_case(plans: Sequence[LotPlan], lots: Sequence[Lot]) -> Any:
+    """A line's lot from its category, unit and start date (see ``_lot_keys``); NULL for a
+    line of no planned lot."""
+    return sa.case(
+        *(
+            (
+                sa.and_(
+                    col(Demand.category_id) == p.unit.category_id,
+                    col(Demand.unit_id) == p.unit.id,
+                    col(Demand.start_date).between(p.lines[0].start_date, p.lines[-1].start_date),
+                ),
+                pk(lot),
+            )
+            for p, lot in zip(plans, lots, strict=True)
+        )
+    )
+
+
 def _take_matching(
     session: Session, tender: Tender, plans: Sequence[LotPlan], lots: Sequence[Lot],
     index: UnitIndex, filters: AggregateRequest,
@@ -271,14 +291,19 @@ def _take_matching(
     whether exactly the planned lines were taken.
 
     Conditional on ``submitted``: of two poolings racing for a line, exactly one takes it.
-    PostgreSQL finds the lines by their lots' keys (no 33,000 ids to send and look up); as a
-    line submitted or released meanwhile would match too, the count and the sum of the ids
-    taken are checked against the plan's. SQLite looks each line up by id, exact as it is:
-    its planner would walk the status index once per lot key instead.
+    Both databases find the lines by their lots' keys: no 33,000 ids to send and look up, no
+    per-line work in Python. On PostgreSQL a line submitted or released meanwhile would match
+    too, so the count and the sum of the ids taken are checked against the plan's. SQLite's
+    pooling has held the write lock since it read the lines (``_write_transaction``): what
+    matches now is what was planned, and one pass sets each line's lot from a CASE (a join
+    would make its planner walk the submitted lines' index once per lot key).
     """
-    lines = [line.id for plan in plans for line in plan.lines]
     if session.get_bind().dialect.name != "postgresql":
-        return _take_lines(session, tender, plans, lots) == len(lines)
+        lot = _lot_case(plans, lots)
+        update = _where_matching(sa.update(Demand), index, filters).where(lot.is_not(None))
+        taken = session.connection().execute(update.values(lot_id=lot, **_in_tender(tender)))
+        return taken.rowcount == sum(len(plan.lines) for plan in plans)
+    lines = [line.id for plan in plans for line in plan.lines]
     keys = _lot_keys(plans)
     update = _where_matching(sa.update(Demand), index, filters).where(
         col(Demand.category_id) == keys.c.category_id,
@@ -315,6 +340,7 @@ def _record_pooling(
     )
 
 
+@cycle_collector_paused()
 def pool_demand(session: Session, actor: User, *, filters: AggregateRequest) -> Pooling:
     """Pool every matching ``submitted`` demand line into one new draft tender with lots."""
     require_officer(actor)
@@ -349,6 +375,7 @@ def aggregate_demand(session: Session, actor: User, *, filters: AggregateRequest
     return pool_demand(session, actor, filters=filters).tender
 
 
+@cycle_collector_paused()
 def pool_lines(
     session: Session, actor: User, *, lines: Sequence[Line], title: str, source: dict[str, Any]
 ) -> Tender:

@@ -5,7 +5,7 @@ from sqlmodel import Session, col, func, select
 
 from lap_market.accounts.models import Role, User
 from lap_market.demand import service
-from lap_market.demand.models import Demand, DemandStatus
+from lap_market.demand.models import Demand, DemandStatus, submitted
 from lap_market.web.dashboard import Panel, PanelRow
 
 
@@ -25,9 +25,7 @@ def panel(session: Session, user: User) -> Panel | None:
         )
     if user.role == Role.PROCUREMENT_OFFICER:
         lines, boroughs = session.exec(
-            select(func.count(), func.count(distinct(col(Demand.borough_id)))).where(
-                Demand.status == DemandStatus.SUBMITTED
-            )
+            select(func.count(), func.count(distinct(col(Demand.borough_id)))).where(submitted())
         ).one()
         return Panel(
             title="Demand pipeline",

@@ -5,7 +5,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from lap_market.modeling import fk, id_field, long_text, pence, quantity, timestamp
 
@@ -17,11 +17,21 @@ class DemandStatus(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+SUBMITTED_WHERE = "status = 'submitted'"
+
+
 class Demand(SQLModel, table=True):
     # Pooling rewrites thousands of rows at once and every index costs a write per row, so
-    # the table keeps few: the pipeline and aggregation look up by (status, category, unit).
+    # the table keeps few: the pipeline and aggregation look up submitted lines by category
+    # and unit. Partial (migration 0005_pool2): a pooled line leaves it and writes nothing.
     __table_args__ = (
-        sa.Index("ix_demand_status_category_unit", "status", "category_id", "unit_id"),
+        sa.Index(
+            "ix_demand_submitted_category_unit",
+            "category_id",
+            "unit_id",
+            postgresql_where=sa.text(SUBMITTED_WHERE),
+            sqlite_where=sa.text(SUBMITTED_WHERE),
+        ),
         # Partial (migration 0004_poolidx): only lines in a lot, or of a round, have an entry,
         # so pooling a line outside any round writes nothing to the round index. Queries ask
         # for a given lot or round, which implies IS NOT NULL on both databases.
@@ -73,3 +83,10 @@ class Demand(SQLModel, table=True):
     round_id: int | None = fk("demand_round.id", nullable=True, index=False)  # see above
     created_at: datetime = timestamp()
     updated_at: datetime = timestamp()
+
+
+
+def submitted() -> sa.ColumnElement[bool]:
+    """``status = 'submitted'`` written out, not bound: the WHERE under which SQLite (and a
+    generic PostgreSQL plan) can use the submitted lines' index."""
+    return col(Demand.status) == sa.literal_column(f"'{DemandStatus.SUBMITTED.value}'")

@@ -67,11 +67,7 @@ def horizontal_bar_chart(
 ) -> Markup:
     """A horizontal grouped bar chart: one group of bars per ``groups`` entry, one bar per
     series, all on one scale from zero. Values must not be negative."""
-    for group in groups:
-        if len(group.values) != len(series):
-            raise ValueError(f"group {group.label!r} needs one value per series")
-        if any(v < 0 for v in group.values):
-            raise ValueError(f"group {group.label!r} has a negative value")
+    _check_groups(series, groups)
     plot_width = Decimal(WIDTH - VALUE_WIDTH)
     largest = max((v for g in groups for v in g.values), default=Decimal(0))
     scale = plot_width / largest if largest > 0 else Decimal(0)
@@ -86,16 +82,7 @@ def horizontal_bar_chart(
         f'<title id="{escape(chart_id)}-title">{escape(title)}</title>',
         f'<desc id="{escape(chart_id)}-desc">{escape(description)}</desc>',
     ]
-    legend_x = 0
-    for item in series:
-        parts.append(
-            f'<rect class="lap-chart__bar {escape(item.css_class)}" x="{legend_x}" y="6"'
-            f' width="14" height="14"/>'
-            f'<text class="lap-chart__legend" x="{legend_x + 20}" y="19">'
-            f"{escape(item.label)}</text>"
-        )
-        legend_x += 34 + CHAR_WIDTH * len(item.label)
-
+    parts.extend(_legend(series))
     y = LEGEND_HEIGHT
     for group in groups:
         parts.append(
@@ -117,6 +104,28 @@ def horizontal_bar_chart(
         y += LABEL_HEIGHT + group_height + GROUP_GAP
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every interpolated text above is escaped
+
+
+def _check_groups(series: Sequence[Series], groups: Sequence[BarGroup]) -> None:
+    for group in groups:
+        if len(group.values) != len(series):
+            raise ValueError(f"group {group.label!r} needs one value per series")
+        if any(v < 0 for v in group.values):
+            raise ValueError(f"group {group.label!r} has a negative value")
+
+
+def _legend(series: Sequence[Series]) -> list[str]:
+    """A swatch and a name per series, left to right."""
+    parts, x = [], 0
+    for item in series:
+        parts.append(
+            f'<rect class="lap-chart__bar {escape(item.css_class)}" x="{x}" y="6"'
+            f' width="14" height="14"/>'
+            f'<text class="lap-chart__legend" x="{x + 20}" y="19">'
+            f"{escape(item.label)}</text>"
+        )
+        x += 34 + CHAR_WIDTH * len(item.label)
+    return parts
 
 
 CONTRACTED = Series("Contracted value", "lap-chart__bar--contracted")

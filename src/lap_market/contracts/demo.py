@@ -115,7 +115,7 @@ def _award(
     scores = {ctx.users[email].organisation_id: Decimal(score) for email, _p, score in BIDS
               if email in ctx.users}
     # Bids are open: the officer declares (no conflict) before scoring and awarding.
-    declarations.declare(session, officer, tender.id,  # type: ignore[arg-type]
+    declarations.declare(session, officer, pk(tender),
                          data=DeclarationIn(conflict=False))
     for lot in lots:
         for bid in session.exec(select(Bid).where(Bid.lot_id == lot.id)).all():

@@ -19,6 +19,7 @@ from lap_market.contracts.models import Contract, ContractDocument, ContractKind
 from lap_market.contracts.service import VAT_RATE_LABEL, get_row
 from lap_market.demand.models import Demand
 from lap_market.frameworks.models import CallOffRequest, Framework, FrameworkMember
+from lap_market.modeling import pk
 from lap_market.money import from_pence
 from lap_market.tenders.models import Award, Lot, Tender
 
@@ -201,7 +202,7 @@ def store_document(
         )
     ).one()
     document = ContractDocument(
-        contract_id=contract.id,  # type: ignore[arg-type]
+        contract_id=pk(contract),
         version=(latest or 0) + 1,
         reason=reason,
         content=content,

@@ -25,6 +25,7 @@ from lap_market.contracts.schemas import (
 )
 from lap_market.db import SessionDep
 from lap_market.errors import Invalid
+from lap_market.modeling import pk
 from lap_market.money import from_pence
 from lap_market.paging import PageNumber, page_count
 from lap_market.primitives import Id, Line
@@ -49,7 +50,7 @@ def _org_names(session: Session, ids: set[int]) -> dict[int, Organisation]:
     if not ids:
         return {}
     rows = session.exec(select(Organisation).where(col(Organisation.id).in_(ids))).all()
-    return {o.id: o for o in rows}  # type: ignore[misc]
+    return {pk(o): o for o in rows}
 
 
 @router.get("/contracts", response_class=HTMLResponse)

@@ -28,6 +28,7 @@ from lap_market.demand.policy import require_manager
 from lap_market.demand.schemas import clean_budget, clean_quantity, clean_specification
 from lap_market.demand.service import UnitIndex, rule_problems, unit_index
 from lap_market.errors import Invalid, PayloadTooLarge
+from lap_market.modeling import table_of
 from lap_market.money import to_pence
 from lap_market.primitives import business_date, control_character
 from lap_market.rounds import returns as round_returns
@@ -270,7 +271,7 @@ def import_demands(
         }
         for row in rows
     ]
-    table = Demand.__table__  # type: ignore[attr-defined]
+    table = table_of(Demand)
     result = session.execute(
         sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), values
     )

@@ -29,7 +29,7 @@ from lap_market.demand.schemas import (
     SummaryRow,
 )
 from lap_market.errors import Conflict, Forbidden, Invalid, NotFound
-from lap_market.modeling import pk
+from lap_market.modeling import pk, rowcount
 from lap_market.money import from_pence, to_pence
 from lap_market.rounds import returns as round_returns
 
@@ -195,7 +195,7 @@ def create_demand(
     now = clock.now()
     demand = Demand(
         borough_id=actor.organisation_id,
-        created_by_id=actor.id,  # type: ignore[arg-type]
+        created_by_id=pk(actor),
         category_id=unit.category_id,
         unit_id=unit.id,
         quantity=data.quantity,
@@ -401,7 +401,7 @@ def _write_if_submitted(session: Session, demand: Demand, values: dict[str, Any]
         .where(col(Demand.id) == demand.id, col(Demand.status) == DemandStatus.SUBMITTED)
         .values(**values)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(result) != 1:
         raise Conflict(
             "This demand was pooled into a tender or withdrawn meanwhile.", field="status"
         )
@@ -424,7 +424,7 @@ def withdraw_demand(session: Session, actor: User, demand_id: int) -> Demand:
         .where(col(Demand.id) == demand.id, col(Demand.status) == DemandStatus.SUBMITTED)
         .values(status=DemandStatus.WITHDRAWN, updated_at=clock.now())
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(result) != 1:
         session.refresh(demand)
         raise Conflict(
             f"Only submitted demand can be withdrawn; this is {demand.status}.", field="status"

@@ -118,7 +118,7 @@ def _releases(
                 t, amendments[pk(t)], awards[pk(t)], now, contracts[pk(t)]
             )
         ) or any(since is None or stage.date >= since
-                 for stage in contract_stages(call_offs[t.id]))  # type: ignore[index]
+                 for stage in contract_stages(call_offs[pk(t)]))
     ]
     if not wanted:
         return []

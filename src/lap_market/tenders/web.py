@@ -136,7 +136,7 @@ def _workspace(
             "clar_input": london_input(tender.clarification_deadline),
             "sub_input": london_input(tender.submission_deadline),
             **declarations.workspace_context(session, user, tender),
-            "demand_round": rounds_for_tenders(session, [tender.id]).get(tender.id),  # type: ignore[list-item, arg-type]
+            "demand_round": rounds_for_tenders(session, [pk(tender)]).get(pk(tender)),
         },
     )
 

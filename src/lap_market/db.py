@@ -1,8 +1,9 @@
 """Engine, per-request session, and migrations."""
 
-from collections.abc import AsyncIterator
+import inspect
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel, create_engine
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+T = TypeVar("T")
 
 # Stable constraint names, so migrations can drop what they create on both databases.
 SQLModel.metadata.naming_convention = {
@@ -67,18 +69,47 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """One transaction per request: commit on success, roll back on any error.
 
-    Opening a session touches no database, so it happens on the event loop; only the
-    commit (or rollback) and the connection's return run in a worker thread. A sync
-    generator would cost two thread hand-offs per request, and every hand-off of a busy
-    worker is a wait for the interpreter lock (issue 11)."""
+    Opening a session touches no database, so it happens on the event loop. A reading
+    request (GET, HEAD) ends its transaction there too: ending a read never waits. Any
+    other request commits (or rolls back) in a worker thread, where a slow commit holds up
+    nobody else (see ``runs_on_loop``)."""
     session = Session(request.app.state.engine, expire_on_commit=False)
     succeeded = False
     try:
         yield session
         succeeded = True
     finally:
-        with anyio.CancelScope(shield=True):  # the connection goes back to the pool even then
-            await anyio.to_thread.run_sync(_finish, session, succeeded)
+        if request.method in READING_METHODS:
+            _finish(session, succeeded)
+        else:
+            with anyio.CancelScope(shield=True):  # the connection goes back to the pool even then
+                await anyio.to_thread.run_sync(_finish, session, succeeded)
+
+
+READING_METHODS = frozenset({"GET", "HEAD"})
+
+
+def runs_on_loop(endpoint: Callable[..., Any]) -> bool:
+    """Whether a route's own database work runs on the event loop: its endpoint is ``async``.
+
+    That is for short reads (the token check, the catalogue search, ``/me``): statements
+    bounded by an index and a page size. In one process only one thread runs Python at a
+    time, so a worker thread adds nothing to them but hand-offs, each a wait for the
+    interpreter lock, and SQLite lets go of it at every row: a search in a thread beside
+    others switched threads some 60 times and cost twice the CPU it costs on the loop
+    (issue 11; DEVELOPING.md, "What a request costs"). Reads never wait for a lock
+    (SQLite's WAL, PostgreSQL's MVCC), so they never hold the loop up.
+
+    Anything else, writes above all (a lock wait on the loop would stop every request, and
+    the request holding the lock needs the loop to commit), runs in a worker thread: a
+    ``def`` route, or an ``async`` one (it awaits its form or upload) that hands its work to
+    ``in_worker_thread``. ``tests/test_loop_routes.py`` holds every route to this."""
+    return inspect.iscoroutinefunction(endpoint)
+
+
+async def in_worker_thread(work: Callable[[], T]) -> T:
+    """``work`` (a route's database work, after awaiting its input) in a worker thread."""
+    return await anyio.to_thread.run_sync(work)
 
 
 def _finish(session: Session, succeeded: bool) -> None:

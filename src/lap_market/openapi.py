@@ -11,6 +11,20 @@ from pydantic import BaseModel, ConfigDict, Field
 from lap_market.demand.schemas import RowError
 
 
+def query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    """OpenAPI query parameters for a model a route validates itself (``openapi_extra``):
+    one per field, with its schema and description, as FastAPI writes them."""
+    schema = model.model_json_schema()
+    required = set(schema.get("required", ()))
+    parameters = []
+    for name, field_schema in schema["properties"].items():
+        parameter = {"name": name, "in": "query", "required": name in required,
+                     "schema": field_schema}  # fmt: skip
+        if "description" in field_schema:
+            parameter["description"] = field_schema["description"]
+        parameters.append(parameter)
+    return parameters
+
 class Error(BaseModel):
     """A refused request (``lap_market.errors.DomainError.as_json``); some errors add fields,
     such as ``retry_after`` (429) or ``rows`` and ``max_rows`` (413)."""

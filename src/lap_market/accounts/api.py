@@ -92,7 +92,7 @@ def change_password(
 
 
 @router.get("/me", response_model=MeRead)
-def me(session: SessionDep, user: CurrentUser) -> MeRead:
+async def me(session: SessionDep, user: CurrentUser) -> MeRead:
     """The signed-in user, their role and organisation."""
     organisation = service.get_organisation(session, user.organisation_id)
     return MeRead(

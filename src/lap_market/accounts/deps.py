@@ -55,14 +55,17 @@ async def get_client_address(request: Request, settings: SettingsDep) -> str:
 ClientAddress = Annotated[str, Depends(get_client_address)]
 
 
-def api_user(
+async def api_user(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
     token: Annotated[str | None, Depends(_bearer)],
 ) -> User:
     """The user whose open session a bearer token names; 401 for a missing, expired, forged
-    or signed-out token. The session id is kept on ``request.state.session_id``."""
+    or signed-out token. The session id is kept on ``request.state.session_id``.
+
+    One read by a unique index, done on the event loop for every route (see
+    ``db.runs_on_loop``): a thread of its own would cost more than the read."""
     if not token:
         raise Unauthenticated("Not signed in: send a bearer token.")
     claims = decode_access_token(token, secret=settings.secret_key, now=clock.now())

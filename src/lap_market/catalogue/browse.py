@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, Literal, Protocol, TypedDict, Unpack, cast
+from typing import Any, Protocol, TypedDict, Unpack, cast
 
 from sqlalchemy import Select, and_
 from sqlalchemy import select as sa_select
@@ -26,9 +26,11 @@ from lap_market.catalogue.policy import require_provider
 from lap_market.catalogue.pricing import Tier, line_value, tier_for
 from lap_market.catalogue.reference import Reference, UnitInfo, load_reference
 from lap_market.catalogue.schemas import (
+    MAX_PAGE_SIZE,
     OfferPage,
     OfferRead,
     OfferSummary,
+    SortKey,
     TierRead,
     VersionRead,
 )
@@ -46,8 +48,6 @@ from lap_market.modeling import pk
 from lap_market.money import from_pence
 from lap_market.paging import paginate
 
-SortKey = Literal["name", "price"]
-MAX_PAGE_SIZE = 100
 MAX_SEARCH_WORDS = 10
 
 

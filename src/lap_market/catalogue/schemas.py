@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -13,8 +13,20 @@ from pydantic import (
 )
 
 from lap_market.money import Money, parse_decimal
-from lap_market.primitives import MAX_QUANTITY, BusinessDate, Code, Description, Strict, Title
+from lap_market.paging import MAX_PAGE
+from lap_market.primitives import (
+    MAX_QUANTITY,
+    BusinessDate,
+    Code,
+    Description,
+    Id,
+    Line,
+    Strict,
+    Title,
+)
 
+SortKey = Literal["name", "price"]
+MAX_PAGE_SIZE = 100  # offers in one page of a search
 MAX_UNIT_PRICE = Decimal("1000000.00")
 MAX_TIERS = 10
 
@@ -166,6 +178,21 @@ class OfferRead(OfferSummary):
 class OfferPage(BaseModel):
     items: list[OfferSummary]
     total: int
+
+
+class OfferSearch(BaseModel):
+    """A catalogue search's query parameters (``GET /api/v1/offers``), validated as one
+    model: per-parameter validation cost a tenth of the whole search (issue 11)."""
+
+    category: Annotated[Line, Field(max_length=40)] | None = None
+    unit: Annotated[Line, Field(max_length=40)] | None = None
+    q: Annotated[Line, Field(max_length=200)] | None = None
+    provider_id: Id | None = None
+    commissioned: bool | None = None
+    quantity: Annotated[Line, Field(max_length=20)] | None = None
+    sort: SortKey = "name"
+    page: Annotated[int, Field(ge=1, le=MAX_PAGE, description="1-based page number")] = 1
+    page_size: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE, description="Items per page")] = 20
 
 
 class QuoteRead(BaseModel):

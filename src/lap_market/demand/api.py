@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import Query, Request
 
 from lap_market.accounts.deps import CurrentUser, SettingsDep, api_router
-from lap_market.db import SessionDep
+from lap_market.db import SessionDep, in_worker_thread
 from lap_market.demand import csv_import, service
 from lap_market.demand.models import Demand
 from lap_market.demand.schemas import (
@@ -108,8 +108,10 @@ async def import_demands(
             raise PayloadTooLarge(
                 f"The file is over the {settings.max_upload_bytes:,}-byte limit.", field="file"
             )
-    ids = csv_import.import_demands(
-        session, user, body=bytes(body), settings=settings, round_id=round_id
+    ids = await in_worker_thread(
+        lambda: csv_import.import_demands(
+            session, user, body=bytes(body), settings=settings, round_id=round_id
+        )
     )
     return ImportResult(imported=len(ids), demand_ids=ids)
 

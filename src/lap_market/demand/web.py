@@ -14,7 +14,7 @@ from lap_market.accounts.deps import SettingsDep, web_role
 from lap_market.accounts.models import OrgKind, Role, User
 from lap_market.clock import clock
 from lap_market.config import Settings
-from lap_market.db import SessionDep
+from lap_market.db import SessionDep, in_worker_thread
 from lap_market.demand import csv_import, policy, service
 from lap_market.demand.csv_import import CsvInvalid
 from lap_market.demand.models import Demand, DemandStatus
@@ -133,9 +133,17 @@ async def import_needs(
     answers with ``refused`` and ``redirect`` from the same module."""
     upload = (await request.form()).get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
-        return _needs_page(request, session, manager, status_code=422,
-                           errors={"file": "Choose a CSV file to upload"})
+        return await in_worker_thread(lambda: _needs_page(
+            request, session, manager, status_code=422,
+            errors={"file": "Choose a CSV file to upload"}))
     body = await upload.read(settings.max_upload_bytes + 1)
+    return await in_worker_thread(lambda: _imported(request, session, manager, settings,
+                                                    upload.filename or "", body))
+
+
+def _imported(request: Request, session: Session, manager: User, settings: Settings,
+              filename: str, body: bytes) -> Response:
+    """The import's outcome page: the needs raised, or the file's refusals."""
     tried = attempt(session, lambda: _import(session, manager, settings, body))
     if isinstance(tried.refusal, CsvInvalid):
         rows = tried.refusal.errors
@@ -148,7 +156,7 @@ async def import_needs(
         return _needs_page(request, session, manager, status_code=status, errors=tried.errors)
     ids = tried.result
     lines = f"{len(ids):,} need{'s' if len(ids) != 1 else ''}"
-    return redirect("/needs", f"{lines} raised from {upload.filename} "
+    return redirect("/needs", f"{lines} raised from {filename} "
                               f"(D{ids[0]} to D{ids[-1]}).")
 
 

@@ -11,7 +11,7 @@ from lap_market.notifications import preferences
 from lap_market.notifications.kinds import Mode
 from lap_market.notifications.schemas import PreferenceIn
 from lap_market.templating import render
-from lap_market.web.actions import FormAction, NoFields, read_form
+from lap_market.web.actions import FormAction, NoFields, perform, read_form
 from lap_market.web.deps import web_router
 from lap_market.web.forms import FormErrors
 
@@ -56,10 +56,10 @@ def _changes(session: Session, user: User, form: dict[str, str]) -> list[Prefere
 async def save_preferences(request: Request, session: SessionDep, user: WebUser) -> Response:
     """Save the form; a kind that cannot be turned off is refused beside its field."""
     form = await read_form(request)
-    return FormAction(
+    return await perform(request, session, FormAction(
         model=NoFields,
         run=lambda _: preferences.set_preferences(session, user, _changes(session, user, form)),
         page=lambda errors, _form: _page(request, session, user, errors=errors),
         done=lambda _: "/account/notifications",
         message=lambda _: "Your choices have been saved.",
-    ).perform(request, session, form)
+    ), form)

@@ -16,7 +16,7 @@ from lap_market.accounts.models import Role, User
 from lap_market.catalogue.models import Category
 from lap_market.clock import clock
 from lap_market.config import Settings
-from lap_market.db import SessionDep
+from lap_market.db import SessionDep, in_worker_thread
 from lap_market.demand import csv_import
 from lap_market.demand import service as demand_service
 from lap_market.demand.csv_import import CsvInvalid
@@ -32,6 +32,7 @@ from lap_market.web.actions import (
     NoFields,
     attempt,
     form_action,
+    perform,
     read_form,
     redirect,
 )
@@ -107,14 +108,14 @@ async def open_round(request: Request, session: SessionDep, officer: Officer) ->
         return service.open_round(session, officer, data=data)
 
     form = await read_form(request)
-    return FormAction(
+    return await perform(request, session, FormAction(
         model=NoFields,
         run=lambda _: run(form),
         page=lambda errors, form: _list_page(request, session, officer, errors=_first(errors),
                                              form=form, chosen=chosen),
         done=lambda round_: f"/rounds/{pk(round_)}",
         message=lambda _: DONE["opened"],
-    ).perform(request, session, form)
+    ), form)
 
 
 def _first(errors: dict[str, str]) -> dict[str, str]:
@@ -222,10 +223,10 @@ def _line(form: dict[str, str], round_id: int) -> DemandCreate:
 async def add_line(request: Request, session: SessionDep, manager: Manager,
                    round_id: int) -> Response:
     form = await read_form(request)
-    return _act(
+    return await perform(request, session, _act(
         request, session, manager, round_id, "line",
         lambda _: demand_service.create_demand(session, manager, data=_line(form, round_id)),
-    ).perform(request, session, form)
+    ), form)
 
 
 def _import(session: Session, manager: User, settings: Settings, round_id: int,
@@ -245,12 +246,16 @@ async def import_lines(request: Request, session: SessionDep, manager: Manager,
     upload = (await request.form()).get("file")
     body = await upload.read(settings.max_upload_bytes + 1) if isinstance(
         upload, UploadFile) and upload.filename else None
-    tried = attempt(session, lambda: _import(session, manager, settings, round_id, body))
-    if tried.refusal is not None:
-        rows = tried.refusal.errors[:200] if isinstance(tried.refusal, CsvInvalid) else []
-        return _round_page(request, session, manager, round_id, status_code=422,
-                           errors=tried.errors, row_errors=rows)
-    return redirect(f"/rounds/{round_id}", DONE["imported"])
+
+    def imported() -> Response:
+        tried = attempt(session, lambda: _import(session, manager, settings, round_id, body))
+        if tried.refusal is not None:
+            rows = tried.refusal.errors[:200] if isinstance(tried.refusal, CsvInvalid) else []
+            return _round_page(request, session, manager, round_id, status_code=422,
+                               errors=tried.errors, row_errors=rows)
+        return redirect(f"/rounds/{round_id}", DONE["imported"])
+
+    return await in_worker_thread(imported)
 
 
 @router.post("/rounds/{round_id}/lines/{demand_id}/withdraw", response_class=HTMLResponse)

@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 from sqlmodel import Session
 
+from lap_market.db import in_worker_thread
 from lap_market.errors import DomainError, InvalidFields
 from lap_market.templating import FLASH_COOKIE
 from lap_market.web.forms import FormErrors, parse_form
@@ -152,7 +153,15 @@ async def form_action(
     request: Request, session: Session, action: FormAction[Any, Any]
 ) -> Response:
     """Read the posted form and perform ``action`` with it."""
-    return action.perform(request, session, await read_form(request))
+    return await perform(request, session, action, await read_form(request))
+
+
+async def perform(
+    request: Request, session: Session, action: FormAction[Any, Any], form: Form
+) -> Response:
+    """Perform ``action`` with a form already read, in a worker thread: the event loop is
+    for reads only (``db.runs_on_loop``)."""
+    return await in_worker_thread(lambda: action.perform(request, session, form))
 
 
 async def prefixed_action(
@@ -173,7 +182,7 @@ async def prefixed_action(
         return page(errors, form)
 
     action.page = again
-    return action.perform(request, session, fields)
+    return await perform(request, session, action, fields)
 
 
 def checked(

@@ -18,7 +18,7 @@ from lap_market.accounts.schemas import LoginForm
 from lap_market.config import Settings
 from lap_market.db import SessionDep
 from lap_market.templating import render
-from lap_market.web.actions import FormAction, read_form
+from lap_market.web.actions import FormAction, perform, read_form
 from lap_market.web.dashboard import build_dashboard
 from lap_market.web.deps import web_router
 from lap_market.web.forms import FormErrors
@@ -84,14 +84,14 @@ async def login(
         )
         return response
 
-    return FormAction(
+    return await perform(request, session, FormAction(
         model=LoginForm,
         run=lambda data: _sign_in(session, settings, address, data),
         page=lambda errors, form: _login_again(request, errors, form),
         done=lambda _token: _safe_next(form.get("next")),
         after=with_cookie,
         keep_status=True,
-    ).perform(request, session, form)
+    ), form)
 
 
 @router.post("/logout", response_class=HTMLResponse)

@@ -1,0 +1,121 @@
+"""Which routes do their database work on the event loop (``db.runs_on_loop``, issue 11).
+
+A route declared ``async`` runs its statements on the loop, where a wait for a lock would
+hold up every request: so an ``async`` route with a session either only reads, or awaits
+its input and hands its work to a worker thread.
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event
+from sqlmodel import Session
+
+from lap_market.db import get_session, runs_on_loop
+from tests.catalogue.test_web import _csrf, _login
+from tests.factories import accounts as f
+from tests.factories.catalogue import make_offer
+
+READING = {"GET", "HEAD"}
+# What an async writing route calls to hand its work to a worker thread (``db``, ``web``).
+HAND_OFFS = ("in_worker_thread(", "perform(", "form_action(", "prefixed_action(", ".act(",
+             "_contract_action(", "_step(")  # fmt: skip
+
+
+def _uses_session(route: APIRoute) -> bool:
+    pending = [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        if dependant.call is get_session:
+            return True
+        pending.extend(dependant.dependencies)
+    return False
+
+
+def _async_routes(app: FastAPI) -> dict[str, tuple[set[str], Callable[..., Any]]]:
+    """Path, methods and endpoint of every route (included routers' too) that is ``async``
+    and has a session."""
+    found = {}
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, APIRoute) and runs_on_loop(route.endpoint) and _uses_session(route):
+            found[str(context.path)] = (set(context.methods or ()), route.endpoint)
+    return found
+
+
+def test_async_routes_read_or_hand_their_work_to_a_thread(app: FastAPI) -> None:
+    routes = _async_routes(app)
+    reading = {path for path, (methods, _) in routes.items() if methods <= READING}
+    # The hot reads run on the loop (an empty list would pass the check below for nothing).
+    assert {"/api/v1/me", "/api/v1/offers", "/api/v1/offers/{offer_id}"} <= reading
+    inline = [
+        path
+        for path, (methods, endpoint) in routes.items()
+        if not methods <= READING and not any(h in inspect.getsource(endpoint) for h in HAND_OFFS)
+    ]
+    assert inline == [], f"async writing routes must hand their work to a thread: {inline}"
+
+
+@contextmanager
+def statement_threads(engine: Engine) -> Iterator[list[str]]:
+    """The name of the thread each statement runs in."""
+    names: list[str] = []
+
+    def record(*_args: object) -> None:
+        names.append(threading.current_thread().name)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield names
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_a_search_runs_on_the_loop_and_a_write_route_in_a_worker_thread(
+    app: FastAPI, client: TestClient, session: Session
+) -> None:
+    make_offer(session, f.contractor(session), title="Racking")
+    manager = f.manager(session)
+    session.commit()
+    headers = f.token_headers(client, manager.email)
+    loop_thread = client.portal.call(lambda: threading.current_thread().name)  # type: ignore[union-attr]
+
+    with statement_threads(app.state.engine) as search:
+        response = client.get("/api/v1/offers", headers=headers)
+    assert response.status_code == 200 and response.json()["total"] == 1
+    assert search and set(search) == {loop_thread}
+
+    with statement_threads(app.state.engine) as listing:
+        assert client.get("/api/v1/demands", headers=headers).status_code == 200
+    # The token check reads on the loop; the route's own statements run in a worker thread.
+    assert listing[0] == loop_thread
+    assert set(listing[1:]) and loop_thread not in listing[1:]
+
+    csv = b"category,unit,quantity,start_date,end_date\nstorage,box_year,10,2027-04-01,2028-03-31\n"
+    with statement_threads(app.state.engine) as imported:
+        response = client.post("/api/v1/demands/import", content=csv,
+                               headers={**headers, "Content-Type": "text/csv"})  # fmt: skip
+    assert response.status_code in (200, 201, 422), response.text
+    assert imported[0] == loop_thread and loop_thread not in imported[1:]
+
+
+def test_a_web_form_post_runs_in_a_worker_thread(
+    app: FastAPI, client: TestClient, session: Session
+) -> None:
+    manager = f.manager(session)
+    session.commit()
+    _login(client, manager.email)
+    loop_thread = client.portal.call(lambda: threading.current_thread().name)  # type: ignore[union-attr]
+    token = _csrf(client.get("/needs").text)
+    with statement_threads(app.state.engine) as posted:
+        response = client.post("/needs", data={"csrf_token": token, "quantity": "ten"})
+    assert response.status_code == 422
+    assert posted and loop_thread not in posted

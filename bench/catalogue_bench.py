@@ -15,7 +15,8 @@ alternating the endpoints round by round in the same run:
 
 A second database holds 20,000 offers and its own worker; every endpoint is measured on
 both sizes in turn, so that both see the same load on a shared machine. Throughput at 32
-connections, latency (p50/p99) at 8; beside each, the server process's CPU per request,
+connections, latency (p50/p99) at 8: the percentiles of every request of every round (wrk's
+latency histograms, pooled), with the worst single run's p99 beside them; beside each, the server process's CPU per request,
 which a busy shared machine disturbs far less than the rates. wrk shares the machine with
 the server; ``--pin-wrk`` keeps it on the last core (the figures then say what one core
 left to the server does).
@@ -27,6 +28,7 @@ at least 80 % of its own rate at 2,000; p99 at most 50 ms at 8 connections.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import random
 import re
@@ -37,12 +39,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from statistics import mean, median
+from typing import Any
 
 import httpx
 import sqlalchemy as sa
@@ -241,6 +245,19 @@ def ensure_wrk() -> str:
 
 
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+# wrk hands its latency histogram to a script's ``done``: each distinct latency (µs) and how
+# many requests took it. Pooled over the rounds, it gives the p99 of every request measured,
+# not the worst of each run's own p99.
+HISTOGRAM_SCRIPT = """
+done = function(summary, latency, requests)
+  local out = assert(io.open(os.getenv("LAP_WRK_HISTOGRAM"), "w"))
+  for i = 1, #latency do
+    local value, count = latency(i)
+    out:write(string.format("%d %d\\n", value, count))
+  end
+  out:close()
+end
+"""
 
 
 PIN: list[str] = []  # taskset prefix for wrk (--pin-wrk)
@@ -258,16 +275,25 @@ def cpu_seconds(pid: int) -> float:
 
 def run_wrk(
     wrk: str, base: str, path: str, token: str, *, connections: int, seconds: int
-) -> dict[str, float]:
-    """Requests/s, p50 and p99 (ms), non-2xx answers, and the server's CPU per request (ms)
-    of one wrk run: a figure that a busy shared machine disturbs far less than the rate."""
+) -> dict[str, Any]:
+    """Requests/s, p50 and p99 (ms), non-2xx answers, the server's CPU per request (ms) —
+    a figure that a busy shared machine disturbs far less than the rate — and the latency
+    histogram (µs: requests) of one wrk run."""
     url = base + path
     cpu_before = cpu_seconds(SERVERS[base])
-    done = subprocess.run(  # noqa: S603
-        [*PIN, wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-H",
-         f"Authorization: Bearer {token}", url],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="lap-wrk-") as scratch:
+        script, histogram = Path(scratch) / "histogram.lua", Path(scratch) / "histogram.txt"
+        script.write_text(HISTOGRAM_SCRIPT)
+        done = subprocess.run(  # noqa: S603
+            [*PIN, wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s",
+             str(script), "-H", f"Authorization: Bearer {token}", url],
+            capture_output=True, text=True, check=True,
+            env={**os.environ, "LAP_WRK_HISTOGRAM": str(histogram)},
+        )  # fmt: skip
+        counts = Counter[int]()
+        for line in histogram.read_text().splitlines():
+            value, count = line.split()
+            counts[int(float(value))] += int(float(count))
     out = done.stdout
     cpu = cpu_seconds(SERVERS[base]) - cpu_before
 
@@ -283,8 +309,19 @@ def run_wrk(
     return {
         "rate": float(rate.group(1)), "p50": latency(50), "p99": latency(99),
         "errors": float(errors.group(1)) if errors else 0.0,
-        "cpu": cpu * 1000 / max(1, int(served.group(1))),
+        "cpu": cpu * 1000 / max(1, int(served.group(1))), "histogram": counts,
     }  # fmt: skip
+
+
+def percentile(histogram: Counter[int], percent: float) -> float:
+    """The latency (ms) that ``percent`` % of the requests in ``histogram`` (µs) took at most."""
+    total = sum(histogram.values())
+    rank, seen = math.ceil(total * percent / 100), 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if seen >= rank:
+            return value / 1000
+    return 0.0
 
 
 def check(base: str, token: str) -> None:
@@ -302,8 +339,9 @@ def measure(
     wrk: str, bases: dict[int, str], token: str, rounds: int, seconds: int
 ) -> dict[tuple[int, str], dict[str, float]]:
     """Every endpoint on every catalogue size, ``rounds`` times, alternating so that all of
-    them see the same load on the machine: rate at 32 connections, latency at 8."""
-    runs: dict[tuple[int, str], list[dict[str, float]]] = {
+    them see the same load on the machine: rate at 32 connections, latency at 8 (p50 and
+    p99 of every request of every round; ``worst`` is the highest one run's p99 reached)."""
+    runs: dict[tuple[int, str], list[dict[str, Any]]] = {
         (size, name): [] for size in bases for name in ENDPOINTS
     }
     for _ in range(rounds):
@@ -315,16 +353,18 @@ def measure(
                 runs[(size, name)].append(
                     {**latency, "rate": rate["rate"], "cpu": rate["cpu"], "errors": errors}
                 )
-    return {
-        key: {
+    figures = {}
+    for key, results in runs.items():
+        pooled = sum((r["histogram"] for r in results), Counter[int]())
+        figures[key] = {
             "rate": mean(r["rate"] for r in results),
-            "p50": median(r["p50"] for r in results),
-            "p99": max(r["p99"] for r in results),
+            "p50": percentile(pooled, 50),
+            "p99": percentile(pooled, 99),
+            "worst": max(r["p99"] for r in results),
             "errors": sum(r["errors"] for r in results),
             "cpu": median(r["cpu"] for r in results),
         }
-        for key, results in runs.items()
-    }
+    return figures
 
 
 # --- databases -----------------------------------------------------------------------------
@@ -414,7 +454,8 @@ def bench_backend(backend: str, urls: dict[int, str], wrk: str, args: argparse.N
     for (size, name), values in figures.items():
         results.append((backend, size, name, values))
         print(f"  {size:>6,} {name:<6} {values['rate']:8.0f} req/s  p50 {values['p50']:6.2f} ms"
-              f"  p99 {values['p99']:6.2f} ms  cpu {values['cpu']:5.2f} ms/req"
+              f"  p99 {values['p99']:6.2f} ms (worst run {values['worst']:6.2f})"
+              f"  cpu {values['cpu']:5.2f} ms/req"
               f"  non-2xx {values['errors']:.0f}",
               flush=True)  # fmt: skip
     return results

@@ -72,8 +72,18 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     Opening a session touches no database, so it happens on the event loop. A reading
     request (GET, HEAD) ends its transaction there too: ending a read never waits. Any
     other request commits (or rolls back) in a worker thread, where a slow commit holds up
-    nobody else (see ``runs_on_loop``)."""
-    session = Session(request.app.state.engine, expire_on_commit=False)
+    nobody else (see ``runs_on_loop``).
+
+    A short read on the loop opens no transaction at all (the engine's autocommit copy): its
+    few statements need no common snapshot, and on PostgreSQL BEGIN and COMMIT were two of a
+    search's five round trips to the server, waited for with the loop held."""
+    state = request.app.state
+    short_read = request.method in READING_METHODS and runs_on_loop(
+        request.scope.get("endpoint")
+    )
+    session = Session(
+        state.reading_engine if short_read else state.engine, expire_on_commit=False
+    )
     succeeded = False
     try:
         yield session
@@ -89,7 +99,12 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 READING_METHODS = frozenset({"GET", "HEAD"})
 
 
-def runs_on_loop(endpoint: Callable[..., Any]) -> bool:
+def reading_engine(engine: Engine) -> Engine:
+    """``engine`` without transactions (its pool shared): for the short reads on the loop."""
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def runs_on_loop(endpoint: Callable[..., Any] | None) -> bool:
     """Whether a route's own database work runs on the event loop: its endpoint is ``async``.
 
     That is for short reads (the token check, the catalogue search, ``/me``): statements
@@ -104,7 +119,7 @@ def runs_on_loop(endpoint: Callable[..., Any]) -> bool:
     the request holding the lock needs the loop to commit), runs in a worker thread: a
     ``def`` route, or an ``async`` one (it awaits its form or upload) that hands its work to
     ``in_worker_thread``. ``tests/test_loop_routes.py`` holds every route to this."""
-    return inspect.iscoroutinefunction(endpoint)
+    return endpoint is not None and inspect.iscoroutinefunction(endpoint)
 
 
 async def in_worker_thread(work: Callable[[], T]) -> T:

@@ -23,7 +23,7 @@ from lap_market import openapi
 from lap_market.accounts.deps import LoginRequired
 from lap_market.admission import BUSY_DETAIL, Admission, retry_after
 from lap_market.config import Settings, get_settings
-from lap_market.db import make_engine
+from lap_market.db import make_engine, reading_engine
 from lap_market.errors import DomainError, NotFound
 from lap_market.registry import import_all_models
 from lap_market.shell import Shell
@@ -104,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.reading_engine = reading_engine(engine)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/api/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
     _add_routes(app)

@@ -16,8 +16,9 @@ alternating the endpoints round by round in the same run:
 A second database holds 20,000 offers and its own worker; every endpoint is measured on
 both sizes in turn, so that both see the same load on a shared machine. Throughput at 32
 connections, latency (p50/p99) at 8: the percentiles of every request of every round (wrk's
-latency histograms, pooled), with the worst single run's p99 beside them; beside each, the server process's CPU per request,
-which a busy shared machine disturbs far less than the rates. wrk shares the machine with
+latency histograms, pooled), with the worst single run's p99 beside them; beside each, the
+server process's CPU per request, which a busy shared machine disturbs far less than the
+rates. wrk shares the machine with
 the server; ``--pin-wrk`` keeps it on the last core (the figures then say what one core
 left to the server does).
 

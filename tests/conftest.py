@@ -329,9 +329,10 @@ def app(settings: Settings) -> Iterator[FastAPI]:
     try:
         yield application
     finally:
-        engine = getattr(application.state, "engine", None)
-        if engine is not None:
-            engine.dispose()
+        for name in ("engine", "reading_engine"):
+            engine = getattr(application.state, name, None)
+            if engine is not None:
+                engine.dispose()
 
 
 @pytest.fixture
@@ -439,6 +440,7 @@ def live_server(
         server.should_exit = True
         thread.join(timeout=15)
         application.state.engine.dispose()
+        application.state.reading_engine.dispose()
 
 
 def _chromium_path() -> str:

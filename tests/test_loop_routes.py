@@ -16,13 +16,13 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event
 from sqlmodel import Session
 
 from lap_market.db import get_session, runs_on_loop
 from tests.catalogue.test_web import _csrf, _login
 from tests.factories import accounts as f
 from tests.factories.catalogue import make_offer
+from tests.statements import on_statements
 
 READING = {"GET", "HEAD"}
 # What an async writing route calls to hand its work to a worker thread (``db``, ``web``).
@@ -65,18 +65,15 @@ def test_async_routes_read_or_hand_their_work_to_a_thread(app: FastAPI) -> None:
 
 
 @contextmanager
-def statement_threads(engine: Engine) -> Iterator[list[str]]:
-    """The name of the thread each statement runs in."""
+def statement_threads(app: FastAPI) -> Iterator[list[str]]:
+    """The name of the thread each statement of the app runs in (either engine)."""
     names: list[str] = []
 
     def record(*_args: object) -> None:
         names.append(threading.current_thread().name)
 
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with on_statements(app, record):
         yield names
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def test_a_search_runs_on_the_loop_and_a_write_route_in_a_worker_thread(
@@ -88,19 +85,19 @@ def test_a_search_runs_on_the_loop_and_a_write_route_in_a_worker_thread(
     headers = f.token_headers(client, manager.email)
     loop_thread = client.portal.call(lambda: threading.current_thread().name)  # type: ignore[union-attr]
 
-    with statement_threads(app.state.engine) as search:
+    with statement_threads(app) as search:
         response = client.get("/api/v1/offers", headers=headers)
     assert response.status_code == 200 and response.json()["total"] == 1
     assert search and set(search) == {loop_thread}
 
-    with statement_threads(app.state.engine) as listing:
+    with statement_threads(app) as listing:
         assert client.get("/api/v1/demands", headers=headers).status_code == 200
     # The token check reads on the loop; the route's own statements run in a worker thread.
     assert listing[0] == loop_thread
     assert set(listing[1:]) and loop_thread not in listing[1:]
 
     csv = b"category,unit,quantity,start_date,end_date\nstorage,box_year,10,2027-04-01,2028-03-31\n"
-    with statement_threads(app.state.engine) as imported:
+    with statement_threads(app) as imported:
         response = client.post("/api/v1/demands/import", content=csv,
                                headers={**headers, "Content-Type": "text/csv"})  # fmt: skip
     assert response.status_code in (200, 201, 422), response.text
@@ -115,7 +112,7 @@ def test_a_web_form_post_runs_in_a_worker_thread(
     _login(client, manager.email)
     loop_thread = client.portal.call(lambda: threading.current_thread().name)  # type: ignore[union-attr]
     token = _csrf(client.get("/needs").text)
-    with statement_threads(app.state.engine) as posted:
+    with statement_threads(app) as posted:
         response = client.post("/needs", data={"csrf_token": token, "quantity": "ten"})
     assert response.status_code == 422
     assert posted and loop_thread not in posted

@@ -71,6 +71,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pool_size=settings.db_pool_size,
         pool_timeout=settings.db_pool_timeout,
     )
+    # The short reads on the event loop (db.runs_on_loop): no transactions.
+    reading = reading_engine(engine, pool_size=admitted, pool_timeout=settings.db_pool_timeout)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -92,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if stop_worker is not None:
             stop_worker()
         engine.dispose()
+        reading.dispose()
 
     app = FastAPI(
         title="LAP Market",
@@ -104,7 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.reading_engine = reading_engine(engine)
+    app.state.reading_engine = reading
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/api/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
     _add_routes(app)

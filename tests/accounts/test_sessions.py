@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 from jose import jwt
-from sqlalchemy import event, inspect
+from sqlalchemy import inspect
 from sqlmodel import Session, col, select
 
 from lap_market.accounts import sessions
@@ -21,6 +21,7 @@ from lap_market.audit.models import AuditEvent
 from lap_market.clock import clock
 from lap_market.errors import Unauthenticated
 from tests.factories import accounts as f
+from tests.statements import on_statements
 
 NEW_PASSWORD = "a-brand-new-passphrase"  # noqa: S105 - a test input
 
@@ -298,11 +299,8 @@ def test_the_per_request_check_is_one_indexed_read(app, client, session):
     def count(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
         statements.append(statement)
 
-    event.listen(app.state.engine, "before_cursor_execute", count)
-    try:
+    with on_statements(app, count):
         assert _me(client, headers) == 200
-    finally:
-        event.remove(app.state.engine, "before_cursor_execute", count)
     touching = [s for s in statements if "authsession" in s.lower()]
     assert len(touching) == 1 and "join" in touching[0].lower()
     indexes = {i["name"]: i for i in inspect(app.state.engine).get_indexes("authsession")}

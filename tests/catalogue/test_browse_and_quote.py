@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from lap_market.accounts.models import Organisation
@@ -16,6 +16,7 @@ from lap_market.catalogue.models import Offer, OfferStatus, OfferTier, OfferVers
 from lap_market.clock import clock
 from tests.factories import accounts as f
 from tests.factories.catalogue import category_unit, make_offer
+from tests.statements import on_statements
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 
@@ -240,8 +241,7 @@ def test_list_of_2000_offers_needs_a_constant_number_of_queries(client, app, ses
     def count(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
         statements.append(statement)
 
-    event.listen(app.state.engine, "before_cursor_execute", count)
-    try:
+    with on_statements(app, count):
         by_name = client.get("/api/v1/offers", params={"page_size": 100}, headers=headers)
         name_queries = len(statements)
         statements.clear()
@@ -255,8 +255,6 @@ def test_list_of_2000_offers_needs_a_constant_number_of_queries(client, app, ses
         statements.clear()
         own = browse.list_own_offers(session, provider_user)
         own_queries = len(statements)
-    finally:
-        event.remove(app.state.engine, "before_cursor_execute", count)
     assert len(own) == 2000
     assert own_queries <= 6, own_queries
     assert by_name.status_code == 200 and by_price.status_code == 200

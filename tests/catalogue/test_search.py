@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from lap_market.accounts.models import Organisation
@@ -20,6 +20,7 @@ from lap_market.catalogue.reference import load_reference
 from lap_market.clock import clock
 from tests.factories import accounts as f
 from tests.factories.catalogue import category_unit, make_offer
+from tests.statements import on_statements
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 30)
@@ -268,15 +269,12 @@ def test_queries_do_not_grow_with_the_catalogue(client, app, session) -> None:
 
     # Reference data and how common each word is: read once per process, here.
     client.get("/api/v1/offers", params=searches["words"], headers=headers)
-    event.listen(app.state.engine, "before_cursor_execute", count)
-    try:
+    with on_statements(app, count):
         _bulk(session, provider, 30, 0)
         small = measure()
         _bulk(session, provider, 600, 30)
         large = measure()
         page = client.get("/api/v1/offers", params=searches["price"], headers=headers).json()
-    finally:
-        event.remove(app.state.engine, "before_cursor_execute", count)
     assert small == large, (small, large)
     # Token check and user; the page with its tiers and the catalogue's generation; the count
     # (the catalogue changed since the last search). Reference data is not read again.

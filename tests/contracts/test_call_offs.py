@@ -20,6 +20,7 @@ from tests.contracts.helpers import auth, flat, pdf_pages
 from tests.factories import accounts as acc
 from tests.factories import catalogue as cat
 from tests.factories import contracts as cf
+from tests.statements import on_statements
 
 
 def _url(awarded: cf.AwardedLot) -> str:
@@ -244,7 +245,6 @@ def test_two_officers_issuing_at_once_issue_each_call_off_once(session, app) -> 
 def test_list_and_call_off_pages_query_in_bulk(session, client, app) -> None:
     """The contracts list and the officer's awaiting-lots table cost the same number of
     queries for 2 contracts as for 8 (no query per row)."""
-    from sqlalchemy import event
 
     from lap_market.accounts.deps import SESSION_COOKIE
 
@@ -259,11 +259,8 @@ def test_list_and_call_off_pages_query_in_bulk(session, client, app) -> None:
     def queries(url: str) -> int:
         client.cookies.set(SESSION_COOKIE, acc.session_token(app, small.officer))
         statements.clear()
-        event.listen(app.state.engine, "before_cursor_execute", count)
-        try:
+        with on_statements(app, count):
             assert client.get(url).status_code == 200
-        finally:
-            event.remove(app.state.engine, "before_cursor_execute", count)
         return len(statements)
 
     before = queries("/contracts")

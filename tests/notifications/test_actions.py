@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import event
 from sqlmodel import Session
 
 from lap_market.accounts.models import Organisation, User
@@ -17,6 +16,7 @@ from tests.factories import accounts as acc
 from tests.factories import catalogue as cf
 from tests.factories import contracts as cof
 from tests.factories import tenders as tf
+from tests.statements import on_statements
 
 NOW = datetime(2026, 11, 10, 10, 0, tzinfo=UTC)
 
@@ -117,11 +117,8 @@ def test_the_dashboard_takes_a_fixed_number_of_queries(client, session, app) -> 
     def queries(who: str) -> int:
         client.cookies.set("lap_session", headers[who]["Authorization"].removeprefix("Bearer "))
         statements.clear()
-        event.listen(app.state.engine, "before_cursor_execute", count)
-        try:
+        with on_statements(app, count):
             response = client.get("/dashboard")
-        finally:
-            event.remove(app.state.engine, "before_cursor_execute", count)
             client.cookies.clear()
         assert response.status_code == 200 and "Needs your action" in response.text
         return len(statements)

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event
 from sqlmodel import select
 
 from lap_market.accounts.models import Organisation
@@ -16,6 +15,7 @@ from lap_market.demand.models import Demand
 from lap_market.tenders.models import Amendment, Bid, Notification, Tender
 from tests.factories import accounts as acc
 from tests.factories import tenders as tf
+from tests.statements import on_statements
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
 
@@ -458,11 +458,8 @@ def test_tender_list_takes_a_fixed_number_of_queries(client, session, app, world
 
     def queries() -> int:
         statements.clear()
-        event.listen(app.state.engine, "before_cursor_execute", count)
-        try:
+        with on_statements(app, count):
             r = client.get("/api/v1/tenders", headers=h["officer"])
-        finally:
-            event.remove(app.state.engine, "before_cursor_execute", count)
         assert r.status_code == 200
         return len(statements)
 

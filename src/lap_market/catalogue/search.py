@@ -222,10 +222,14 @@ def page_statement(shape: Shape) -> Select[Any]:
 
 
 def _paged(query: SelectT) -> SelectT:
+    """``query``'s page. The numbers are written into the SQL (a page size is one of a
+    hundred, and mostly 20), so that PostgreSQL plans a prepared search once: with them as
+    parameters, it could not tell a page of 20 from most of the catalogue, judged a generic
+    plan dear and planned the statement again on every request."""
     paged: Any = query
-    return cast(SelectT, paged.limit(bindparam("limit", type_=Integer)).offset(
-        bindparam("offset", type_=Integer)
-    ))  # fmt: skip
+    return cast(SelectT, paged.limit(
+        bindparam("limit", type_=Integer, literal_execute=True)
+    ).offset(bindparam("offset", type_=Integer, literal_execute=True)))  # fmt: skip
 
 
 def _words_page(shape: Shape) -> Select[Any]:

@@ -18,9 +18,8 @@ both sizes in turn, so that both see the same load on a shared machine. Throughp
 connections, latency (p50/p99) at 8: the percentiles of every request of every round (wrk's
 latency histograms, pooled), with the worst single run's p99 beside them; beside each, the
 server process's CPU per request, which a busy shared machine disturbs far less than the
-rates. wrk shares the machine with
-the server; ``--pin-wrk`` keeps it on the last core (the figures then say what one core
-left to the server does).
+rates. wrk shares the machine with the server; ``--pin-wrk`` keeps it on the last core (the
+figures then say what one core left to the server does).
 
 Goals: every search mode at least half the requests/s of ``me`` at 2,000 offers; at 20,000
 at least 80 % of its own rate at 2,000; p99 at most 50 ms at 8 connections.

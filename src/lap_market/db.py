@@ -66,6 +66,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+READING_METHODS = frozenset({"GET", "HEAD"})
+
+
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """One transaction per request: commit on success, roll back on any error.
 
@@ -78,9 +81,8 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     few statements need no common snapshot, and on PostgreSQL BEGIN and COMMIT were two of a
     search's five round trips to the server, waited for with the loop held."""
     state = request.app.state
-    short_read = request.method in READING_METHODS and runs_on_loop(
-        request.scope.get("endpoint")
-    )
+    reading = request.method in READING_METHODS
+    short_read = reading and runs_on_loop(request.scope.get("endpoint"))
     session = Session(
         state.reading_engine if short_read else state.engine, expire_on_commit=False
     )
@@ -89,14 +91,11 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         yield session
         succeeded = True
     finally:
-        if request.method in READING_METHODS:
+        if reading:
             _finish(session, succeeded)
         else:
             with anyio.CancelScope(shield=True):  # the connection goes back to the pool even then
                 await anyio.to_thread.run_sync(_finish, session, succeeded)
-
-
-READING_METHODS = frozenset({"GET", "HEAD"})
 
 
 def reading_engine(engine: Engine, *, pool_size: int, pool_timeout: float) -> Engine:
@@ -126,7 +125,7 @@ def runs_on_loop(endpoint: Callable[..., Any] | None) -> bool:
     time, so a worker thread adds nothing to them but hand-offs, each a wait for the
     interpreter lock, and SQLite lets go of it at every row: a search in a thread beside
     others switched threads some 60 times and cost twice the CPU it costs on the loop
-    (issue 11; DEVELOPING.md, "What a request costs"). Reads never wait for a lock
+    (issue 11; DEVELOPING.md, "Which work runs on the event loop"). Reads never wait for a lock
     (SQLite's WAL, PostgreSQL's MVCC), so they never hold the loop up.
 
     Anything else, writes above all (a lock wait on the loop would stop every request, and

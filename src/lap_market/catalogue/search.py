@@ -223,9 +223,9 @@ def page_statement(shape: Shape) -> Select[Any]:
 
 def _paged(query: SelectT) -> SelectT:
     """``query``'s page. The numbers are written into the SQL (a page size is one of a
-    hundred, and mostly 20), so that PostgreSQL plans a prepared search once: with them as
-    parameters, it could not tell a page of 20 from most of the catalogue, judged a generic
-    plan dear and planned the statement again on every request."""
+    hundred, and mostly 20), so that the generic plan PostgreSQL keeps for a prepared search
+    (``db.reading_engine``) is made for a page of that size, not for an unknown share of the
+    catalogue."""
     paged: Any = query
     return cast(SelectT, paged.limit(
         bindparam("limit", type_=Integer, literal_execute=True)

@@ -101,15 +101,17 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 def reading_engine(engine: Engine, *, pool_size: int, pool_timeout: float) -> Engine:
     """The engine the short reads on the loop use: without transactions.
 
-    On SQLite, ``engine`` itself in autocommit (its pool shared). On PostgreSQL, a pool of its
-    own (``pool_size``: as many as the requests let in at once, so a read on the loop never
-    waits for a connection) whose sessions use generic plans for prepared statements: psycopg
+    On SQLite, ``engine`` itself: Python's driver opens a transaction only before a write, so
+    a session that only reads holds none already (setting AUTOCOMMIT on each checkout cost a
+    PRAGMA to set and another to reset, for nothing). On PostgreSQL, a pool of its own in
+    autocommit (``pool_size``: as many as the requests let in at once, so a read on the loop
+    never waits for a connection) whose sessions use generic plans for prepared statements: psycopg
     prepares a statement run five times on a connection, but PostgreSQL judged the searches'
     generic plans dear and planned them again on every request, which took longer than
     running them (0.5 ms of the 0.7 a 20,000-offer search took). The searches' plans are
     walks of an index to a page; the same plan serves every value."""
     if engine.dialect.name != "postgresql":
-        return engine.execution_options(isolation_level="AUTOCOMMIT")
+        return engine
     return create_engine(
         engine.url, isolation_level="AUTOCOMMIT", pool_pre_ping=True, pool_size=pool_size,
         max_overflow=0, pool_timeout=pool_timeout,

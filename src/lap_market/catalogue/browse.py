@@ -14,7 +14,7 @@ from sqlmodel import Session, col, func, or_, select
 
 from lap_market.accounts.models import Organisation, User
 from lap_market.accounts.policy import is_provider
-from lap_market.catalogue.counts import count_offers, offers_with_text
+from lap_market.catalogue.counts import count_offers, like_pattern, offers_with_text
 from lap_market.catalogue.models import (
     Category,
     Offer,
@@ -415,17 +415,19 @@ def _plan(
     if filters.commissioned is not None:
         params["commissioned"] = filters.commissioned
     for i, word in enumerate(filters.words):
-        params[f"w{i}"] = "%" + word.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
-    pieces = _rarest_pieces(session, filters.words) if sqlite else []
-    if pieces:
+        params[f"w{i}"] = like_pattern(word)
+    pieces = _rarest_pieces(session, filters.words)
+    if sqlite and pieces:
         params["pieces"] = " AND ".join('"' + p.replace('"', '""') + '"' for p in pieces)
+    else:
+        params.update((f"piece{i}", like_pattern(piece)) for i, piece in enumerate(pieces))
     shape = Shape(
         scope=scope,
         drafts=drafts,
         provider=filters.provider_id is not None,
         commissioned=filters.commissioned is not None,
         words=len(filters.words),
-        narrowed=bool(pieces),
+        narrowed=len(pieces),
         sqlite=sqlite,
     )
     return shape, params
@@ -435,12 +437,13 @@ TRIGRAM = 3  # letters per entry of the text index; it cannot find shorter words
 
 
 def _rarest_pieces(session: Session, words: list[str]) -> list[str]:
-    """On SQLite, each word's letter triple that the fewest offers hold.
+    """Each word's letter triple that the fewest offers hold.
 
-    The FTS5 trigram index narrows the offers to those holding all of them (an intersection
-    of short lists of offers) and LIKE checks every word on those few: looking up whole
-    words would walk the index entries of their common letter triples (most offers) and
-    their positions on every search. Words shorter than three letters are left to LIKE.
+    The text index (FTS5 trigram on SQLite, pg_trgm on PostgreSQL) narrows the offers to
+    those holding all of them (an intersection of short lists of offers) and LIKE checks
+    every word on those few: looking up whole words would walk the index entries of their
+    common letter triples (most offers) on every search. Words shorter than three letters
+    are left to LIKE.
     """
     rarest = set()
     for word in words:

@@ -18,9 +18,9 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import ColumnElement, Engine, Select, column, literal_column, table
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
-from lap_market.catalogue.models import CatalogueState
+from lap_market.catalogue.models import CatalogueState, Offer
 from lap_market.clock import clock
 from lap_market.db import engine_of
 
@@ -55,6 +55,10 @@ def count_offers(
 
 
 FTS = table("offer_fts", column("rowid"))
+# Lower-cased title and description as one text: what the PostgreSQL trigram index covers.
+SEARCH_TEXT = func.lower(
+    col(Offer.title).concat(literal_column("' '")).concat(col(Offer.description))
+)
 
 
 def fts_match(text: str) -> ColumnElement[bool]:
@@ -62,12 +66,22 @@ def fts_match(text: str) -> ColumnElement[bool]:
     return literal_column("offer_fts").op("MATCH")('"' + text.replace('"', '""') + '"')
 
 
-def offers_with_text(session: Session, text: str) -> int:
-    """About how many offers contain ``text`` (SQLite's text index), counted once per process:
-    it only chooses what to look up in the index, never what a search finds."""
+def like_pattern(text: str) -> str:
+    """A LIKE pattern (escape character ``/``) for text containing ``text``."""
+    return "%" + text.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
 
-    def count() -> int:
-        return int(session.exec(select(func.count()).select_from(FTS).where(fts_match(text))).one())
+
+def offers_with_text(session: Session, text: str) -> int:
+    """About how many offers contain ``text`` (from the text index: FTS5 on SQLite, the
+    trigram index on PostgreSQL), counted once per process: it only chooses what to look up
+    in the index, never what a search finds."""
+
+    def count() -> int:  # built only when not remembered: building it costs more than a look-up
+        if session.get_bind().dialect.name == "sqlite":
+            query = select(func.count()).select_from(FTS).where(fts_match(text))
+        else:
+            query = select(func.count()).where(SEARCH_TEXT.like(like_pattern(text), escape="/"))
+        return int(session.exec(query).one())
 
     return _remembered(engine_of(session), ("text", text), count)
 

@@ -1,6 +1,7 @@
 """Engine, per-request session, and migrations."""
 
 import inspect
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -11,6 +12,7 @@ from alembic import command
 from alembic.config import Config
 from fastapi import Depends, Request
 from sqlalchemy import Engine, MetaData, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -112,11 +114,48 @@ def reading_engine(engine: Engine, *, pool_size: int, pool_timeout: float) -> En
     walks of an index to a page; the same plan serves every value."""
     if engine.dialect.name != "postgresql":
         return engine
-    return create_engine(
-        engine.url, isolation_level="AUTOCOMMIT", pool_pre_ping=True, pool_size=pool_size,
-        max_overflow=0, pool_timeout=pool_timeout,
+    reading = create_engine(
+        engine.url, isolation_level="AUTOCOMMIT", pool_size=pool_size, max_overflow=0,
+        pool_timeout=pool_timeout,
         connect_args={"options": "-c plan_cache_mode=force_generic_plan"},
     )  # fmt: skip
+    event.listen(reading, "checkout", _ping_if_idle)
+    event.listen(reading, "checkin", _note_checkin)
+    return reading
+
+
+# A connection back in the pool for less than this is not pinged before it is lent again.
+IDLE_BEFORE_PING = 1.0  # seconds
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Ping a connection that has sat in the pool for a while before lending it, as
+    ``pool_pre_ping`` would; one used moments ago is lent as it is (HikariCP's "alive bypass
+    window"). Pinging at every checkout was one of a search's three round trips, waited for
+    with the event loop held (issue 11). A ping that fails makes the pool try a fresh
+    connection (SQLAlchemy's documented custom pessimistic check); a connection that died in
+    the window fails its statement, the pool drops every connection made before, and the
+    request gets 503 (``main._connection_lost``)."""
+    returned = record.info.get("checked_in_at")
+    if returned is not None and time.monotonic() - returned < IDLE_BEFORE_PING:
+        return
+    try:
+        ping(dbapi_connection)
+    except Exception as exc:  # noqa: BLE001 - whatever the driver raises, the connection is gone
+        raise DisconnectionError("the pooled connection no longer answers") from exc
+
+
+def ping(dbapi_connection: Any) -> None:
+    """One round trip on a driver connection."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SELECT 1")
+    finally:
+        cursor.close()
+
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info["checked_in_at"] = time.monotonic()
 
 
 def runs_on_loop(endpoint: Callable[..., Any] | None) -> bool:

@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from swagger_ui_bundle import swagger_ui_path
@@ -168,6 +169,7 @@ def _add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(404, _not_found)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(PoolTimeout, _pool_timeout)
+    app.add_exception_handler(DBAPIError, _connection_lost)
     app.add_exception_handler(500, _server_error)
 
 
@@ -227,7 +229,22 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 async def _pool_timeout(request: Request, _exc: Exception) -> Response:
     # Every connection stayed busy for the whole bounded wait: overload, not a fault.
     settings: Settings = request.app.state.settings
-    headers = {"Retry-After": retry_after(settings.db_pool_timeout)}
+    return _unavailable(request, retry_after(settings.db_pool_timeout))
+
+
+async def _connection_lost(request: Request, exc: Exception) -> Response:
+    """A database connection that died under the request (the server restarted): the pool has
+    already dropped it and every connection made before it, so trying again will work."""
+    assert isinstance(exc, DBAPIError)
+    if not exc.connection_invalidated:
+        raise exc  # a fault, not a restart: on to the 500 handler, as if unhandled
+    logging.getLogger("lap_market").warning("Database connection lost: %s", exc.orig)
+    return _unavailable(request, retry_after(1))
+
+
+def _unavailable(request: Request, wait: str) -> Response:
+    """503 with ``Retry-After``: try again in ``wait`` seconds."""
+    headers = {"Retry-After": wait}
     if _is_api(request):
         body = {"detail": BUSY_DETAIL, "code": "busy"}
         return JSONResponse(body, status_code=503, headers=headers)

@@ -277,8 +277,10 @@ def test_queries_do_not_grow_with_the_catalogue(client, app, session) -> None:
         page = client.get("/api/v1/offers", params=searches["price"], headers=headers).json()
     assert small == large, (small, large)
     # Token check and user; the page with its tiers and the catalogue's generation; the count
-    # (the catalogue changed since the last search). Reference data is not read again.
-    assert max(large.values()) <= 3, large
+    # (the catalogue changed since the last search). Reference data is not read again. On
+    # SQLite a word search picks its page's ids in a statement of their own (search.page_rows).
+    words_page = 2 if session.get_bind().dialect.name == "sqlite" else 1
+    assert large == {"name": 3, "price": 3, "words": 2 + words_page}, large
     assert page["total"] == 210 and len(page["items"]) == 20
     prices = [Decimal(i["unit_price_at_quantity"]) for i in page["items"]]
     assert prices == sorted(prices)

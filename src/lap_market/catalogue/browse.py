@@ -8,7 +8,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Protocol, TypedDict, Unpack, cast
 
-from sqlalchemy import Select, and_
+from sqlalchemy import and_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, or_, select
 
@@ -38,7 +38,7 @@ from lap_market.catalogue.search import (
     Scope,
     Shape,
     count_statement,
-    page_statement,
+    page_rows,
     with_current_version,
 )
 from lap_market.catalogue.service import check_quantity, get_visible_offer
@@ -297,7 +297,7 @@ def search_offers(session: Session, actor: User, **query: Unpack[OfferQuery]) ->
         params.update(price_unit=price_unit.id, quantity=amount)
         shape = replace(shape, order="price_low" if amount is None else "price_at")
     params.update(limit=page_size, offset=(page - 1) * page_size)
-    rows, tiers, generation = _page(session, page_statement(shape), params)
+    rows, tiers, generation = _page(session, shape, params)
     # What the count depends on: the viewer (own drafts) and the filters.
     key = (params.get("viewer"), category, unit, tuple(words), provider_id, commissioned)
     total = count_offers(session, key, count_statement(shape), params, generation=generation)
@@ -321,7 +321,7 @@ def _quantity(
 
 
 def _page(
-    session: Session, statement: Select[Any], params: dict[str, Any]
+    session: Session, shape: Shape, params: dict[str, Any]
 ) -> tuple[list[OfferRow], dict[int, Sequence[Tier]], int | None]:
     """A page of offer rows with their tiers, and the catalogue's generation (None when the
     page is empty)."""
@@ -329,7 +329,7 @@ def _page(
     tiers: dict[int, Sequence[Tier]] = {}
     generation = None
     # Core rows through the connection: the ORM layer has nothing to add to plain columns.
-    for r in session.connection().execute(statement, params).all():
+    for r in page_rows(session.connection(), shape, params):
         rows.append((cast(OfferFields, r), int(r.version_id), str(r.provider_name)))
         tiers[r.version_id] = _parse_tiers(r.tiers or "")
         generation = int(r.generation)
@@ -415,7 +415,7 @@ def _plan(
     if filters.commissioned is not None:
         params["commissioned"] = filters.commissioned
     for i, word in enumerate(filters.words):
-        params[f"w{i}"] = like_pattern(word)
+        params[f"t{i}" if sqlite else f"w{i}"] = word if sqlite else like_pattern(word)
     pieces = _rarest_pieces(session, filters.words)
     if sqlite and pieces:
         params["pieces"] = " AND ".join('"' + p.replace('"', '""') + '"' for p in pieces)
@@ -464,7 +464,7 @@ def compare_offers(
     # Published offers only: a provider's own drafts are not in the comparison.
     shape = replace(shape, drafts=False, order="price_at", paged=False)
     params.update(price_unit=unit_info.id, quantity=amount)
-    rows, tiers, _generation = _page(session, page_statement(shape), params)
+    rows, tiers, _generation = _page(session, shape, params)
     return ranked(actor, _summaries_of_rows(session, ref, rows, amount, tiers))
 
 

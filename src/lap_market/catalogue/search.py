@@ -8,6 +8,7 @@ statement built on first use with bound parameters; each request only binds its 
 Nothing here keeps a result: every request runs its query.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal, TypeVar, cast
@@ -15,9 +16,11 @@ from typing import Any, Literal, TypeVar, cast
 from sqlalchemy import (
     Boolean,
     ColumnElement,
+    Connection,
     Date,
     Integer,
     Numeric,
+    Row,
     Select,
     String,
     and_,
@@ -70,7 +73,7 @@ class Shape:
     drafts: bool = False  # a provider also sees its organisation's drafts
     provider: bool = False  # filtered to one provider
     commissioned: bool = False  # filtered on commissioned / not
-    words: int = 0  # words each found by LIKE as bound parameters w0, w1 …
+    words: int = 0  # words, bound as t0, t1 … (SQLite) or LIKE patterns w0, w1 … (see _contains)
     narrowed: int = 0  # the text index narrows to offers holding this many pieces (see _rest)
     sqlite: bool = False  # SQLite's LIKE ignores ASCII case itself (see ``_contains``)
     paged: bool = True  # :limit and :offset (the compare page shows every offer)
@@ -155,7 +158,7 @@ def _rest(shape: Shape) -> list[ColumnElement[bool]]:
     if shape.commissioned:
         rest.append(col(Offer.commissioned) == bindparam("commissioned", type_=Boolean))
     rest.extend(_narrowed(shape))
-    rest.extend(_contains(bindparam(f"w{i}", type_=String), shape) for i in range(shape.words))
+    rest.extend(_contains(i, shape) for i in range(shape.words))
     return rest
 
 
@@ -178,22 +181,25 @@ def _narrowed(shape: Shape) -> list[ColumnElement[bool]]:
     ]
 
 
-def _contains(pattern: Any, shape: Shape) -> ColumnElement[bool]:
-    """The title or the description holds the (escaped, lower-case) word (words hold no
-    spaces, so title-or-description finds what their joined text would).
+def _contains(index: int, shape: Shape) -> ColumnElement[bool]:
+    """The title or the description holds word ``index`` (words hold no spaces, so
+    title-or-description finds what their joined text would).
 
-    SQLite's LIKE already ignores case, and only ASCII case, which is all its lower() folds:
-    so it checks the columns as stored, without lower-casing and joining every candidate's
-    text. PostgreSQL serves LIKE on the lower-cased joined text from its trigram index, which
-    looks up every letter triple of the word; when the search is narrowed to its rarest
-    pieces, the word is checked as a filter on the offers found, in a form that index does
-    not cover (else the planner would look the whole word up again).
+    SQLite looks for the lower-case word (``:t0`` …) in the lower-cased columns with instr():
+    a plain substring search, which took half the time LIKE's pattern matching did on the
+    offers the text index had found. PostgreSQL serves LIKE (``:w0`` …, escaped patterns) on
+    the lower-cased joined text from its trigram index, which looks up every letter triple of
+    the word; when the search is narrowed to its rarest pieces, the word is checked as a
+    filter on the offers found, in a form that index does not cover (else the planner would
+    look the whole word up again).
     """
     if shape.sqlite:
+        word = bindparam(f"t{index}", type_=String)
         return or_(
-            col(Offer.title).like(pattern, escape="/"),
-            col(Offer.description).like(pattern, escape="/"),
+            func.instr(func.lower(col(Offer.title)), word) > 0,
+            func.instr(func.lower(col(Offer.description)), word) > 0,
         )
+    pattern = bindparam(f"w{index}", type_=String)
     if shape.narrowed:
         return or_(
             func.lower(col(Offer.title)).like(pattern, escape="/"),
@@ -230,10 +236,26 @@ def _by_price(query: Select[Any], shape: Shape) -> Select[Any]:
     )
 
 
+def page_rows(connection: Connection, shape: Shape, params: dict[str, Any]) -> Sequence[Row[Any]]:
+    """The page's rows of a search of this shape, run with ``params``.
+
+    SQLite picks a word search's page in a statement of its own and then reads those offers:
+    as one statement (``_words_page``) it took longer than the two do apart (0.26 ms against
+    0.12 + 0.03 at 2,000 offers, 0.40 against 0.17 + 0.09 at 20,000)."""
+    if shape.sqlite and _words_paged(shape):
+        ids = list(connection.execute(page_ids_statement(shape), params).scalars())
+        return connection.execute(_rows_of_ids(), {"ids": ids}).all() if ids else []
+    return connection.execute(page_statement(shape), params).all()
+
+
+def _words_paged(shape: Shape) -> bool:
+    return shape.order == "name" and bool(shape.words) and shape.paged
+
+
 @cache
 def page_statement(shape: Shape) -> Select[Any]:
     """The page's rows for searches of this shape."""
-    if shape.order == "name" and shape.words and shape.paged:
+    if _words_paged(shape):
         return _words_page(shape)
     if shape.order == "name":
         query = _offer_rows().where(*_scope(shape), *_rest(shape)).order_by(*NAME_ORDER)
@@ -262,10 +284,22 @@ def _words_page(shape: Shape) -> Select[Any]:
     only the page's are joined to their version, provider and tiers. Every match must be
     sorted before the page is known, and joining each one first made a search cost ten
     times as much at ten times the offers (issue 11)."""
-    page_ids = _paged(
+    return _offer_rows().where(col(Offer.id).in_(page_ids_statement(shape))).order_by(*NAME_ORDER)
+
+
+@cache
+def page_ids_statement(shape: Shape) -> Select[Any]:
+    """The ids of a word search's page, in name order."""
+    return _paged(
         sa_select(col(Offer.id)).where(*_scope(shape), *_rest(shape)).order_by(*NAME_ORDER)
     )
-    return _offer_rows().where(col(Offer.id).in_(page_ids)).order_by(*NAME_ORDER)
+
+
+@cache
+def _rows_of_ids() -> Select[Any]:
+    """The page's rows of these offers (``:ids``), in name order."""
+    ids = bindparam("ids", expanding=True, type_=Integer)
+    return _offer_rows().where(col(Offer.id).in_(ids)).order_by(*NAME_ORDER)
 
 
 @cache

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, func, or_, select
 
 from lap_market.accounts.models import Organisation, User
 from lap_market.accounts.policy import is_provider
-from lap_market.catalogue.counts import count_offers, like_pattern, offers_with_text
+from lap_market.catalogue.counts import count_offers, like_pattern, rarest_piece
 from lap_market.catalogue.models import (
     Category,
     Offer,
@@ -433,9 +433,6 @@ def _plan(
     return shape, params
 
 
-TRIGRAM = 3  # letters per entry of the text index; it cannot find shorter words
-
-
 def _rarest_pieces(session: Session, words: list[str]) -> list[str]:
     """Each word's letter triple that the fewest offers hold.
 
@@ -445,12 +442,7 @@ def _rarest_pieces(session: Session, words: list[str]) -> list[str]:
     common letter triples (most offers) on every search. Words shorter than three letters
     are left to LIKE.
     """
-    rarest = set()
-    for word in words:
-        pieces = sorted({word[i : i + TRIGRAM] for i in range(len(word) - TRIGRAM + 1)})
-        if pieces:
-            rarest.add(min(pieces, key=lambda piece: offers_with_text(session, piece)))
-    return sorted(rarest)
+    return sorted({piece for word in words if (piece := rarest_piece(session, word))})
 
 
 def compare_offers(

@@ -14,7 +14,7 @@ the commit moved the generation.
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import ColumnElement, Engine, Select, column, literal_column, table
@@ -24,9 +24,10 @@ from lap_market.catalogue.models import CatalogueState, Offer
 from lap_market.clock import clock
 from lap_market.db import engine_of
 
+T = TypeVar("T")
 MAX_KEPT = 4096  # searches remembered per database; the least recently used go first
 
-_kept: "WeakKeyDictionary[Engine, OrderedDict[Hashable, int]]" = WeakKeyDictionary()
+_kept: "WeakKeyDictionary[Engine, OrderedDict[Hashable, Any]]" = WeakKeyDictionary()
 _lock = threading.Lock()
 
 
@@ -86,12 +87,29 @@ def offers_with_text(session: Session, text: str) -> int:
     return _remembered(engine_of(session), ("text", text), count)
 
 
-def _remembered(engine: Engine, key: Hashable, compute: Callable[[], int]) -> int:
+TRIGRAM = 3  # letters per entry of the text index; it cannot find shorter words
+
+
+def rarest_piece(session: Session, word: str) -> str | None:
+    """The letter triple of ``word`` that the fewest offers hold (None for a word shorter
+    than three letters), chosen once per process like the counts it is chosen by."""
+
+    def choose() -> str | None:
+        pieces = sorted({word[i : i + TRIGRAM] for i in range(len(word) - TRIGRAM + 1)})
+        if not pieces:
+            return None
+        return min(pieces, key=lambda piece: offers_with_text(session, piece))
+
+    return _remembered(engine_of(session), ("rarest", word), choose)
+
+
+def _remembered(engine: Engine, key: Hashable, compute: Callable[[], T]) -> T:
     with _lock:
         kept = _kept.setdefault(engine, OrderedDict())
         if key in kept:
             kept.move_to_end(key)
-            return kept[key]
+            found: T = kept[key]  # what ``compute`` returned for this key
+            return found
     value = compute()
     with _lock:
         kept[key] = value

@@ -264,19 +264,21 @@ def page_statement(shape: Shape) -> Select[Any]:
         # from the unit's bands in price order, not from every offer of the unit.
         query = _by_price(_offer_rows().where(*_rest(shape)), shape)
     if shape.paged:
-        query = _paged(query)
+        query = _paged(query, shape)
     return query
 
 
-def _paged(query: SelectT) -> SelectT:
-    """``query``'s page. The numbers are written into the SQL (a page size is one of a
-    hundred, and mostly 20), so that the generic plan PostgreSQL keeps for a prepared search
+def _paged(query: SelectT, shape: Shape) -> SelectT:
+    """``query``'s page. On PostgreSQL the numbers are written into the SQL (a page size is
+    one of a hundred, and mostly 20), so that the generic plan it keeps for a prepared search
     (``db.reading_engine``) is made for a page of that size, not for an unknown share of the
-    catalogue."""
+    catalogue. SQLite plans every statement anew: they are bound there, which saves writing
+    them into the SQL on every request."""
+    written = not shape.sqlite
     paged: Any = query
     return cast(SelectT, paged.limit(
-        bindparam("limit", type_=Integer, literal_execute=True)
-    ).offset(bindparam("offset", type_=Integer, literal_execute=True)))  # fmt: skip
+        bindparam("limit", type_=Integer, literal_execute=written)
+    ).offset(bindparam("offset", type_=Integer, literal_execute=written)))  # fmt: skip
 
 
 def _words_page(shape: Shape) -> Select[Any]:
@@ -291,7 +293,8 @@ def _words_page(shape: Shape) -> Select[Any]:
 def page_ids_statement(shape: Shape) -> Select[Any]:
     """The ids of a word search's page, in name order."""
     return _paged(
-        sa_select(col(Offer.id)).where(*_scope(shape), *_rest(shape)).order_by(*NAME_ORDER)
+        sa_select(col(Offer.id)).where(*_scope(shape), *_rest(shape)).order_by(*NAME_ORDER),
+        shape,
     )
 
 

@@ -79,8 +79,8 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     other request commits (or rolls back) in a worker thread, where a slow commit holds up
     nobody else (see ``runs_on_loop``).
 
-    A short read on the loop opens no transaction at all (the engine's autocommit copy): its
-    few statements need no common snapshot, and on PostgreSQL BEGIN and COMMIT were two of a
+    A short read on the loop opens no transaction at all (``reading_engine``): its few
+    statements need no common snapshot, and on PostgreSQL BEGIN and COMMIT were two of a
     search's five round trips to the server, waited for with the loop held."""
     state = request.app.state
     reading = request.method in READING_METHODS

@@ -11,7 +11,7 @@ from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from lap_market.accounts.models import Organisation
-from lap_market.catalogue import browse
+from lap_market.catalogue import offer_reads
 from lap_market.catalogue.models import Offer, OfferStatus, OfferTier, OfferVersion
 from lap_market.clock import clock
 from tests.factories import accounts as f
@@ -253,7 +253,7 @@ def test_list_of_2000_offers_needs_a_constant_number_of_queries(client, app, ses
         price_queries = len(statements)
         # The provider's own list (the comparison shares the price ranking counted above).
         statements.clear()
-        own = browse.list_own_offers(session, provider_user)
+        own = offer_reads.list_own_offers(session, provider_user)
         own_queries = len(statements)
     assert len(own) == 2000
     assert own_queries <= 6, own_queries

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from lap_market.accounts.models import Organisation
 from lap_market.audit.models import AuditEvent
-from lap_market.catalogue import browse, quotes, service
+from lap_market.catalogue import offer_reads, quotes, service
 from lap_market.catalogue.models import Offer, OfferStatus, OfferVersion
 from lap_market.catalogue.pricing import line_value, term_days
 from lap_market.catalogue.schemas import OfferCreate, OfferUpdate
@@ -70,7 +70,7 @@ def test_policy_and_audit(session: Session) -> None:
             service.publish_offer(session, actor, offer.id)  # type: ignore[arg-type]
     # Another provider's draft cannot even be quoted or read.
     with pytest.raises(NotFound):
-        browse.get_offer_for_read(session, other, offer.id)  # type: ignore[arg-type]
+        offer_reads.get_offer_for_read(session, other, offer.id)  # type: ignore[arg-type]
     with pytest.raises(NotFound):
         quotes.quote_for(session, manager, offer_id=offer.id, quantity="1",  # type: ignore[arg-type]
                           start_date=date(2027, 1, 1), end_date=date(2027, 1, 1))
@@ -163,6 +163,6 @@ def test_a_lost_race_is_a_conflict_and_changes_nothing(app, session: Session) ->
     ).all()
     assert [tuple(v) for v in versions] == [(ids[0], 1), (ids[0], 2), (ids[1], 1)]
     for offer_id in ids:
-        read = browse.offer_read(session, service.get_offer(session, offer_id))  # type: ignore[arg-type]
+        read = offer_reads.offer_read(session, service.get_offer(session, offer_id))  # type: ignore[arg-type]
         assert read.status == "published"
         assert [t.unit_price for t in read.tiers] != [Decimal("9.00")]

@@ -8,7 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from lap_market.accounts.deps import CurrentUser, ProviderUser, api_router
-from lap_market.catalogue import browse, quotes, reference, service
+from lap_market.catalogue import browse, offer_reads, quotes, reference, service
 from lap_market.catalogue.page_json import offer_page_json
 from lap_market.catalogue.schemas import (
     CategoryRead,
@@ -38,7 +38,7 @@ async def list_categories(session: SessionDep, _user: CurrentUser) -> list[Categ
 def create_offer(session: SessionDep, user: ProviderUser, data: OfferCreate) -> OfferRead:
     """Add a draft offer for the provider's own organisation."""
     offer = service.create_offer(session, user, data=data)
-    return browse.offer_read(session, offer)
+    return offer_reads.offer_read(session, offer)
 
 
 async def offer_search(request: Request) -> OfferSearch:
@@ -79,14 +79,14 @@ def list_own_offers(
     session: SessionDep, user: ProviderUser, page: PageNumber = 1, page_size: PageSize = 50
 ) -> Paged[OfferSummary]:
     """Your organisation's offers in every status (drafts and withdrawn too), newest first."""
-    items, total = browse.page_own_offers(session, user, page=page, page_size=page_size)
+    items, total = offer_reads.page_own_offers(session, user, page=page, page_size=page_size)
     return Paged[OfferSummary](items=items, total=total, page=page, page_size=page_size)
 
 
 @router.get("/offers/{offer_id}", response_model=OfferRead)
 async def read_offer(session: SessionDep, user: CurrentUser, offer_id: Id) -> OfferRead:
     """One offer with its current tiers and version history."""
-    return browse.get_offer_for_read(session, user, offer_id)
+    return offer_reads.get_offer_for_read(session, user, offer_id)
 
 
 @router.patch("/offers/{offer_id}", response_model=OfferRead)
@@ -95,21 +95,21 @@ def update_offer(
 ) -> OfferRead:
     """Change an offer; new rates or unit on a published offer make a new version."""
     offer = service.update_offer(session, user, offer_id, data=data)
-    return browse.offer_read(session, offer)
+    return offer_reads.offer_read(session, offer)
 
 
 @router.post("/offers/{offer_id}/publish", response_model=OfferRead)
 def publish_offer(session: SessionDep, user: CurrentUser, offer_id: Id) -> OfferRead:
     """Publish a draft offer."""
     offer = service.publish_offer(session, user, offer_id)
-    return browse.offer_read(session, offer)
+    return offer_reads.offer_read(session, offer)
 
 
 @router.post("/offers/{offer_id}/withdraw", response_model=OfferRead)
 def withdraw_offer(session: SessionDep, user: CurrentUser, offer_id: Id) -> OfferRead:
     """Withdraw an offer from the catalogue."""
     offer = service.withdraw_offer(session, user, offer_id)
-    return browse.offer_read(session, offer)
+    return offer_reads.offer_read(session, offer)
 
 
 @router.get("/offers/{offer_id}/quote", response_model=QuoteRead)

@@ -4,7 +4,7 @@ from sqlmodel import Session
 
 from lap_market.accounts.models import User
 from lap_market.accounts.policy import is_borough_manager, is_officer, is_selling_borough
-from lap_market.catalogue import browse, policy, reference
+from lap_market.catalogue import offer_reads, policy, reference
 from lap_market.catalogue.models import OfferStatus
 from lap_market.web.dashboard import Panel, PanelRow
 
@@ -13,7 +13,7 @@ def panel(session: Session, user: User) -> Panel | None:
     """Providers see their offers by status; borough people and officers the live catalogue."""
     # A selling borough's home is its buying side; its offers are under My offers.
     if policy.can_list_offers(user) and not is_selling_borough(user):
-        counts = browse.offer_counts(session, provider_id=user.organisation_id)
+        counts = offer_reads.offer_counts(session, provider_id=user.organisation_id)
         return Panel(
             title="Your offers",
             rows=[
@@ -26,7 +26,7 @@ def panel(session: Session, user: User) -> Panel | None:
         )
     if is_borough_manager(user) or is_officer(user):
         names = {c.code: c.name for c in reference.load_reference(session).categories.values()}
-        counts = browse.offer_counts(session)
+        counts = offer_reads.offer_counts(session)
         return Panel(
             title="Catalogue",
             rows=[

@@ -14,7 +14,8 @@ from typing import Any
 from pydantic_core import to_json
 from sqlalchemy import Row
 
-from lap_market.catalogue.browse import Found, OfferFields
+from lap_market.catalogue.browse import Found
+from lap_market.catalogue.offer_reads import OfferFields
 from lap_market.catalogue.pricing import Tier, line_value, tier_for
 from lap_market.catalogue.reference import UnitInfo
 from lap_market.catalogue.schemas import quantity_text
@@ -94,7 +95,7 @@ def _summary(
     unit_fields: dict[str, Any],
     tiers: Sequence[Tier],
 ) -> dict[str, Any]:
-    """One ``OfferSummary`` as JSON values (see ``browse._summary``), before pricing."""
+    """One ``OfferSummary`` as JSON values (see ``offer_reads._summary``), before pricing."""
     capacity = None if offer.capacity is None else Decimal(offer.capacity)
     available = None if capacity is None else capacity - Decimal(offer.capacity_used)
     written, lowest = _tiers_json(tuple(tiers))

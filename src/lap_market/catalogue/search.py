@@ -34,7 +34,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col, func
 
 from lap_market.accounts.models import Organisation
-from lap_market.catalogue.counts import FTS, SEARCH_TEXT
+from lap_market.catalogue.counts import FTS, SEARCH_TEXT, like_pattern
 from lap_market.catalogue.models import (
     CatalogueState,
     Offer,
@@ -162,6 +162,19 @@ def _rest(shape: Shape) -> list[ColumnElement[bool]]:
     return rest
 
 
+def word_values(words: list[str], pieces: list[str], *, sqlite: bool) -> dict[str, Any]:
+    """The values ``_contains`` and ``_narrowed`` bind for these (lower-case) words and
+    their rarest pieces."""
+    if sqlite:
+        values: dict[str, Any] = {f"t{i}": word for i, word in enumerate(words)}
+        if pieces:
+            values["pieces"] = " AND ".join('"' + p.replace('"', '""') + '"' for p in pieces)
+        return values
+    values = {f"w{i}": like_pattern(word) for i, word in enumerate(words)}
+    values.update((f"piece{i}", like_pattern(piece)) for i, piece in enumerate(pieces))
+    return values
+
+
 def _narrowed(shape: Shape) -> list[ColumnElement[bool]]:
     """Offers holding every piece (``browse._rarest_pieces``: each word's rarest letter
     triple), looked up in the text index: a short list of offers for each piece, where a whole
@@ -272,8 +285,8 @@ def _paged(query: SelectT, shape: Shape) -> SelectT:
     """``query``'s page. On PostgreSQL the numbers are written into the SQL (a page size is
     one of a hundred, and mostly 20), so that the generic plan it keeps for a prepared search
     (``db.reading_engine``) is made for a page of that size, not for an unknown share of the
-    catalogue. SQLite plans every statement anew: they are bound there, which saves writing
-    them into the SQL on every request."""
+    catalogue. SQLite keeps no plan across values, so there they are bound, which saves
+    writing them into the SQL on every request."""
     written = not shape.sqlite
     paged: Any = query
     return cast(SelectT, paged.limit(

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from lap_market.accounts.deps import WebUser, web_provider
 from lap_market.accounts.models import User
 from lap_market.accounts.policy import is_borough_manager
-from lap_market.catalogue import browse, policy, quotes, reference, service
+from lap_market.catalogue import browse, offer_reads, policy, quotes, reference, service
 from lap_market.catalogue.models import Offer
 from lap_market.catalogue.schemas import MAX_TIERS, OfferCreate, OfferUpdate
 from lap_market.db import SessionDep
@@ -122,7 +122,7 @@ def _default_price_unit(session: SessionDep, filters: dict[str, str]) -> None:
 @router.get("/catalogue/offers/{offer_id}", response_class=HTMLResponse)
 def offer_page(request: Request, session: SessionDep, user: WebUser, offer_id: Id) -> Response:
     """An offer, its tiers and versions, and a price calculator (quantity and term)."""
-    offer = browse.get_offer_for_read(session, user, offer_id)
+    offer = offer_reads.get_offer_for_read(session, user, offer_id)
     form = {name: _text(request, name, 20) for name in ("quantity", "start_date", "end_date")}
     errors: dict[str, str] = {}
     quote = None
@@ -203,7 +203,7 @@ def _my_offers(
     offer_id: int | None = None,
     page: int = 1,
 ) -> Response:
-    offers, total = browse.page_own_offers(
+    offers, total = offer_reads.page_own_offers(
         session, user, page=page, page_size=MY_OFFERS_PAGE_SIZE
     )
     return render(
@@ -369,7 +369,7 @@ def _edit_form(offer: Any) -> dict[str, Any]:
 
 
 def _own_offer(session: SessionDep, user: User, offer_id: int) -> Any:
-    return browse.offer_read(session, service.get_own_offer(session, user, offer_id))
+    return offer_reads.offer_read(session, service.get_own_offer(session, user, offer_id))
 
 
 @router.get("/my-offers/{offer_id}/edit", response_class=HTMLResponse)

@@ -6,7 +6,7 @@ from fastapi import Query, Request
 
 from lap_market.accounts.deps import CurrentUser, SettingsDep, api_router
 from lap_market.db import SessionDep, in_worker_thread
-from lap_market.demand import csv_import, service
+from lap_market.demand import csv_import, reads, service
 from lap_market.demand.models import Demand
 from lap_market.demand.schemas import (
     DemandCreate,
@@ -24,7 +24,7 @@ router = api_router("demand")
 
 
 def _one(session: SessionDep, demand: Demand) -> DemandRead:
-    return service.demand_reads(session, [demand])[0]
+    return reads.demand_reads(session, [demand])[0]
 
 
 @router.post("/demands", response_model=DemandRead, status_code=201)
@@ -50,7 +50,7 @@ def list_demands(
         session, user, filters=filters, page=page, page_size=page_size
     )
     return DemandPage(
-        items=service.demand_reads(session, demands), total=total, page=page, page_size=page_size
+        items=reads.demand_reads(session, demands), total=total, page=page, page_size=page_size
     )
 
 

@@ -4,7 +4,7 @@ from sqlalchemy import distinct
 from sqlmodel import Session, col, func, select
 
 from lap_market.accounts.models import Role, User
-from lap_market.demand import service
+from lap_market.demand import reads
 from lap_market.demand.models import Demand, DemandStatus, submitted
 from lap_market.web.dashboard import Panel, PanelRow
 
@@ -12,7 +12,7 @@ from lap_market.web.dashboard import Panel, PanelRow
 def panel(session: Session, user: User) -> Panel | None:
     """Counts by status for a borough manager; submitted lines and boroughs for officers."""
     if user.role == Role.BOROUGH_MANAGER:
-        counts = service.status_counts(session, user)
+        counts = reads.status_counts(session, user)
         return Panel(
             title="Our needs",
             rows=[

@@ -15,7 +15,7 @@ from lap_market.accounts.models import OrgKind, Role, User
 from lap_market.clock import clock
 from lap_market.config import Settings
 from lap_market.db import SessionDep, in_worker_thread
-from lap_market.demand import csv_import, policy, service
+from lap_market.demand import csv_import, policy, reads, service
 from lap_market.demand.csv_import import CsvInvalid
 from lap_market.demand.models import Demand, DemandStatus
 from lap_market.demand.schemas import DemandFilters, NeedForm
@@ -71,9 +71,9 @@ def _needs_page(
     context: dict[str, Any] = {
         "page_title": "Our needs",
         "organisation": accounts.get_organisation(session, manager.organisation_id),
-        "demands": service.demand_reads(session, demands),
+        "demands": reads.demand_reads(session, demands),
         "total": total, "page": page, "pages": max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
-        "counts": service.status_counts(session, manager),
+        "counts": reads.status_counts(session, manager),
         "options": service_options(index), "units": index.by_id, "index": index,
         "errors": {}, "form": carried_form(request, index), "labels": LABELS,
         "row_errors": [], "row_error_total": 0, "header": ",".join(csv_import.HEADER),
@@ -187,7 +187,7 @@ def _need_page(
 ) -> Response:
     demand = service.get_demand(session, user, demand_id)
     index = service.unit_index(session)
-    read = service.demand_reads(session, [demand])[0]
+    read = reads.demand_reads(session, [demand])[0]
     stored = {
         "service": f"{read.category}:{read.unit}", "quantity": f"{read.quantity.normalize():f}",
         "start_date": read.start_date.isoformat(), "end_date": read.end_date.isoformat(),
@@ -198,7 +198,7 @@ def _need_page(
     return render(request, "demand/pages/need.html", {
         "page_title": f"Need D{demand.id}", "demand": read,
         "unit": index.by_id[demand.unit_id],
-        "history": service.demand_history(session, user, demand),
+        "history": reads.demand_history(session, user, demand),
         "can_change": policy.can_change(user, demand), "options": service_options(index),
         "back": ("/needs", "our needs") if policy.sees_only_own(user)
         else ("/pipeline", "the demand pipeline"),
@@ -252,7 +252,7 @@ def pipeline(request: Request, session: SessionDep, officer: Officer) -> Respons
     })
     page = page_number(request)
     found, errors = checked(lambda: (
-        service.pipeline_summary(session, officer, filters=filters),
+        reads.pipeline_summary(session, officer, filters=filters),
         service.list_demands(session, officer, filters=filters, page=page, page_size=PAGE_SIZE),
     ))
     summary, (demands, total) = found or ([], ([], 0))
@@ -264,7 +264,7 @@ def pipeline(request: Request, session: SessionDep, officer: Officer) -> Respons
     context = {
         "page_title": "Demand pipeline",
         "filters": filters, "errors": errors, "summary": summary,
-        "demands": service.demand_reads(session, demands), "total": total, "page": page,
+        "demands": reads.demand_reads(session, demands), "total": total, "page": page,
         "pages": max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
         "categories": [(code, name) for code, (_id, name) in index.categories.items()],
         "unit_options": sorted({(u.code, u.name) for u in index.by_id.values()}),

@@ -17,7 +17,7 @@ from lap_market.catalogue.models import Category
 from lap_market.clock import clock
 from lap_market.config import Settings
 from lap_market.db import SessionDep, in_worker_thread
-from lap_market.demand import csv_import
+from lap_market.demand import csv_import, reads
 from lap_market.demand import service as demand_service
 from lap_market.demand.csv_import import CsvInvalid
 from lap_market.demand.schemas import DemandCreate
@@ -143,7 +143,7 @@ def _round_page(request: Request, session: Session, user: User, round_id: int, *
     }
     if policy.is_manager(user):
         index = demand_service.unit_index(session)
-        context["lines"] = demand_service.demand_reads(
+        context["lines"] = reads.demand_reads(
             session, grid.own_lines(session, user, round_id))
         context["options"] = [
             (f"{u.category_code}:{u.code}", f"{u.category_name} – {u.name}")

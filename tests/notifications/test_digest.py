@@ -16,7 +16,7 @@ from lap_market.config import get_settings
 from lap_market.notifications import preferences
 from lap_market.notifications.kinds import Mode
 from lap_market.notifications.schemas import PreferenceIn
-from lap_market.tenders import questions, service
+from lap_market.tenders import drafting, questions
 from lap_market.tenders.schemas import AnswerCreate, QuestionCreate
 from tests.factories import accounts as acc
 from tests.factories import catalogue as cf
@@ -53,7 +53,7 @@ def test_off_sends_nothing_and_daily_sends_one_digest_at_seven(app, session, smt
     tender = tf.draft_tender(session, officer, title="Digest storage")
     tender.clarification_deadline = datetime(2026, 11, 9, 12, tzinfo=UTC)
     tender.submission_deadline = datetime(2026, 11, 30, 12, tzinfo=UTC)
-    service.publish_tender(session, officer, tender.id,  # type: ignore[arg-type]
+    drafting.publish_tender(session, officer, tender.id,  # type: ignore[arg-type]
                            settings=app.state.settings)
     question = questions.ask_question(session, other, tender.id,  # type: ignore[arg-type]
                                       data=QuestionCreate(question="Racking?"))

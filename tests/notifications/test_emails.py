@@ -25,7 +25,7 @@ from lap_market.jobs.registry import PERIODICS, discover
 from lap_market.notifications import preferences
 from lap_market.notifications.kinds import Mode
 from lap_market.notifications.schemas import PreferenceIn
-from lap_market.tenders import bids, declarations, evaluation, questions, service
+from lap_market.tenders import bids, declarations, drafting, evaluation, questions, service
 from lap_market.tenders.schemas import (
     AmendmentCreate,
     AnswerCreate,
@@ -148,7 +148,7 @@ def test_a_tenders_life_by_email(app, session, smtp_server) -> None:  # type: ig
     lot = tf.lots_of(session, tender)[0]
     ref = tender.reference
 
-    service.publish_tender(session, c.officer, tid, settings=app.state.settings)
+    drafting.publish_tender(session, c.officer, tid, settings=app.state.settings)
     mails = inbox.new(session)
     assert pairs(mails) == {
         (c.camden.email, f"{ref} holding your demand is published"),
@@ -186,7 +186,7 @@ def test_a_tenders_life_by_email(app, session, smtp_server) -> None:  # type: ig
     assert "at Thu 5 Nov 2026, 14:30 (London time)" in mails[0].text
     assert f"lot 1 ({lot.title})" in mails[0].text
 
-    service.amend_tender(session, c.officer, tid, data=AmendmentCreate(
+    drafting.amend_tender(session, c.officer, tid, data=AmendmentCreate(
         reason="More time for site visits", submission_deadline=utc(20, 11, 12)))
     mails = inbox.new(session)
     assert pairs(mails) == {(p.email, f"Amendment 1 to {ref}")

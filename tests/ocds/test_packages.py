@@ -12,8 +12,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from lap_market.clock import clock
-from lap_market.tenders import cancellation, evaluation
-from lap_market.tenders import service as tenders
+from lap_market.tenders import cancellation, drafting, evaluation
 from lap_market.tenders.models import LotStatus, Tender, TenderStatus
 from lap_market.tenders.schemas import AmendmentCreate
 from tests.factories import accounts as people
@@ -98,7 +97,7 @@ def test_tender_through_its_life(client: TestClient, session: Session) -> None:
 
     # An amendment extends the deadline; the tender release keeps the deadline it had.
     clock.set(START + timedelta(days=3))
-    tenders.amend_tender(session, officer, tender.id, data=AmendmentCreate(  # type: ignore[arg-type]
+    drafting.amend_tender(session, officer, tender.id, data=AmendmentCreate(  # type: ignore[arg-type]
         reason="More time for site visits", submission_deadline=START + timedelta(days=16)))
     session.commit()
     body = package(client, tender)

@@ -21,8 +21,7 @@ from lap_market.demand.schemas import DemandCreate
 from lap_market.demo import DemoContext, at, story
 from lap_market.errors import DomainError
 from lap_market.modeling import pk
-from lap_market.tenders import bids, declarations, evaluation
-from lap_market.tenders import service as tenders
+from lap_market.tenders import bids, declarations, drafting, evaluation
 from lap_market.tenders.models import Award, AwardStatus, Bid, Lot, LotStatus, Tender
 from lap_market.tenders.schemas import AwardIn, BidIn, DeclarationIn, TenderUpdate
 
@@ -85,11 +84,11 @@ def _published_tender(session: Session, officer: User, start: date, settings: Se
     tender = aggregation.aggregate_demand(session, officer, filters=AggregateRequest(
         category="digitisation", unit="image", title="Joint digitisation of archive volumes 2027",
     ))
-    tenders.update_tender(session, officer, pk(tender), data=TenderUpdate(
+    drafting.update_tender(session, officer, pk(tender), data=TenderUpdate(
         clarification_deadline=at(start + timedelta(days=5), 12),
         submission_deadline=at(start + timedelta(days=10), 12),
     ))
-    tenders.publish_tender(session, officer, pk(tender), settings=settings)
+    drafting.publish_tender(session, officer, pk(tender), settings=settings)
     session.flush()
     return tender
 

@@ -22,8 +22,7 @@ from lap_market.frameworks import cascade, service
 from lap_market.frameworks.models import CallOffOffer, Framework
 from lap_market.frameworks.schemas import CallOffCreate
 from lap_market.modeling import pk
-from lap_market.tenders import bids, declarations, evaluation
-from lap_market.tenders import service as tenders
+from lap_market.tenders import bids, declarations, drafting, evaluation
 from lap_market.tenders.models import Bid, Lot
 from lap_market.tenders.schemas import AwardIn, BidIn, DeclarationIn, TenderUpdate
 
@@ -62,10 +61,10 @@ def _framework(session: Session, ctx: DemoContext, today: date) -> None:
         category="conservation", unit="hour", title="Conservation services framework 2026–2029",
         procedure="framework", framework_end=start + timedelta(days=3 * 365)))
     tender_id = tender.id or 0
-    tenders.update_tender(session, officer, tender_id, data=TenderUpdate(
+    drafting.update_tender(session, officer, tender_id, data=TenderUpdate(
         clarification_deadline=at(start + timedelta(days=12), 12),
         submission_deadline=at(start + timedelta(days=14), 12)))
-    tenders.publish_tender(session, officer, tender_id, settings=ctx.settings)
+    drafting.publish_tender(session, officer, tender_id, settings=ctx.settings)
     lot = session.exec(select(Lot).where(Lot.tender_id == tender_id)).one()
     clock.set(at(start + timedelta(days=3)))
     for email, price, _score in BIDS:

@@ -17,6 +17,7 @@ from lap_market.tenders import (
     bids,
     cancellation,
     declarations,
+    drafting,
     evaluation,
     notifications,
     questions,
@@ -119,7 +120,7 @@ def update_tender(
     data: TenderUpdate,
 ) -> TenderRead:
     """Edit a draft: title, description, weights (sum 100), deadlines (future, in order)."""
-    tender = service.update_tender(session, user, tender_id, data=data)
+    tender = drafting.update_tender(session, user, tender_id, data=data)
     return service.view_tender(session, user, tender, settings)
 
 
@@ -128,7 +129,7 @@ def publish_tender(
     session: SessionDep, settings: SettingsDep, user: CurrentUser, tender_id: Id
 ) -> TenderRead:
     """Publish a complete draft."""
-    tender = service.publish_tender(session, user, tender_id, settings=settings)
+    tender = drafting.publish_tender(session, user, tender_id, settings=settings)
     return service.view_tender(session, user, tender, settings)
 
 
@@ -137,7 +138,7 @@ def amend_tender(
     session: SessionDep, user: CurrentUser, tender_id: Id, data: AmendmentCreate
 ) -> AmendmentRead:
     """Extend deadlines or change the description before the submission deadline."""
-    return amendment_read(service.amend_tender(session, user, tender_id, data=data))
+    return amendment_read(drafting.amend_tender(session, user, tender_id, data=data))
 
 
 @router.post("/tenders/{tender_id}/cancel", response_model=TenderRead)

@@ -16,7 +16,7 @@ from lap_market.config import Settings
 from lap_market.demo import DemoContext
 from lap_market.errors import DomainError
 from lap_market.modeling import pk
-from lap_market.tenders import bids, declarations, evaluation, questions, service
+from lap_market.tenders import bids, declarations, drafting, evaluation, questions, service
 from lap_market.tenders.models import Tender
 from lap_market.tenders.schemas import (
     AmendmentCreate,
@@ -75,7 +75,7 @@ def _tender(session: Session, officer: User, category: str, real: datetime) -> T
         )
     except DomainError:
         return None
-    service.update_tender(
+    drafting.update_tender(
         session,
         officer,
         pk(tender),
@@ -145,7 +145,7 @@ def _published(
     clock.set(real - ago)
     tender = _tender(session, cast.officer, category, real)
     if tender is not None:
-        service.publish_tender(session, cast.officer, pk(tender), settings=settings)
+        drafting.publish_tender(session, cast.officer, pk(tender), settings=settings)
     return tender
 
 
@@ -174,7 +174,7 @@ def _open_conservation(session: Session, cast: Cast, real: datetime, settings: S
     _bid(session, cast.bankside, conservation, "48.00", "Accredited conservators (Icon).")
     _bid(session, cast.lma, conservation, "52.00", "In-house studio with 12 conservators.")
     clock.set(real - timedelta(days=1))
-    service.amend_tender(
+    drafting.amend_tender(
         session,
         cast.officer,
         pk(conservation),

@@ -20,7 +20,7 @@ from lap_market.paging import PageNumber, page_count
 from lap_market.primitives import Id
 from lap_market.rounds.grid import rounds_for_tenders
 from lap_market.templating import render
-from lap_market.tenders import cancellation, declarations, evaluation, questions, service
+from lap_market.tenders import cancellation, declarations, drafting, evaluation, questions, service
 from lap_market.tenders import confirmations as confirm
 from lap_market.tenders.models import Lot, Tender, TenderStatus
 from lap_market.tenders.opportunities_web import router as opportunities_router
@@ -160,7 +160,7 @@ async def edit_tender(call: WebCallDep, tender_id: Id) -> Response:
 
     def run(data: TenderDetailsForm) -> tuple[Tender, bool]:
         publishing = data.intent == "publish"
-        tender = service.save_draft(
+        tender = drafting.save_draft(
             call.session, call.user, tender_id, data=data.update(), publishing=publishing,
             settings=call.settings,
         )
@@ -187,7 +187,7 @@ async def publish(call: WebCallDep, tender_id: Id) -> Response:
     """Publish the draft (confirmed)."""
     return await call.act(FormAction(
         model=NoFields,
-        run=lambda _: service.publish_tender(
+        run=lambda _: drafting.publish_tender(
             call.session, call.user, tender_id, settings=call.settings
         ),
         page=partial(_workspace, call, tender_id),
@@ -203,7 +203,7 @@ async def amend(call: WebCallDep, tender_id: Id) -> Response:
     """Issue an amendment."""
     return await call.act(prefixed=True, action=FormAction(
         model=AmendmentForm,
-        run=lambda data: service.amend_tender(
+        run=lambda data: drafting.amend_tender(
             call.session, call.user, tender_id, data=data.create()
         ),
         page=partial(_workspace, call, tender_id),

@@ -25,7 +25,7 @@ from lap_market.jobs.registry import PERIODICS, discover
 from lap_market.notifications import preferences
 from lap_market.notifications.kinds import Mode
 from lap_market.notifications.schemas import PreferenceIn
-from lap_market.tenders import bids, declarations, drafting, evaluation, questions, service
+from lap_market.tenders import awards, bids, declarations, drafting, evaluation, questions, service
 from lap_market.tenders.schemas import (
     AmendmentCreate,
     AnswerCreate,
@@ -238,7 +238,7 @@ def _award(session: Session, inbox: Inbox, c: Cast, app: Any, ref: str, tid: int
     for row, score in zip(rows, ("80", "70"), strict=True):
         evaluation.score_bid(session, c.officer, row.bid_id, quality_score=Decimal(score))
     top = evaluation.evaluation_rows(session, tender, lot)[0]
-    evaluation.award_lot(session, c.officer, tid, lot.id, data=AwardIn(bid_id=top.bid_id),
+    awards.award_lot(session, c.officer, tid, lot.id, data=AwardIn(bid_id=top.bid_id),
                          settings=app.state.settings)
     mails = inbox.new(session)
     assert pairs(mails) == {

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from lap_market.clock import clock
-from lap_market.tenders import cancellation, drafting, evaluation
+from lap_market.tenders import awards, cancellation, drafting
 from lap_market.tenders.models import LotStatus, Tender, TenderStatus
 from lap_market.tenders.schemas import AmendmentCreate
 from tests.factories import accounts as people
@@ -217,7 +217,7 @@ def test_cancelled_lot_cancelled_tender_and_revoked_award(client: TestClient, se
     award = make.award(session, officer, winning)
     session.commit()
     clock.set(START + timedelta(days=16))
-    evaluation.revoke_award(session, officer, award.id, reason="Capacity not confirmed")  # type: ignore[arg-type]
+    awards.revoke_award(session, officer, award.id, reason="Capacity not confirmed")  # type: ignore[arg-type]
     session.commit()
     clock.set(START + timedelta(days=60))
     body = package(client, other)

@@ -21,7 +21,7 @@ from lap_market.demand.schemas import DemandCreate
 from lap_market.demo import DemoContext, at, story
 from lap_market.errors import DomainError
 from lap_market.modeling import pk
-from lap_market.tenders import bids, declarations, drafting, evaluation
+from lap_market.tenders import awards, bids, declarations, drafting, evaluation
 from lap_market.tenders.models import Award, AwardStatus, Bid, Lot, LotStatus, Tender
 from lap_market.tenders.schemas import AwardIn, BidIn, DeclarationIn, TenderUpdate
 
@@ -122,7 +122,7 @@ def _award(
                                  quality_score=scores.get(bid.provider_id, Decimal("70")))
         rows = evaluation.evaluation_rows(session, tender, lot)
         if rows:
-            evaluation.award_lot(session, officer, pk(tender), pk(lot),
+            awards.award_lot(session, officer, pk(tender), pk(lot),
                                  data=AwardIn(bid_id=rows[0].bid_id), settings=ctx.settings)
     session.flush()
 

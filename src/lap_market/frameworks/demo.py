@@ -22,7 +22,7 @@ from lap_market.frameworks import cascade, service
 from lap_market.frameworks.models import CallOffOffer, Framework
 from lap_market.frameworks.schemas import CallOffCreate
 from lap_market.modeling import pk
-from lap_market.tenders import bids, declarations, drafting, evaluation
+from lap_market.tenders import awards, bids, declarations, drafting, evaluation
 from lap_market.tenders.models import Bid, Lot
 from lap_market.tenders.schemas import AwardIn, BidIn, DeclarationIn, TenderUpdate
 
@@ -81,7 +81,7 @@ def _framework(session: Session, ctx: DemoContext, today: date) -> None:
                              quality_score=scores.get(bid.provider_id, Decimal("70")))
     rows = evaluation.evaluation_rows(session, tender, lot)
     settings = ctx.settings
-    award = evaluation.award_lot(session, officer, tender_id, lot.id or 0, settings=settings,
+    award = awards.award_lot(session, officer, tender_id, lot.id or 0, settings=settings,
                                  data=AwardIn(bid_ids=[r.bid_id for r in rows[:3]]))
     clock.set(at(award.standstill_ends + timedelta(days=1), 9))
     call_offs.issue_call_offs(session, officer, tender_id=tender_id, lot_id=lot.id or 0)

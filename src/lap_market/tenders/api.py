@@ -14,6 +14,7 @@ from lap_market.money import from_pence
 from lap_market.paging import Paged, PageNumber, PageSize
 from lap_market.primitives import Id, Line
 from lap_market.tenders import (
+    awards,
     bids,
     cancellation,
     declarations,
@@ -256,9 +257,9 @@ def award_lot(
     data: AwardIn,
 ) -> AwardRead:
     """Award a scored lot; a reason is required unless the bid is ranked first."""
-    award = evaluation.award_lot(session, user, tender_id, lot_id, data=data, settings=settings)
+    award = awards.award_lot(session, user, tender_id, lot_id, data=data, settings=settings)
     return AwardRead(award_id=pk(award), standstill_ends=award.standstill_ends,
-                     award_ids=evaluation.standing_award_ids(session, award.lot_id))
+                     award_ids=awards.standing_award_ids(session, award.lot_id))
 
 
 @router.post("/tenders/{tender_id}/lots/{lot_id}/unsuccessful", response_model=LotRead)
@@ -267,7 +268,7 @@ def lot_unsuccessful(
 ) -> LotRead:
     """Mark a lot that drew no bids unsuccessful."""
     return lot_read(
-        session, evaluation.mark_unsuccessful(session, user, tender_id, lot_id, reason=data.reason)
+        session, awards.mark_unsuccessful(session, user, tender_id, lot_id, reason=data.reason)
     )
 
 
@@ -291,13 +292,13 @@ def _award_detail(award: Award) -> AwardDetail:
 @router.get("/awards/{award_id}", response_model=AwardDetail)
 def get_award(session: SessionDep, user: CurrentUser, award_id: Id) -> AwardDetail:
     """An award (anyone who may see the tender; awards are public once made)."""
-    return _award_detail(evaluation.get_award(session, user, award_id))
+    return _award_detail(awards.get_award(session, user, award_id))
 
 
 @router.post("/awards/{award_id}/revoke", response_model=AwardDetail)
 def revoke_award(session: SessionDep, user: Officer, award_id: Id, data: ReasonIn) -> AwardDetail:
     """Revoke an award during standstill; the lot's evaluation reopens."""
-    return _award_detail(evaluation.revoke_award(session, user, award_id, reason=data.reason))
+    return _award_detail(awards.revoke_award(session, user, award_id, reason=data.reason))
 
 
 @router.get("/notifications", response_model=list[NotificationRead])

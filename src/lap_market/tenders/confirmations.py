@@ -15,7 +15,7 @@ from lap_market.clock import format_london
 from lap_market.config import Settings
 from lap_market.money import format_gbp, from_pence
 from lap_market.templating import render
-from lap_market.tenders import evaluation, service
+from lap_market.tenders import awards, evaluation, service
 from lap_market.tenders.models import Award, Lot, LotStatus, Tender
 from lap_market.tenders.policy import can_cancel, can_edit, can_revoke
 from lap_market.tenders.read import effective_status
@@ -122,7 +122,7 @@ def _standstill_line(settings: Settings) -> str:
     if not days:
         return ("There is no standstill period: call-off contracts can be issued at once, and "
                 "the award cannot be revoked.")
-    ends = evaluation.standstill_end_if_awarded_today(settings)
+    ends = awards.standstill_end_if_awarded_today(settings)
     return (f"The standstill period ends on {ends:%-d %B %Y} ({days} working day"
             f"{'s' if days != 1 else ''}, weekends and England and Wales bank holidays "
             "excluded); until then the award may be revoked.")
@@ -194,7 +194,7 @@ def revoke_page(
 ) -> Response:
     """Revoking: the lot reopens for evaluation, scores kept, bidders told."""
     request, session, user = call.request, call.session, call.user
-    award = evaluation.get_award(session, user, award_id)
+    award = awards.get_award(session, user, award_id)
     tender = service.get_tender_for_officer(session, user, award.tender_id)
     lot = service.get_lot(session, tender, award.lot_id)
     if not can_revoke(award) and _gone(errors):
@@ -268,7 +268,7 @@ def cancel_tender_page(
     """Cancelling the whole tender: everyone told, every need back with its borough."""
     request, session, user = call.request, call.session, call.user
     tender = service.get_tender_for_officer(session, user, tender_id)
-    awarded = bool(evaluation.lot_awards(session, tender))
+    awarded = bool(awards.lot_awards(session, tender))
     if (not can_cancel(tender) or awarded) and _gone(errors):
         return _back(tender)
     facts: list[tuple[str, Any]] = [

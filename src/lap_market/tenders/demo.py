@@ -16,7 +16,7 @@ from lap_market.config import Settings
 from lap_market.demo import DemoContext
 from lap_market.errors import DomainError
 from lap_market.modeling import pk
-from lap_market.tenders import bids, declarations, drafting, evaluation, questions, service
+from lap_market.tenders import awards, bids, declarations, drafting, evaluation, questions, service
 from lap_market.tenders.models import Tender
 from lap_market.tenders.schemas import (
     AmendmentCreate,
@@ -127,7 +127,7 @@ def _award_every_lot(session: Session, cast: Cast, tender: Tender, settings: Set
             score = Decimal("85") if "Metropolitan" in row.provider else Decimal("70")
             evaluation.score_bid(session, cast.officer, row.bid_id, quality_score=score)
         top = evaluation.evaluation_rows(session, tender, lot)[0]
-        evaluation.award_lot(
+        awards.award_lot(
             session,
             cast.officer,
             pk(tender),

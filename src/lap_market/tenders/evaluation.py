@@ -1,4 +1,5 @@
-"""Evaluation and award: scoring, ranking, award with standstill, revoke, unsuccessful lots.
+"""Evaluation: scoring bids, ranking them, the evaluation sheet. Awarding a lot (with
+standstill), revoking an award and marking a lot unsuccessful are ``tenders.awards``.
 
 The maths (documented once, here):
   price_score = lowest unit price ÷ this unit price × 100, rounded half-up to 2 places;
@@ -11,33 +12,22 @@ The maths (documented once, here):
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from sqlalchemy import update
-from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from lap_market.accounts.models import User
 from lap_market.audit import service as audit
-from lap_market.clock import clock, format_london
-from lap_market.config import Settings
+from lap_market.clock import format_london
 from lap_market.csv_cells import safe_cell
 from lap_market.errors import Conflict, Invalid, InvalidFields, NotFound
-from lap_market.frameworks.awarding import award_from_rows, on_award_revoked
-from lap_market.frameworks.policy import is_framework
-from lap_market.modeling import conditional_update, pk
+from lap_market.modeling import pk
 from lap_market.money import from_pence
-from lap_market.notifications import events
-from lap_market.tenders import declarations, notifications
-from lap_market.tenders.cancellation import release_lot_demand
+from lap_market.tenders import declarations
 from lap_market.tenders.models import (
-    Award,
-    AwardStatus,
     Bid,
     BidStatus,
     Lot,
-    LotStatus,
     Tender,
     eager,
 )
@@ -45,22 +35,17 @@ from lap_market.tenders.policy import (
     bids_sealed,
     can_award,
     can_evaluate,
-    can_revoke,
     can_score,
     require_officer,
 )
-from lap_market.tenders.schemas import AwardIn, EvaluationRow
+from lap_market.tenders.schemas import EvaluationRow
 from lap_market.tenders.service import (
     get_lot,
     get_officer_lot,
     get_tender,
-    move_open_lot,
     persist_closed,
     record_lot_event,
-    required_text,
-    settle_tender,
 )
-from lap_market.tenders.workdays import add_working_days, london_date
 
 HUNDRED = Decimal(100)
 TWO_PLACES = Decimal("0.01")
@@ -150,7 +135,7 @@ def _after_close(session: Session, tender: Tender) -> None:
     persist_closed(session, tender)
 
 
-def _closed_lot(session: Session, actor: User, tender_id: int, lot_id: int) -> tuple[Tender, Lot]:
+def closed_lot(session: Session, actor: User, tender_id: int, lot_id: int) -> tuple[Tender, Lot]:
     """The tender and lot for an officer's evaluation step, once bids are unsealed."""
     tender, lot = get_officer_lot(session, actor, tender_id, lot_id)
     _after_close(session, tender)
@@ -225,7 +210,7 @@ def score_lot(
     """Record the quality scores typed for a lot's bids (by bid public id) all at once: every
     score is checked first and any problem refuses them all, each named by the bidder's
     organisation. Returns how many bids were scored."""
-    tender, lot = _closed_lot(session, actor, tender_id, lot_id)
+    tender, lot = closed_lot(session, actor, tender_id, lot_id)
     declarations.require_clear_to_score(session, actor, tender)
     if not can_award(lot):
         raise Conflict(f"Lot {lot.number} is {lot.status}: its scores are final.")
@@ -268,16 +253,16 @@ def _typed_score(typed: str) -> Decimal | None:
 
 def evaluate_lot(session: Session, actor: User, tender_id: int, lot_id: int) -> list[EvaluationRow]:
     """The lot's active bids ranked by total score (officers, after close)."""
-    tender, lot = _closed_lot(session, actor, tender_id, lot_id)
+    tender, lot = closed_lot(session, actor, tender_id, lot_id)
     return evaluation_rows(session, tender, lot)
 
 
 def evaluation_rows(session: Session, tender: Tender, lot: Lot) -> list[EvaluationRow]:
     """The lot's active bids ranked by total score, best first."""
-    return _ranked_rows(tender, active_bids(session, lot))
+    return ranked_rows(tender, active_bids(session, lot))
 
 
-def _ranked_rows(tender: Tender, bids: list[Bid]) -> list[EvaluationRow]:
+def ranked_rows(tender: Tender, bids: list[Bid]) -> list[EvaluationRow]:
     """``bids`` (with their providers loaded) scored and ranked, best first."""
     ranked = rank_bids(
         [Scored(pk(b), b.unit_price_pence, b.quality_score) for b in bids],
@@ -351,7 +336,7 @@ def _csv_row(lot: Lot, bid: Bid, row: EvaluationRow | None) -> list[str]:
 def evaluation_csv(session: Session, actor: User, tender_id: int, lot_id: int) -> str:
     """Every bid of the lot (withdrawn ones too) with its scores, for the record: ranked bids
     first in rank order, then the rest in the order they came."""
-    tender, lot = _closed_lot(session, actor, tender_id, lot_id)
+    tender, lot = closed_lot(session, actor, tender_id, lot_id)
     bids = list(
         session.exec(
             select(Bid)
@@ -361,7 +346,7 @@ def evaluation_csv(session: Session, actor: User, tender_id: int, lot_id: int) -
         ).all()
     )
     active = [b for b in bids if b.status == BidStatus.ACTIVE]
-    rows = {r.bid_id: r for r in _ranked_rows(tender, active)}
+    rows = {r.bid_id: r for r in ranked_rows(tender, active)}
     position = {bid_id: i for i, bid_id in enumerate(rows)}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -370,201 +355,3 @@ def evaluation_csv(session: Session, actor: User, tender_id: int, lot_id: int) -
         writer.writerow(_csv_row(lot, b, rows.get(b.public_id)))
     record_lot_event(session, actor, lot, "evaluation.exported", bids=len(bids))
     return out.getvalue()
-
-
-def _require_scored(rows: list[EvaluationRow]) -> None:
-    if not rows:
-        raise Conflict("This lot has no bids: mark it unsuccessful instead.")
-    if any(r.quality_score is None for r in rows):
-        raise Conflict("Score every bid in the lot before awarding it.")
-
-
-def _chosen(rows: list[EvaluationRow], data: AwardIn) -> tuple[EvaluationRow, str | None]:
-    """The bid to award and the reason, checked: every bid scored, the bid active in the lot,
-    a reason unless it is ranked first."""
-    _require_scored(rows)
-    if data.bid_id is None and data.bid_ids and len(data.bid_ids) == 1:
-        data = data.model_copy(update={"bid_id": data.bid_ids[0]})
-    chosen = next((r for r in rows if r.bid_id == data.bid_id), None)
-    if chosen is None:
-        raise Invalid("That bid is not an active bid in this lot.", field="bid_id")
-    reason = (data.reason or "").strip() or None
-    if chosen.rank != 1 and reason is None:
-        raise Invalid(
-            "Give a reason for awarding to a bid that is not ranked first.", field="reason"
-        )
-    return chosen, reason
-
-
-def _claim_for_award(session: Session, lot: Lot) -> None:
-    """Move the lot from open to awarded in one statement: of two officers awarding it at
-    once, exactly one wins."""
-    try:
-        won = move_open_lot(session, lot, LotStatus.AWARDED)
-    except OperationalError as exc:  # SQLite: the other writer holds the lock past our timeout
-        raise Conflict("Another officer is awarding this lot right now.") from exc
-    if not won:
-        raise Conflict("This lot has just been awarded by someone else.")
-
-
-def _new_award(
-    session: Session, actor: User, lot: Lot, bid: Bid, reason: str | None, settings: Settings
-) -> Award:
-    now = clock.now()
-    award = Award(
-        tender_id=lot.tender_id,
-        lot_id=pk(lot),
-        bid_id=pk(bid),
-        supplier_id=bid.provider_id,
-        unit_price_pence=bid.unit_price_pence,
-        reason=reason,
-        status=AwardStatus.STANDSTILL,
-        awarded_by_id=pk(actor),
-        awarded_at=now,
-        standstill_ends=add_working_days(london_date(now), settings.standstill_working_days),
-    )
-    session.add(award)
-    session.flush()
-    return award
-
-
-def award_lot(
-    session: Session, actor: User, tender_id: int, lot_id: int, *, data: AwardIn, settings: Settings
-) -> Award:
-    """Award a fully scored lot; anything but a top-ranked bid needs a reason. Exactly one of
-    two officers awarding the same lot at once succeeds (a conditional UPDATE on the lot)."""
-    tender, lot = _closed_lot(session, actor, tender_id, lot_id)
-    declarations.require_clear_to_award(session, actor, tender)
-    if not can_award(lot):
-        raise Conflict(f"Lot {lot.number} is already {lot.status}.")
-    bids = active_bids(session, lot)
-    rows = _ranked_rows(tender, bids)
-    if is_framework(tender):  # several ranked suppliers (lap_market.frameworks)
-        _require_scored(rows)
-        return award_from_rows(session, actor, tender, lot, rows, data.chosen(),
-                               (data.reason or "").strip() or None, settings)[0]
-    chosen, reason = _chosen(rows, data)
-    _claim_for_award(session, lot)
-    bid = next(b for b in bids if b.public_id == chosen.bid_id)
-    award = _new_award(session, actor, lot, bid, reason, settings)
-    record_lot_event(
-        session,
-        actor,
-        lot,
-        "lot.awarded",
-        award_id=award.id,
-        bid_id=bid.public_id,
-        supplier=chosen.provider,
-        unit_price=chosen.unit_price,
-        rank=chosen.rank,
-        reason=reason,
-        standstill_ends=award.standstill_ends,
-    )
-    events.lot_awarded(session, tender, lot, award, {b.provider_id for b in bids})
-    settle_tender(session, tender)
-    return award
-
-
-def get_award(session: Session, actor: User, award_id: int) -> Award:
-    """The award, if ``actor`` may see its tender."""
-    award = session.get(Award, award_id)
-    if award is None:
-        raise NotFound("No such award.")
-    get_tender(session, actor, award.tender_id)
-    return award
-
-
-def _reopen(session: Session, award: Award, reason: str) -> None:
-    """Revoke the award and reopen its lot, both only from the states they should be in."""
-    if not conditional_update(
-        session,
-        update(Award)
-        .where(col(Award.id) == award.id, col(Award.status) == AwardStatus.STANDSTILL)
-        .values(status=AwardStatus.REVOKED, revoked_at=clock.now(), revoke_reason=reason),
-    ) or not conditional_update(
-        session,
-        update(Lot)
-        .where(col(Lot.id) == award.lot_id, col(Lot.status) == LotStatus.AWARDED)
-        .values(status=LotStatus.OPEN),
-    ):
-        raise Conflict("The award or its lot changed meanwhile (call-offs may have been issued).")
-    session.refresh(award)
-    on_award_revoked(session, award, reason)
-
-
-def revoke_award(session: Session, actor: User, award_id: int, *, reason: str) -> Award:
-    """Revoke an award during its standstill; the lot's evaluation reopens, scores kept."""
-    require_officer(actor)
-    award = get_award(session, actor, award_id)
-    reason = required_text(
-        reason, field="reason", message="Give the reason for revoking the award."
-    )
-    if award.status != AwardStatus.STANDSTILL:
-        raise Conflict(f"This award is {award.status}.")
-    if not can_revoke(award):
-        raise Conflict("The standstill period has ended: the award can no longer be revoked.")
-    _reopen(session, award, reason)
-    audit.record(
-        session,
-        actor,
-        action="award.revoked",
-        object_type="award",
-        object_id=award.id,
-        details={"tender_id": award.tender_id, "lot_id": award.lot_id, "reason": reason},
-    )
-    tender, lot = session.get_one(Tender, award.tender_id), session.get_one(Lot, award.lot_id)
-    session.refresh(lot)
-    notifications.notify(
-        session,
-        notifications.bidder_org_ids(session, pk(tender), pk(lot)),
-        tender_id=tender.id,
-        kind="award_revoked",
-        message=f"The award of lot {lot.number} of {tender.reference} has been revoked: {reason}",
-    )
-    settle_tender(session, tender)
-    return award
-
-
-def mark_unsuccessful(
-    session: Session, actor: User, tender_id: int, lot_id: int, *, reason: str
-) -> Lot:
-    """Close a lot that drew no bids as unsuccessful."""
-    tender, lot = _closed_lot(session, actor, tender_id, lot_id)
-    reason = required_text(reason, field="reason", message="Give the reason.")
-    if active_bids(session, lot):
-        raise Conflict("This lot has bids: evaluate and award it, or cancel it.")
-    if not move_open_lot(session, lot, LotStatus.UNSUCCESSFUL, unsuccessful_reason=reason):
-        raise Conflict(f"Lot {lot.number} is already {lot.status}.")
-    record_lot_event(session, actor, lot, "lot.unsuccessful", reason=reason)
-    # Tell the boroughs before their needs leave the lot (the recipients are found through it).
-    events.lot_unsuccessful(session, tender, lot, reason)
-    returned = release_lot_demand(session, lot)
-    record_lot_event(
-        session, actor, lot, "lot.demand_returned", demand_ids=[d.id for d in returned]
-    )
-    settle_tender(session, tender)
-    return lot
-
-
-def lot_awards(session: Session, tender: Tender) -> dict[int, Award]:
-    """The current (not revoked) award of each awarded lot, with its supplier."""
-    rows = session.exec(
-        select(Award)
-        .where(Award.tender_id == tender.id, Award.status != AwardStatus.REVOKED)
-        .options(eager(Award.supplier))
-        # Newest id first, so a framework lot keeps its first (top-ranked) award.
-        .order_by(col(Award.id).desc())
-    ).all()
-    return {a.lot_id: a for a in rows}
-
-
-def standing_award_ids(session: Session, lot_id: int) -> list[int]:
-    """The lot's awards in force, first (top-ranked, for a framework) first."""
-    return [a for a in session.exec(
-        select(Award.id).where(Award.lot_id == lot_id, Award.status == AwardStatus.STANDSTILL)
-        .order_by(col(Award.id))).all() if a is not None]
-
-
-def standstill_end_if_awarded_today(settings: Settings) -> date:
-    """When a standstill starting today would end (shown before the officer confirms)."""
-    return add_working_days(clock.today(), settings.standstill_working_days)

@@ -13,7 +13,7 @@ from lap_market.money import from_pence
 from lap_market.paging import PageNumber, page_count
 from lap_market.primitives import Id
 from lap_market.templating import is_htmx, render
-from lap_market.tenders import bids, evaluation, notifications, questions, service
+from lap_market.tenders import awards, bids, notifications, questions, service
 from lap_market.tenders.api import NotificationId
 from lap_market.tenders.confirmations import lot_of
 from lap_market.tenders.models import Bid, Tender, TenderStatus
@@ -72,7 +72,7 @@ def _opportunity(
     tender: Tender = service.get_tender(session, user, tender_id)
     view = service.view_tender(session, user, tender, call.settings)
     now = clock.now()
-    awards = evaluation.lot_awards(session, tender)
+    by_lot = awards.lot_awards(session, tender)
     mine = bids.own_bids(session, user, tender)
     return render(
         request,
@@ -90,9 +90,9 @@ def _opportunity(
             "status": view.status,
             "questions": questions.question_reads(session, user, tender),
             "mine": mine,
-            "awards": awards,
-            "award_prices": {k: from_pence(a.unit_price_pence) for k, a in awards.items()},
-            "suppliers": supplier_names(session, awards),
+            "awards": by_lot,
+            "award_prices": {k: from_pence(a.unit_price_pence) for k, a in by_lot.items()},
+            "suppliers": supplier_names(session, by_lot),
             "can_ask": can_ask(user, tender, now),
             "errors": errors or {},
             "form": form or {},

@@ -20,7 +20,15 @@ from lap_market.paging import PageNumber, page_count
 from lap_market.primitives import Id
 from lap_market.rounds.grid import rounds_for_tenders
 from lap_market.templating import render
-from lap_market.tenders import cancellation, declarations, drafting, evaluation, questions, service
+from lap_market.tenders import (
+    awards,
+    cancellation,
+    declarations,
+    drafting,
+    evaluation,
+    questions,
+    service,
+)
 from lap_market.tenders import confirmations as confirm
 from lap_market.tenders.models import Lot, Tender, TenderStatus
 from lap_market.tenders.opportunities_web import router as opportunities_router
@@ -109,7 +117,7 @@ def _workspace(
     officer = is_officer(user)
     lots = service.tender_lots(session, tender)
     evaluations = _evaluations(session, tender, lots) if officer else {}
-    awards = evaluation.lot_awards(session, tender)
+    by_lot = awards.lot_awards(session, tender)
     asked = questions.question_reads(session, user, tender)
     return render(
         request,
@@ -124,13 +132,13 @@ def _workspace(
             "questions": asked,
             "evaluations": evaluations,
             "statements": evaluation.quality_statements(session, evaluations),
-            "awards": awards,
-            "award_prices": {k: from_pence(a.unit_price_pence) for k, a in awards.items()},
-            "suppliers": supplier_names(session, awards),
+            "awards": by_lot,
+            "award_prices": {k: from_pence(a.unit_price_pence) for k, a in by_lot.items()},
+            "suppliers": supplier_names(session, by_lot),
             "errors": errors or {},
             "labels": workspace_labels(lots, evaluations, asked),
             "form": form or {},
-            "standstill_preview": evaluation.standstill_end_if_awarded_today(settings),
+            "standstill_preview": awards.standstill_end_if_awarded_today(settings),
             "standstill_days": settings.standstill_working_days,
             "min_tender_days": settings.min_tender_days,
             "clar_input": london_input(tender.clarification_deadline),
@@ -262,7 +270,7 @@ async def award(call: WebCallDep, tender_id: Id, lot_id: Id) -> Response:
     """Award a lot (confirmed)."""
     return await call.act(FormAction(
         model=AwardIn,
-        run=lambda data: evaluation.award_lot(
+        run=lambda data: awards.award_lot(
             call.session, call.user, tender_id, lot_id, data=data, settings=call.settings
         ),
         page=lambda errors, form: confirm.award_page(
@@ -278,7 +286,7 @@ async def unsuccessful(call: WebCallDep, tender_id: Id, lot_id: Id) -> Response:
     """Close a lot with no bids as unsuccessful; its boroughs' needs go back to them."""
     return await call.act(prefixed=True, action=FormAction(
         model=ReasonForm,
-        run=lambda data: evaluation.mark_unsuccessful(
+        run=lambda data: awards.mark_unsuccessful(
             call.session, call.user, tender_id, lot_id, reason=data.text()
         ),
         page=partial(_workspace, call, tender_id),
@@ -300,7 +308,7 @@ async def revoke(call: WebCallDep, award_id: Id) -> Response:
     """Revoke an award during standstill (confirmed, with a reason)."""
     return await call.act(FormAction(
         model=ReasonForm,
-        run=lambda data: evaluation.revoke_award(
+        run=lambda data: awards.revoke_award(
             call.session, call.user, award_id, reason=data.text()
         ),
         page=partial(confirm.revoke_page, call, award_id),

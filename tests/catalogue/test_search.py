@@ -210,13 +210,15 @@ def test_word_search_keeps_its_meaning(client, session, shelf) -> None:
     assert found("mezzanine") == ["Mezzanine shelving"] and found("bravo") == []
 
 
-def _bulk(session: Session, provider: Organisation, n: int, start: int) -> None:
+def _bulk(
+    session: Session, provider: Organisation, n: int, start: int, title: str = "Bulk strongroom"
+) -> None:
     """n published offers in three storage units, two tiers each."""
     units = [category_unit(session, "storage", u)[1]
              for u in ("linear_metre_year", "box_year", "cubic_metre_year")]
     session.execute(insert(Offer), [
         {"provider_id": provider.id, "category_id": units[0].category_id,
-         "unit_id": units[i % 3].id, "title": f"Bulk strongroom {start + i:05d}",
+         "unit_id": units[i % 3].id, "title": f"{title} {start + i:05d}",
          "description": "Racked", "capacity": None, "capacity_used": Decimal(0),
          "lead_time_days": 5, "valid_from": date(2026, 1, 1), "valid_until": None,
          "status": "published", "commissioned": False, "current_version": 1,
@@ -285,6 +287,47 @@ def test_queries_do_not_grow_with_the_catalogue(client, app, session) -> None:
     prices = [Decimal(i["unit_price_at_quantity"]) for i in page["items"]]
     assert prices == sorted(prices)
     assert not any("FROM category" in s for s in statements)
+
+
+def test_common_words_walk_the_name_index_and_fall_back(client, session, monkeypatch) -> None:
+    """A word most offers hold is looked for by walking offers in name order, no further than
+    a budget (browse._walk_budget); a walk that does not fill the page looks the words up.
+    Either way the page and total are those of the look-up alone."""
+    clock.set(NOW)
+    provider = f.contractor(session, "Bulk Stores")
+    manager = f.manager(session)
+    session.commit()
+    headers = f.token_headers(client, manager.email)
+    _bulk(session, provider, 600, 0)  # "Bulk strongroom 00000" …, first in name order
+    _bulk(session, provider, 300, 600, title="Zinc's 5% vault")  # after every strongroom
+    budgets: list[int | None] = []
+    walk_budget = browse._walk_budget
+    monkeypatch.setattr(browse, "_walk_budget", lambda *a: budgets.append(walk_budget(*a))
+                        or budgets[-1])  # fmt: skip
+
+    def pages() -> list[dict[str, Any]]:
+        out = []
+        for q, page in (("strongroom", 1), ("strongroom", 2), ("zinc's 5%", 1), ("racked", 3)):
+            response = client.get("/api/v1/offers", params={"q": q, "page": page},
+                                  headers=headers)  # fmt: skip
+            assert response.status_code == 200, response.text
+            out.append(response.json())
+        return out
+
+    walked = pages()
+    # 600 of 900 hold "strongroom": 20 ÷ ⅔ × 4 offers, rounded up to 128, are walked; page 2
+    # walks 256. "zinc's" (and "5%", too short to count): 256 walked, none holds it, so the
+    # index is used (on PostgreSQL a walked word is written into the SQL: quote and percent
+    # escaped). "racked" is in every offer; its third page fits in 256.
+    assert budgets == [128, 256, 256, 256], budgets
+    assert [i["title"] for i in walked[0]["items"]] == [
+        f"Bulk strongroom {n:05d}" for n in range(20)]  # fmt: skip
+    assert walked[1]["items"][0]["title"] == "Bulk strongroom 00020"
+    assert [i["title"] for i in walked[2]["items"]] == [
+        f"Zinc's 5% vault {n:05d}" for n in range(600, 620)]  # fmt: skip
+    assert [w["total"] for w in walked] == [600, 600, 300, 900]
+    monkeypatch.setattr(browse, "_walk_budget", lambda *a: None)
+    assert pages() == walked
 
 
 def test_reference_data_is_read_once_and_refreshed_after_a_write(app, session) -> None:

@@ -1,5 +1,6 @@
 """How many offers a search matches, counted once per change of the catalogue; and roughly
-how many contain some letters, to choose what to look up in the text index.
+how many contain some letters, to choose what to look up in the text index and whether to
+walk the offers in name order instead (``browse._walk_budget``).
 
 Counting is the one part of a search whose cost grows with the catalogue (every match is
 visited). Triggers bump ``cataloguestate.generation`` whenever an offer is added, removed or
@@ -72,10 +73,21 @@ def like_pattern(text: str) -> str:
     return "%" + text.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
 
 
+# Estimates (how common a piece of text is, how many offers there are) are counted again
+# after this long, as a catalogue grows: they choose how a search looks, never what it finds.
+ESTIMATE_SECONDS = 600
+
+
+def _estimate_key(*key: Hashable) -> tuple[Hashable, ...]:
+    """``key`` in the current period of ``ESTIMATE_SECONDS``: all estimates expire together,
+    so the counts they are weighed against each other by are of the same catalogue."""
+    return (*key, int(clock.now().timestamp() // ESTIMATE_SECONDS))
+
+
 def offers_with_text(session: Session, text: str) -> int:
     """About how many offers contain ``text`` (from the text index: FTS5 on SQLite, the
-    trigram index on PostgreSQL), counted once per process: it only chooses what to look up
-    in the index, never what a search finds."""
+    trigram index on PostgreSQL), an estimate (``ESTIMATE_SECONDS``): it only chooses what to
+    look up in the index, never what a search finds."""
 
     def count() -> int:  # built only when not remembered: building it costs more than a look-up
         if session.get_bind().dialect.name == "sqlite":
@@ -84,7 +96,17 @@ def offers_with_text(session: Session, text: str) -> int:
             query = select(func.count()).where(SEARCH_TEXT.like(like_pattern(text), escape="/"))
         return int(session.exec(query).one())
 
-    return _remembered(engine_of(session), ("text", text), count)
+    return _remembered(engine_of(session), _estimate_key("text", text), count)
+
+
+def offers_in_catalogue(session: Session) -> int:
+    """How many offers there are (every status), an estimate like the counts of
+    ``offers_with_text`` it is weighed against: it only chooses how to find a page."""
+
+    def count() -> int:
+        return int(session.exec(select(func.count()).select_from(Offer)).one())
+
+    return _remembered(engine_of(session), _estimate_key("offers"), count)
 
 
 TRIGRAM = 3  # letters per entry of the text index; it cannot find shorter words
@@ -92,7 +114,7 @@ TRIGRAM = 3  # letters per entry of the text index; it cannot find shorter words
 
 def rarest_piece(session: Session, word: str) -> str | None:
     """The letter triple of ``word`` that the fewest offers hold (None for a word shorter
-    than three letters), chosen once per process like the counts it is chosen by."""
+    than three letters), chosen again when the counts it is chosen by are."""
 
     def choose() -> str | None:
         pieces = sorted({word[i : i + TRIGRAM] for i in range(len(word) - TRIGRAM + 1)})
@@ -100,7 +122,7 @@ def rarest_piece(session: Session, word: str) -> str | None:
             return None
         return min(pieces, key=lambda piece: offers_with_text(session, piece))
 
-    return _remembered(engine_of(session), ("rarest", word), choose)
+    return _remembered(engine_of(session), _estimate_key("rarest", word), choose)
 
 
 def _remembered(engine: Engine, key: Hashable, compute: Callable[[], T]) -> T:

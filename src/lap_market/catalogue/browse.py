@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import lru_cache
-from math import ceil, log2, prod
+from math import ceil, prod
 from typing import Any, TypedDict, Unpack, cast
 
 from sqlmodel import Session
@@ -254,10 +254,14 @@ def _rarest_pieces(session: Session, words: list[str]) -> list[str]:
     return sorted({piece for word in words if (piece := rarest_piece(session, word))})
 
 
-# A walk goes this many times as far as the offers it is estimated to need (rounded up to a
-# power of two, so that PostgreSQL keeps few plans): the estimate takes words to be spread
-# evenly through name order, and a place name that begins many titles is not.
-WALK_MARGIN = 4
+# A walk goes up to twice as far as the offers it is estimated to need (rounded up to a
+# multiple of 64, so that PostgreSQL, which has it written into the SQL, keeps few plans):
+# the estimate takes words to be spread evenly through name order, which a place name that
+# begins many titles is not. It is chosen while that budget is under twice the offers the
+# look-up would check, each of which cost about twice an offer walked (SQLite, at 2,000 and
+# 20,000 offers): so a walk that fails costs no more than the look-up after it.
+WALK_MARGIN = 2
+WALK_STEP = 64
 
 
 def _walk_budget(
@@ -267,13 +271,12 @@ def _walk_budget(
     page, checking the words on each, when that is estimated cheaper than looking the words up
     in the text index and checking and sorting every offer it finds; else None.
 
-    Both cost about the same per offer visited (on SQLite at 20,000 offers, 1.8 µs walked and
-    1.6 µs found). The index finds as many offers as hold the rarest word's rarest triple,
-    which grows with the catalogue; a walk visits about ``page_end`` divided by the share of
-    offers holding every word, which does not. So a common word ("strongroom", one offer in
-    eight) is walked: 0.12 ms at 20,000 offers against 4.1 ms looked up; a rare one (a place
-    name, one in sixty) is looked up. A walk that does not fill the page within its budget
-    falls back to the look-up (``search.page_rows``), so it never costs more than twice that.
+    The index finds as many offers as hold the rarest word's rarest triple, which grows with
+    the catalogue; a walk visits about ``page_end`` divided by the share of offers holding
+    every word, which does not. So a common word ("strongroom", one offer in eight) is
+    walked: 0.12 ms of SQL at 20,000 offers against 4.1 ms looked up; a rare one (a place name,
+    one in fifty) is looked up. A walk that does not fill the page within its budget falls
+    back to the look-up (``search.page_rows``), so it costs at most about twice that.
     """
     if shape.scope == "units":
         return None  # no index holds a unit's offers in name order
@@ -288,8 +291,8 @@ def _walk_budget(
     share = prod(min(1.0, count / total) for count in counts)
     if share == 0:
         return None
-    budget = 1 << ceil(log2(max(1.0, WALK_MARGIN * page_end / share)))
-    return budget if budget < min(counts) else None
+    budget = ceil(WALK_MARGIN * page_end / share / WALK_STEP) * WALK_STEP
+    return budget if budget < 2 * min(counts) else None
 
 
 def compare_offers(

@@ -278,8 +278,9 @@ def _walk_budget(
     one in fifty) is looked up. A walk that does not fill the page within its budget falls
     back to the look-up (``search.page_rows``), so it costs at most about twice that.
     """
-    if shape.scope == "units":
-        return None  # no index holds a unit's offers in name order
+    if shape.scope == "units" or shape.provider:
+        # No index holds a unit's offers in name order; one provider's are too few to walk to.
+        return None
     counts = [
         offers_with_text(session, piece)
         for word in words

@@ -100,7 +100,7 @@ def search_offers(session: Session, actor: User, **query: Unpack[OfferQuery]) ->
         raise Invalid("Sort by price or name.", field="sort")
     ref = load_reference(session)
     words = _search_words(q)
-    shape, params = _plan(
+    shape, params, pieces = _plan(
         session, actor, ref, Filters(category, unit, words, provider_id, commissioned)
     )
     price_unit = _price_unit(ref, category, unit) if sort == "price" else None
@@ -108,7 +108,7 @@ def search_offers(session: Session, actor: User, **query: Unpack[OfferQuery]) ->
     if price_unit is not None:
         params.update(price_unit=price_unit.id, quantity=amount)
         shape = replace(shape, order="price_low" if amount is None else "price_at")
-    elif words and (budget := _walk_budget(session, shape, words, page * page_size)):
+    elif pieces and (budget := _walk_budget(session, shape, pieces, page * page_size)):
         shape, params["budget"] = replace(shape, walk=True), budget
     params.update(limit=page_size, offset=(page - 1) * page_size)
     rows, tiers, generation = _page(session, shape, params)
@@ -205,8 +205,9 @@ class Filters:
 
 def _plan(
     session: Session, actor: User, ref: Reference, filters: Filters
-) -> tuple[Shape, dict[str, Any]]:
-    """The shape of a search with these filters, and the values to run it with."""
+) -> tuple[Shape, dict[str, Any], list[str]]:
+    """The shape of a search with these filters, the values to run it with, and the words'
+    rarest pieces (``_rarest_pieces``)."""
     sqlite = session.get_bind().dialect.name == "sqlite"
     params: dict[str, Any] = {"today": clock.today()}
     drafts = is_provider(actor)  # a provider (a selling borough too) sees its own drafts
@@ -239,7 +240,7 @@ def _plan(
         narrowed=len(pieces),
         sqlite=sqlite,
     )
-    return shape, params
+    return shape, params, pieces
 
 
 def _rarest_pieces(session: Session, words: list[str]) -> list[str]:
@@ -265,11 +266,11 @@ WALK_STEP = 64
 
 
 def _walk_budget(
-    session: Session, shape: Shape, words: list[str], page_end: int
+    session: Session, shape: Shape, pieces: list[str], page_end: int
 ) -> int | None:
     """How many offers to walk in name order (the name index) looking for a word search's
-    page, checking the words on each, when that is estimated cheaper than looking the words up
-    in the text index and checking and sorting every offer it finds; else None.
+    page, checking the words on each, when that is estimated cheaper than looking its rarest
+    ``pieces`` up in the text index and checking and sorting every offer found; else None.
 
     The index finds as many offers as hold the rarest word's rarest triple, which grows with
     the catalogue; a walk visits about ``page_end`` divided by the share of offers holding
@@ -281,14 +282,10 @@ def _walk_budget(
     if shape.scope == "units" or shape.provider:
         # No index holds a unit's offers in name order; one provider's are too few to walk to.
         return None
-    counts = [
-        offers_with_text(session, piece)
-        for word in words
-        if (piece := rarest_piece(session, word)) is not None
-    ]
+    counts = [offers_with_text(session, piece) for piece in pieces]
     total = offers_in_catalogue(session)
-    if not counts or not total:
-        return None  # nothing to look up in the index (words under three letters), or no offers
+    if not total:
+        return None
     share = prod(min(1.0, count / total) for count in counts)
     if share == 0:
         return None
@@ -303,7 +300,7 @@ def compare_offers(
     ref = load_reference(session)
     unit_info = ref.unit(ref.category(category), unit)
     amount = check_quantity(quantity, field="quantity", unit=unit_info)
-    shape, params = _plan(session, actor, ref, Filters(category, unit, []))
+    shape, params, _pieces = _plan(session, actor, ref, Filters(category, unit, []))
     # Published offers only: a provider's own drafts are not in the comparison.
     shape = replace(shape, drafts=False, order="price_at", paged=False)
     params.update(price_unit=unit_info.id, quantity=amount)

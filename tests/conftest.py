@@ -24,6 +24,7 @@ PostgreSQL fails them loudly); ``LAP_PG_BIN`` is where ``initdb``/``pg_ctl`` liv
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import itertools
 import os
@@ -33,18 +34,21 @@ import sqlite3
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 
 from tests.postgres_cluster import PG_BIN
 from tests.postgres_cluster import PostgresCluster as _PostgresCluster
 from tests.postgres_cluster import free_port as _free_port
 from tests.postgres_cluster import remove_stale_clusters as _remove_stale_clusters
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     import psycopg
@@ -320,6 +324,24 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
     return _settings(db_url, tmp_path / "data")
 
 
+def _dispose(engine: Engine) -> None:
+    """Close an engine's pooled connections outside the app's loop: an asyncio engine's
+    (``db.dispose``) in a loop of its own, in a thread of its own (the browser tests' driver
+    keeps a loop running in this one)."""
+    from lap_market.db import dispose
+
+    if engine.dialect.is_async:
+        in_own_loop(lambda: dispose(engine))
+    else:
+        engine.dispose()
+
+
+def in_own_loop(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """The coroutine ``work`` makes, run to its end in a new event loop in a new thread."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(work())).result()
+
+
 @pytest.fixture
 def app(settings: Settings) -> Iterator[FastAPI]:
     """The application, with its engine closed afterwards so the database can go."""
@@ -332,7 +354,7 @@ def app(settings: Settings) -> Iterator[FastAPI]:
         for name in ("engine", "reading_engine"):
             engine = getattr(application.state, name, None)
             if engine is not None:
-                engine.dispose()
+                _dispose(engine)
 
 
 @pytest.fixture
@@ -440,7 +462,7 @@ def live_server(
         server.should_exit = True
         thread.join(timeout=15)
         application.state.engine.dispose()
-        application.state.reading_engine.dispose()
+        _dispose(application.state.reading_engine)
 
 
 def _chromium_path() -> str:

@@ -13,7 +13,9 @@ from alembic.config import Config
 from fastapi import Depends, Request
 from sqlalchemy import Engine, MetaData, event
 from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.util import greenlet_spawn
 from sqlmodel import Session, SQLModel, create_engine
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -94,7 +96,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         succeeded = True
     finally:
         if reading:
-            _finish(session, succeeded)
+            await on_loop(session, lambda: _finish(session, succeeded))
         else:
             with anyio.CancelScope(shield=True):  # the connection goes back to the pool even then
                 await anyio.to_thread.run_sync(_finish, session, succeeded)
@@ -105,23 +107,54 @@ def reading_engine(engine: Engine, *, pool_size: int, pool_timeout: float) -> En
 
     On SQLite, ``engine`` itself: Python's driver opens a transaction only before a write, so
     a session that only reads holds none already (setting AUTOCOMMIT on each checkout cost a
-    PRAGMA to set and another to reset, for nothing). On PostgreSQL, a pool of its own in
-    autocommit (``pool_size``: as many as the requests let in at once, so a read on the loop
-    never waits for a connection) whose sessions use generic plans for prepared statements: psycopg
-    prepares a statement run five times on a connection, but PostgreSQL judged the searches'
-    generic plans dear and planned them again on every request, which took longer than
-    running them (0.5 ms of the 0.7 a 20,000-offer search took). The searches' plans are
-    walks of an index to a page; the same plan serves every value."""
+    PRAGMA to set and another to reset, for nothing).
+
+    On PostgreSQL, a pool of its own (``pool_size``: as many as the requests let in at once):
+    - in autocommit;
+    - whose sessions use generic plans for prepared statements: psycopg prepares a statement
+      run five times on a connection, but PostgreSQL judged the searches' generic plans dear
+      and planned them again on every request, which took longer than running them (0.5 ms
+      of the 0.7 a 20,000-offer search took). The searches' plans are walks of an index to a
+      page; the same plan serves every value;
+    - over psycopg's asyncio connections, so that the loop serves other requests while one
+      waits for the server (``on_loop``). With blocking connections every round trip held the
+      loop: at 8 connections a search's p99 was 50-60 ms and it served 0.42-0.56 of
+      ``/api/v1/me``'s rate (issue 11). The engine returned is the async engine's synchronous
+      face, the one SQLAlchemy's own ``AsyncSession`` drives: ordinary sessions and
+      statements, usable only inside ``on_loop``.
+    """
     if engine.dialect.name != "postgresql":
         return engine
-    reading = create_engine(
+    reading = create_async_engine(
         engine.url, isolation_level="AUTOCOMMIT", pool_size=pool_size, max_overflow=0,
         pool_timeout=pool_timeout,
         connect_args={"options": "-c plan_cache_mode=force_generic_plan"},
-    )  # fmt: skip
+    ).sync_engine  # fmt: skip
     event.listen(reading, "checkout", _ping_if_idle)
     event.listen(reading, "checkin", _note_checkin)
     return reading
+
+
+async def on_loop(session: OrmSession, work: Callable[[], T]) -> T:
+    """``work`` (reads with ``session``) run on the event loop.
+
+    A session of the PostgreSQL reading engine runs it the way SQLAlchemy's ``AsyncSession``
+    runs synchronous code (``greenlet_spawn``): each wait for the server hands the loop back
+    to other requests, and ``work`` resumes when the answer is in. Anything else runs it
+    directly: SQLite answers in process, without a wait to hand over, and a session of the
+    app engine is only read on the loop by the token check, before a route's own work."""
+    if engine_of(session).dialect.is_async:
+        return await greenlet_spawn(work)
+    return work()
+
+
+async def dispose(engine: Engine) -> None:
+    """Close ``engine``'s pooled connections (an asyncio engine's inside ``greenlet_spawn``,
+    where its driver can wait for the server to hear them close)."""
+    if engine.dialect.is_async:
+        await greenlet_spawn(engine.dispose)
+    else:
+        engine.dispose()
 
 
 # A connection back in the pool for less than this is not pinged before it is lent again.

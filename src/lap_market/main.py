@@ -24,7 +24,7 @@ from lap_market import openapi
 from lap_market.accounts.deps import LoginRequired
 from lap_market.admission import BUSY_DETAIL, Admission, retry_after
 from lap_market.config import Settings, get_settings
-from lap_market.db import make_engine, reading_engine
+from lap_market.db import dispose, make_engine, reading_engine
 from lap_market.errors import DomainError, NotFound
 from lap_market.registry import import_all_models
 from lap_market.shell import Shell
@@ -95,7 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if stop_worker is not None:
             stop_worker()
         engine.dispose()
-        reading.dispose()
+        await dispose(reading)
 
     app = FastAPI(
         title="LAP Market",

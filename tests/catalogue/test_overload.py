@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 import httpx
 import uvicorn
 from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine
+from sqlalchemy.util import greenlet_spawn
 from sqlmodel import Session
 
 from lap_market.clock import clock
@@ -29,6 +31,21 @@ SEARCH = {"category": "storage", "unit": "linear_metre_year", "sort": "price", "
 # A route whose work runs in a worker thread (the search runs on the event loop, one at a
 # time, so it never holds a place while another waits): what makes later arrivals wait.
 THREADED = "/api/v1/demands"
+
+
+def hold(client: TestClient, engine: Engine) -> Connection:
+    """A connection of ``engine`` checked out (an asyncio engine's on the app's loop, where
+    its driver waits: ``db.reading_engine``)."""
+    if engine.dialect.is_async:
+        return client.portal.call(greenlet_spawn, engine.connect)  # type: ignore[union-attr]
+    return engine.connect()
+
+
+def release(client: TestClient, connection: Connection) -> None:
+    if connection.engine.dialect.is_async:
+        client.portal.call(greenlet_spawn, connection.close)  # type: ignore[union-attr]
+    else:
+        connection.close()
 
 
 @contextmanager
@@ -132,13 +149,13 @@ def test_a_pool_timeout_is_a_503_not_a_500(settings: Settings) -> None:
             headers = f.token_headers(client, MANAGER)
             _login(client, MANAGER)
             # Something outside the request gate holds every connection of the pool.
-            held = [engine.connect() for engine in app_engines(app) for _ in range(2)]
+            held = [hold(client, engine) for engine in app_engines(app) for _ in range(2)]
             try:
                 api = client.get("/api/v1/offers", headers=headers)
                 page = client.get("/catalogue")
             finally:
                 for connection in held:
-                    connection.close()
+                    release(client, connection)
             assert api.status_code == 503 and api.headers["Retry-After"] == "1"
             assert api.json()["code"] == "busy"
             assert page.status_code == 503 and page.headers["Retry-After"] == "1"

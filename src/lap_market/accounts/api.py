@@ -29,7 +29,7 @@ from lap_market.accounts.schemas import (
     UserRead,
     UserUpdate,
 )
-from lap_market.db import SessionDep
+from lap_market.db import SessionDep, on_loop
 from lap_market.primitives import Id, Line, PageNumber
 
 router = api_router("accounts")
@@ -94,7 +94,9 @@ def change_password(
 @router.get("/me", response_model=MeRead)
 async def me(session: SessionDep, user: CurrentUser) -> MeRead:
     """The signed-in user, their role and organisation."""
-    organisation = service.get_organisation(session, user.organisation_id)
+    organisation = await on_loop(
+        session, lambda: service.get_organisation(session, user.organisation_id)
+    )
     return MeRead(
         id=user.id, email=user.email, name=user.name, role=user.role,
         organisation=organisation_read(organisation),

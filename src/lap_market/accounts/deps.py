@@ -13,7 +13,7 @@ from lap_market.accounts.security import decode_access_token
 from lap_market.accounts.throttle import client_address
 from lap_market.clock import clock
 from lap_market.config import Settings
-from lap_market.db import SessionDep
+from lap_market.db import SessionDep, on_loop
 from lap_market.errors import DomainError, Forbidden, Unauthenticated
 from lap_market.modeling import pk
 
@@ -69,7 +69,7 @@ async def api_user(
     if not token:
         raise Unauthenticated("Not signed in: send a bearer token.")
     claims = decode_access_token(token, secret=settings.secret_key, now=clock.now())
-    user = sessions.user_for_token(session, claims)
+    user = await on_loop(session, lambda: sessions.user_for_token(session, claims))
     request.state.session_id = claims.sid
     return user
 

@@ -20,7 +20,7 @@ from lap_market.catalogue.schemas import (
     OfferUpdate,
     QuoteRead,
 )
-from lap_market.db import SessionDep
+from lap_market.db import SessionDep, on_loop
 from lap_market.openapi import query_parameters
 from lap_market.paging import Paged, PageNumber, PageSize
 from lap_market.primitives import BusinessDate, Id, Line
@@ -31,7 +31,7 @@ router = api_router("catalogue")
 @router.get("/categories", response_model=list[CategoryRead])
 async def list_categories(session: SessionDep, _user: CurrentUser) -> list[CategoryRead]:
     """The service categories with their CPV codes and the units each may be bought in."""
-    return reference.list_categories(session)
+    return await on_loop(session, lambda: reference.list_categories(session))
 
 
 @router.post("/offers", response_model=OfferRead, status_code=201)
@@ -64,13 +64,13 @@ async def browse_offers(
     carries its unit price at that quantity and ``sort=price`` orders by it. Prices in
     different units are never ranked together: ``sort=price`` needs ``unit`` (and
     ``category`` when that unit code belongs to several), else 422 naming the field."""
-    # A page of indexed reads, on the event loop (db.runs_on_loop); its rows become
-    # OfferPage's JSON directly (see catalogue/page_json.py).
-    found = browse.search_offers(
+    # A page of indexed reads, on the event loop (db.runs_on_loop, db.on_loop); its rows
+    # become OfferPage's JSON directly (see catalogue/page_json.py).
+    found = await on_loop(session, lambda: browse.search_offers(
         session, user, category=search.category or None, unit=search.unit or None,
         q=search.q, provider_id=search.provider_id, commissioned=search.commissioned,
         quantity=search.quantity, sort=search.sort, page=search.page, page_size=search.page_size,
-    )  # fmt: skip
+    ))  # fmt: skip
     return Response(offer_page_json(found, user.organisation_id), media_type="application/json")
 
 
@@ -86,7 +86,7 @@ def list_own_offers(
 @router.get("/offers/{offer_id}", response_model=OfferRead)
 async def read_offer(session: SessionDep, user: CurrentUser, offer_id: Id) -> OfferRead:
     """One offer with its current tiers and version history."""
-    return offer_reads.get_offer_for_read(session, user, offer_id)
+    return await on_loop(session, lambda: offer_reads.get_offer_for_read(session, user, offer_id))
 
 
 @router.patch("/offers/{offer_id}", response_model=OfferRead)

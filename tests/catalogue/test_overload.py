@@ -28,8 +28,9 @@ from tests.statements import app_engines
 CLIENTS = 24
 MANAGER = "manager@lap.example"
 SEARCH = {"category": "storage", "unit": "linear_metre_year", "sort": "price", "quantity": "50"}
-# A route whose work runs in a worker thread (the search runs on the event loop, one at a
-# time, so it never holds a place while another waits): what makes later arrivals wait.
+# A route whose work runs in a worker thread: what makes later arrivals wait. (A search
+# runs its statements on the event loop and lets go of its place as soon as they are done:
+# too soon to make anyone wait.)
 THREADED = "/api/v1/demands"
 
 

@@ -325,15 +325,11 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
 
 
 def _dispose(engine: Engine) -> None:
-    """Close an engine's pooled connections outside the app's loop: an asyncio engine's
-    (``db.dispose``) in a loop of its own, in a thread of its own (the browser tests' driver
-    keeps a loop running in this one)."""
+    """Close an engine's pooled connections (``db.dispose``) outside the app's loop: in a loop
+    and a thread of their own (the browser tests' driver keeps a loop running in this one)."""
     from lap_market.db import dispose
 
-    if engine.dialect.is_async:
-        in_own_loop(lambda: dispose(engine))
-    else:
-        engine.dispose()
+    in_own_loop(lambda: dispose(engine))
 
 
 def in_own_loop(work: Callable[[], Coroutine[Any, Any, T]]) -> T:

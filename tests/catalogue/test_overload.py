@@ -35,18 +35,13 @@ THREADED = "/api/v1/demands"
 
 
 def hold(client: TestClient, engine: Engine) -> Connection:
-    """A connection of ``engine`` checked out (an asyncio engine's on the app's loop, where
-    its driver waits: ``db.reading_engine``)."""
-    if engine.dialect.is_async:
-        return client.portal.call(greenlet_spawn, engine.connect)  # type: ignore[union-attr]
-    return engine.connect()
+    """A connection of ``engine`` checked out on the app's loop, as ``db.on_loop`` does (an
+    asyncio engine's driver waits there: ``db.reading_engine``)."""
+    return client.portal.call(greenlet_spawn, engine.connect)  # type: ignore[union-attr]
 
 
 def release(client: TestClient, connection: Connection) -> None:
-    if connection.engine.dialect.is_async:
-        client.portal.call(greenlet_spawn, connection.close)  # type: ignore[union-attr]
-    else:
-        connection.close()
+    client.portal.call(greenlet_spawn, connection.close)  # type: ignore[union-attr]
 
 
 @contextmanager

@@ -23,6 +23,10 @@ from lap_market.catalogue.pricing import Tier
 from lap_market.catalogue.reference import Reference, UnitInfo, load_reference
 from lap_market.catalogue.schemas import MAX_PAGE_SIZE, OfferPage, OfferSummary, SortKey
 from lap_market.catalogue.search import (
+    GENERATION,
+    PROVIDER_NAME,
+    TIERS,
+    VERSION_ID,
     Scope,
     Shape,
     count_statement,
@@ -46,14 +50,20 @@ def _search_words(q: str | None) -> list[str]:
 
 @dataclass(frozen=True)
 class Found:
-    """A page of offer rows (plain rows, never ORM objects) with their tiers, the total
-    the search matches, and the quantity they are priced at."""
+    """A page of offer rows (plain rows, never ORM objects) with their versions' tiers as
+    the database wrote them, the total the search matches, and the quantity they are priced
+    at."""
 
     rows: list[OfferRow]
-    tiers: dict[int, Sequence[Tier]]
+    tiers_text: dict[int, str]  # version id: "minimum:pence,…" (``parse_tiers``)
     total: int
     quantity: Decimal | None
     ref: Reference
+
+    @property
+    def tiers(self) -> dict[int, Sequence[Tier]]:
+        """Each version's tiers."""
+        return {version: parse_tiers(text) for version, text in self.tiers_text.items()}
 
 
 class OfferQuery(TypedDict, total=False):
@@ -111,11 +121,11 @@ def search_offers(session: Session, actor: User, **query: Unpack[OfferQuery]) ->
     elif pieces and (budget := _walk_budget(session, shape, pieces, page * page_size)):
         shape, params["budget"] = replace(shape, walk=True), budget
     params.update(limit=page_size, offset=(page - 1) * page_size)
-    rows, tiers, generation = _page(session, shape, params)
+    rows, tiers_text, generation = _page(session, shape, params)
     # What the count depends on: the viewer (own drafts) and the filters.
     key = (params.get("viewer"), category, unit, tuple(words), provider_id, commissioned)
     total = count_offers(session, key, count_statement(shape), params, generation=generation)
-    return Found(rows=rows, tiers=tiers, total=total, quantity=amount, ref=ref)
+    return Found(rows=rows, tiers_text=tiers_text, total=total, quantity=amount, ref=ref)
 
 
 def _quantity(
@@ -136,22 +146,23 @@ def _quantity(
 
 def _page(
     session: Session, shape: Shape, params: dict[str, Any]
-) -> tuple[list[OfferRow], dict[int, Sequence[Tier]], int | None]:
-    """A page of offer rows with their tiers, and the catalogue's generation (None when the
-    page is empty)."""
+) -> tuple[list[OfferRow], dict[int, str], int | None]:
+    """A page of offer rows with their tiers' text, and the catalogue's generation (None when
+    the page is empty)."""
     rows: list[OfferRow] = []
-    tiers: dict[int, Sequence[Tier]] = {}
+    tiers_text: dict[int, str] = {}
     generation = None
     # Core rows through the connection: the ORM layer has nothing to add to plain columns.
     for r in page_rows(session.connection(), shape, params):
-        rows.append((cast(OfferFields, r), int(r.version_id), str(r.provider_name)))
-        tiers[r.version_id] = _parse_tiers(r.tiers or "")
-        generation = int(r.generation)
-    return rows, tiers, generation
+        version_id = r[VERSION_ID]
+        rows.append((cast(OfferFields, r), version_id, r[PROVIDER_NAME]))
+        tiers_text[version_id] = r[TIERS] or ""
+        generation = r[GENERATION]
+    return rows, tiers_text, generation
 
 
 @lru_cache(maxsize=8192)
-def _parse_tiers(text: str) -> tuple[Tier, ...]:
+def parse_tiers(text: str) -> tuple[Tier, ...]:
     """Tiers from "minimum:pence,…" (in any order: string aggregation keeps none). The same
     text always means the same tiers, and a catalogue has few distinct ones: parsing them
     (Decimals, sorting) for every row of every page cost more than reading them."""
@@ -304,7 +315,8 @@ def compare_offers(
     # Published offers only: a provider's own drafts are not in the comparison.
     shape = replace(shape, drafts=False, order="price_at", paged=False)
     params.update(price_unit=unit_info.id, quantity=amount)
-    rows, tiers, _generation = _page(session, shape, params)
+    rows, tiers_text, _generation = _page(session, shape, params)
+    tiers = {version: parse_tiers(text) for version, text in tiers_text.items()}
     return ranked(actor, summaries_of_rows(session, ref, rows, amount, tiers))
 
 

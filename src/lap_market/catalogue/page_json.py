@@ -9,48 +9,83 @@ this output equal to ``OfferPage``'s own serialisation of ``browse_offers`` on b
 from collections.abc import Sequence
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol, cast
 
 from pydantic_core import to_json
 from sqlalchemy import Row
 
-from lap_market.catalogue.browse import Found
+from lap_market.catalogue.browse import Found, parse_tiers
 from lap_market.catalogue.offer_reads import OfferFields
 from lap_market.catalogue.pricing import Tier, line_value, tier_for
-from lap_market.catalogue.reference import UnitInfo
+from lap_market.catalogue.reference import Reference, UnitInfo
 from lap_market.catalogue.schemas import quantity_text
+from lap_market.catalogue.search import SUMMARY_COLUMNS, TIERS
 from lap_market.modeling import pk
 from lap_market.money import from_pence
+
+PROVIDER_ID = SUMMARY_COLUMNS.index("provider_id")
+UNIT_ID = SUMMARY_COLUMNS.index("unit_id")
 
 
 def offer_page_json(found: Found, viewer_id: int | None = None) -> bytes:
     """``OfferPage`` of a search's rows, as JSON; the viewer's organisation's own offers are
     marked ``yours``. The same bytes as ``to_json`` of the whole page, written item by item."""
+    written = _written_for(found.ref)
+    quantity = found.quantity
+    asked = None if quantity is None else str(quantity)
     items = []
     for offer, version_id, name in found.rows:
         # A row's values are its identity here; an ORM object's would be its address.
-        assert isinstance(offer, Row), "a search page is made of rows"
-        items.append(_item_json(
-            offer, version_id, name, found.ref.units[offer.unit_id],
-            tuple(found.tiers[version_id]), offer.provider_id == viewer_id, found.quantity,
-        ))  # fmt: skip
+        assert isinstance(offer, Row | tuple), "a search page is made of rows"
+        yours = offer[PROVIDER_ID] == viewer_id
+        key = (tuple(offer), yours, asked)
+        item = written.get(key)
+        if item is None:
+            unit = found.ref.units[offer[UNIT_ID]]
+            item = _item_json(cast(PageRow, offer), version_id, name, unit, yours, quantity)
+            if len(written) >= MAX_WRITTEN:
+                written.clear()
+            written[key] = item
+        items.append(item)
     return b'{"items":[' + b",".join(items) + b'],"total":' + b"%d}" % found.total
 
 
-@lru_cache(maxsize=4096)
+# Items written, by everything they show: the search's whole row (every column shown, the
+# tiers' text and the catalogue's generation), which side sees it, and the quantity. Equal
+# keys always write equal bytes, so an offer shown again, unchanged, to the same side is not
+# written again (a page of twenty cost a fifth of the search: issue 11). The units' names
+# come from the reference data, so the items are kept for one ``Reference`` at a time.
+# The keys are plain values: hashing and comparing an SQLAlchemy row, dataclasses of
+# tiers and units, and Decimal quantities for every item took longer than writing it.
+MAX_WRITTEN = 4096
+_written: dict[tuple[Any, ...], bytes] = {}
+_written_with: list[Reference] = []
+
+
+def _written_for(ref: Reference) -> dict[tuple[Any, ...], bytes]:
+    """The items written with these reference data (all are forgotten when they change)."""
+    if not _written_with or _written_with[0] is not ref:
+        _written.clear()
+        _written_with[:] = [ref]
+    return _written
+
+
+class PageRow(OfferFields, Protocol):
+    """A search's row: its columns by name and by position (``search.VERSION_ID`` …)."""
+
+    def __getitem__(self, position: int) -> Any: ...
+
+
 def _item_json(
-    offer: "Row[Any]",
+    offer: PageRow,
     version_id: int,
     provider_name: str,
     unit: UnitInfo,
-    tiers: tuple[Tier, ...],
     yours: bool,
     quantity: Decimal | None,
 ) -> bytes:
-    """One item's JSON. ``offer`` is the search's whole row (every column shown, the tiers'
-    text and the catalogue's generation), so equal arguments always write equal bytes: an
-    offer shown again, unchanged, to the same side, is not written again (a page of twenty
-    cost a fifth of the search: issue 11)."""
+    """One item's JSON, from the search's row (``offer``)."""
+    tiers = parse_tiers(offer[TIERS] or "")
     item = _summary(offer, version_id, provider_name, _unit_fields(unit), tiers)
     item["yours"] = yours
     if quantity is not None and tiers:
@@ -78,7 +113,7 @@ def _unit_fields(unit: UnitInfo) -> dict[str, Any]:
 @lru_cache(maxsize=8192)
 def _tiers_json(tiers: tuple[Tier, ...]) -> tuple[tuple[dict[str, str], ...], str]:
     """A version's tiers as JSON values, and its lowest price. Tiers repeat across a catalogue
-    (and ``browse._parse_tiers`` hands out one tuple per distinct text), so each is written once;
+    (and ``browse.parse_tiers`` hands out one tuple per distinct text), so each is written once;
     nothing mutates what is returned."""
     written = tuple(
         {"min_quantity": quantity_text(t.min_quantity), "unit_price": _money(t.unit_price_pence)}

@@ -44,7 +44,7 @@ class DriverStatement:
     row: type[tuple[Any, ...]]  # the selected columns (``_row_type``)
 
 
-_compiled: dict[tuple[int, type[Dialect]], tuple[Select[Any], DriverStatement | None]] = {}
+_compiled: dict[tuple[Select[Any], type[Dialect]], DriverStatement | None] = {}
 _lock = threading.Lock()
 
 
@@ -88,18 +88,17 @@ def _run(connection: Connection, sql: str, values: tuple[Any, ...]) -> list[Any]
 
 
 def _compiled_for(statement: Select[Any], dialect: Dialect) -> DriverStatement | None:
-    """``statement`` compiled for the driver behind ``dialect``; None when it cannot run there."""
-    key = (id(statement), type(dialect))
-    found = _compiled.get(key)
-    if found is not None and found[0] is statement:
-        return found[1]
+    """``statement`` compiled for the driver behind ``dialect``; None when it cannot run there.
+    (A statement is hashed and compared by identity: the search's are built once.)"""
+    key = (statement, type(dialect))
+    if key in _compiled:
+        return _compiled[key]
     try:
         compiled: DriverStatement | None = compile_for_driver(statement, dialect)
     except ValueError:
         compiled = None
     with _lock:
-        # The statement is kept with its compiled form, so that its id is never reused.
-        _compiled[key] = (statement, compiled)
+        _compiled[key] = compiled
     return compiled
 
 

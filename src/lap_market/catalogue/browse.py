@@ -63,7 +63,7 @@ class Found:
     @property
     def tiers(self) -> dict[int, Sequence[Tier]]:
         """Each version's tiers."""
-        return {version: parse_tiers(text) for version, text in self.tiers_text.items()}
+        return _tiers_of(self.tiers_text)
 
 
 class OfferQuery(TypedDict, total=False):
@@ -159,6 +159,10 @@ def _page(
         tiers_text[version_id] = r[TIERS] or ""
         generation = r[GENERATION]
     return rows, tiers_text, generation
+
+
+def _tiers_of(tiers_text: dict[int, str]) -> dict[int, Sequence[Tier]]:
+    return {version: parse_tiers(text) for version, text in tiers_text.items()}
 
 
 @lru_cache(maxsize=8192)
@@ -316,8 +320,7 @@ def compare_offers(
     shape = replace(shape, drafts=False, order="price_at", paged=False)
     params.update(price_unit=unit_info.id, quantity=amount)
     rows, tiers_text, _generation = _page(session, shape, params)
-    tiers = {version: parse_tiers(text) for version, text in tiers_text.items()}
-    return ranked(actor, summaries_of_rows(session, ref, rows, amount, tiers))
+    return ranked(actor, summaries_of_rows(session, ref, rows, amount, _tiers_of(tiers_text)))
 
 
 def ranked(actor: User, offers: list[OfferSummary]) -> list[OfferSummary]:

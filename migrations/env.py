@@ -15,8 +15,9 @@ if config.config_file_name and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name)
 
 
-# Kept by hand-written SQL in 0002_search (FTS5 on SQLite, pg_trgm on PostgreSQL), not models.
-HAND_WRITTEN = ("offer_fts", "ix_offer_search_text")
+# Kept by hand-written SQL, not models: 0002_search (FTS5 on SQLite, pg_trgm on PostgreSQL) and
+# 0006_wordrows (SQLite's ``offer_search`` and its indexes). Names are matched by prefix.
+HAND_WRITTEN = ("offer_fts", "offer_search", "ix_offer_search_")
 
 
 def _url() -> str:
@@ -27,7 +28,7 @@ def _include(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:
     """Leave out of autogenerate's comparisons what hand-written SQL keeps: the search
-    objects of 0002_search (FTS5 on SQLite, pg_trgm on PostgreSQL), and the demand → lot key
+    objects of 0002_search and 0006_wordrows, and the demand → lot key
     on PostgreSQL, which 0002_pooling enforces with statement-level triggers instead of the
     foreign key the models declare (and SQLite keeps)."""
     if reflected and name is not None and name.startswith(HAND_WRITTEN):

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlmodel import Session, col, select
 
 from lap_market.accounts.models import Organisation
@@ -410,3 +410,64 @@ def test_api_page_is_offer_pages_own_json(client, session, shelf) -> None:
     drafts = client.get("/api/v1/offers", params={"q": "draft"},
                         headers=f.token_headers(client, seller.email)).json()["items"]
     assert [d["status"] for d in drafts] == ["draft"]
+
+
+def test_word_rows_follow_every_change_to_an_offer(client, session, shelf) -> None:
+    """SQLite's word search reads ``offer_search`` (migration 0006_wordrows), kept by triggers
+    on ``offer``: after every kind of write it holds exactly what it is made from, and word
+    searches see each change. PostgreSQL searches ``offer`` itself."""
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("PostgreSQL has no offer_search: its trigram index is on offer")
+    made = text(
+        "SELECT id, status, valid_from, valid_until, provider_id, category_id, unit_id,"
+        " commissioned, lower(title), lower(title || ' ' || description) FROM offer ORDER BY id"
+    )
+    kept = text("SELECT * FROM offer_search ORDER BY id")
+
+    def in_step() -> int:
+        expected = session.execute(made).all()
+        assert session.execute(kept).all() == expected
+        return len(expected)
+
+    manager = f.token_headers(client, shelf["manager"].email)
+
+    def found(**params: Any) -> list[str]:
+        response = client.get("/api/v1/offers", params=params, headers=manager)
+        assert response.status_code == 200, response.text
+        return [i["title"] for i in response.json()["items"]]
+
+    assert in_step() == 9  # the migration's backfill and the factory's inserts
+    _bulk(session, f.contractor(session, "Bulk Stores"), 3, 0, title="Bulk Osterley vault")
+    assert in_step() == 12  # a bulk insert
+    assert found(q="OSTERLEY vault") == [
+        "Bulk Osterley vault 00000", "Bulk Osterley vault 00001", "Bulk Osterley vault 00002"]
+    offer = session.get(Offer, shelf["charlie"].id)
+    offer.title, offer.description = "Charlie QUAYSIDE bays", "Tidal Basin"
+    session.add(offer)
+    session.commit()
+    assert in_step() == 12 and found(q="quayside basin") == ["Charlie QUAYSIDE bays"]
+    offer.commissioned = True
+    offer.category_id = session.exec(select(Category.id).where(Category.code == "digitisation")
+                                     ).one()
+    session.add(offer)
+    session.commit()
+    assert in_step() == 12
+    assert found(q="quayside", category="storage") == []
+    assert found(q="quayside", category="digitisation", commissioned="true") == [offer.title]
+    offer.valid_until = date(2026, 11, 29)
+    session.add(offer)
+    session.commit()
+    assert in_step() == 12 and found(q="quayside") == []
+    session.execute(Offer.__table__.update().values(status="withdrawn"))  # type: ignore[attr-defined]
+    session.commit()
+    assert in_step() == 12 and found(q="vault") == []
+    bulk = "SELECT id FROM offer WHERE title LIKE 'Bulk%'"
+    for statement in (
+        f"DELETE FROM offertier WHERE version_id IN"
+        f" (SELECT id FROM offerversion WHERE offer_id IN ({bulk}))",
+        f"DELETE FROM offerversion WHERE offer_id IN ({bulk})",
+        "DELETE FROM offer WHERE title LIKE 'Bulk%'",
+    ):
+        session.execute(text(statement))
+    session.commit()
+    assert in_step() == 9

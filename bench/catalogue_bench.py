@@ -21,12 +21,15 @@ title word), which finds 3 offers at 2,000 and a full page at 20,000: its 20,000
 also paid for seven times the items. ``--words`` measures any other query in its place.
 
 A second database holds 20,000 offers and its own worker; every endpoint is measured on
-both sizes in turn, so that both see the same load on a shared machine. Throughput at 32
+both sizes in turn, so that both see the same load on a shared machine: its two rate runs
+follow each other, 2,000 first in one round and 20,000 first in the next. Throughput at 32
 connections, latency (p50/p99) at 8: the percentiles of every request of every round (wrk's
 latency histograms, pooled), with the worst single run's p99 beside them; beside each, the
-server process's CPU per request, which a busy shared machine disturbs far less than the
-rates. wrk shares the machine with the server; ``--pin-wrk`` keeps it on the last core (the
-figures then say what one core left to the server does).
+server process's CPU per request. A ratio of rates (``÷ me``, ``÷ own 2k``) is the median of
+the rounds' ratios, each of two runs of the same round: this machine's speed wanders by a
+third over minutes, CPU time with it, and a ratio of whole-run means let one slow stretch
+decide a goal. wrk shares the machine with the server; ``--pin-wrk`` keeps it on the last
+core (the figures then say what one core left to the server does).
 
 Goals: every search mode at least half the requests/s of ``me`` at 2,000 offers; at 20,000
 at least 80 % of its own rate at 2,000; p99 at most 50 ms at 8 connections.
@@ -358,15 +361,27 @@ def measure(
 ) -> dict[tuple[int, str], dict[str, float]]:
     """Every endpoint on every catalogue size, ``rounds`` times, alternating so that all of
     them see the same load on the machine: rate at 32 connections, latency at 8 (p50 and
-    p99 of every request of every round; ``worst`` is the highest one run's p99 reached)."""
+    p99 of every request of every round; ``worst`` is the highest one run's p99 reached).
+
+    An endpoint's rate runs on the two sizes follow each other, in the opposite order every
+    other round (2,000 first, then 20,000 first), so that the two rates a round compares
+    were measured a few seconds apart and a machine that slows down or speeds up through a
+    round favours neither size (``rates``: each round's rate, for ``ratio``)."""
     runs: dict[tuple[int, str], list[dict[str, Any]]] = {
         (size, name): [] for size in bases for name in ENDPOINTS
     }
-    for _ in range(rounds):
+    for round_ in range(rounds):
+        order = list(bases.items())
+        if round_ % 2:
+            order.reverse()
         for name, path in ENDPOINTS.items():
-            for size, base in bases.items():
-                rate = run_wrk(wrk, base, path, token, connections=32, seconds=seconds)
+            rates = {
+                size: run_wrk(wrk, base, path, token, connections=32, seconds=seconds)
+                for size, base in order
+            }
+            for size, base in order:
                 latency = run_wrk(wrk, base, path, token, connections=8, seconds=seconds)
+                rate = rates[size]
                 errors = rate["errors"] + latency["errors"]
                 runs[(size, name)].append(
                     {**latency, "rate": rate["rate"], "cpu": rate["cpu"], "errors": errors}
@@ -375,6 +390,7 @@ def measure(
     for key, results in runs.items():
         pooled = sum((r["histogram"] for r in results), Counter[int]())
         figures[key] = {
+            "rates": [r["rate"] for r in results],
             "rate": mean(r["rate"] for r in results),
             "p50": percentile(pooled, 50),
             "p99": percentile(pooled, 99),
@@ -479,18 +495,27 @@ def bench_backend(backend: str, urls: dict[int, str], wrk: str, args: argparse.N
     return results
 
 
+def ratio(measured: dict[str, Any], against: dict[str, Any]) -> float:
+    """How ``measured``'s rate compares with ``against``'s: the median of the rounds' ratios,
+    each of two rates from the same round (``measure``). The ratio of the mean rates let one
+    slow stretch of a shared machine, falling on one side of a ratio in two rounds of four,
+    decide a goal."""
+    return median(m / a for m, a in zip(measured["rates"], against["rates"], strict=True))
+
+
 def report(results: list[tuple]) -> None:
     """The table of figures and each goal, met or not."""
     print(f"\n{os.cpu_count()} cores; load average now {os.getloadavg()}")
-    print("(cpu: the server process's CPU per request; cpu ÷: the ratios those imply for a"
-          " server given a core of its own — PostgreSQL's own processes not counted)")
+    print("(÷ me, ÷ own 2k: the median of each round's ratio of rates; cpu: the server"
+          " process's CPU per request; cpu ÷: the ratios those imply for a server given a core"
+          " of its own — PostgreSQL's own processes not counted)")
     print(f"{'backend':<11} {'offers':>7} {'mode':<6} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7}"
           f" {'÷ me':>6} {'÷ own 2k':>9} {'cpu ms':>7} {'cpu ÷ me':>9}"
           f" {'cpu ÷ 2k':>9}")  # fmt: skip
     table = {(b, s, n): v for b, s, n, v in results}
     for backend, size, name, values in results:
-        to_me = values["rate"] / table[(backend, size, "me")]["rate"]
-        to_small = values["rate"] / table[(backend, SIZES[0], name)]["rate"]
+        to_me = ratio(values, table[(backend, size, "me")])
+        to_small = ratio(values, table[(backend, SIZES[0], name)])
         cpu_me = table[(backend, size, "me")]["cpu"] / max(values["cpu"], 1e-9)
         cpu_small = table[(backend, SIZES[0], name)]["cpu"] / max(values["cpu"], 1e-9)
         print(f"{backend:<11} {size:>7,} {name:<6} {values['rate']:>7.0f} {values['p50']:>7.2f}"
@@ -500,8 +525,8 @@ def report(results: list[tuple]) -> None:
     for backend in sorted({r[0] for r in results}):
         for name in SEARCHES:
             small, large = table[(backend, SIZES[0], name)], table[(backend, SIZES[1], name)]
-            half = small["rate"] >= 0.5 * table[(backend, SIZES[0], "me")]["rate"]
-            keeps = large["rate"] >= 0.8 * small["rate"]
+            half = ratio(small, table[(backend, SIZES[0], "me")]) >= 0.5
+            keeps = ratio(large, small) >= 0.8
             p99 = max(small["p99"], large["p99"]) <= 50
             verdict = " ".join(
                 f"{goal}:{'met' if ok else 'MISSED'}"

@@ -329,6 +329,37 @@ def test_common_words_walk_the_name_index_and_fall_back(client, session, monkeyp
     assert pages() == walked
 
 
+def test_a_walk_reads_the_name_index_alone(client, app, session) -> None:
+    """On SQLite a walk of a common word reads ``offer_search``'s name index, which holds all
+    it checks (migration 0006_wordrows), and never the table: a read of the table for every
+    offer walked was a page scattered through a large catalogue."""
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("PostgreSQL walks offer (search._walked_ids)")
+    clock.set(NOW)
+    _bulk(session, f.contractor(session, "Bulk Stores"), 600, 0)
+    _bulk(session, f.contractor(session, "Zinc Stores"), 300, 600, title="Zinc vault")
+    manager = f.manager(session)
+    session.commit()
+    headers = f.token_headers(client, manager.email)
+    walks: list[tuple[str, Any]] = []
+
+    def keep(_conn, _cursor, statement, parameters, *_args):  # type: ignore[no-untyped-def]
+        if "offer_search.name_key <=" in statement:
+            walks.append((statement, parameters))
+
+    with on_statements(app, keep):
+        response = client.get("/api/v1/offers", params={"q": "strongroom"}, headers=headers)
+    assert response.status_code == 200 and len(response.json()["items"]) == 20
+    assert len(walks) == 1, walks
+    statement, parameters = walks[0]
+    plan = [row[3] for row in session.connection().exec_driver_sql(
+        "EXPLAIN QUERY PLAN " + statement, parameters)]  # fmt: skip
+    # The walk itself (the bound beside it reads the same index, covering too), then no sort.
+    walk = [step for step in plan if "name_key<?" in step]
+    assert walk == ["SEARCH offer_search USING COVERING INDEX ix_offer_search_name (name_key<?)"]
+    assert not any("TEMP B-TREE" in step for step in plan), plan
+
+
 def test_reference_data_is_read_once_and_refreshed_after_a_write(app, session) -> None:
     first = load_reference(session)
     assert load_reference(session) is first
